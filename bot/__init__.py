@@ -1,0 +1,1 @@
+"""Wiring: configuration, the dispatcher and bot, middlewares, runners and the CLI."""

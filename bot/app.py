@@ -1,0 +1,67 @@
+"""The running bot: everything built from the settings, in order, and torn down in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.commands import register_commands
+from bot.config import Settings
+from bot.factory import create_bot, create_dispatcher
+from bot.i18n import CatalogI18n, create_i18n
+from bot.polling import poll
+from storage.db import create_engine, create_sessionmaker
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    i18n: CatalogI18n
+    bot: Bot
+    dp: Dispatcher
+
+
+@asynccontextmanager
+async def open_app(settings: Settings, token: str) -> AsyncIterator[App]:
+    """Migrates the database, then builds the engine, catalogs, bot and dispatcher."""
+    await upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    i18n = create_i18n(settings.default_locale)
+    bot = create_bot(token, settings.telegram_api_base)
+    dp = create_dispatcher(settings, create_sessionmaker(engine), i18n)
+    try:
+        yield App(settings, engine, i18n, bot, dp)
+    finally:
+        await dp.storage.close()
+        await dp.fsm.events_isolation.close()
+        await bot.session.close()
+        await engine.dispose()
+
+
+async def serve(app: App, stop: asyncio.Event) -> None:
+    """Registers the command menu, then long-polls until `stop` is set."""
+    await app.bot.delete_webhook(drop_pending_updates=False)
+    await register_commands(app.bot, app.i18n)
+    me = await app.bot.get_me()
+    log.info("@%s is listening", me.username)
+    await poll(app.dp, app.bot, stop)
+
+
+async def run(settings: Settings, token: str) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_app(settings, token) as app:
+        await serve(app, stop)

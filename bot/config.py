@@ -1,0 +1,83 @@
+"""One validated settings object, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API = "https://api.telegram.org"
+LOCALES = ("fr", "en", "ar")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    telegram_api_base: str = TELEGRAM_API
+    database_url: str = "sqlite+aiosqlite:///data/collective.db"
+    redis_url: str | None = None
+    coordinator_chat_id: int | None = None
+    coordinator_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    default_locale: str = "fr"
+    group_locale: str = "fr"
+    timezone: str = "Europe/Paris"
+    dpo_contact: str = "dpd@marseille.fr"
+    programme_url: str = "https://www.marseille.fr"
+    flood_messages: int = Field(default=8, ge=1)
+    flood_seconds: float = Field(default=2.0, gt=0)
+    inactive_months: int = Field(default=24, ge=1)
+    free_text_retention_months: int = Field(default=12, ge=1)
+
+    @field_validator("coordinator_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(";", ",").split(",") if part)
+        return value
+
+    @field_validator("default_locale", "group_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in LOCALES:
+            raise ValueError(f"must be one of {', '.join(LOCALES)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError("unknown time zone") from error
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError as error:
+            raise ValueError("not a database URL") from error
+        if url.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError("use sqlite+aiosqlite:///… or postgresql+asyncpg://…")
+        return value
+
+
+class ConfigError(Exception):
+    """A bad setting, said in one line that names the variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        variable = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+        raise ConfigError(f"{variable}: {first['msg']}") from None

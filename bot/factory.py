@@ -1,0 +1,93 @@
+"""Factories for the bot and the dispatcher: nothing is created at import time."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import ErrorEvent
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.fsm import DatabaseStorage
+from bot.i18n import CatalogI18n, UserLocaleMiddleware
+from bot.middlewares import FloodMiddleware, PersonMiddleware, TransactionMiddleware
+from handlers import build_router
+
+log = logging.getLogger(__name__)
+
+
+def create_bot(token: str, api_base: str, timeout: float = 60) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base), timeout=timeout)
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_fsm(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    """The database by default; Redis (storage and cross-worker locks) when REDIS_URL is set."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage.from_url(
+            settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
+        )
+        return storage, RedisEventIsolation(storage.redis, key_builder=storage.key_builder)
+    return DatabaseStorage(sessionmaker), SimpleEventIsolation()
+
+
+def create_dispatcher(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    i18n: CatalogI18n,
+    clock: Callable[[], float] = time.monotonic,
+) -> Dispatcher:
+    storage, isolation = create_fsm(settings, sessionmaker)
+    dp = Dispatcher(storage=storage, events_isolation=isolation)
+    dp["settings"] = settings
+    dp["sessionmaker"] = sessionmaker
+    dp["catalogs"] = i18n
+
+    # Update level, after aiogram's own (errors, user context, FSM lock), in this order:
+    dp.update.outer_middleware(TransactionMiddleware(sessionmaker))
+    dp.update.outer_middleware(PersonMiddleware(settings.default_locale))
+    dp.update.outer_middleware(
+        FloodMiddleware(i18n, settings.flood_messages, settings.flood_seconds, clock)
+    )
+    # Event level: the locale (aiogram's i18n middleware never attaches to `update`), then
+    # every callback query answered, even when a handler forgets.
+    UserLocaleMiddleware(i18n, settings.group_locale).setup(dp)
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
+
+    dp.include_router(build_router())
+    dp.errors.register(_on_error)
+    return dp
+
+
+async def _on_error(event: ErrorEvent, **data: Any) -> bool:
+    """The change was rolled back; the person is told rather than left waiting."""
+    log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
+    chat = data.get("event_chat")
+    bot: Bot | None = data.get("bot")
+    if bot is not None and chat is not None and chat.type == "private":
+        i18n: CatalogI18n = data["catalogs"]
+        user = data.get("user")
+        with i18n.context(), i18n.use_locale(user.locale if user else i18n.default_locale):
+            text = _("Sorry, something went wrong on our side. Please try again in a moment.")
+        try:
+            await bot.send_message(chat.id, text)
+        except Exception:  # the error is already logged; telling the person is best effort
+            log.warning("could not tell chat %s about the error", chat.id)
+    return True

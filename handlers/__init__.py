@@ -1,0 +1,23 @@
+"""The router tree, assembled in one place and in a deliberate order."""
+
+from aiogram import Router
+
+from handlers import common, profile
+from handlers.filters import PrivateChat
+from handlers.privacy import handlers as privacy
+
+
+def build_router() -> Router:
+    private = Router(name="private")
+    private.message.filter(PrivateChat())
+    private.callback_query.filter(PrivateChat())
+    private.include_routers(
+        common.router,
+        profile.build_router(),
+        privacy.router,
+        # Last: whatever no flow expected.
+        common.fallback,
+    )
+    root = Router(name="root")
+    root.include_router(private)
+    return root

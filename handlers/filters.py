@@ -1,0 +1,21 @@
+"""Scope filters. Async on purpose: aiogram runs sync filters in a thread (DESIGN.md)."""
+
+from __future__ import annotations
+
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery, Message
+
+
+class PrivateChat(Filter):
+    async def __call__(self, event: Message | CallbackQuery) -> bool:
+        message = event.message if isinstance(event, CallbackQuery) else event
+        if message is None:
+            return False
+        return message.chat.type == "private"
+
+
+class NotCommand(Filter):
+    """Lets /commands through to their own handlers, whatever dialog the person is in."""
+
+    async def __call__(self, message: Message) -> bool:
+        return not (message.text or "").startswith("/")

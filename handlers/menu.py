@@ -1,0 +1,56 @@
+"""The main menu: inline buttons that each flow answers."""
+
+from __future__ import annotations
+
+import enum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from storage.models import User
+from storage.privacy import has_current_notice
+
+
+class MenuAction(enum.StrEnum):
+    settings = "s"
+    language = "l"
+    privacy = "p"
+    mydata = "d"
+    help = "h"
+    start = "o"
+
+
+class MenuCb(CallbackData, prefix="m"):
+    action: MenuAction
+
+
+def _button(text: str, action: MenuAction) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=MenuCb(action=action).pack())
+
+
+def menu_keyboard(user: User | None) -> InlineKeyboardMarkup:
+    """What a person can do; someone who has not read the notice browses anonymously."""
+    if user is None or not has_current_notice(user):
+        rows = [
+            [_button(_("Join La Collective"), MenuAction.start)],
+            [
+                _button(_("Language"), MenuAction.language),
+                _button(_("Privacy"), MenuAction.privacy),
+            ],
+            [_button(_("Help"), MenuAction.help)],
+        ]
+    else:
+        rows = [
+            [_button(_("My profile and settings"), MenuAction.settings)],
+            [
+                _button(_("Language"), MenuAction.language),
+                _button(_("My data"), MenuAction.mydata),
+            ],
+            [_button(_("Privacy"), MenuAction.privacy), _button(_("Help"), MenuAction.help)],
+        ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def menu_text() -> str:
+    return _("What would you like to do?")

@@ -1,0 +1,116 @@
+"""/privacy, /mydata and /forget: the person's rights, right in the chat."""
+
+from __future__ import annotations
+
+import json
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from handlers.menu import MenuAction, MenuCb, menu_keyboard
+from handlers.privacy.notice import notice_text
+from handlers.profile.card import settings_text
+from handlers.ui import show
+from storage.models import User
+from storage.privacy import export_user_data, forget_user
+
+router = Router(name="privacy")
+
+
+class ForgetCb(CallbackData, prefix="fg"):
+    confirm: bool
+
+
+@router.message(Command("privacy"))
+@router.callback_query(MenuCb.filter(F.action == MenuAction.privacy))
+async def privacy(event: Message | CallbackQuery, settings: Settings) -> None:
+    text = notice_text(settings)
+    if isinstance(event, CallbackQuery):
+        await show(event, text)
+    else:
+        await event.answer(text)
+
+
+@router.message(Command("mydata"))
+@router.callback_query(MenuCb.filter(F.action == MenuAction.mydata))
+async def my_data(event: Message | CallbackQuery, user: User) -> None:
+    """A readable summary, then everything as a JSON file."""
+    message = event.message if isinstance(event, CallbackQuery) else event
+    if not isinstance(message, Message):
+        return
+    data = export_user_data(user)
+    if user.notice_accepted_at is None:
+        summary = _(
+            "We only store your Telegram id ({id}) and your language. Nothing else is kept "
+            "about you."
+        ).format(id=user.telegram_id)
+    else:
+        summary = settings_text(user).rsplit("\n\n", 1)[0]
+    await message.answer(_("<b>Everything we store about you</b>") + "\n\n" + summary)
+    document = BufferedInputFile(
+        json.dumps(data, ensure_ascii=False, indent=2).encode(), filename="my-data.json"
+    )
+    await message.answer_document(
+        document, caption=_("The same data, complete, in a file you can keep.")
+    )
+
+
+def forget_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("Yes, erase everything"),
+                    callback_data=ForgetCb(confirm=True).pack(),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    text=_("No, keep my data"), callback_data=ForgetCb(confirm=False).pack()
+                )
+            ],
+        ]
+    )
+
+
+@router.message(Command("forget"))
+async def forget(message: Message) -> None:
+    await message.answer(
+        _(
+            "Do you want us to erase your data? Your profile, your consents and any dialog in "
+            "progress will be deleted. What you contributed stays only in anonymous totals. "
+            "This cannot be undone."
+        ),
+        reply_markup=forget_keyboard(),
+    )
+
+
+@router.callback_query(ForgetCb.filter())
+async def forget_answered(
+    query: CallbackQuery,
+    callback_data: ForgetCb,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    if not callback_data.confirm:
+        await show(query, _("Nothing was erased."), menu_keyboard(user))
+        return
+    await forget_user(session, user)
+    await show(
+        query,
+        _(
+            "Your data has been erased. Thank you for your time with La Collective; you are "
+            "welcome back whenever you wish with /start."
+        ),
+    )

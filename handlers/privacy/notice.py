@@ -1,0 +1,46 @@
+"""The privacy notice. Its facts are in PRIVACY.md; bump storage.privacy.NOTICE_VERSION
+whenever these texts change."""
+
+from __future__ import annotations
+
+from aiogram import html
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from storage.privacy import NOTICE_VERSION
+
+
+def notice_text(settings: Settings) -> str:
+    parts = [
+        _("<b>How La Collective uses your data</b> (notice version {version})").format(
+            version=NOTICE_VERSION
+        ),
+        _(
+            "<b>Who:</b> the City of Marseille runs this service as part of its public-interest "
+            "mission. Data protection officer: {contact}."
+        ).format(contact=html.quote(settings.dpo_contact)),
+        _(
+            "<b>What and why:</b>\n"
+            "• your Telegram id and language, to talk with you;\n"
+            "• who you are (citizen or organisation), your arrondissement and your themes, to "
+            "show you what concerns you and to map the city's needs;\n"
+            "• what you report, propose, join or answer, to run La Collective's actions and "
+            "measure their results."
+        ),
+        _(
+            "<b>Who sees it:</b> the city's coordinators. Other participants only see what you "
+            "choose to share."
+        ),
+        _(
+            "<b>How long:</b> until you erase it, and at most {months} months after your last "
+            "visit (you are warned beforehand). Free-text survey answers are deleted "
+            "{text_months} months after the survey closes; only anonymous totals are kept."
+        ).format(months=settings.inactive_months, text_months=settings.free_text_retention_months),
+        _(
+            "<b>Your rights:</b> see your data (/mydata), correct it (/settings), erase it or "
+            "object (/forget), or ask for its use to be limited by writing to the data protection "
+            "officer. You can also complain to the CNIL (cnil.fr)."
+        ),
+        _("This service is for people aged 15 and over."),
+    ]
+    return "\n\n".join(parts)

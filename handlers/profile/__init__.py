@@ -1,0 +1,13 @@
+"""Who the person is: onboarding, /settings, /language."""
+
+from aiogram import Router
+
+from handlers.profile import answers, onboarding, settings
+
+
+def build_router() -> Router:
+    router = Router(name="profile")
+    # The questions answer their own buttons first; a language button outside onboarding is
+    # then a change of language.
+    router.include_routers(onboarding.router, answers.router, settings.router)
+    return router

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import enum
+
+from aiogram.filters.callback_data import CallbackData
+
+from storage.models import Role
+
+
+class LanguageCb(CallbackData, prefix="lg"):
+    code: str
+
+
+class NoticeCb(CallbackData, prefix="nt"):
+    accept: bool
+
+
+class RoleCb(CallbackData, prefix="rl"):
+    role: Role
+
+
+class ArrondissementCb(CallbackData, prefix="ar"):
+    number: int
+
+
+class ThemeCb(CallbackData, prefix="th"):
+    code: str
+
+
+class ThemesDoneCb(CallbackData, prefix="td"):
+    pass
+
+
+class ContactCb(CallbackData, prefix="ct"):
+    share: bool
+
+
+class SettingsField(enum.StrEnum):
+    role = "r"
+    arrondissement = "a"
+    themes = "t"
+    contact = "c"
+    language = "l"
+    menu = "m"
+
+
+class SettingsCb(CallbackData, prefix="st"):
+    field: SettingsField

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from handlers.profile.callbacks import (
+    ArrondissementCb,
+    ContactCb,
+    LanguageCb,
+    NoticeCb,
+    RoleCb,
+    SettingsCb,
+    SettingsField,
+    ThemeCb,
+    ThemesDoneCb,
+)
+from handlers.profile.labels import LANGUAGE_NAMES, arrondissement_label, role_label, theme_label
+from storage.models import Role, Theme
+from storage.users import ARRONDISSEMENTS, OUTSIDE_MARSEILLE
+
+
+def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(text=name, callback_data=LanguageCb(code=code).pack())
+        for code, name in LANGUAGE_NAMES.items()
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[buttons])
+
+
+def notice_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("I have read it, continue"),
+                    callback_data=NoticeCb(accept=True).pack(),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    text=_("No, thank you"), callback_data=NoticeCb(accept=False).pack()
+                )
+            ],
+        ]
+    )
+
+
+# Coordinators are named by the city (COORDINATOR_IDS), never self-declared.
+CHOOSABLE_ROLES = (Role.citizen, Role.association, Role.company, Role.institution)
+
+
+def role_keyboard() -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(text=role_label(role), callback_data=RoleCb(role=role).pack())
+        for role in CHOOSABLE_ROLES
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 2))
+
+
+def arrondissement_keyboard() -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(text=str(n), callback_data=ArrondissementCb(number=n).pack())
+        for n in ARRONDISSEMENTS
+    ]
+    outside = InlineKeyboardButton(
+        text=arrondissement_label(OUTSIDE_MARSEILLE),
+        callback_data=ArrondissementCb(number=OUTSIDE_MARSEILLE).pack(),
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[*_rows(buttons, 4), [outside]])
+
+
+def themes_keyboard(
+    themes: Iterable[Theme], chosen: Iterable[str], locale: str
+) -> InlineKeyboardMarkup:
+    picked = set(chosen)
+    buttons = [
+        InlineKeyboardButton(
+            text=("✅ " if theme.code in picked else "") + theme_label(theme, locale),
+            callback_data=ThemeCb(code=theme.code).pack(),
+        )
+        for theme in themes
+    ]
+    done = InlineKeyboardButton(text=_("Done"), callback_data=ThemesDoneCb().pack())
+    return InlineKeyboardMarkup(inline_keyboard=[*_rows(buttons, 2), [done]])
+
+
+def contact_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("Yes, they may"), callback_data=ContactCb(share=True).pack()
+                ),
+                InlineKeyboardButton(text=_("No"), callback_data=ContactCb(share=False).pack()),
+            ]
+        ]
+    )
+
+
+def settings_keyboard(sharing: bool) -> InlineKeyboardMarkup:
+    def button(text: str, field: SettingsField) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=text, callback_data=SettingsCb(field=field).pack())
+
+    contact = _("Stop sharing my contact") if sharing else _("Share my contact")
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button(_("Who I am"), SettingsField.role),
+                button(_("Arrondissement"), SettingsField.arrondissement),
+            ],
+            [
+                button(_("Themes"), SettingsField.themes),
+                button(_("Language"), SettingsField.language),
+            ],
+            [button(contact, SettingsField.contact)],
+            [button(_("Back to the menu"), SettingsField.menu)],
+        ]
+    )

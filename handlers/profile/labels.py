@@ -1,0 +1,40 @@
+"""How profile values read in the person's language."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+
+from storage.models import Role, Theme
+from storage.themes import SEEDED_THEMES
+from storage.users import OUTSIDE_MARSEILLE
+
+# Each language named in itself, so that anyone finds their own.
+LANGUAGE_NAMES = {"fr": "Français", "en": "English", "ar": "العربية"}
+
+
+def role_label(role: Role) -> str:
+    return {
+        Role.citizen: _("Citizen"),
+        Role.association: _("Association"),
+        Role.company: _("Company"),
+        Role.institution: _("Institution"),
+        Role.coordinator: _("Coordinator"),
+    }[role]
+
+
+def arrondissement_label(number: int) -> str:
+    if number == OUTSIDE_MARSEILLE:
+        return _("Outside Marseille")
+    if number == 1:
+        # TRANSLATORS: the first arrondissement of Marseille (French: "1er arrondissement").
+        return _("Arrondissement 1")
+    # TRANSLATORS: one of Marseille's arrondissements (French: "{number}e arrondissement").
+    return _("Arrondissement {number}").format(number=number)
+
+
+def theme_label(theme: Theme | str, locale: str) -> str:
+    code = theme if isinstance(theme, str) else theme.code
+    if code in SEEDED_THEMES:
+        return _(SEEDED_THEMES[code])
+    labels = {} if isinstance(theme, str) else theme.labels
+    return str(labels.get(locale) or labels.get("fr") or code)

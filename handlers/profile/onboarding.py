@@ -1,0 +1,111 @@
+"""/start and the onboarding dialog: language, notice, who, where, themes, contact."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from handlers.menu import MenuAction, MenuCb, menu_keyboard, menu_text
+from handlers.profile.callbacks import NoticeCb
+from handlers.profile.states import Profile
+from handlers.profile.steps import (
+    ONBOARDING,
+    ProfileDraft,
+    ask,
+    go_on,
+    load_draft,
+    next_onboarding_step,
+)
+from handlers.ui import show
+from storage.models import User
+from storage.privacy import accept_notice, decline_notice, has_current_notice
+
+router = Router(name="onboarding")
+
+
+@router.message(CommandStart())
+async def start(
+    message: Message, state: FSMContext, session: AsyncSession, user: User, settings: Settings
+) -> None:
+    """Resumes an unfinished onboarding where it stopped, or shows the menu."""
+    await resume(message, state, session, user, settings)
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.start))
+async def start_from_menu(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User, settings: Settings
+) -> None:
+    await resume(query, state, session, user, settings)
+
+
+async def resume(
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> None:
+    current = await state.get_state()
+    draft = await load_draft(state)
+    if current in {s.state for s in Profile.__states__} and draft.mode == ONBOARDING:
+        step = next(s for s in Profile.__states__ if s.state == current)
+        if step not in (Profile.choosing_language, Profile.reading_notice):
+            if not has_current_notice(user):
+                step = Profile.reading_notice
+        await show(target, _("Welcome back! Let's go on where you left off."))
+        await ask(
+            target, step, state=state, session=session, user=user, settings=settings, draft=draft
+        )
+        return
+    step = next_onboarding_step(user)
+    if step is None:
+        await state.clear()
+        await show(target, menu_text(), menu_keyboard(user))
+        return
+    if step == Profile.reading_notice and user.notice_version is not None:
+        await show(target, _("Our privacy notice has changed. Please read the new version."))
+    await ask(
+        target,
+        step,
+        state=state,
+        session=session,
+        user=user,
+        settings=settings,
+        draft=ProfileDraft(),
+    )
+
+
+@router.callback_query(Profile.reading_notice, NoticeCb.filter())
+async def notice_answered(
+    query: CallbackQuery,
+    callback_data: NoticeCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> None:
+    """Stores the acknowledgement with the notice's version and time, then asks who they are;
+    a refusal erases any profile and leaves anonymous browsing."""
+    if callback_data.accept:
+        accept_notice(user)
+        await go_on(
+            query, state=state, session=session, user=user, settings=settings, draft=ProfileDraft()
+        )
+        return
+    decline_notice(user)
+    await state.clear()
+    await show(
+        query,
+        _(
+            "Understood: we keep nothing about you but your Telegram id and your language. "
+            "You can still read the help and the notice, but to report needs, propose "
+            "initiatives, join challenges or answer surveys, you will need to accept the notice. "
+            "Press «Join La Collective» or send /start whenever you wish."
+        ),
+        menu_keyboard(user),
+    )

@@ -1,0 +1,27 @@
+"""Helpers every flow uses to reply: one place for Telegram's limits and quirks."""
+
+from __future__ import annotations
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+
+async def show(
+    target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replaces the pressed message when there is one (its old buttons go with it, so they
+    cannot be pressed again); otherwise sends a new message."""
+    if isinstance(target, CallbackQuery):
+        message = target.message
+        if isinstance(message, Message) and message.text is not None:
+            try:
+                await message.edit_text(text, reply_markup=markup)
+                return
+            except TelegramBadRequest as error:
+                if "not modified" in error.message:
+                    return
+                # Too old to edit, or gone: say it in a new message instead.
+        if message is not None:
+            await target.bot.send_message(message.chat.id, text, reply_markup=markup)  # type: ignore[union-attr]
+        return
+    await target.answer(text, reply_markup=markup)

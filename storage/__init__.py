@@ -1,0 +1,1 @@
+"""Data and the operations on it: everything here works without a bot."""

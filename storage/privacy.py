@@ -1,0 +1,87 @@
+"""What the person acknowledged, and what /mydata and /forget do with their data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import FsmRecord, User, utcnow
+
+# Bump whenever the notice's text changes: people who acknowledged an older version are shown
+# the new one at their next visit (PRIVACY.md).
+NOTICE_VERSION = 1
+
+
+def has_current_notice(user: User) -> bool:
+    return user.notice_version == NOTICE_VERSION and user.notice_accepted_at is not None
+
+
+def accept_notice(user: User, now: datetime | None = None) -> None:
+    user.notice_version = NOTICE_VERSION
+    user.notice_accepted_at = now or utcnow()
+    user.notice_declined_at = None
+
+
+def decline_notice(user: User, now: datetime | None = None) -> None:
+    """Declining keeps only the Telegram id and language: the person browses anonymously."""
+    _clear_profile(user)
+    user.notice_version = None
+    user.notice_accepted_at = None
+    user.notice_declined_at = now or utcnow()
+
+
+def set_contact_consent(user: User, given: bool, now: datetime | None = None) -> None:
+    user.contact_consent_at = (now or utcnow()) if given else None
+
+
+def export_user_data(user: User) -> dict[str, Any]:
+    """Everything stored about the person, as plain JSON-ready values."""
+
+    def when(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "telegram_id": user.telegram_id,
+        "language": user.locale,
+        "role": user.role.value if user.role else None,
+        "organisation": user.organisation.name if user.organisation else None,
+        "arrondissement": user.arrondissement,
+        "themes": user.themes,
+        "privacy_notice": {
+            "version": user.notice_version,
+            "acknowledged_at": when(user.notice_accepted_at),
+            "declined_at": when(user.notice_declined_at),
+        },
+        "contact_sharing_consent_at": when(user.contact_consent_at),
+        "onboarded_at": when(user.onboarded_at),
+        "active": user.active,
+        "created_at": when(user.created_at),
+        "last_seen_at": when(user.last_seen_at),
+    }
+
+
+async def forget_user(session: AsyncSession, user: User, now: datetime | None = None) -> None:
+    """Erases the person in the caller's transaction; the row stays, anonymous, so that their
+    contributions still count in aggregates without pointing at anyone."""
+    if user.telegram_id is not None:
+        await session.execute(delete(FsmRecord).where(FsmRecord.user_id == user.telegram_id))
+    _clear_profile(user)
+    user.telegram_id = None
+    user.notice_version = None
+    user.notice_accepted_at = None
+    user.notice_declined_at = None
+    user.active = False
+    user.erased_at = now or utcnow()
+
+
+def _clear_profile(user: User) -> None:
+    user.role = None
+    user.organisation = None
+    user.organisation_id = None
+    user.arrondissement = None
+    user.contact_consent_at = None
+    user.onboarded_at = None
+    user.theme_links = []

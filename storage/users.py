@@ -1,0 +1,80 @@
+"""People: found or created at first contact, then their profile, step by step."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Organisation, Role, User, UserTheme, utcnow
+from storage.texts import clean_text
+from storage.themes import known_theme_codes
+
+ARRONDISSEMENTS = range(1, 17)
+OUTSIDE_MARSEILLE = 0
+ORGANISATION_NAME_MAX = 120
+
+
+async def get_or_create_user(
+    session: AsyncSession, telegram_id: int, locale: str, now: datetime | None = None
+) -> User:
+    """Only the Telegram id and the language are stored before the notice is acknowledged."""
+    user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+    now = now or utcnow()
+    if user is None:
+        user = User(telegram_id=telegram_id, locale=locale, created_at=now, last_seen_at=now)
+        session.add(user)
+        await session.flush()
+    else:
+        user.last_seen_at = now
+        user.active = True
+    return user
+
+
+async def find_user(session: AsyncSession, telegram_id: int) -> User | None:
+    return await session.scalar(select(User).where(User.telegram_id == telegram_id))
+
+
+def set_role(user: User, role: Role, organisation_name: str | None = None) -> None:
+    """An organisation's member names it; a citizen belongs to none."""
+    if role.is_organisation:
+        name = clean_text(organisation_name, min_length=2, max_length=ORGANISATION_NAME_MAX)
+        if user.organisation is not None and user.organisation.kind is role:
+            user.organisation.name = name
+        else:
+            user.organisation = Organisation(name=name, kind=role)
+    else:
+        user.organisation = None
+    user.role = role
+
+
+def set_arrondissement(user: User, arrondissement: int) -> None:
+    if arrondissement != OUTSIDE_MARSEILLE and arrondissement not in ARRONDISSEMENTS:
+        raise ValueError(f"no arrondissement {arrondissement}")
+    user.arrondissement = arrondissement
+
+
+async def set_themes(session: AsyncSession, user: User, codes: Iterable[str]) -> None:
+    wanted = set(codes)
+    unknown = wanted - await known_theme_codes(session)
+    if unknown:
+        raise ValueError(f"unknown themes {sorted(unknown)}")
+    kept = [link for link in user.theme_links if link.theme_code in wanted]
+    kept_codes = {link.theme_code for link in kept}
+    user.theme_links = kept + [UserTheme(theme_code=c) for c in sorted(wanted - kept_codes)]
+
+
+def complete_onboarding(user: User, now: datetime | None = None) -> None:
+    if user.onboarded_at is None:
+        user.onboarded_at = now or utcnow()
+
+
+def is_onboarded(user: User) -> bool:
+    return user.onboarded_at is not None
+
+
+def mark_unreachable(user: User) -> None:
+    """The person blocked the bot: nothing more is sent until they come back."""
+    user.active = False
