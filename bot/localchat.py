@@ -1,0 +1,129 @@
+"""`collective chat`: the real bot — same dispatcher, storage and catalogs — in a terminal,
+through the local Bot API stand-in: no token, no network."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bot.app import open_app, serve
+from bot.config import Settings
+from bot.standin import StandIn
+
+TOKEN = "100000:LOCAL-CHAT"
+CHAT_DATABASE = "sqlite+aiosqlite:///data/chat.db"
+HELP = "(type a message or a /command; a number presses that button; /quit leaves)"
+
+
+def readable(text: str | None) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text or ""))
+
+
+class Terminal:
+    """Shows what the bot sends, numbering the buttons of its latest keyboard."""
+
+    def __init__(self, standin: StandIn, chat_id: int, write: Callable[[str], None]) -> None:
+        self.standin = standin
+        self.chat_id = chat_id
+        self.write = write
+        self.seen = 0
+        self.keyboard: tuple[dict[str, Any], list[dict[str, Any]]] | None = None
+
+    def show_new(self) -> None:
+        calls = self.standin.calls[self.seen :]
+        self.seen += len(calls)
+        for call in calls:
+            if not call.ok or call.params.get("chat_id") != self.chat_id:
+                if call.method == "answerCallbackQuery" and call.ok and call.params.get("text"):
+                    self.write(f"  [{call.params['text']}]")
+                continue
+            if call.method in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
+                self._message(call)
+            elif call.method in ("sendDocument", "sendPhoto"):
+                self._file(call)
+
+    def _message(self, call: Any) -> None:
+        message = self.standin.message(self.chat_id, call.result["message_id"])
+        if message is None:
+            return
+        if call.method != "editMessageReplyMarkup":
+            self.write("\nbot> " + readable(message.get("text")).replace("\n", "\n     "))
+        buttons = [
+            b
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+            for b in row
+        ]
+        if buttons:
+            self.keyboard = (message, buttons)
+            for number, button in enumerate(buttons, 1):
+                self.write(f"     [{number}] {button['text']}")
+
+    def _file(self, call: Any) -> None:
+        folder = Path("data") / "chat-files"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in call.files.values():
+            path = folder / name
+            path.write_bytes(content)
+            self.write(f"\nbot> [file saved: {path}] {readable(call.params.get('caption'))}")
+
+    def button(self, number: int) -> tuple[dict[str, Any], str] | None:
+        if self.keyboard is None or not 1 <= number <= len(self.keyboard[1]):
+            return None
+        message, buttons = self.keyboard
+        return message, buttons[number - 1].get("callback_data", "")
+
+
+async def chat(
+    settings: Settings,
+    language_code: str = "fr",
+    read: Callable[[], Awaitable[str | None]] | None = None,
+    write: Callable[[str], None] = print,
+) -> None:
+    if settings.database_url == Settings.model_fields["database_url"].default:
+        # Trying the bot does not touch the real database.
+        settings = settings.model_copy(update={"database_url": CHAT_DATABASE})
+    read = read or _read_line
+    async with StandIn(token=TOKEN, bot_username="collective_local_bot") as standin:
+        settings = settings.model_copy(update={"telegram_api_base": standin.base_url})
+        user = standin.make_user(1, first_name="Vous", language_code=language_code)
+        terminal = Terminal(standin, user["id"], write)
+        async with open_app(settings, TOKEN) as app:
+            stop = asyncio.Event()
+            polling = asyncio.create_task(serve(app, stop))
+            write(f"La Collective — local chat {HELP}")
+            while (line := await read()) is not None:
+                line = line.strip()
+                if line == "/quit":
+                    break
+                if line.isdigit() and (pressed := terminal.button(int(line))) is not None:
+                    standin.push_update(standin.callback_update(user, pressed[0], pressed[1]))
+                elif line:
+                    standin.push_update(standin.message_update(user, line))
+                else:
+                    continue
+                await _settle(standin)
+                terminal.show_new()
+            stop.set()
+            await polling
+
+
+async def _settle(standin: StandIn, quiet: float = 0.15, limit: float = 10.0) -> None:
+    """Waits until the bot has stopped calling the API for a moment."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    last = -1
+    while loop.time() < deadline:
+        await asyncio.sleep(quiet)
+        if len(standin.calls) == last:
+            return
+        last = len(standin.calls)
+
+
+async def _read_line() -> str | None:
+    line = await asyncio.to_thread(sys.stdin.readline)
+    return line if line else None

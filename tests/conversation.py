@@ -1,0 +1,144 @@
+"""Conversations as a person has them: send this, press that, see these texts and buttons.
+
+Updates reach the real dispatcher; every method the bot calls crosses real HTTP to the stand-in,
+which records it and refuses what Telegram would refuse.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from bot.standin import Call, StandIn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.factory import create_bot, create_dispatcher
+from bot.i18n import CatalogI18n
+
+
+def plain(text: str | None) -> str:
+    """What a person reads: tags removed, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text or ""))
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Harness:
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    i18n: CatalogI18n
+    standin: StandIn
+    bot: Bot
+    dp: Dispatcher
+    clock: FakeClock = field(default_factory=FakeClock)
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        i18n: CatalogI18n,
+        standin: StandIn,
+        token: str,
+    ) -> AsyncIterator[Harness]:
+        clock = FakeClock()
+        bot = create_bot(token, standin.base_url, timeout=10)
+        dp = create_dispatcher(settings, sessionmaker, i18n, clock=clock)
+        try:
+            yield cls(settings, sessionmaker, i18n, standin, bot, dp, clock)
+        finally:
+            await dp.storage.close()
+            await bot.session.close()
+
+    def restart(self) -> Dispatcher:
+        """A new dispatcher over the same database: what a restarted process would have."""
+        self.dp = create_dispatcher(self.settings, self.sessionmaker, self.i18n, clock=self.clock)
+        return self.dp
+
+    def person(self, user_id: int = 1001, language_code: str | None = "fr") -> Person:
+        return Person(self, self.standin.make_user(user_id, language_code=language_code))
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        await self.dp.feed_raw_update(self.bot, update)
+        # Consecutive updates must not be taken for a flood by a fast test.
+        self.clock.now += 1
+
+
+class Person:
+    def __init__(self, harness: Harness, user: dict[str, Any]) -> None:
+        self.harness = harness
+        self.user = user
+        self.id: int = user["id"]
+
+    @property
+    def standin(self) -> StandIn:
+        return self.harness.standin
+
+    async def send(self, text: str | None = None, **fields: Any) -> list[Call]:
+        mark = len(self.standin.calls)
+        await self.harness.feed(self.standin.message_update(self.user, text, **fields))
+        return self.standin.calls[mark:]
+
+    async def press(self, label: str, message: dict[str, Any] | None = None) -> list[Call]:
+        """Presses the button whose text contains `label` on the latest message with buttons."""
+        message = message or self.keyboard_message()
+        buttons = buttons_of(message)
+        exact = [b for b in buttons if b["text"] == label]
+        found = exact or [b for b in buttons if label in b["text"]]
+        data = found[0]["callback_data"] if found else None
+        assert data is not None, f"no button {label!r} in {button_texts(message)}"
+        return await self.press_data(data, message)
+
+    async def press_data(self, data: str, message: dict[str, Any] | None = None) -> list[Call]:
+        mark = len(self.standin.calls)
+        message = message or self.keyboard_message()
+        await self.harness.feed(self.standin.callback_update(self.user, message, data))
+        return self.standin.calls[mark:]
+
+    def bot_messages(self) -> list[dict[str, Any]]:
+        return [m for m in self.standin.chat_messages(self.id) if m.get("from", {}).get("is_bot")]
+
+    def keyboard_message(self) -> dict[str, Any]:
+        with_buttons = [m for m in self.bot_messages() if m.get("reply_markup")]
+        assert with_buttons, "the bot has shown no buttons"
+        return with_buttons[-1]
+
+    @property
+    def last(self) -> str:
+        """The text of the bot's latest message, as read."""
+        messages = self.bot_messages()
+        assert messages, "the bot has said nothing"
+        last = messages[-1]
+        return plain(last.get("text") or last.get("caption"))
+
+    def buttons(self) -> list[str]:
+        return button_texts(self.keyboard_message())
+
+
+def buttons_of(message: dict[str, Any]) -> list[dict[str, Any]]:
+    markup = message.get("reply_markup") or {}
+    return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+
+def button_texts(message: dict[str, Any]) -> list[str]:
+    return [button["text"] for button in buttons_of(message)]
+
+
+def texts(
+    calls: list[Call], methods: tuple[str, ...] = ("sendMessage", "editMessageText")
+) -> list[str]:
+    return [plain(c.params.get("text")) for c in calls if c.method in methods and c.ok]

@@ -1,0 +1,143 @@
+"""/privacy, /mydata, /forget, /settings and /language once onboarded."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from storage.models import FsmRecord, Organisation, User
+from tests.conversation import Harness, texts
+from tests.test_onboarding import onboard
+from tests.texts import t
+
+
+async def test_mydata_sends_a_summary_and_a_complete_json_file(harness: Harness) -> None:
+    person = harness.person(language_code="en")
+    await onboard(person, organisation="Voisins du 3e")
+    calls = await person.send("/mydata")
+    summary = texts(calls)[0]
+    assert "Everything we store about you" in summary and "Voisins du 3e" in summary
+    document = next(c for c in calls if c.method == "sendDocument")
+    filename, content = document.files["document"]
+    assert filename == "my-data.json"
+    data = json.loads(content)
+    assert data["telegram_id"] == person.id
+    assert data["organisation"] == "Voisins du 3e"
+    assert data["role"] == "association" and data["arrondissement"] == 3
+    assert data["themes"] == ["culture"]
+    assert data["privacy_notice"]["version"] == 1
+    assert data["contact_sharing_consent_at"] is None
+
+
+async def test_mydata_before_the_notice_says_how_little_is_kept(harness: Harness) -> None:
+    person = harness.person(language_code="fr")
+    calls = await person.send("/mydata")
+    assert texts(calls)[0].endswith(
+        t(
+            "fr",
+            "We only store your Telegram id ({id}) and your language. Nothing else is kept "
+            "about you.",
+            id=person.id,
+        )
+    )
+
+
+async def test_forget_asks_first_then_erases_everything(harness: Harness) -> None:
+    person = harness.person(language_code="en")
+    await onboard(person)
+    await person.send("/forget")
+    await person.press("No, keep my data")
+    assert person.last.startswith("Nothing was erased.")
+
+    await person.send("/settings")
+    await person.press("Themes")  # a dialog in progress is part of what is erased
+    await person.send("/forget")
+    await person.press("Yes, erase everything")
+    assert "Your data has been erased." in person.last
+    async with harness.sessionmaker() as session:
+        assert await session.scalar(select(User).where(User.telegram_id == person.id)) is None
+        erased = (await session.scalars(select(User).where(User.erased_at.is_not(None)))).one()
+        assert erased.telegram_id is None and erased.role is None and erased.themes == []
+        assert erased.arrondissement is None and erased.notice_accepted_at is None
+        assert await session.scalar(select(func.count()).select_from(FsmRecord)) == 0
+
+    # A new start is a new person, asked everything again.
+    await person.send("/start")
+    assert "Which language do you prefer?" in person.last
+
+
+async def test_privacy_notice_says_who_why_how_long_and_the_rights(harness: Harness) -> None:
+    person = harness.person(language_code="en")
+    calls = await person.send("/privacy")
+    notice = texts(calls)[0]
+    for fact in (
+        "City of Marseille",
+        "dpd@marseille.fr",
+        "24 months",
+        "12 months",
+        "/mydata",
+        "/forget",
+        "/settings",
+        "CNIL",
+        "15",
+    ):
+        assert fact in notice
+
+
+async def test_settings_change_one_field_at_a_time(harness: Harness) -> None:
+    person = harness.person(language_code="en")
+    await onboard(person)
+    await person.send("/settings")
+    assert "Arrondissement: Arrondissement 3" in person.last
+    await person.press("Arrondissement")
+    assert "Step" not in person.last  # no step counter outside onboarding
+    await person.press("Outside Marseille")
+    assert "Arrondissement: Outside Marseille" in person.last
+
+    await person.press("Themes")
+    assert "✅ Culture" in person.buttons()
+    await person.press("Ecology")
+    await person.press("Done")
+    assert "Themes: Culture, Ecology" in person.last
+
+    await person.press("Share my contact")
+    assert "Contact sharing: yes" in person.last
+    await person.press("Stop sharing my contact")
+    assert "Contact sharing: no" in person.last
+
+    await person.press("Who I am")
+    await person.press("Association")
+    await person.send("Quartiers Solidaires")
+    assert "Association — Quartiers Solidaires" in person.last
+    async with harness.sessionmaker() as session:
+        user = await session.scalar(select(User).where(User.telegram_id == person.id))
+        assert user is not None
+        assert (user.arrondissement, user.themes) == (0, ["culture", "ecology"])
+        assert user.contact_consent_at is None
+        assert await session.scalar(select(func.count()).select_from(Organisation)) == 1
+
+
+async def test_language_switches_at_any_time_and_asks_the_question_again(
+    harness: Harness,
+) -> None:
+    person = harness.person(language_code="en")
+    await person.send("/start")
+    await person.press("English")
+    await person.press("I have read it, continue")
+    await person.send("/language")
+    await person.press("العربية")
+    said = [m.get("text") for m in person.bot_messages()[-2:]]
+    assert t("ar", "Done: I will speak English with you.") in said[0]
+    assert t("ar", "Who are you?") in said[1]
+    await person.press(t("ar", "Citizen"))
+    assert t("ar", "In which arrondissement of Marseille do you live or act?") in person.last
+
+
+async def test_a_person_who_blocks_the_bot_is_marked_inactive(harness: Harness) -> None:
+    person = harness.person(language_code="en")
+    await onboard(person)
+    await harness.feed(harness.standin.my_chat_member_update(person.user, "kicked"))
+    async with harness.sessionmaker() as session:
+        user = await session.scalar(select(User).where(User.telegram_id == person.id))
+        assert user is not None and user.active is False
