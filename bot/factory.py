@@ -58,7 +58,6 @@ def create_dispatcher(
     dp = Dispatcher(storage=storage, events_isolation=isolation)
     dp["settings"] = settings
     dp["sessionmaker"] = sessionmaker
-    dp["catalogs"] = i18n
 
     # Update level, after aiogram's own (errors, user context, FSM lock), in this order:
     dp.update.outer_middleware(TransactionMiddleware(sessionmaker))
@@ -82,10 +81,8 @@ async def _on_error(event: ErrorEvent, **data: Any) -> bool:
     chat = data.get("event_chat")
     bot: Bot | None = data.get("bot")
     if bot is not None and chat is not None and chat.type == "private":
-        i18n: CatalogI18n = data["catalogs"]
-        user = data.get("user")
-        with i18n.context(), i18n.use_locale(user.locale if user else i18n.default_locale):
-            text = _("Sorry, something went wrong on our side. Please try again in a moment.")
+        # The locale middleware runs for error events too: the person's language is set.
+        text = _("Sorry, something went wrong on our side. Please try again in a moment.")
         try:
             await bot.send_message(chat.id, text)
         except Exception:  # the error is already logged; telling the person is best effort

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gettext as gettext_module
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,16 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 class CatalogI18n(I18n):
     """Reads the .po files themselves, so there is no compiled file to forget to rebuild."""
+
+    @contextmanager
+    def context(self) -> Iterator[I18n]:
+        # aiogram's `gettext` looks up I18n's own context variable; a subclass would otherwise
+        # set a variable of its own that nobody reads.
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
 
     def find_locales(self) -> dict[str, gettext_module.GNUTranslations]:
         translations: dict[str, gettext_module.GNUTranslations] = {}
@@ -66,7 +78,4 @@ class UserLocaleMiddleware(I18nMiddleware):
         chat = data.get("event_chat")
         if chat is not None and chat.type != "private":
             return self.group_locale
-        user = data.get("user")
-        if user is not None:
-            return str(user.locale)
-        return self.i18n.default_locale
+        return str(data.get("person_locale") or self.i18n.default_locale)

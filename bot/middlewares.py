@@ -78,6 +78,9 @@ class PersonMiddleware(BaseMiddleware):
         else:
             user = await find_user(session, sender.id)
         data["user"] = user
+        # A plain copy for the locale middleware: after a rollback (error events) the person's
+        # row can no longer be read.
+        data["person_locale"] = user.locale if user is not None else self.default_locale
         return await handler(event, data)
 
 

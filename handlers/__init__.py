@@ -12,11 +12,11 @@ def build_router() -> Router:
     private.message.filter(PrivateChat())
     private.callback_query.filter(PrivateChat())
     private.include_routers(
-        common.router,
+        common.router.router(),
         profile.build_router(),
-        privacy.router,
+        privacy.router.router(),
         # Last: whatever no flow expected.
-        common.fallback,
+        common.fallback.router(),
     )
     root = Router(name="root")
     root.include_router(private)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
@@ -11,14 +11,15 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from handlers.filters import NotCommand
+from handlers.flow import Flow
 from handlers.menu import MenuAction, MenuCb, menu_keyboard, menu_text
 from handlers.texts import stale_button
 from handlers.ui import show
 from storage.models import User
 from storage.users import mark_unreachable
 
-router = Router(name="common")
-fallback = Router(name="fallback")
+router = Flow("common")
+fallback = Flow("fallback")
 
 
 def help_text(settings: Settings) -> str:

@@ -24,7 +24,14 @@ async def get_or_create_user(
     user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
     now = now or utcnow()
     if user is None:
-        user = User(telegram_id=telegram_id, locale=locale, created_at=now, last_seen_at=now)
+        user = User(
+            telegram_id=telegram_id,
+            locale=locale,
+            created_at=now,
+            last_seen_at=now,
+            organisation=None,
+            theme_links=[],
+        )
         session.add(user)
         await session.flush()
     else:

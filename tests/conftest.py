@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from bot.standin import StandIn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.i18n import CatalogI18n, create_i18n
+from bot.standin import StandIn
 from storage.db import create_engine, create_sessionmaker, is_sqlite
 from storage.migrate import upgrade
 from storage.models import Base

@@ -6,25 +6,24 @@ which records it and refuses what Telegram would refuse.
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from bot.standin import Call, StandIn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.factory import create_bot, create_dispatcher
 from bot.i18n import CatalogI18n
+from bot.standin import Call, StandIn
+from bot.standin.html import parse_html
 
 
 def plain(text: str | None) -> str:
-    """What a person reads: tags removed, entities decoded."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text or ""))
+    """What a person reads of a text sent in HTML parse mode, as Telegram's parser makes it."""
+    return parse_html(text or "")[0]
 
 
 class FakeClock:
@@ -123,7 +122,12 @@ class Person:
         messages = self.bot_messages()
         assert messages, "the bot has said nothing"
         last = messages[-1]
-        return plain(last.get("text") or last.get("caption"))
+        # The stand-in stores what a person sees: already parsed.
+        return str(last.get("text") or last.get("caption") or "")
+
+    def said(self, count: int) -> list[str]:
+        """The texts of the bot's last `count` messages, oldest first."""
+        return [str(m.get("text") or m.get("caption") or "") for m in self.bot_messages()[-count:]]
 
     def buttons(self) -> list[str]:
         return button_texts(self.keyboard_message())

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from storage.models import FsmRecord, User
 from tests.conversation import Harness, Person, texts
-from tests.texts import t
+from tests.texts import t, tn
 
 STICKER = {
     "file_id": "CAAC",
@@ -70,15 +70,23 @@ async def test_organisation_name_checks(harness: Harness) -> None:
     )
     calls = await person.send("x" * 121)
     assert texts(calls) == [
-        t(
+        tn(
             "fr",
+            "This is too long: {limit} character at most. Please shorten it and send it again.",
             "This is too long: {limit} characters at most. Please shorten it and send it again.",
+            120,
             limit=120,
         )
     ]
     calls = await person.send("A")
     assert texts(calls) == [
-        t("fr", "This is too short: at least {limit} characters, please.", limit=2)
+        tn(
+            "fr",
+            "This is too short: at least {limit} character, please.",
+            "This is too short: at least {limit} characters, please.",
+            2,
+            limit=2,
+        )
     ]
     assert (await state_of(harness, person))[0] == "Profile:typing_organisation"
     assert (await state_of(harness, person))[1]["role"] == "institution"

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from storage.models import FsmRecord, Role, User
 from storage.privacy import NOTICE_VERSION
-from tests.conversation import Harness, Person, plain
+from tests.conversation import Harness, Person
 from tests.texts import t
 
 LANGUAGE_BUTTON = {"fr": "Français", "en": "English", "ar": "العربية"}
@@ -123,7 +123,7 @@ async def test_onboarding_resumes_after_a_restart(harness: Harness) -> None:
 
     harness.restart()
     await person.send("/start")
-    messages = [plain(m.get("text")) for m in person.bot_messages()[-2:]]
+    messages = person.said(2)
     assert "Welcome back! Let's go on where you left off." in messages[0]
     assert "What is the name of your organisation?" in messages[1]
     # The draft (the chosen role) survived the restart too.
@@ -142,7 +142,7 @@ async def test_a_changed_notice_is_shown_again_at_the_next_visit(harness: Harnes
         assert user is not None
         user.notice_version = NOTICE_VERSION - 1
     await person.send("/start")
-    texts = [plain(m.get("text")) for m in person.bot_messages()[-2:]]
+    texts = person.said(2)
     assert "Our privacy notice has changed" in texts[0]
     assert "How La Collective uses your data" in texts[1]
     await person.press("I have read it, continue")

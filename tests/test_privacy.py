@@ -127,7 +127,7 @@ async def test_language_switches_at_any_time_and_asks_the_question_again(
     await person.press("I have read it, continue")
     await person.send("/language")
     await person.press("العربية")
-    said = [m.get("text") for m in person.bot_messages()[-2:]]
+    said = person.said(2)
     assert t("ar", "Done: I will speak English with you.") in said[0]
     assert t("ar", "Who are you?") in said[1]
     await person.press(t("ar", "Citizen"))

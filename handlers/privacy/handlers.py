@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from handlers.flow import Flow
 from handlers.menu import MenuAction, MenuCb, menu_keyboard
 from handlers.privacy.notice import notice_text
 from handlers.profile.card import settings_text
@@ -25,7 +26,7 @@ from handlers.ui import show
 from storage.models import User
 from storage.privacy import export_user_data, forget_user
 
-router = Router(name="privacy")
+router = Flow("privacy")
 
 
 class ForgetCb(CallbackData, prefix="fg"):

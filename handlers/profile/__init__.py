@@ -9,5 +9,7 @@ def build_router() -> Router:
     router = Router(name="profile")
     # The questions answer their own buttons first; a language button outside onboarding is
     # then a change of language.
-    router.include_routers(onboarding.router, answers.router, settings.router)
+    router.include_routers(
+        onboarding.router.router(), answers.router.router(), settings.router.router()
+    )
     return router

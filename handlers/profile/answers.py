@@ -3,7 +3,6 @@ valid answer first, then a catch-all that explains and asks the same question ag
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import LOCALES, Settings
 from handlers.filters import NotCommand
+from handlers.flow import Flow
 from handlers.profile.callbacks import (
     ArrondissementCb,
     ContactCb,
@@ -33,12 +33,13 @@ from storage.themes import list_themes
 from storage.users import (
     ARRONDISSEMENTS,
     OUTSIDE_MARSEILLE,
+    complete_onboarding,
     set_arrondissement,
     set_role,
     set_themes,
 )
 
-router = Router(name="profile-answers")
+router = Flow("profile-answers")
 
 
 @router.callback_query(Profile.choosing_language, LanguageCb.filter())
@@ -52,14 +53,22 @@ async def language_chosen(
     user: User,
     settings: Settings,
 ) -> None:
-    """Stores the language (allowed before the notice), then goes on in that language."""
+    """Stores the language (allowed before the notice), then shows the notice in it."""
     if callback_data.code not in LOCALES:
         callback_answer.text = stale_button()
         return
     user.locale = callback_data.code
     draft = await load_draft(state)
     with i18n.use_locale(user.locale):
-        await go_on(query, state=state, session=session, user=user, settings=settings, draft=draft)
+        await ask(
+            query,
+            Profile.reading_notice,
+            state=state,
+            session=session,
+            user=user,
+            settings=settings,
+            draft=draft,
+        )
 
 
 @router.callback_query(Profile.choosing_role, RoleCb.filter())
@@ -182,8 +191,9 @@ async def contact_chosen(
     user: User,
     settings: Settings,
 ) -> None:
-    """Stores the consent to be contacted, or its absence, and goes on."""
+    """Stores the consent to be contacted, or its absence: the last question."""
     set_contact_consent(user, callback_data.share)
+    complete_onboarding(user)
     draft = await load_draft(state)
     await go_on(query, state=state, session=session, user=user, settings=settings, draft=draft)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from handlers.flow import Flow
 from handlers.menu import MenuAction, MenuCb, menu_keyboard, menu_text
 from handlers.profile.callbacks import NoticeCb
 from handlers.profile.states import Profile
@@ -25,7 +26,7 @@ from handlers.ui import show
 from storage.models import User
 from storage.privacy import accept_notice, decline_notice, has_current_notice
 
-router = Router(name="onboarding")
+router = Flow("onboarding")
 
 
 @router.message(CommandStart())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import LOCALES, Settings
+from handlers.flow import Flow
 from handlers.menu import MenuAction, MenuCb, menu_keyboard, menu_text
 from handlers.profile.callbacks import LanguageCb, SettingsCb, SettingsField
 from handlers.profile.card import show_settings
@@ -24,7 +25,7 @@ from handlers.ui import show
 from storage.models import User
 from storage.privacy import set_contact_consent
 
-router = Router(name="settings")
+router = Flow("settings")
 
 FIELD_STEPS = {
     SettingsField.role: Profile.choosing_role,
