@@ -6,6 +6,7 @@ which records it and refuses what Telegram would refuse.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,12 @@ from bot.standin.html import parse_html
 def plain(text: str | None) -> str:
     """What a person reads of a text sent in HTML parse mode, as Telegram's parser makes it."""
     return parse_html(text or "")[0]
+
+
+async def close_storage(dp: Dispatcher) -> None:
+    await dp.storage.close()
+    # redis-py closes its sockets without waiting; let the loop finish that before it ends.
+    await asyncio.sleep(0.01)
 
 
 class FakeClock:
@@ -57,14 +64,17 @@ class Harness:
         clock = FakeClock()
         bot = create_bot(token, standin.base_url, timeout=10)
         dp = create_dispatcher(settings, sessionmaker, i18n, clock=clock)
+        harness = None
         try:
-            yield cls(settings, sessionmaker, i18n, standin, bot, dp, clock)
+            harness = cls(settings, sessionmaker, i18n, standin, bot, dp, clock)
+            yield harness
         finally:
-            await dp.storage.close()
+            await close_storage(harness.dp if harness else dp)
             await bot.session.close()
 
-    def restart(self) -> Dispatcher:
+    async def restart(self) -> Dispatcher:
         """A new dispatcher over the same database: what a restarted process would have."""
+        await close_storage(self.dp)
         self.dp = create_dispatcher(self.settings, self.sessionmaker, self.i18n, clock=self.clock)
         return self.dp
 

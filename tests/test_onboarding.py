@@ -121,7 +121,7 @@ async def test_onboarding_resumes_after_a_restart(harness: Harness) -> None:
     await person.press("Company")
     assert "What is the name of your organisation?" in person.last
 
-    harness.restart()
+    await harness.restart()
     await person.send("/start")
     messages = person.said(2)
     assert "Welcome back! Let's go on where you left off." in messages[0]

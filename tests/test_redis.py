@@ -40,8 +40,7 @@ async def test_a_dialog_in_redis_survives_a_restart(redis_harness: Harness) -> N
     await person.press("English")
     await person.press("I have read it, continue")
     await person.press("Association")
-    await redis_harness.dp.storage.close()
-    redis_harness.restart()
+    await redis_harness.restart()
     await person.send("/start")
     said = person.said(2)
     assert "Welcome back!" in said[0] and "What is the name of your organisation?" in said[1]

@@ -14,7 +14,7 @@ async def test_the_same_update_twice_has_one_effect(harness: Harness) -> None:
     await harness.feed(update)
     mark = len(harness.standin.calls)
     await harness.feed(update)
-    harness.restart()  # also after a restart
+    await harness.restart()  # also after a restart
     await harness.feed(update)
     assert harness.standin.calls[mark:] == []
     async with harness.sessionmaker() as session:
