@@ -53,7 +53,9 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "chat":
         from bot.localchat import chat
 
+        # The conversation is the output: keep the logs to what goes wrong.
         logging.getLogger().setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         await chat(settings, language_code=args.lang)
         return 0
     if settings.bot_token is None:

@@ -52,12 +52,17 @@ def test_translations_keep_placeholders_tags_and_plural_forms(locale: str) -> No
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         if isinstance(message.id, tuple):
             assert len(strings) == PLURAL_COUNT[locale], message.id
+        expected = sorted(PLACEHOLDER.findall(source))
         for string in strings:
-            assert sorted(PLACEHOLDER.findall(string)) == sorted(PLACEHOLDER.findall(source)), (
-                locale,
-                message.id,
-            )
+            found = sorted(PLACEHOLDER.findall(string))
+            if isinstance(message.id, tuple):
+                # A plural form may say the number in words (Arabic: «شهران», two months).
+                assert set(found) <= set(expected), (locale, message.id)
+            else:
+                assert found == expected, (locale, message.id)
             assert TAG.findall(string) == TAG.findall(source), (locale, message.id)
+        if isinstance(message.id, tuple):
+            assert sorted(PLACEHOLDER.findall(strings[-1])) == expected, (locale, message.id)
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext is not installed")

@@ -89,11 +89,11 @@ async def test_settings_change_one_field_at_a_time(harness: Harness) -> None:
     person = harness.person(language_code="en")
     await onboard(person)
     await person.send("/settings")
-    assert "Arrondissement: Arrondissement 3" in person.last
+    assert "Where: Arrondissement 3" in person.last
     await person.press("Arrondissement")
     assert "Step" not in person.last  # no step counter outside onboarding
     await person.press("Outside Marseille")
-    assert "Arrondissement: Outside Marseille" in person.last
+    assert "Where: Outside Marseille" in person.last
 
     await person.press("Themes")
     assert "✅ Culture" in person.buttons()

@@ -7,7 +7,12 @@ from aiogram import html
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
+from bot.i18n import ngettext
 from storage.privacy import NOTICE_VERSION
+
+
+def months(count: int) -> str:
+    return ngettext("{count} month", "{count} months", count).format(count=count)
 
 
 def notice_text(settings: Settings) -> str:
@@ -32,10 +37,13 @@ def notice_text(settings: Settings) -> str:
             "choose to share."
         ),
         _(
-            "<b>How long:</b> until you erase it, and at most {months} months after your last "
-            "visit (you are warned beforehand). Free-text survey answers are deleted "
-            "{text_months} months after the survey closes; only anonymous totals are kept."
-        ).format(months=settings.inactive_months, text_months=settings.free_text_retention_months),
+            "<b>How long:</b> until you erase it, and at most {inactive} after your last visit "
+            "(you are warned beforehand). Free-text survey answers are deleted {free_text} after "
+            "the survey closes; only anonymous totals are kept."
+        ).format(
+            inactive=months(settings.inactive_months),
+            free_text=months(settings.free_text_retention_months),
+        ),
         _(
             "<b>Your rights:</b> see your data (/mydata), correct it (/settings), erase it or "
             "object (/forget), or ask for its use to be limited by writing to the data protection "

@@ -25,7 +25,7 @@ def settings_text(user: User) -> str:
         _("<b>Your profile</b>"),
         "",
         _("Who you are: {value}").format(value=who),
-        _("Arrondissement: {value}").format(value=place),
+        _("Where: {value}").format(value=place),
         _("Themes: {value}").format(value=themes),
         _("Language: {value}").format(value=LANGUAGE_NAMES.get(user.locale, user.locale)),
         _("Contact sharing: {value}").format(value=sharing),

@@ -1,0 +1,39 @@
+"""`collective chat`: the real bot in a terminal, buttons numbered, a number presses one."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bot.config import Settings
+from bot.localchat import chat
+
+
+def script(*lines: str) -> Callable[[], Awaitable[str | None]]:
+    queue = list(lines)
+
+    async def read() -> str | None:
+        return queue.pop(0) if queue else None
+
+    return read
+
+
+async def test_a_newcomer_onboards_and_exports_their_data_in_the_terminal(
+    settings: Settings,
+    tmp_path,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # files the bot sends are saved under data/chat-files
+    shown: list[str] = []
+    await chat(
+        settings,
+        language_code="ar",
+        read=script("/start", "2", "1", "1", "5", "8", "13", "2", "/mydata", "/quit"),
+        write=shown.append,
+    )
+    screen = "\n".join(shown)
+    assert "[2] English" in screen
+    assert "Step 2 of 6" in screen and "[1] I have read it, continue" in screen
+    assert "[17] Outside Marseille" in screen
+    assert "Thank you, you are all set!" in screen
+    assert "[file saved: data/chat-files/my-data.json]" in screen
+    assert (tmp_path / "data" / "chat-files" / "my-data.json").exists()
