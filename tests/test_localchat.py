@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.localchat import chat
@@ -19,8 +23,9 @@ def script(*lines: str) -> Callable[[], Awaitable[str | None]]:
 
 async def test_a_newcomer_onboards_and_exports_their_data_in_the_terminal(
     settings: Settings,
-    tmp_path,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    engine: AsyncEngine,  # a clean database
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)  # files the bot sends are saved under data/chat-files
     shown: list[str] = []
