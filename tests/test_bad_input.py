@@ -170,3 +170,44 @@ async def test_commands_work_in_the_middle_of_a_dialog(harness: Harness) -> None
     assert (await state_of(harness, person))[0] is None
     calls = await person.send("/cancel")
     assert texts(calls) == ["There is nothing to cancel."]
+
+
+STEPS_BEFORE = {
+    "language": [],
+    "notice": ["English"],
+    "role": ["English", "I have read it, continue"],
+    "arrondissement": ["English", "I have read it, continue", "Citizen"],
+    "contact": ["English", "I have read it, continue", "Citizen", "7", "Sport", "Done"],
+}
+
+
+@pytest.mark.parametrize("step", STEPS_BEFORE)
+@pytest.mark.parametrize(
+    ("message", "fields"), [("hello", {}), (None, {"sticker": STICKER})], ids=["text", "sticker"]
+)
+async def test_every_question_asks_again_after_a_wrong_kind_of_answer(
+    harness: Harness, step: str, message: str | None, fields: dict
+) -> None:
+    person = harness.person(language_code="en")
+    await person.send("/start")
+    for label in STEPS_BEFORE[step]:
+        await person.press(label)
+    question, buttons = person.last, person.buttons()
+    before = await state_of(harness, person)
+    calls = await person.send(message, **fields)
+    assert texts(calls)[0] == "Please answer with one of the buttons below."
+    assert person.last == question and person.buttons() == buttons
+    assert await state_of(harness, person) == before
+
+
+async def test_someone_elses_button_changes_nothing(harness: Harness) -> None:
+    owner = await at_themes(harness)
+    intruder = harness.person(4242, language_code="en")
+    before = await state_of(harness, owner)
+    calls = await intruder.press_data("td", owner.keyboard_message())
+    answers = [c for c in calls if c.method == "answerCallbackQuery"]
+    assert "no longer valid" in answers[0].params["text"]
+    assert await state_of(harness, owner) == before
+    async with harness.sessionmaker() as session:
+        user = await session.scalar(select(User).where(User.telegram_id == owner.id))
+        assert user is not None and user.themes == []
