@@ -20,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.coordinators import Coordinators
 from bot.fsm import DatabaseStorage
 from bot.i18n import CatalogI18n, UserLocaleMiddleware
 from bot.middlewares import FloodMiddleware, PersonMiddleware, TransactionMiddleware
@@ -58,6 +59,7 @@ def create_dispatcher(
     dp = Dispatcher(storage=storage, events_isolation=isolation)
     dp["settings"] = settings
     dp["sessionmaker"] = sessionmaker
+    dp["coordinators"] = Coordinators(settings)
 
     # Update level, after aiogram's own (errors, user context, FSM lock), in this order:
     dp.update.outer_middleware(TransactionMiddleware(sessionmaker))

@@ -3,7 +3,7 @@
 from aiogram import Router
 
 from handlers import common, profile
-from handlers.filters import PrivateChat
+from handlers.filters import CoordinatorsGroup, PrivateChat
 from handlers.privacy import handlers as privacy
 
 
@@ -18,6 +18,9 @@ def build_router() -> Router:
         # Last: whatever no flow expected.
         common.fallback.router(),
     )
+    group = Router(name="coordinators-group")
+    group.message.filter(CoordinatorsGroup())
+    group.include_routers()
     root = Router(name="root")
-    root.include_router(private)
+    root.include_routers(private, group)
     return root

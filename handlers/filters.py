@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 
+from bot.config import Settings
+
 
 class PrivateChat(Filter):
     async def __call__(self, event: Message | CallbackQuery) -> bool:
@@ -19,3 +21,11 @@ class NotCommand(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return not (message.text or "").startswith("/")
+
+
+class CoordinatorsGroup(Filter):
+    """The coordinators' Telegram group (COORDINATOR_CHAT_ID)."""
+
+    async def __call__(self, event: Message | CallbackQuery, settings: Settings) -> bool:
+        message = event.message if isinstance(event, CallbackQuery) else event
+        return message is not None and message.chat.id == settings.coordinator_chat_id

@@ -19,6 +19,11 @@ class MenuAction(enum.StrEnum):
     mydata = "d"
     help = "h"
     start = "o"
+    report_need = "n"
+    needs_map = "nm"
+    propose = "i"
+    browse = "b"
+    my_proposals = "mp"
 
 
 class MenuCb(CallbackData, prefix="m"):
@@ -31,9 +36,14 @@ def _button(text: str, action: MenuAction) -> InlineKeyboardButton:
 
 def menu_keyboard(user: User | None) -> InlineKeyboardMarkup:
     """What a person can do; someone who has not read the notice browses anonymously."""
+    browse = [
+        _button(_("Initiatives"), MenuAction.browse),
+        _button(_("Needs map"), MenuAction.needs_map),
+    ]
     if user is None or not has_current_notice(user):
         rows = [
             [_button(_("Join La Collective"), MenuAction.start)],
+            browse,
             [
                 _button(_("Language"), MenuAction.language),
                 _button(_("Privacy"), MenuAction.privacy),
@@ -42,6 +52,12 @@ def menu_keyboard(user: User | None) -> InlineKeyboardMarkup:
         ]
     else:
         rows = [
+            [
+                _button(_("Report a need"), MenuAction.report_need),
+                _button(_("Propose an initiative"), MenuAction.propose),
+            ],
+            browse,
+            [_button(_("My proposals"), MenuAction.my_proposals)],
             [_button(_("My profile and settings"), MenuAction.settings)],
             [
                 _button(_("Language"), MenuAction.language),
