@@ -20,7 +20,6 @@ def build_router() -> Router:
     )
     group = Router(name="coordinators-group")
     group.message.filter(CoordinatorsGroup())
-    group.include_routers()
     root = Router(name="root")
     root.include_routers(private, group)
     return root
