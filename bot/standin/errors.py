@@ -1,4 +1,4 @@
-"""Telegram's error answers: the refusal of a call, and the faults a test injects to imitate one."""
+"""Telegram's error answers: a refused call, and the faults a test injects to imitate one."""
 
 from __future__ import annotations
 
