@@ -5,13 +5,16 @@ from __future__ import annotations
 import gettext as gettext_module
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
+from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -79,3 +82,8 @@ class UserLocaleMiddleware(I18nMiddleware):
         if chat is not None and chat.type != "private":
             return self.group_locale
         return str(data.get("person_locale") or self.i18n.default_locale)
+
+
+def format_when(moment: datetime, locale: str, timezone: str) -> str:
+    """A date and time as people of that language write it, in the city's time zone."""
+    return format_datetime(moment, "short", tzinfo=ZoneInfo(timezone), locale=locale)

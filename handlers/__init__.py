@@ -2,7 +2,7 @@
 
 from aiogram import Router
 
-from handlers import common, profile
+from handlers import common, initiatives, needs, profile, start
 from handlers.filters import CoordinatorsGroup, PrivateChat
 from handlers.privacy import handlers as privacy
 
@@ -13,13 +13,19 @@ def build_router() -> Router:
     private.callback_query.filter(PrivateChat())
     private.include_routers(
         common.router.router(),
+        start.router.router(),
         profile.build_router(),
         privacy.router.router(),
+        initiatives.private_router(),
+        needs.build_router(),
         # Last: whatever no flow expected.
         common.fallback.router(),
     )
     group = Router(name="coordinators-group")
     group.message.filter(CoordinatorsGroup())
+    group.include_router(initiatives.group_router())
     root = Router(name="root")
-    root.include_routers(private, group)
+    # The group's router first: its messages are the group's only, but its buttons (moderation)
+    # answer wherever they are pressed, so that a forged one is refused, not ignored.
+    root.include_routers(group, private)
     return root

@@ -1,9 +1,7 @@
-"""/start and the onboarding dialog: language, notice, who, where, themes, contact."""
+"""The onboarding dialog: language, notice, who, where, themes, contact."""
 
 from __future__ import annotations
 
-from aiogram import F
-from aiogram.filters import CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -11,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from handlers.flow import Flow
-from handlers.menu import MenuAction, MenuCb, menu_keyboard, menu_text
+from handlers.menu import menu_keyboard, menu_text
 from handlers.profile.callbacks import NoticeCb
 from handlers.profile.states import Profile
 from handlers.profile.steps import (
@@ -29,21 +27,6 @@ from storage.privacy import accept_notice, decline_notice, has_current_notice
 router = Flow("onboarding")
 
 
-@router.message(CommandStart())
-async def start(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, settings: Settings
-) -> None:
-    """Resumes an unfinished onboarding where it stopped, or shows the menu."""
-    await resume(message, state, session, user, settings)
-
-
-@router.callback_query(MenuCb.filter(F.action == MenuAction.start))
-async def start_from_menu(
-    query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User, settings: Settings
-) -> None:
-    await resume(query, state, session, user, settings)
-
-
 async def resume(
     target: Message | CallbackQuery,
     state: FSMContext,
@@ -51,6 +34,7 @@ async def resume(
     user: User,
     settings: Settings,
 ) -> None:
+    """An unfinished onboarding where it stopped, the notice if it changed, or the menu."""
     current = await state.get_state()
     draft = await load_draft(state)
     if current in {s.state for s in Profile.__states__} and draft.mode == ONBOARDING:

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import enum
+
+from aiogram.filters.callback_data import CallbackData
+
+from storage.initiatives import Decision
+from storage.models import ReportReason
+
+
+class Field(enum.StrEnum):
+    theme = "t"
+    arrondissement = "a"
+    title = "ti"
+    description = "d"
+    photo = "p"
+    location = "l"
+    contact = "c"
+
+
+class ProposeAction(enum.StrEnum):
+    keep_arrondissement = "k"
+    other_arrondissement = "o"
+    continue_anyway = "go"
+    skip = "s"
+    send = "send"
+
+
+class ProposeCb(CallbackData, prefix="pr"):
+    action: ProposeAction
+
+
+class EditFieldCb(CallbackData, prefix="pe"):
+    field: Field
+
+
+class SupportCb(CallbackData, prefix="su"):
+    initiative_id: int
+
+
+class ModerateCb(CallbackData, prefix="mo"):
+    decision: Decision
+    initiative_id: int
+
+
+class ResubmitCb(CallbackData, prefix="rs"):
+    initiative_id: int
+
+
+class CardCb(CallbackData, prefix="ic"):
+    initiative_id: int
+
+
+class BrowseBy(enum.StrEnum):
+    theme = "t"
+    arrondissement = "a"
+    all = "x"
+
+
+class BrowseCb(CallbackData, prefix="br"):
+    by: BrowseBy
+    value: str = ""
+    page: int = 0
+
+
+class ReportCb(CallbackData, prefix="rp"):
+    initiative_id: int
+    reason: ReportReason | None = None
+
+
+class HideCb(CallbackData, prefix="hd"):
+    initiative_id: int
+    hide: bool
+
+
+class ContestCb(CallbackData, prefix="cs"):
+    initiative_id: int
+
+
+class RestoreCb(CallbackData, prefix="rt"):
+    initiative_id: int
+    restore: bool

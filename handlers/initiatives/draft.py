@@ -1,0 +1,64 @@
+"""The proposal being written, kept in the dialog between two answers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from aiogram.fsm.context import FSMContext
+
+from storage.initiatives import Proposal
+from storage.models import Initiative
+
+
+@dataclass
+class ProposalDraft:
+    theme_code: str | None = None
+    arrondissement: int | None = None
+    title: str | None = None
+    description: str | None = None
+    photo_file_id: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    contact_consent: bool | None = None
+    # Came from the summary: after the answer, back to the summary.
+    editing: bool = False
+    # The initiative being revised after coordinators asked for changes.
+    resubmitting: int | None = None
+
+    def proposal(self) -> Proposal:
+        assert self.theme_code and self.arrondissement is not None
+        return Proposal(
+            title=self.title or "",
+            description=self.description or "",
+            theme_code=self.theme_code,
+            arrondissement=self.arrondissement,
+            photo_file_id=self.photo_file_id,
+            latitude=self.latitude,
+            longitude=self.longitude,
+            contact_consent=bool(self.contact_consent),
+        )
+
+    @classmethod
+    def revising(cls, initiative: Initiative) -> ProposalDraft:
+        return cls(
+            theme_code=initiative.theme_code,
+            arrondissement=initiative.arrondissement,
+            title=initiative.title,
+            description=initiative.description,
+            photo_file_id=initiative.photo_file_id,
+            latitude=initiative.latitude,
+            longitude=initiative.longitude,
+            contact_consent=initiative.contact_consent,
+            editing=True,
+            resubmitting=initiative.id,
+        )
+
+
+async def load_draft(state: FSMContext) -> ProposalDraft:
+    data = (await state.get_data()).get("proposal", {})
+    known = {f.name for f in fields(ProposalDraft)}
+    return ProposalDraft(**{k: v for k, v in data.items() if k in known})
+
+
+async def save_draft(state: FSMContext, draft: ProposalDraft) -> None:
+    await state.update_data(proposal=asdict(draft))

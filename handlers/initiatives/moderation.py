@@ -1,0 +1,272 @@
+"""Coordinators decide on proposals from the group: Approve at once; Reject or Ask for changes
+with a reason typed in the group. The card then says who decided and when."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.coordinators import Coordinators
+from bot.i18n import ngettext
+from handlers.filters import NotCommand
+from handlers.flow import Flow
+from handlers.initiatives import notices
+from handlers.initiatives.callbacks import ModerateCb
+from handlers.initiatives.keyboards import moderation_keyboard
+from handlers.initiatives.states import Moderation
+from handlers.texts import explain_rejection
+from storage import initiatives
+from storage.initiatives import AlreadyDecided, Decision
+from storage.models import Initiative, InitiativeStatus, User
+from storage.texts import TextRejected
+
+# Buttons answer wherever they are pressed (a forged one is refused); commands and typed
+# reasons only in the group.
+buttons = Flow("moderation-buttons")
+group = Flow("moderation-group")
+
+
+def refusal() -> str:
+    return _("Only the city's coordinators can do this.")
+
+
+def actor_name(query_or_message: CallbackQuery | Message) -> str:
+    person = query_or_message.from_user
+    return person.full_name if person else "?"
+
+
+@buttons.callback_query(ModerateCb.filter())
+async def decision_pressed(
+    query: CallbackQuery,
+    callback_data: ModerateCb,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+    coordinators: Coordinators,
+    i18n: I18n,
+    state: FSMContext,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    """Approve decides at once; Reject and Ask for changes first ask the reason."""
+    if not await coordinators(bot, query.from_user.id):
+        callback_answer.text = refusal()
+        callback_answer.show_alert = True
+        return
+    initiative = await initiatives.get_initiative(session, callback_data.initiative_id)
+    if initiative is None:
+        callback_answer.text = _("This proposal no longer exists.")
+        return
+    if initiative.status is not InitiativeStatus.pending:
+        await already_decided(query, callback_answer, initiative, settings)
+        return
+    if callback_data.decision is Decision.approve:
+        await decide(
+            query, callback_answer, i18n, session, settings, initiative.id, Decision.approve, None
+        )
+        return
+    if not isinstance(query.message, Message):
+        return
+    await state.set_state(Moderation.typing_reason)
+    await state.set_data(
+        {
+            "initiative_id": initiative.id,
+            "decision": callback_data.decision.value,
+            "card_chat_id": query.message.chat.id,
+            "card_message_id": query.message.message_id,
+            # Telegram cannot be asked for a message later: keep what the card says.
+            "card_html": query.message.html_text,
+            "card_is_photo": bool(query.message.photo),
+        }
+    )
+    ask = (
+        _("{name}, please send the reason for the rejection of {reference} in one message.")
+        if callback_data.decision is Decision.reject
+        else _("{name}, please send in one message the changes you ask for {reference}.")
+    )
+    await query.message.answer(
+        ask.format(
+            name=notices.quote(actor_name(query)), reference=initiatives.reference(initiative)
+        )
+        + "\n"
+        + _("/cancel to give up.")
+    )
+
+
+@group.message(Moderation.typing_reason, NotCommand())
+async def reason_typed(
+    message: Message,
+    bot: Bot,
+    coordinators: Coordinators,
+    i18n: I18n,
+    state: FSMContext,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    if not await coordinators(bot, message.from_user.id if message.from_user else 0):
+        await state.clear()
+        return
+    if message.text is None:
+        await message.reply(_("Please type the reason as a text message."))
+        return
+    data = await state.get_data()
+    try:
+        reason = initiatives.clean_reason(message.text)
+    except TextRejected as rejected:
+        await message.reply(explain_rejection(rejected))
+        return
+    await state.clear()
+    try:
+        initiative = await initiatives.decide(
+            session,
+            int(data["initiative_id"]),
+            Decision(data["decision"]),
+            actor_id=message.from_user.id if message.from_user else 0,
+            actor_name=actor_name(message),
+            reason=reason,
+        )
+    except AlreadyDecided as decided:
+        await message.reply(
+            _("Someone decided first: {line}").format(
+                line=notices.decided_line(decided.initiative, settings.group_locale, settings)
+            )
+        )
+        return
+    await close_card(
+        bot,
+        data["card_chat_id"],
+        data["card_message_id"],
+        data["card_html"],
+        data["card_is_photo"],
+        initiative,
+        settings,
+    )
+    await tell_author(session, i18n, initiative)
+    await message.reply(_("Done: the author has been told."))
+
+
+async def decide(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    i18n: I18n,
+    session: AsyncSession,
+    settings: Settings,
+    initiative_id: int,
+    decision: Decision,
+    reason: str | None,
+) -> None:
+    try:
+        initiative = await initiatives.decide(
+            session,
+            initiative_id,
+            decision,
+            actor_id=query.from_user.id,
+            actor_name=actor_name(query),
+            reason=reason,
+        )
+    except AlreadyDecided as decided:
+        await already_decided(query, callback_answer, decided.initiative, settings)
+        return
+    message = query.message
+    if isinstance(message, Message):
+        await close_card(
+            query.bot,  # type: ignore[arg-type]
+            message.chat.id,
+            message.message_id,
+            message.html_text,
+            bool(message.photo),
+            initiative,
+            settings,
+        )
+    await tell_author(session, i18n, initiative)
+    callback_answer.text = _("Done: the author has been told.")
+
+
+async def already_decided(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    initiative: Initiative,
+    settings: Settings,
+) -> None:
+    callback_answer.text = _("Already decided: {line}").format(
+        line=notices.decided_line(initiative, settings.group_locale, settings, 100)
+    )[:200]
+    callback_answer.show_alert = True
+
+
+async def close_card(
+    bot: Bot,
+    chat_id: int,
+    message_id: int,
+    card_html: str,
+    is_photo: bool,
+    initiative: Initiative,
+    settings: Settings,
+) -> None:
+    """Adds who decided and when to the card and removes its buttons."""
+    line = notices.decided_line(initiative, settings.group_locale, settings, 150)
+    if is_photo:
+        # The card was written to leave room for this line within a caption's 1024 characters.
+        await bot.edit_message_caption(
+            chat_id=chat_id, message_id=message_id, caption=f"{card_html}\n\n{line}"
+        )
+    else:
+        await bot.edit_message_text(
+            chat_id=chat_id, message_id=message_id, text=f"{card_html}\n\n{line}"
+        )
+
+
+async def tell_author(session: AsyncSession, i18n: I18n, initiative: Initiative) -> None:
+    author = await session.get(User, initiative.proposer_id)
+    if author is not None:
+        await notices.decision_to_author(session, i18n, initiative, author)
+
+
+@group.message(Command("pending"))
+async def pending(
+    message: Message,
+    bot: Bot,
+    coordinators: Coordinators,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    """What waits for a decision, oldest first, each with its buttons."""
+    if message.from_user is None or not await coordinators(bot, message.from_user.id):
+        await message.reply(refusal())
+        return
+    waiting, total = await initiatives.pending(session)
+    if not waiting:
+        await message.reply(_("Nothing is waiting for a decision."))
+        return
+    await message.answer(
+        ngettext(
+            "{count} proposal is waiting, oldest first:",
+            "{count} proposals are waiting, oldest first:",
+            total,
+        ).format(count=total)
+    )
+    for initiative in waiting:
+        author = await session.get(User, initiative.proposer_id)
+        assert author is not None
+        await message.answer(
+            notices.moderation_text(initiative, author, settings.group_locale, 4096),
+            reply_markup=moderation_keyboard(initiative.id),
+        )
+    if total > len(waiting):
+        await message.answer(
+            _("…and {count} more: decide on these first, then send /pending again.").format(
+                count=total - len(waiting)
+            )
+        )
+
+
+@group.message(Command("cancel"), Moderation.typing_reason)
+async def cancel_reason(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.reply(_("Cancelled: the proposal is still waiting."))

@@ -1,0 +1,410 @@
+"""Propose an initiative: theme, where, title, look-alikes, description, photo, location,
+contact, then a summary to check and edit before sending. Per state: the valid answer first,
+then a catch-all that explains and asks again; /back returns to the previous step."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from handlers.filters import NotCommand
+from handlers.flow import Flow
+from handlers.initiatives import keyboards, notices
+from handlers.initiatives.callbacks import (
+    EditFieldCb,
+    Field,
+    ProposeAction,
+    ProposeCb,
+    ResubmitCb,
+    SupportCb,
+)
+from handlers.initiatives.draft import ProposalDraft, load_draft, save_draft
+from handlers.initiatives.questions import ask, step_after, step_before
+from handlers.initiatives.states import Propose
+from handlers.menu import MenuAction, MenuCb, menu_keyboard
+from handlers.profile.callbacks import ArrondissementCb, ContactCb, ThemeCb
+from handlers.profile.keyboards import arrondissement_keyboard
+from handlers.profile.onboarding import resume
+from handlers.texts import explain_rejection, stale_button
+from handlers.ui import show
+from storage import initiatives
+from storage.initiatives import NotAllowed
+from storage.models import InitiativeStatus, User
+from storage.privacy import has_current_notice
+from storage.texts import TextRejected
+from storage.themes import known_theme_codes
+from storage.users import ARRONDISSEMENTS, OUTSIDE_MARSEILLE, is_onboarded
+
+router = Flow("propose")
+
+EDITED_STEP = {
+    Field.theme: Propose.choosing_theme,
+    Field.arrondissement: Propose.choosing_arrondissement,
+    Field.title: Propose.typing_title,
+    Field.description: Propose.typing_description,
+    Field.photo: Propose.sending_photo,
+    Field.location: Propose.sending_location,
+    Field.contact: Propose.choosing_contact,
+}
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.propose))
+async def start_proposal(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User, settings: Settings
+) -> None:
+    """Proposing needs the notice and a profile; the form starts with the theme."""
+    if not has_current_notice(user) or not is_onboarded(user):
+        await resume(query, state, session, user, settings)
+        return
+    await state.clear()
+    draft = ProposalDraft()
+    await ask(query, Propose.choosing_theme, state=state, session=session, user=user, draft=draft)
+
+
+async def answered(
+    target: Message | CallbackQuery,
+    step: State,
+    draft: ProposalDraft,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """After an answer is kept in the draft: the summary when editing, else the next step —
+    with, after the title, the published initiatives that look like this one."""
+    if draft.editing:
+        await ask(target, Propose.reviewing, state=state, session=session, user=user, draft=draft)
+        return
+    if step == Propose.typing_title and draft.theme_code and draft.arrondissement is not None:
+        look_alikes = await initiatives.similar(
+            session, draft.theme_code, draft.arrondissement, draft.title or ""
+        )
+        if look_alikes:
+            await state.set_state(Propose.reviewing_similar)
+            await save_draft(state, draft)
+            await show(
+                target,
+                notices.look_alikes_text(look_alikes),
+                keyboards.similar_keyboard(look_alikes),
+            )
+            return
+    await ask(target, step_after(step), state=state, session=session, user=user, draft=draft)
+
+
+@router.callback_query(Propose.choosing_theme, ThemeCb.filter())
+async def theme_chosen(
+    query: CallbackQuery,
+    callback_data: ThemeCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    if callback_data.code not in await known_theme_codes(session):
+        callback_answer.text = stale_button()
+        return
+    draft = await load_draft(state)
+    draft.theme_code = callback_data.code
+    await answered(query, Propose.choosing_theme, draft, state, session, user)
+
+
+@router.callback_query(Propose.choosing_arrondissement, ProposeCb.filter())
+async def own_arrondissement_or_another(
+    query: CallbackQuery,
+    callback_data: ProposeCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """Their own arrondissement in one tap, or the full choice."""
+    if callback_data.action == ProposeAction.other_arrondissement:
+        await show(query, _("Where does it take place?"), arrondissement_keyboard())
+        return
+    if callback_data.action != ProposeAction.keep_arrondissement or user.arrondissement is None:
+        callback_answer.text = stale_button()
+        return
+    draft = await load_draft(state)
+    draft.arrondissement = user.arrondissement
+    await answered(query, Propose.choosing_arrondissement, draft, state, session, user)
+
+
+@router.callback_query(Propose.choosing_arrondissement, ArrondissementCb.filter())
+async def arrondissement_chosen(
+    query: CallbackQuery,
+    callback_data: ArrondissementCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    if callback_data.number not in (*ARRONDISSEMENTS, OUTSIDE_MARSEILLE):
+        callback_answer.text = stale_button()
+        return
+    draft = await load_draft(state)
+    draft.arrondissement = callback_data.number
+    await answered(query, Propose.choosing_arrondissement, draft, state, session, user)
+
+
+@router.message(Propose.typing_title, NotCommand())
+@router.message(Propose.typing_description, NotCommand())
+async def text_typed(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    """Keeps the title or the description once it passes the checks."""
+    step = await current_step(state)
+    draft = await load_draft(state)
+    if message.text is None:
+        await ask_again(message, state, session, user)
+        return
+    try:
+        if step == Propose.typing_title:
+            draft.title = initiatives.clean_title(message.text)
+        else:
+            draft.description = initiatives.clean_description(message.text)
+    except TextRejected as rejected:
+        await message.answer(explain_rejection(rejected))
+        return
+    await answered(message, step, draft, state, session, user)
+
+
+@router.callback_query(Propose.reviewing_similar, SupportCb.filter())
+async def support_instead(
+    query: CallbackQuery,
+    callback_data: SupportCb,
+    callback_answer: CallbackAnswer,
+    i18n: I18n,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> None:
+    """The person backs an existing initiative instead of duplicating it: its author and the
+    coordinators are told, so that they can be put in touch."""
+    initiative = await initiatives.get_initiative(session, callback_data.initiative_id)
+    if initiative is None or initiative.status is not InitiativeStatus.approved:
+        callback_answer.text = stale_button()
+        return
+    await notices.support_offered(session, i18n, settings, initiative, user)
+    await state.clear()
+    await show(
+        query,
+        _(
+            "Thank you! We have told the people behind «{title}» that you would like to support "
+            "them; the city's coordinators will put you in touch."
+        ).format(title=notices.quote(initiative.title)),
+        menu_keyboard(user),
+    )
+
+
+@router.callback_query(Propose.reviewing_similar, ProposeCb.filter())
+async def different_after_all(
+    query: CallbackQuery,
+    callback_data: ProposeCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    if callback_data.action != ProposeAction.continue_anyway:
+        callback_answer.text = stale_button()
+        return
+    draft = await load_draft(state)
+    await ask(
+        query,
+        step_after(Propose.typing_title),
+        state=state,
+        session=session,
+        user=user,
+        draft=draft,
+    )
+
+
+@router.message(Propose.sending_photo, NotCommand())
+async def photo_sent(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    if not message.photo:
+        await message.answer(_("Please send a photo, or press «Skip»."))
+        await ask_again(message, state, session, user, explained=True)
+        return
+    draft = await load_draft(state)
+    # The largest size Telegram made of it.
+    draft.photo_file_id = message.photo[-1].file_id
+    await answered(message, Propose.sending_photo, draft, state, session, user)
+
+
+@router.message(Propose.sending_location, NotCommand())
+async def location_sent(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    if message.location is None:
+        await message.answer(_("Please attach a location (📎 → Location), or press «Skip»."))
+        await ask_again(message, state, session, user, explained=True)
+        return
+    draft = await load_draft(state)
+    draft.latitude = message.location.latitude
+    draft.longitude = message.location.longitude
+    await answered(message, Propose.sending_location, draft, state, session, user)
+
+
+@router.callback_query(Propose.sending_photo, ProposeCb.filter(F.action == ProposeAction.skip))
+@router.callback_query(Propose.sending_location, ProposeCb.filter(F.action == ProposeAction.skip))
+async def skipped(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    """Skipping removes what the field had, so that «Skip» from the summary clears it."""
+    step = await current_step(state)
+    draft = await load_draft(state)
+    if step == Propose.sending_photo:
+        draft.photo_file_id = None
+    else:
+        draft.latitude = draft.longitude = None
+    await answered(query, step, draft, state, session, user)
+
+
+@router.callback_query(Propose.choosing_contact, ContactCb.filter())
+async def contact_chosen(
+    query: CallbackQuery,
+    callback_data: ContactCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    draft = await load_draft(state)
+    draft.contact_consent = callback_data.share
+    await answered(query, Propose.choosing_contact, draft, state, session, user)
+
+
+@router.callback_query(Propose.reviewing, EditFieldCb.filter())
+async def edit_field(
+    query: CallbackQuery,
+    callback_data: EditFieldCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    draft = await load_draft(state)
+    draft.editing = True
+    await ask(
+        query,
+        EDITED_STEP[callback_data.field],
+        state=state,
+        session=session,
+        user=user,
+        draft=draft,
+    )
+
+
+@router.callback_query(Propose.reviewing, ProposeCb.filter(F.action == ProposeAction.send))
+async def send_proposal(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    i18n: I18n,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> None:
+    """Stores the proposal, puts its card in the coordinators' group (outbox, same
+    transaction), and gives the person its reference."""
+    draft = await load_draft(state)
+    try:
+        initiative = await initiatives.submit(
+            session, user, draft.proposal(), resubmitting=draft.resubmitting
+        )
+    except (NotAllowed, ValueError, TextRejected):
+        callback_answer.text = stale_button()
+        callback_answer.show_alert = True
+        return
+    await notices.moderation_card(session, i18n, settings, initiative, user)
+    await state.clear()
+    await show(
+        query,
+        _(
+            "Thank you! Your proposal has been sent to the city's coordinators. Its reference "
+            "is {reference}. You will be told of their decision here."
+        ).format(reference=initiatives.reference(initiative)),
+        menu_keyboard(user),
+    )
+
+
+@router.callback_query(ResubmitCb.filter())
+async def revise(
+    query: CallbackQuery,
+    callback_data: ResubmitCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """From the «changes requested» notification: the summary of the proposal, to edit."""
+    initiative = await initiatives.get_initiative(session, callback_data.initiative_id)
+    if (
+        initiative is None
+        or initiative.proposer_id != user.id
+        or initiative.status is not InitiativeStatus.changes_requested
+    ):
+        callback_answer.text = stale_button()
+        callback_answer.show_alert = True
+        return
+    draft = ProposalDraft.revising(initiative)
+    await ask(query, Propose.reviewing, state=state, session=session, user=user, draft=draft)
+
+
+@router.message(Command("back"), StateFilter(Propose))
+async def back(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
+    """The previous question; what was answered stays in the draft."""
+    step = await current_step(state)
+    previous = step_before(step)
+    draft = await load_draft(state)
+    draft.editing = False
+    if previous is None:
+        await message.answer(_("This is the first step. Send /cancel to stop."))
+        previous = step
+    await ask(message, previous, state=state, session=session, user=user, draft=draft)
+
+
+@router.message(StateFilter(Propose), NotCommand())
+async def ask_again(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    explained: bool = False,
+) -> None:
+    """Anything else during the form: say what is expected, then the same question again."""
+    step = await current_step(state)
+    draft = await load_draft(state)
+    if not explained:
+        if step in (Propose.typing_title, Propose.typing_description):
+            await message.answer(_("Please type your answer as a text message."))
+        else:
+            await message.answer(_("Please answer with one of the buttons below."))
+    if step == Propose.reviewing_similar:
+        await answered(message, Propose.typing_title, draft, state, session, user)
+        return
+    await ask(message, step, state=state, session=session, user=user, draft=draft)
+
+
+async def current_step(state: FSMContext) -> State:
+    current = await state.get_state()
+    return next(s for s in Propose.__states__ if s.state == current)
+
+
+async def resume_proposal(
+    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    """After /start or a restart: the question the person was answering."""
+    step = await current_step(state)
+    draft = await load_draft(state)
+    if step == Propose.reviewing_similar:
+        step = Propose.typing_title
+    await ask(target, step, state=state, session=session, user=user, draft=draft)

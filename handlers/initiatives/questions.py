@@ -1,0 +1,137 @@
+"""Each question of the proposal form, and the summary, asked the same way every time."""
+
+from __future__ import annotations
+
+from aiogram import html
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.initiatives import keyboards
+from handlers.initiatives.draft import ProposalDraft, save_draft
+from handlers.initiatives.states import Propose
+from handlers.profile.keyboards import arrondissement_keyboard, contact_keyboard
+from handlers.profile.labels import arrondissement_label, theme_label
+from handlers.ui import show
+from storage.initiatives import DESCRIPTION_LIMITS, TITLE_LIMITS
+from storage.models import User
+from storage.themes import list_themes
+
+# The form's steps in order; the look-alike check after the title is not a step of its own.
+STEPS = [
+    Propose.choosing_theme,
+    Propose.choosing_arrondissement,
+    Propose.typing_title,
+    Propose.typing_description,
+    Propose.sending_photo,
+    Propose.sending_location,
+    Propose.choosing_contact,
+]
+
+
+def step_after(step: State) -> State:
+    index = STEPS.index(step)
+    return STEPS[index + 1] if index + 1 < len(STEPS) else Propose.reviewing
+
+
+def step_before(step: State) -> State | None:
+    if step == Propose.reviewing:
+        return STEPS[-1]
+    if step == Propose.reviewing_similar:
+        return Propose.typing_title
+    index = STEPS.index(step)
+    return STEPS[index - 1] if index > 0 else None
+
+
+async def ask(
+    target: Message | CallbackQuery,
+    step: State,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    draft: ProposalDraft,
+) -> None:
+    """Puts the dialog on `step` and asks its question."""
+    await state.set_state(step)
+    await save_draft(state, draft)
+    if step == Propose.reviewing:
+        await show(target, summary(draft, user.locale), keyboards.review_keyboard())
+        return
+    text, markup = await _question(step, session, user, draft)
+    counter = _("Step {number} of {total}").format(number=STEPS.index(step) + 1, total=len(STEPS))
+    hint = _("/back: previous step · /cancel: stop")
+    await show(target, f"<i>{counter}</i>\n\n{text}\n\n<i>{hint}</i>", markup)
+
+
+async def _question(
+    step: State, session: AsyncSession, user: User, draft: ProposalDraft
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    if step == Propose.choosing_theme:
+        themes = await list_themes(session)
+        return (
+            _("Which theme does your initiative concern?"),
+            keyboards.theme_choice_keyboard(themes, user.locale),
+        )
+    if step == Propose.choosing_arrondissement:
+        question = _("Where does it take place?")
+        if user.arrondissement is not None and not draft.editing:
+            return question, keyboards.keep_arrondissement_keyboard(user.arrondissement)
+        return question, arrondissement_keyboard()
+    if step == Propose.typing_title:
+        return (
+            _("What is its title? ({low} to {high} characters)").format(
+                low=TITLE_LIMITS[0], high=TITLE_LIMITS[1]
+            ),
+            None,
+        )
+    if step == Propose.typing_description:
+        return (
+            _(
+                "Describe it in a few lines: what, for whom, when ({low} to {high} characters). "
+                "Please write nothing about anyone's health, religion or political opinions."
+            ).format(low=DESCRIPTION_LIMITS[0], high=DESCRIPTION_LIMITS[1]),
+            None,
+        )
+    if step == Propose.sending_photo:
+        return _("You may add a photo: send it now, or press «Skip»."), keyboards.skip_keyboard()
+    if step == Propose.sending_location:
+        return (
+            _(
+                "You may share where it takes place: attach a location (📎 → Location), or "
+                "press «Skip»."
+            ),
+            keyboards.skip_keyboard(),
+        )
+    if step == Propose.choosing_contact:
+        return (
+            _("May the city's coordinators contact you on Telegram about this proposal?"),
+            contact_keyboard(),
+        )
+    raise ValueError(step)
+
+
+def summary(draft: ProposalDraft, locale: str) -> str:
+    yes, no = _("yes"), _("no")
+    lines = [
+        _("<b>Your proposal</b>"),
+        "",
+        _("Title: {value}").format(value=html.quote(draft.title or "")),
+        _("Description: {value}").format(value=html.quote(draft.description or "")),
+        _("Theme: {value}").format(value=theme_label(draft.theme_code or "", locale)),
+        _("Where: {value}").format(
+            value=arrondissement_label(draft.arrondissement)
+            if draft.arrondissement is not None
+            else "—"
+        ),
+        _("Photo: {value}").format(value=yes if draft.photo_file_id else no),
+        _("Location: {value}").format(value=yes if draft.latitude is not None else no),
+        _("Coordinators may contact you: {value}").format(
+            value=yes if draft.contact_consent else no
+        ),
+        "",
+        _("Check it, change what you wish, then send it."),
+    ]
+    return "\n".join(lines)

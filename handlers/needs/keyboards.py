@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from handlers.menu import MenuAction, MenuCb
+from handlers.needs.callbacks import NeedArrondissementCb, NeedStep, NeedStepCb, NeedThemeCb
+from handlers.profile.labels import arrondissement_label, theme_label
+from storage.models import Theme
+from storage.users import ARRONDISSEMENTS
+
+
+def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+def _step_button(text: str, step: NeedStep) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=NeedStepCb(step=step).pack())
+
+
+def _ticked(text: str, ticked: bool) -> str:
+    return f"✅ {text}" if ticked else text
+
+
+def theme_keyboard(
+    themes: Iterable[Theme], chosen: str | None, locale: str
+) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            text=_ticked(theme_label(theme, locale), theme.code == chosen),
+            callback_data=NeedThemeCb(code=theme.code).pack(),
+        )
+        for theme in themes
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 2))
+
+
+def confirm_arrondissement_keyboard(number: int) -> InlineKeyboardMarkup:
+    """The person's own arrondissement in one press, or the full list."""
+    yes = InlineKeyboardButton(
+        text=_("Yes: {place}").format(place=arrondissement_label(number)),
+        callback_data=NeedArrondissementCb(number=number).pack(),
+    )
+    other = _step_button(_("Another one"), NeedStep.other_arrondissement)
+    return InlineKeyboardMarkup(inline_keyboard=[[yes], [other]])
+
+
+def arrondissement_keyboard(chosen: int | None) -> InlineKeyboardMarkup:
+    """Marseille's sixteen arrondissements: a need is always somewhere in the city."""
+    buttons = [
+        InlineKeyboardButton(
+            text=_ticked(str(n), n == chosen),
+            callback_data=NeedArrondissementCb(number=n).pack(),
+        )
+        for n in ARRONDISSEMENTS
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 4))
+
+
+def keep_description_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_step_button(_("Keep this description"), NeedStep.keep_description)]]
+    )
+
+
+def skip_location_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_step_button(_("Skip"), NeedStep.skip_location)]]
+    )
+
+
+def reported_keyboard() -> InlineKeyboardMarkup:
+    def menu(text: str, action: MenuAction) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=text, callback_data=MenuCb(action=action).pack())
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [menu(_("See the needs map"), MenuAction.needs_map)],
+            # «start» shows the menu to someone already onboarded.
+            [menu(_("Back to the menu"), MenuAction.start)],
+        ]
+    )

@@ -1,0 +1,286 @@
+"""Reporting a need: theme, arrondissement, description, optional location. Per state: the
+valid answer first, then a catch-all that explains and asks the same question again."""
+
+from __future__ import annotations
+
+from aiogram import F, html
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from handlers.filters import NotCommand
+from handlers.flow import Flow
+from handlers.menu import MenuAction, MenuCb
+from handlers.needs.callbacks import NeedArrondissementCb, NeedStep, NeedStepCb, NeedThemeCb
+from handlers.needs.keyboards import reported_keyboard
+from handlers.needs.states import NeedReport
+from handlers.needs.steps import (
+    NeedDraft,
+    ask,
+    first_missing,
+    load_draft,
+    place_step,
+    step_before,
+    step_of,
+)
+from handlers.profile.labels import arrondissement_label, theme_label
+from handlers.profile.onboarding import resume
+from handlers.profile.steps import next_onboarding_step
+from handlers.texts import explain_rejection, stale_button
+from handlers.ui import show
+from storage.models import Need, User
+from storage.needs import clean_need_text, is_need_arrondissement, need_reference, report_need
+from storage.texts import TextRejected
+from storage.themes import known_theme_codes
+
+router = Flow("needs-report")
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.report_need))
+async def start_report(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User, settings: Settings
+) -> None:
+    """Asks the theme; someone who has not finished onboarding is taken back to it first."""
+    if next_onboarding_step(user) is not None:
+        await resume(query, state, session, user, settings)
+        return
+    await ask(
+        query,
+        NeedReport.choosing_theme,
+        state=state,
+        session=session,
+        user=user,
+        draft=NeedDraft(),
+    )
+
+
+@router.message(StateFilter(NeedReport), Command("back"))
+async def back(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
+    """Asks the previous question again; everything entered stays in the draft."""
+    step = step_of(await state.get_state())
+    draft = await load_draft(state)
+    assert step is not None
+    previous = step_before(step, user, draft)
+    if previous is None:
+        await message.answer(_("This is the first step. Send /cancel to stop."))
+        previous = step
+    await ask(message, previous, state=state, session=session, user=user, draft=draft)
+
+
+@router.callback_query(NeedReport.choosing_theme, NeedThemeCb.filter())
+async def theme_chosen(
+    query: CallbackQuery,
+    callback_data: NeedThemeCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """Stores the theme in the draft, then asks where."""
+    if callback_data.code not in await known_theme_codes(session):
+        callback_answer.text = stale_button()
+        return
+    draft = await load_draft(state)
+    draft.theme = callback_data.code
+    await ask(query, place_step(user, draft), state=state, session=session, user=user, draft=draft)
+
+
+@router.callback_query(
+    StateFilter(NeedReport.confirming_arrondissement, NeedReport.choosing_arrondissement),
+    NeedArrondissementCb.filter(),
+)
+async def arrondissement_chosen(
+    query: CallbackQuery,
+    callback_data: NeedArrondissementCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """Stores the arrondissement in the draft, then asks for the description."""
+    if not is_need_arrondissement(callback_data.number):
+        callback_answer.text = stale_button()
+        return
+    draft = await load_draft(state)
+    draft.arrondissement = callback_data.number
+    await ask(
+        query, NeedReport.typing_description, state=state, session=session, user=user, draft=draft
+    )
+
+
+@router.callback_query(
+    NeedReport.confirming_arrondissement,
+    NeedStepCb.filter(F.step == NeedStep.other_arrondissement),
+)
+async def other_arrondissement(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    draft = await load_draft(state)
+    await ask(
+        query,
+        NeedReport.choosing_arrondissement,
+        state=state,
+        session=session,
+        user=user,
+        draft=draft,
+    )
+
+
+@router.message(NeedReport.typing_description, NotCommand())
+async def description_typed(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    """Stores the description in the draft, then asks for a location."""
+    draft = await load_draft(state)
+    if message.text is None:
+        await message.answer(_("Please type the description as a text message."))
+    else:
+        try:
+            draft.text = clean_need_text(message.text)
+        except TextRejected as rejected:
+            await message.answer(explain_rejection(rejected))
+        else:
+            await ask(
+                message,
+                NeedReport.sharing_location,
+                state=state,
+                session=session,
+                user=user,
+                draft=draft,
+            )
+            return
+    await ask(
+        message,
+        NeedReport.typing_description,
+        state=state,
+        session=session,
+        user=user,
+        draft=draft,
+    )
+
+
+@router.callback_query(
+    NeedReport.typing_description, NeedStepCb.filter(F.step == NeedStep.keep_description)
+)
+async def description_kept(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    draft = await load_draft(state)
+    if draft.text is None:
+        callback_answer.text = stale_button()
+        return
+    await ask(
+        query, NeedReport.sharing_location, state=state, session=session, user=user, draft=draft
+    )
+
+
+@router.message(NeedReport.sharing_location, NotCommand())
+async def location_sent(
+    message: Message, state: FSMContext, session: AsyncSession, user: User, settings: Settings
+) -> None:
+    """Stores the need with the location."""
+    if message.location is None:
+        await message.answer(
+            _("Please attach a location (📎 → Location), or press «Skip» to go without.")
+        )
+        draft = await load_draft(state)
+        await ask(
+            message,
+            NeedReport.sharing_location,
+            state=state,
+            session=session,
+            user=user,
+            draft=draft,
+        )
+        return
+    location = message.location
+    await _report(message, state, session, user, settings, location.latitude, location.longitude)
+
+
+@router.callback_query(
+    NeedReport.sharing_location, NeedStepCb.filter(F.step == NeedStep.skip_location)
+)
+async def location_skipped(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User, settings: Settings
+) -> None:
+    """Stores the need without a location."""
+    await _report(query, state, session, user, settings)
+
+
+@router.message(StateFilter(NeedReport), NotCommand())
+async def ask_again(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    """Anything but a button while buttons are expected: say so, then ask the same question
+    again; the draft is kept."""
+    step = step_of(await state.get_state())
+    assert step is not None
+    await message.answer(_("Please answer with one of the buttons below."))
+    draft = await load_draft(state)
+    await ask(message, step, state=state, session=session, user=user, draft=draft)
+
+
+async def _report(
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> None:
+    """Stores the draft as a need, then thanks the person with its reference."""
+    draft = await load_draft(state)
+    missing = first_missing(user, draft)
+    if missing is not None:
+        # Only a draft damaged outside the dialog gets here: ask what it lacks.
+        await ask(target, missing, state=state, session=session, user=user, draft=draft)
+        return
+    assert draft.theme is not None and draft.arrondissement is not None and draft.text is not None
+    try:
+        need = await report_need(
+            session, user, draft.theme, draft.arrondissement, draft.text, latitude, longitude
+        )
+    except PermissionError:
+        # The notice changed during the dialog: it comes first.
+        await resume(target, state, session, user, settings)
+        return
+    except ValueError:
+        # The theme was withdrawn meanwhile: choose another, the rest is kept.
+        draft.theme = None
+        await ask(
+            target, NeedReport.choosing_theme, state=state, session=session, user=user, draft=draft
+        )
+        return
+    await state.clear()
+    await show(target, reported_text(need, user.locale), reported_keyboard())
+
+
+def reported_text(need: Need, locale: str) -> str:
+    lines = [
+        _("Thank you! Your need is recorded under the reference <b>{reference}</b>.").format(
+            reference=need_reference(need)
+        ),
+        "",
+        _("Theme: {value}").format(value=html.quote(theme_label(need.theme_code, locale))),
+        _("Where: {value}").format(value=html.quote(arrondissement_label(need.arrondissement))),
+        f"<blockquote>{html.quote(need.text)}</blockquote>",
+    ]
+    if need.latitude is not None:
+        lines.append(_("Location: {value}").format(value=_("yes")))
+    lines += [
+        "",
+        _(
+            "It now counts on the needs map, which anyone can see. The city's coordinators read "
+            "every need when they prepare the challenges."
+        ),
+    ]
+    return "\n".join(lines)

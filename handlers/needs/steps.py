@@ -1,0 +1,167 @@
+"""Each step of reporting a need, asked the same way the first time, after /back and after a
+wrong answer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from aiogram import html
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.needs import keyboards
+from handlers.needs.states import NeedReport
+from handlers.profile.labels import arrondissement_label, theme_label
+from handlers.ui import show
+from storage.models import User
+from storage.needs import NEED_TEXT_MAX, NEED_TEXT_MIN, is_need_arrondissement
+from storage.themes import list_themes
+
+STEP_NUMBERS = {
+    NeedReport.choosing_theme: 1,
+    NeedReport.confirming_arrondissement: 2,
+    NeedReport.choosing_arrondissement: 2,
+    NeedReport.typing_description: 3,
+    NeedReport.sharing_location: 4,
+}
+STEPS_TOTAL = 4
+
+
+@dataclass
+class NeedDraft:
+    """What the dialog keeps between two answers."""
+
+    theme: str | None = None
+    arrondissement: int | None = None
+    text: str | None = None
+
+
+async def load_draft(state: FSMContext) -> NeedDraft:
+    data = await state.get_data()
+    known = NeedDraft.__dataclass_fields__
+    return NeedDraft(**{k: v for k, v in data.items() if k in known})
+
+
+async def save_draft(state: FSMContext, draft: NeedDraft) -> None:
+    await state.set_data(asdict(draft))
+
+
+def home_arrondissement(user: User) -> int | None:
+    """The profile's arrondissement, offered in one press when it is one of the city's."""
+    return user.arrondissement if is_need_arrondissement(user.arrondissement) else None
+
+
+def place_step(user: User, draft: NeedDraft) -> State:
+    """The short question when the person's own arrondissement fits, the full list otherwise."""
+    home = home_arrondissement(user)
+    if home is not None and draft.arrondissement in (None, home):
+        return NeedReport.confirming_arrondissement
+    return NeedReport.choosing_arrondissement
+
+
+def step_before(step: State, user: User, draft: NeedDraft) -> State | None:
+    if step in (NeedReport.confirming_arrondissement, NeedReport.choosing_arrondissement):
+        if step == NeedReport.choosing_arrondissement and home_arrondissement(user) is not None:
+            return NeedReport.confirming_arrondissement
+        return NeedReport.choosing_theme
+    if step == NeedReport.typing_description:
+        return place_step(user, draft)
+    if step == NeedReport.sharing_location:
+        return NeedReport.typing_description
+    return None
+
+
+def first_missing(user: User, draft: NeedDraft) -> State | None:
+    """The first step the draft does not answer yet; None when the need can be stored."""
+    if draft.theme is None:
+        return NeedReport.choosing_theme
+    if draft.arrondissement is None:
+        return place_step(user, draft)
+    if draft.text is None:
+        return NeedReport.typing_description
+    return None
+
+
+def step_of(current: str | None) -> State | None:
+    return next((s for s in NeedReport.__states__ if s.state == current), None)
+
+
+async def ask(
+    target: Message | CallbackQuery,
+    step: State,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    draft: NeedDraft,
+) -> None:
+    """Puts the dialog on `step` and asks its question."""
+    await state.set_state(step)
+    await save_draft(state, draft)
+    text, markup = await _question(step, session, user, draft)
+    counter = _("Step {number} of {total}").format(number=STEP_NUMBERS[step], total=STEPS_TOTAL)
+    hint = _("/back: previous step · /cancel: stop")
+    await show(target, f"<i>{counter}</i>\n\n{text}\n\n<i>{hint}</i>", markup)
+
+
+def chosen_so_far(draft: NeedDraft, locale: str) -> str:
+    """Theme and place already chosen, recalled above the later questions."""
+    parts = []
+    if draft.theme is not None:
+        parts.append(html.quote(theme_label(draft.theme, locale)))
+    if draft.arrondissement is not None:
+        parts.append(html.quote(arrondissement_label(draft.arrondissement)))
+    return f"<b>{' · '.join(parts)}</b>\n\n" if parts else ""
+
+
+async def _question(
+    step: State, session: AsyncSession, user: User, draft: NeedDraft
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    if step == NeedReport.choosing_theme:
+        themes = await list_themes(session)
+        return (
+            _("Which theme is the need about?"),
+            keyboards.theme_keyboard(themes, draft.theme, user.locale),
+        )
+    if step == NeedReport.confirming_arrondissement:
+        home = home_arrondissement(user)
+        assert home is not None
+        return (
+            _("Where is the need? In your arrondissement?"),
+            keyboards.confirm_arrondissement_keyboard(home),
+        )
+    if step == NeedReport.choosing_arrondissement:
+        return (
+            _("In which arrondissement of Marseille is the need?"),
+            keyboards.arrondissement_keyboard(draft.arrondissement),
+        )
+    recalled = chosen_so_far(draft, user.locale)
+    if step == NeedReport.typing_description:
+        question = recalled + _(
+            "Describe the need in a few words: what is missing, for whom ({low} to {high} "
+            "characters)."
+        ).format(low=NEED_TEXT_MIN, high=NEED_TEXT_MAX)
+        warning = _(
+            "Please write no names, and nothing about the health, religion or political "
+            "opinions of yourself or anyone else."
+        )
+        question = f"{question}\n\n{warning}"
+        if draft.text is None:
+            return question, None
+        kept = _("You wrote:") + f"\n<blockquote>{html.quote(draft.text)}</blockquote>\n"
+        again = _("Send a new description, or keep this one.")
+        return f"{question}\n\n{kept}{again}", keyboards.keep_description_keyboard()
+    if step == NeedReport.sharing_location:
+        return (
+            recalled
+            + _(
+                "If you wish, show where the need is: attach a location (📎 → Location) and "
+                "pick the spot on the map — not your home. Only the city's coordinators see "
+                "it; the public map shows counts per arrondissement. Otherwise, press «Skip»."
+            ),
+            keyboards.skip_location_keyboard(),
+        )
+    raise ValueError(step)

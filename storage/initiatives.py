@@ -1,0 +1,325 @@
+"""Initiatives: proposed, moderated, published, reported, hidden, contested."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AuditEntry,
+    Initiative,
+    InitiativeReport,
+    InitiativeStatus,
+    ReportReason,
+    User,
+    utcnow,
+)
+from storage.privacy import has_current_notice
+from storage.texts import clean_text
+from storage.themes import known_theme_codes
+from storage.users import ARRONDISSEMENTS, OUTSIDE_MARSEILLE
+
+TITLE_LIMITS = (5, 80)
+DESCRIPTION_LIMITS = (20, 1000)
+REASON_LIMITS = (3, 500)
+PAGE_SIZE = 5
+SIMILAR_LIMIT = 3
+
+
+def reference(initiative: Initiative) -> str:
+    return f"I-{initiative.id}"
+
+
+def clean_title(raw: str | None) -> str:
+    return clean_text(raw, min_length=TITLE_LIMITS[0], max_length=TITLE_LIMITS[1])
+
+
+def clean_description(raw: str | None) -> str:
+    return clean_text(raw, min_length=DESCRIPTION_LIMITS[0], max_length=DESCRIPTION_LIMITS[1])
+
+
+def clean_reason(raw: str | None) -> str:
+    return clean_text(raw, min_length=REASON_LIMITS[0], max_length=REASON_LIMITS[1])
+
+
+@dataclass
+class Proposal:
+    title: str
+    description: str
+    theme_code: str
+    arrondissement: int
+    photo_file_id: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    contact_consent: bool = False
+
+
+class NotAllowed(Exception):
+    """The person may not do this (anymore)."""
+
+
+class AlreadyDecided(Exception):
+    def __init__(self, initiative: Initiative) -> None:
+        super().__init__(initiative.status)
+        self.initiative = initiative
+
+
+async def submit(
+    session: AsyncSession,
+    user: User,
+    proposal: Proposal,
+    resubmitting: int | None = None,
+    now: datetime | None = None,
+) -> Initiative:
+    """A new proposal, or a revised one after changes were requested; it waits for moderation."""
+    if not has_current_notice(user):
+        raise NotAllowed("notice")
+    if proposal.theme_code not in await known_theme_codes(session):
+        raise ValueError(f"unknown theme {proposal.theme_code}")
+    if proposal.arrondissement not in (*ARRONDISSEMENTS, OUTSIDE_MARSEILLE):
+        raise ValueError(f"no arrondissement {proposal.arrondissement}")
+    now = now or utcnow()
+    fields = {
+        "title": clean_title(proposal.title),
+        "description": clean_description(proposal.description),
+        "theme_code": proposal.theme_code,
+        "arrondissement": proposal.arrondissement,
+        "photo_file_id": proposal.photo_file_id,
+        "latitude": proposal.latitude,
+        "longitude": proposal.longitude,
+        "contact_consent": proposal.contact_consent,
+    }
+    if resubmitting is not None:
+        initiative = await _locked(session, resubmitting)
+        if (
+            initiative is None
+            or initiative.proposer_id != user.id
+            or initiative.status is not InitiativeStatus.changes_requested
+        ):
+            raise NotAllowed("resubmit")
+        for name, value in fields.items():
+            setattr(initiative, name, value)
+        initiative.status = InitiativeStatus.pending
+        initiative.submitted_at = now
+    else:
+        initiative = Initiative(
+            proposer_id=user.id,
+            organisation_id=user.organisation_id,
+            status=InitiativeStatus.pending,
+            submitted_at=now,
+            created_at=now,
+            **fields,
+        )
+        session.add(initiative)
+    await session.flush()
+    return initiative
+
+
+class Decision(enum.StrEnum):
+    approve = "approve"
+    reject = "reject"
+    request_changes = "changes"
+
+
+DECIDED_STATUS = {
+    Decision.approve: InitiativeStatus.approved,
+    Decision.reject: InitiativeStatus.rejected,
+    Decision.request_changes: InitiativeStatus.changes_requested,
+}
+
+
+async def decide(
+    session: AsyncSession,
+    initiative_id: int,
+    decision: Decision,
+    *,
+    actor_id: int,
+    actor_name: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Initiative:
+    """Only a pending proposal can be decided, once: the row is locked, so a second
+    coordinator deciding at the same moment is told it was already decided."""
+    initiative = await _locked(session, initiative_id)
+    if initiative is None:
+        raise LookupError(initiative_id)
+    if initiative.status is not InitiativeStatus.pending:
+        raise AlreadyDecided(initiative)
+    if decision is not Decision.approve:
+        reason = clean_reason(reason)
+    initiative.status = DECIDED_STATUS[decision]
+    initiative.decided_by = actor_id
+    initiative.decided_by_name = actor_name[:100]
+    initiative.decided_at = now or utcnow()
+    initiative.reason = reason
+    _audit(session, actor_id, f"initiative.{decision.value}", initiative.id, reason)
+    await session.flush()
+    return initiative
+
+
+async def _locked(session: AsyncSession, initiative_id: int) -> Initiative | None:
+    # FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock.
+    return await session.scalar(
+        select(Initiative).where(Initiative.id == initiative_id).with_for_update()
+    )
+
+
+def _audit(
+    session: AsyncSession, actor_id: int, action: str, initiative_id: int, reason: str | None
+) -> None:
+    session.add(
+        AuditEntry(
+            actor_telegram_id=actor_id,
+            action=action,
+            object_type="initiative",
+            object_id=initiative_id,
+            details={"reason": reason} if reason else {},
+        )
+    )
+
+
+async def get_initiative(session: AsyncSession, initiative_id: int) -> Initiative | None:
+    return await session.get(Initiative, initiative_id)
+
+
+async def pending(session: AsyncSession, limit: int = 10) -> tuple[Sequence[Initiative], int]:
+    """What waits for a decision, oldest first, and how many in all."""
+    query = select(Initiative).where(Initiative.status == InitiativeStatus.pending)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = await session.scalars(query.order_by(Initiative.submitted_at).limit(limit))
+    return items.all(), total
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", text.lower()) if len(w) >= 4}
+
+
+async def similar(
+    session: AsyncSession, theme_code: str, arrondissement: int, title: str
+) -> list[Initiative]:
+    """Published initiatives that look like this one: same theme, and same arrondissement or
+    words in common — offered before a duplicate is proposed."""
+    candidates = await session.scalars(
+        select(Initiative)
+        .where(Initiative.status == InitiativeStatus.approved)
+        .where(Initiative.theme_code == theme_code)
+        .order_by(Initiative.decided_at.desc())
+        .limit(200)
+    )
+    words = _words(title)
+    scored = []
+    for initiative in candidates:
+        common = len(words & _words(f"{initiative.title} {initiative.description}"))
+        score = common + (2 if initiative.arrondissement == arrondissement else 0)
+        if score >= 2:
+            scored.append((score, initiative.id, initiative))
+    scored.sort(key=lambda item: (-item[0], -item[1]))
+    return [initiative for _, _, initiative in scored[:SIMILAR_LIMIT]]
+
+
+async def published(
+    session: AsyncSession,
+    *,
+    theme_code: str | None = None,
+    arrondissement: int | None = None,
+    page: int = 0,
+) -> tuple[Sequence[Initiative], int]:
+    """Approved initiatives, newest first, a page at a time; hidden ones never show."""
+    query = select(Initiative).where(Initiative.status == InitiativeStatus.approved)
+    if theme_code is not None:
+        query = query.where(Initiative.theme_code == theme_code)
+    if arrondissement is not None:
+        query = query.where(Initiative.arrondissement == arrondissement)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = await session.scalars(
+        query.order_by(Initiative.decided_at.desc(), Initiative.id.desc())
+        .offset(page * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    return items.all(), total
+
+
+async def proposals_of(session: AsyncSession, user: User) -> Sequence[Initiative]:
+    items = await session.scalars(
+        select(Initiative)
+        .where(Initiative.proposer_id == user.id)
+        .order_by(Initiative.submitted_at.desc())
+        .limit(20)
+    )
+    return items.all()
+
+
+async def report(
+    session: AsyncSession, initiative_id: int, reporter: User, reason: ReportReason
+) -> InitiativeReport | None:
+    """A published initiative flagged; None when this person already reported it."""
+    initiative = await session.get(Initiative, initiative_id)
+    if initiative is None or initiative.status is not InitiativeStatus.approved:
+        raise NotAllowed("report")
+    existing = await session.scalar(
+        select(InitiativeReport).where(
+            InitiativeReport.initiative_id == initiative_id,
+            InitiativeReport.reporter_id == reporter.id,
+        )
+    )
+    if existing is not None:
+        return None
+    entry = InitiativeReport(initiative_id=initiative_id, reporter_id=reporter.id, reason=reason)
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def hide(
+    session: AsyncSession, initiative_id: int, *, actor_id: int, actor_name: str, reason: str
+) -> Initiative:
+    """Withdrawn from browsing at once; the author may contest once."""
+    initiative = await _locked(session, initiative_id)
+    if initiative is None:
+        raise LookupError(initiative_id)
+    if initiative.status is not InitiativeStatus.approved:
+        raise AlreadyDecided(initiative)
+    initiative.status = InitiativeStatus.hidden
+    initiative.decided_by = actor_id
+    initiative.decided_by_name = actor_name[:100]
+    initiative.decided_at = utcnow()
+    initiative.reason = reason
+    _audit(session, actor_id, "initiative.hide", initiative.id, reason)
+    await session.flush()
+    return initiative
+
+
+async def contest(session: AsyncSession, initiative_id: int, user: User) -> Initiative:
+    initiative = await _locked(session, initiative_id)
+    if (
+        initiative is None
+        or initiative.proposer_id != user.id
+        or initiative.status is not InitiativeStatus.hidden
+        or initiative.contested_at is not None
+    ):
+        raise NotAllowed("contest")
+    initiative.contested_at = utcnow()
+    await session.flush()
+    return initiative
+
+
+async def restore(
+    session: AsyncSession, initiative_id: int, *, actor_id: int, actor_name: str
+) -> Initiative:
+    initiative = await _locked(session, initiative_id)
+    if initiative is None:
+        raise LookupError(initiative_id)
+    if initiative.status is not InitiativeStatus.hidden:
+        raise AlreadyDecided(initiative)
+    initiative.status = InitiativeStatus.approved
+    initiative.decided_by = actor_id
+    initiative.decided_by_name = actor_name[:100]
+    _audit(session, actor_id, "initiative.restore", initiative.id, None)
+    await session.flush()
+    return initiative

@@ -1,0 +1,228 @@
+"""Proposing an initiative: the guided form, look-alikes, the summary, sending, resuming."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.models import FsmRecord, Initiative, InitiativeStatus
+from tests.conversation import Harness, Person, texts
+from tests.initiatives_setup import GROUP_ID, onboarded, outbox, published, user_row
+
+PHOTO = [
+    {"file_id": "AgACphoto-small", "file_unique_id": "p1", "width": 90, "height": 90},
+    {"file_id": "AgACphoto-large", "file_unique_id": "p2", "width": 800, "height": 800},
+]
+STICKER = {
+    "file_id": "CAAC",
+    "file_unique_id": "s1",
+    "type": "regular",
+    "width": 512,
+    "height": 512,
+    "is_animated": False,
+    "is_video": False,
+}
+TITLE = "Tea afternoons at the Panier"
+DESCRIPTION = "Every Thursday, neighbours and older people share tea, games and news."
+
+
+async def dialog(harness: Harness, person: Person) -> tuple[str | None, dict]:
+    async with harness.sessionmaker() as session:
+        record = await session.scalar(select(FsmRecord).where(FsmRecord.user_id == person.id))
+        return (record.state, record.data) if record else (None, {})
+
+
+async def fill_form(person: Person, *, photo: bool = True, location: bool = True) -> None:
+    await person.press("Propose an initiative")
+    assert "Step 1 of 7" in person.last
+    await person.press("Older people and isolation")
+    assert "Step 2 of 7" in person.last
+    await person.press("Yes: Arrondissement 3")
+    await person.send(TITLE)
+    await person.send(DESCRIPTION)
+    if photo:
+        await person.send(None, photo=PHOTO)
+    else:
+        await person.press("Skip")
+    if location:
+        await person.send(None, location={"latitude": 43.2993, "longitude": 5.3670})
+    else:
+        await person.press("Skip")
+    assert "Step 7 of 7" in person.last
+    await person.press("Yes, they may")
+
+
+async def test_a_proposal_from_form_to_the_coordinators(harness: Harness) -> None:
+    person = await onboarded(harness, organisation="Voisins Solidaires")
+    await fill_form(person)
+    summary = person.last
+    for fact in (
+        TITLE,
+        DESCRIPTION,
+        "Older people and isolation",
+        "Arrondissement 3",
+        "Photo: yes",
+        "Location: yes",
+        "Coordinators may contact you: yes",
+    ):
+        assert fact in summary
+    await person.press("Send my proposal")
+    assert "Its reference is I-1." in person.last
+
+    async with harness.sessionmaker() as session:
+        stored = (await session.scalars(select(Initiative))).one()
+    assert (stored.title, stored.description, stored.theme_code) == (
+        TITLE,
+        DESCRIPTION,
+        "older_people",
+    )
+    assert stored.status is InitiativeStatus.pending and stored.photo_file_id == "AgACphoto-large"
+    assert (stored.latitude, stored.longitude) == (43.2993, 5.367)
+    assert stored.contact_consent and stored.organisation is not None
+    assert stored.organisation.name == "Voisins Solidaires"
+
+    ((chat_id, card, payload),) = await outbox(harness)
+    assert chat_id == GROUP_ID and payload.get("photo") == "AgACphoto-large"
+    assert TITLE in card and "I-1" in card and "Voisins Solidaires" in card
+    buttons = [b["text"] for row in payload["reply_markup"]["inline_keyboard"] for b in row]
+    assert len(buttons) == 3  # approve, reject, ask for changes — in the group's language
+    assert f"tg://user?id={person.id}" in payload["caption"]
+
+
+async def test_any_field_can_be_changed_from_the_summary(harness: Harness) -> None:
+    person = await onboarded(harness)
+    await fill_form(person, photo=False, location=False)
+    await person.press("Title")
+    await person.send("A better title")
+    assert "Title: A better title" in person.last
+    await person.press("Arrondissement")
+    await person.press("16")
+    assert "Where: Arrondissement 16" in person.last
+    await person.press("Photo")
+    await person.send(None, photo=PHOTO)
+    assert "Photo: yes" in person.last
+    await person.press("Photo")
+    await person.press("Skip")
+    assert "Photo: no" in person.last
+    await person.press("Send my proposal")
+    async with harness.sessionmaker() as session:
+        stored = (await session.scalars(select(Initiative))).one()
+    assert (stored.title, stored.arrondissement, stored.photo_file_id) == (
+        "A better title",
+        16,
+        None,
+    )
+
+
+async def test_back_goes_to_the_previous_step_keeping_answers(harness: Harness) -> None:
+    person = await onboarded(harness)
+    await person.press("Propose an initiative")
+    await person.press("Culture")
+    await person.press("Another one")
+    await person.press("7")
+    await person.send(TITLE)
+    calls = await person.send("/back")
+    assert "Step 3 of 7" in texts(calls)[-1]
+    await person.send("/back")
+    assert "Step 2 of 7" in person.last
+    await person.press("Another one")
+    await person.press("9")
+    await person.send("Another title here")
+    await person.send(DESCRIPTION)
+    await person.press("Skip")
+    await person.press("Skip")
+    await person.press("No")
+    assert "Where: Arrondissement 9" in person.last and "Theme: Culture" in person.last
+
+
+@pytest.mark.parametrize(
+    ("step_actions", "bad", "expected"),
+    [
+        ([], {"text": "hello"}, "Please answer with one of the buttons below."),
+        (["theme", "place"], {"text": "abc"}, "This is too short: at least 5 characters, please."),
+        (["theme", "place"], {"text": "x" * 81}, "This is too long: 80 characters at most."),
+        (["theme", "place"], {"sticker": STICKER}, "Please type your answer as a text message."),
+        (["theme", "place", "title"], {"text": "too short"}, "at least 20 characters"),
+        (["theme", "place", "title", "desc"], {"text": "here"}, "Please send a photo"),
+        (["theme", "place", "title", "desc", "skip"], {"sticker": STICKER}, "attach a location"),
+    ],
+)
+async def test_bad_input_at_each_step_keeps_the_draft(
+    harness: Harness, step_actions: list[str], bad: dict, expected: str
+) -> None:
+    person = await onboarded(harness)
+    await person.press("Propose an initiative")
+    actions = {
+        "theme": lambda: person.press("Sport"),
+        "place": lambda: person.press("Yes: Arrondissement 3"),
+        "title": lambda: person.send(TITLE),
+        "desc": lambda: person.send(DESCRIPTION),
+        "skip": lambda: person.press("Skip"),
+    }
+    for action in step_actions:
+        await actions[action]()
+    before = await dialog(harness, person)
+    calls = await person.send(bad.pop("text", None), **bad)
+    assert expected in texts(calls)[0]
+    # The dialog is on the same question, and what was entered is kept.
+    assert await dialog(harness, person) == before
+    async with harness.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Initiative)) == 0
+
+
+async def test_look_alikes_are_offered_before_a_duplicate(harness: Harness) -> None:
+    author = await onboarded(harness, 2001)
+    existing = await published(harness, author, "Tea afternoons for older neighbours")
+    person = await onboarded(harness, 2002)
+    await person.press("Propose an initiative")
+    await person.press("Older people and isolation")
+    await person.press("Yes: Arrondissement 3")
+    await person.send("Afternoons of tea with neighbours")
+    assert "Similar initiatives already exist" in person.last
+    assert f"I-{existing}" in person.last
+    await person.press("Support «Tea afternoons")
+    assert "Thank you! We have told the people behind" in person.last
+    rows = await outbox(harness)
+    author_row = await user_row(harness, author.id)
+    assert {chat for chat, _, _ in rows} == {author.id, GROUP_ID}
+    assert author_row.telegram_id == author.id
+    async with harness.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Initiative)) == 1
+
+
+async def test_look_alikes_can_be_passed_by(harness: Harness) -> None:
+    author = await onboarded(harness, 2001)
+    await published(harness, author, "Tea afternoons for older neighbours")
+    person = await onboarded(harness, 2002)
+    await person.press("Propose an initiative")
+    await person.press("Older people and isolation")
+    await person.press("Yes: Arrondissement 3")
+    await person.send("Afternoons of tea with neighbours")
+    await person.press("Mine is different: continue")
+    assert "Step 4 of 7" in person.last
+
+
+async def test_a_proposal_resumes_after_a_restart(harness: Harness) -> None:
+    person = await onboarded(harness)
+    await person.press("Propose an initiative")
+    await person.press("Sport")
+    await person.press("Yes: Arrondissement 3")
+    await person.send(TITLE)
+    await harness.restart()
+    await person.send("/start")
+    said = person.said(2)
+    assert "Welcome back!" in said[0] and "Step 4 of 7" in said[1]
+    await person.send(DESCRIPTION)
+    await person.press("Skip")
+    await person.press("Skip")
+    await person.press("No")
+    assert f"Title: {TITLE}" in person.last and "Theme: Sport" in person.last
+
+
+async def test_proposing_needs_the_notice(harness: Harness) -> None:
+    person = harness.person(language_code="en")
+    await person.send("/start")
+    await person.press("English")
+    await person.press("No, thank you")
+    await person.press("Join La Collective")
+    assert "How La Collective uses your data" in person.last
