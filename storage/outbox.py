@@ -1,0 +1,507 @@
+"""The outbox: messages to deliver outside the current reply, and the rules of their delivery.
+
+A change and the messages it causes are written in one transaction (`enqueue_message`,
+`enqueue_photo`); the delivery loop (`bot/delivery.py`) then claims due rows, sends them outside
+any transaction, and records the outcome with the functions below. None of them commits.
+
+Rules kept here, so that they are tested without a bot:
+
+- one chat's messages go out in order: only the oldest pending row of a chat is ever claimed,
+  so a row waiting for a retry holds back the rows behind it;
+- a claimed row is *leased*: its `not_before` moves past the lease and its `attempts` grows, so
+  that no other worker takes it; a worker killed mid-send leaves it leased until the lease ends
+  (the only duplicate possible). The lease's end is also the claim's token: an outcome recorded
+  after another worker re-claimed the row changes nothing;
+- the next row of a chat waits for that chat's pace (1 s in a private chat, 3 s in a group);
+- a 429 is not a failed attempt; network and server errors are retried with exponential backoff
+  up to `max_attempts`; a 403 that is not "blocked"/"deactivated" is retried once before the
+  person is taken as unreachable.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import OutboxMessage, OutboxStatus, User
+from storage.users import mark_unreachable
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+ELLIPSIS = "…"
+SEND_MESSAGE = "sendMessage"
+SEND_PHOTO = "sendPhoto"
+# Forbidden descriptions after which the person cannot be reached until they come back.
+FINAL_FORBIDDEN = ("blocked by the user", "user is deactivated", "kicked")
+
+
+# -- writing messages
+
+
+async def enqueue_message(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    text: str,
+    reply_markup: dict[str, Any] | None = None,
+    user_id: int | None = None,
+    disable_preview: bool = True,
+) -> list[OutboxMessage]:
+    """A text in HTML parse mode; past 4096 characters, several messages (see `split_text`),
+    the keyboard on the last one."""
+    parts = split_text(text)
+    if not parts:
+        raise ValueError("empty message")
+    rows = []
+    for number, part in enumerate(parts, start=1):
+        payload: dict[str, Any] = {"text": part, "parse_mode": "HTML"}
+        if disable_preview:
+            payload["link_preview_options"] = {"is_disabled": True}
+        if reply_markup is not None and number == len(parts):
+            payload["reply_markup"] = reply_markup
+        rows.append(
+            OutboxMessage(chat_id=chat_id, user_id=user_id, method=SEND_MESSAGE, payload=payload)
+        )
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+async def enqueue_photo(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    photo: bytes | str,
+    caption: str,
+    reply_markup: dict[str, Any] | None = None,
+    user_id: int | None = None,
+) -> list[OutboxMessage]:
+    """A photo — bytes rendered here (uploaded when sent) or a Telegram file_id — with its
+    caption. A caption past 1024 characters is cut with "…" and the whole text follows as a
+    message; the keyboard stays on the photo, the card people act on."""
+    shown, was_cut = cut_caption(caption)
+    payload: dict[str, Any] = {"parse_mode": "HTML"}
+    if shown:
+        payload["caption"] = shown
+    if isinstance(photo, str):
+        payload["photo"] = photo
+    if reply_markup is not None:
+        payload["reply_markup"] = reply_markup
+    row = OutboxMessage(
+        chat_id=chat_id,
+        user_id=user_id,
+        method=SEND_PHOTO,
+        payload=payload,
+        attachment=photo if isinstance(photo, bytes) else None,
+    )
+    session.add(row)
+    rows = [row]
+    if was_cut:
+        rows += await enqueue_message(session, chat_id=chat_id, text=caption, user_id=user_id)
+    await session.flush()
+    return rows
+
+
+# -- cutting texts to Telegram's limits
+
+# Never cut inside a tag or an entity (`&amp;`, `&#39;`).
+_ATOM = re.compile(r"<[^<>]*>|&#?[0-9A-Za-z]+;")
+_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)[^<>]*?(/?)>")
+_LEADING = re.compile(r"(?:\s|<[^<>]*>)*")
+_SEPARATORS = (re.compile(r"\n[ \t]*\n"), re.compile(r"\n"), re.compile(r"\s"))
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts lengths in UTF-16 code units: an emoji outside the BMP counts twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Parts of at most `limit` UTF-16 units, cut at a paragraph, else a line, else a word,
+    else between characters — never inside a tag or an entity. A tag left open at a cut is
+    closed there and opened again at the start of the next part.
+
+    Lengths are counted on the HTML source, which is never shorter than what Telegram counts.
+    """
+    parts = []
+    rest = text.strip()
+    while utf16_len(rest) > limit:
+        head, rest = _cut(rest, limit)
+        parts.append(head)
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def cut_caption(caption: str, limit: int = CAPTION_LIMIT) -> tuple[str, bool]:
+    """The caption within `limit`, cut at a line or a word and ending with "…"; and whether it
+    was cut."""
+    caption = caption.strip()
+    if utf16_len(caption) <= limit:
+        return caption, False
+    return _cut(caption, limit, suffix=ELLIPSIS)[0], True
+
+
+def _cut(text: str, limit: int, suffix: str = "") -> tuple[str, str]:
+    """The longest clean head of `text` that fits in `limit` with `suffix` and the closing tags
+    it needs; and the rest, with the tags open at the cut opened again."""
+    atoms = [match.span() for match in _ATOM.finditer(text)]
+    floor = _LEADING.match(text).end()  # type: ignore[union-attr]
+    budget = limit - utf16_len(suffix)
+    while True:
+        cut = _boundary(text, max(budget, 1), atoms, floor)
+        head = text[:cut].rstrip()
+        opened = _open_tags(head)
+        closing = "".join(f"</{name}>" for name, _ in reversed(opened))
+        candidate = head + suffix + closing
+        excess = utf16_len(candidate) - limit
+        if excess <= 0 or budget <= 1:
+            break
+        budget -= excess
+    reopening = "".join(tag for _, tag in opened)
+    return candidate, reopening + text[cut:].lstrip()
+
+
+def _boundary(text: str, budget: int, atoms: list[tuple[int, int]], floor: int) -> int:
+    end = _fit(text, budget)
+
+    starts = [start for start, _ in atoms]
+
+    def safe(position: int) -> bool:
+        before = bisect.bisect_left(starts, position) - 1
+        return position > floor and (before < 0 or atoms[before][1] <= position)
+
+    # A separator in the second half of what fits, else anywhere, else a clean hard cut.
+    for minimum in (end // 2, 0):
+        for separator in _SEPARATORS:
+            positions = [m.start() for m in separator.finditer(text, 0, end)]
+            for position in reversed(positions):
+                if position <= minimum:
+                    break
+                if safe(position):
+                    return position
+    for position in range(end, floor, -1):
+        if safe(position):
+            return position
+    # Nothing fits (a single tag longer than the limit): take the first atom whole.
+    return next((stop for start, stop in atoms if stop > floor), min(len(text), floor + 1))
+
+
+def _fit(text: str, budget: int) -> int:
+    """How many characters of `text` fit in `budget` UTF-16 units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > budget:
+            return index
+    return len(text)
+
+
+def _open_tags(html: str) -> list[tuple[str, str]]:
+    """The tags still open at the end of `html`: (name, opening tag as written)."""
+    opened: list[tuple[str, str]] = []
+    for match in _TAG.finditer(html):
+        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
+        if self_closing:
+            continue
+        if not closing:
+            opened.append((name, match.group(0)))
+            continue
+        for index in range(len(opened) - 1, -1, -1):
+            if opened[index][0] == name:
+                del opened[index]
+                break
+    return opened
+
+
+# -- the delivery's rules
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    lease: timedelta = timedelta(seconds=120)
+    private_interval: timedelta = timedelta(seconds=1)
+    group_interval: timedelta = timedelta(seconds=3)
+    max_attempts: int = 10
+    backoff: timedelta = timedelta(seconds=1)
+    backoff_max: timedelta = timedelta(minutes=10)
+
+    def interval(self, chat_id: int) -> timedelta:
+        """Telegram's pace for one chat: 1 message/s in private, 20/min in a group."""
+        return self.private_interval if chat_id > 0 else self.group_interval
+
+    def retry_delay(self, attempts: int) -> timedelta:
+        """1, 2, 4, 8… times the base delay after the 1st, 2nd, 3rd… failed attempt."""
+        exponent = min(max(attempts - 1, 0), 30)
+        return min(self.backoff * 2**exponent, self.backoff_max)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A claimed row, as the sender needs it. `until` is the claim's token."""
+
+    id: int
+    chat_id: int
+    user_id: int | None
+    method: str
+    payload: dict[str, Any]
+    attachment: bytes | None
+    attempts: int
+    last_error: str | None
+    until: datetime
+
+
+def _pending() -> Any:
+    return OutboxMessage.status == OutboxStatus.pending
+
+
+def _is_head(row: Any) -> Any:
+    """No older pending row in the same chat: a chat's messages go out in order."""
+    earlier = aliased(OutboxMessage, name="earlier")
+    return ~exists().where(
+        earlier.chat_id == row.chat_id,
+        earlier.status == OutboxStatus.pending,
+        earlier.id < row.id,
+    )
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, limit: int, policy: DeliveryPolicy
+) -> list[Lease]:
+    """Leases up to `limit` due rows, the oldest first, at most one per chat. Rows another
+    transaction is claiming are skipped (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: the
+    engine's BEGIN IMMEDIATE already makes claims take turns)."""
+    due = aliased(OutboxMessage, name="due")
+    claimable = (
+        select(due.id)
+        .where(due.status == OutboxStatus.pending, due.not_before <= now, _is_head(due))
+        .order_by(due.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=due)
+    )
+    until = now + policy.lease
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(claimable))
+        .values(not_before=until, attempts=OutboxMessage.attempts + 1)
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.chat_id,
+            OutboxMessage.user_id,
+            OutboxMessage.method,
+            OutboxMessage.payload,
+            OutboxMessage.attachment,
+            OutboxMessage.attempts,
+            OutboxMessage.last_error,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    leases = [Lease(*row, until=until) for row in result.all()]
+    return sorted(leases, key=lambda lease: lease.id)
+
+
+async def next_due(session: AsyncSession, now: datetime) -> datetime | None:
+    """When the next row waiting for its time (a retry, a chat's pace) becomes due."""
+    return await session.scalar(
+        select(func.min(OutboxMessage.not_before)).where(
+            _pending(), OutboxMessage.not_before > now, _is_head(OutboxMessage)
+        )
+    )
+
+
+def _leased(lease: Lease) -> Any:
+    """The row, if this claim still holds it."""
+    return (OutboxMessage.id == lease.id) & _pending() & (OutboxMessage.not_before == lease.until)
+
+
+async def mark_sent(
+    session: AsyncSession,
+    lease: Lease,
+    *,
+    message_id: int,
+    now: datetime,
+    policy: DeliveryPolicy,
+    chat_id: int | None = None,
+) -> None:
+    """Telegram took it; the chat's next row waits for the chat's pace. A row sent after its
+    lease ended is recorded all the same: the send happened."""
+    chat_id = lease.chat_id if chat_id is None else chat_id
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == lease.id, _pending())
+        .values(
+            status=OutboxStatus.sent,
+            sent_message_id=message_id,
+            sent_at=now,
+            last_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    following = aliased(OutboxMessage, name="following")
+    next_in_chat = (
+        select(func.min(following.id))
+        .where(following.chat_id == chat_id, following.status == OutboxStatus.pending)
+        .scalar_subquery()
+    )
+    paced = now + policy.interval(chat_id)
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == next_in_chat, OutboxMessage.not_before < paced)
+        .values(not_before=paced)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def postpone(session: AsyncSession, lease: Lease, *, until: datetime, error: str) -> None:
+    """Telegram asked to wait (429): the chat waits, and the attempt does not count."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(_leased(lease))
+        .values(not_before=until, attempts=OutboxMessage.attempts - 1, last_error=error)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def retry_or_fail(
+    session: AsyncSession, lease: Lease, *, error: str, now: datetime, policy: DeliveryPolicy
+) -> OutboxStatus:
+    """A transient failure (network, 5xx): tried again after a backoff, or failed for good
+    once `max_attempts` attempts were made."""
+    if lease.attempts >= policy.max_attempts:
+        await mark_failed(session, lease, error)
+        return OutboxStatus.failed
+    await session.execute(
+        update(OutboxMessage)
+        .where(_leased(lease))
+        .values(not_before=now + policy.retry_delay(lease.attempts), last_error=error)
+        .execution_options(synchronize_session=False)
+    )
+    return OutboxStatus.pending
+
+
+async def mark_failed(session: AsyncSession, lease: Lease, error: str) -> None:
+    """Refused for good (400, or too many attempts): kept for coordinators to see."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(_leased(lease))
+        .values(status=OutboxStatus.failed, last_error=error)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def is_final_forbidden(description: str) -> bool:
+    return any(marker in description for marker in FINAL_FORBIDDEN)
+
+
+async def forbidden(
+    session: AsyncSession,
+    lease: Lease,
+    *,
+    description: str,
+    now: datetime,
+    policy: DeliveryPolicy,
+) -> OutboxStatus:
+    """A 403. Blocked, deactivated, or a second 403 in a row: the person is unreachable and
+    every message still pending for them is dropped (in a group: this row fails). Any other
+    lone 403 may be transient and is tried once more."""
+    again = (lease.last_error or "").startswith("Forbidden")
+    if not is_final_forbidden(description) and not again:
+        await session.execute(
+            update(OutboxMessage)
+            .where(_leased(lease))
+            .values(not_before=now + policy.retry_delay(1), last_error=description)
+            .execution_options(synchronize_session=False)
+        )
+        return OutboxStatus.pending
+    if lease.chat_id < 0:
+        await mark_failed(session, lease, description)
+        return OutboxStatus.failed
+    await unreachable(session, lease, description)
+    return OutboxStatus.dropped
+
+
+async def unreachable(session: AsyncSession, lease: Lease, reason: str) -> int:
+    """The person of this row (by `user_id`, else by the chat) is marked inactive and their
+    pending rows dropped with `reason`; how many were dropped."""
+    user = None
+    if lease.user_id is not None:
+        user = await session.get(User, lease.user_id)
+    if user is None:
+        user = await session.scalar(select(User).where(User.telegram_id == lease.chat_id))
+    if user is not None:
+        mark_unreachable(user)
+        return await drop_pending(session, user.id, reason, chat_id=lease.chat_id)
+    return await _drop(session, OutboxMessage.chat_id == lease.chat_id, reason)
+
+
+async def drop_pending(
+    session: AsyncSession, user_id: int, reason: str, *, chat_id: int | None = None
+) -> int:
+    """Drops everything still pending for that person — rows for them and rows to their
+    private chat — with `reason` (they blocked the bot, or asked to be forgotten)."""
+    telegram_id = await session.scalar(select(User.telegram_id).where(User.id == user_id))
+    chats = {c for c in (telegram_id, chat_id) if c is not None}
+    condition = OutboxMessage.user_id == user_id
+    if chats:
+        condition = or_(condition, OutboxMessage.chat_id.in_(chats))
+    return await _drop(session, condition, reason)
+
+
+async def _drop(session: AsyncSession, condition: Any, reason: str) -> int:
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(_pending(), condition)
+        .values(status=OutboxStatus.dropped, last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def retarget(session: AsyncSession, lease: Lease, new_chat_id: int, now: datetime) -> int:
+    """The group became a supergroup with a new id: this row and every row still pending for
+    the old id go there; the claim is given back at once and does not count as an attempt."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(_leased(lease))
+        .values(not_before=now, attempts=OutboxMessage.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(_pending(), OutboxMessage.chat_id == lease.chat_id)
+        .values(chat_id=new_chat_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release(session: AsyncSession, leases: Iterable[Lease], now: datetime) -> None:
+    """Claimed rows not sent (the loop is stopping) are given back, due at once, the attempt
+    not counted."""
+    for lease in leases:
+        await session.execute(
+            update(OutboxMessage)
+            .where(_leased(lease))
+            .values(not_before=now, attempts=OutboxMessage.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def failed_messages(session: AsyncSession, limit: int = 20) -> Sequence[OutboxMessage]:
+    """The latest messages that could not be delivered, newest first, with the reason in
+    `last_error`."""
+    result = await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.failed)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return result.all()
