@@ -102,7 +102,7 @@ async def test_changes_requested_then_resubmitted(harness: Harness) -> None:
     await coordinator.press(t("fr", "Ask for changes"), card_of(coordinator, initiative_id))
     await coordinator.send("Please say which days and where.")
     ((chat, text, payload),) = await outbox(harness)
-    assert "ask for changes" in text and "which days" in text
+    assert chat == author.id and "ask for changes" in text and "which days" in text
     resubmit = payload["reply_markup"]["inline_keyboard"][0][0]
     assert resubmit["text"] == "Edit and send again"
 
