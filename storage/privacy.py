@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import FsmRecord, User, utcnow
+from storage.models import FsmRecord, Initiative, Need, User, utcnow
+from storage.outbox import drop_pending
 
 # Bump whenever the notice's text changes: people who acknowledged an older version are shown
 # the new one at their next visit (PRIVACY.md).
@@ -37,8 +38,8 @@ def set_contact_consent(user: User, given: bool, now: datetime | None = None) ->
     user.contact_consent_at = (now or utcnow()) if given else None
 
 
-def export_user_data(user: User) -> dict[str, Any]:
-    """Everything stored about the person, as plain JSON-ready values."""
+async def export_user_data(session: AsyncSession, user: User) -> dict[str, Any]:
+    """Everything stored about the person, with what they contributed, as JSON-ready values."""
 
     def when(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
@@ -60,12 +61,36 @@ def export_user_data(user: User) -> dict[str, Any]:
         "active": user.active,
         "created_at": when(user.created_at),
         "last_seen_at": when(user.last_seen_at),
+        "needs": [
+            {
+                "theme": need.theme_code,
+                "arrondissement": need.arrondissement,
+                "text": need.text,
+                "reported_at": when(need.created_at),
+            }
+            for need in await session.scalars(
+                select(Need).where(Need.reporter_id == user.id).order_by(Need.id)
+            )
+        ],
+        "initiatives": [
+            {
+                "reference": f"I-{initiative.id}",
+                "title": initiative.title,
+                "description": initiative.description,
+                "status": initiative.status.value,
+                "submitted_at": when(initiative.submitted_at),
+            }
+            for initiative in await session.scalars(
+                select(Initiative).where(Initiative.proposer_id == user.id).order_by(Initiative.id)
+            )
+        ],
     }
 
 
 async def forget_user(session: AsyncSession, user: User, now: datetime | None = None) -> None:
     """Erases the person in the caller's transaction; the row stays, anonymous, so that their
     contributions still count in aggregates without pointing at anyone."""
+    await drop_pending(session, user.id, "erased at the person's request")
     if user.telegram_id is not None:
         await session.execute(delete(FsmRecord).where(FsmRecord.user_id == user.telegram_id))
     _clear_profile(user)

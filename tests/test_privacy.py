@@ -141,3 +141,21 @@ async def test_a_person_who_blocks_the_bot_is_marked_inactive(harness: Harness) 
     async with harness.sessionmaker() as session:
         user = await session.scalar(select(User).where(User.telegram_id == person.id))
         assert user is not None and user.active is False
+
+
+async def test_forget_drops_messages_waiting_for_the_person(harness: Harness) -> None:
+    from storage.models import OutboxMessage, OutboxStatus
+    from storage.outbox import enqueue_message
+    from storage.users import find_user
+
+    person = harness.person(language_code="en")
+    await onboard(person)
+    async with harness.sessionmaker.begin() as session:
+        user = await find_user(session, person.id)
+        assert user is not None
+        await enqueue_message(session, chat_id=person.id, text="A decision", user_id=user.id)
+    await person.send("/forget")
+    await person.press("Yes, erase everything")
+    async with harness.sessionmaker() as session:
+        row = (await session.scalars(select(OutboxMessage))).one()
+        assert row.status is OutboxStatus.dropped and row.last_error

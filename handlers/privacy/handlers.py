@@ -45,12 +45,12 @@ async def privacy(event: Message | CallbackQuery, settings: Settings) -> None:
 
 @router.message(Command("mydata"))
 @router.callback_query(MenuCb.filter(F.action == MenuAction.mydata))
-async def my_data(event: Message | CallbackQuery, user: User) -> None:
+async def my_data(event: Message | CallbackQuery, session: AsyncSession, user: User) -> None:
     """A readable summary, then everything as a JSON file."""
     message = event.message if isinstance(event, CallbackQuery) else event
     if not isinstance(message, Message):
         return
-    data = export_user_data(user)
+    data = await export_user_data(session, user)
     if user.notice_accepted_at is None:
         summary = _(
             "We only store your Telegram id ({id}) and your language. Nothing else is kept "
