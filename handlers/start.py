@@ -16,6 +16,7 @@ from bot.config import Settings
 from handlers.flow import Flow
 from handlers.initiatives.propose import resume_proposal
 from handlers.menu import MenuAction, MenuCb
+from handlers.needs.report import resume_report
 from handlers.profile.onboarding import resume
 from handlers.ui import show
 from storage.models import User
@@ -29,6 +30,7 @@ Resumer = Callable[[Message | CallbackQuery, FSMContext, AsyncSession, User], Aw
 # Dialogs that pick up where they stopped, by the name of their StatesGroup.
 DIALOGS: dict[str, Resumer] = {
     "Propose": resume_proposal,
+    "NeedReport": resume_report,
 }
 
 

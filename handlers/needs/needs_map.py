@@ -24,7 +24,7 @@ from handlers.menu import MenuAction, MenuCb, menu_keyboard
 from handlers.profile.labels import arrondissement_label, theme_label
 from handlers.ui import show
 from storage.charts import needs_chart, theme_marker
-from storage.models import User
+from storage.models import Theme, User
 from storage.needs import needs_counts, themes_in_order, totals_by_arrondissement, totals_by_theme
 
 router = Flow("needs-map")
@@ -48,9 +48,10 @@ async def needs_map(query: CallbackQuery, session: AsyncSession, user: User, bot
             menu_keyboard(user),
         )
         return
-    order = await themes_in_order(session, {theme for _, theme in counts})
+    themes = await themes_in_order(session, {theme for _, theme in counts})
+    order = [theme.code for theme in themes]
     picture = await asyncio.to_thread(needs_chart, counts, order)
-    lines = figure_lines(counts, order, user.locale)
+    lines = figure_lines(counts, themes, user.locale)
     caption, cut = fit(lines, CAPTION_LIMIT)
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
     markup = menu_keyboard(user)
@@ -69,7 +70,7 @@ async def needs_map(query: CallbackQuery, session: AsyncSession, user: User, bot
 
 
 def figure_lines(
-    counts: Mapping[tuple[int, str], int], theme_order: Sequence[str], locale: str
+    counts: Mapping[tuple[int, str], int], themes: Sequence[Theme], locale: str
 ) -> list[str]:
     """The chart in words: the total, each arrondissement, then the key of theme colours."""
 
@@ -93,12 +94,12 @@ def figure_lines(
         lines.append(figure(arrondissement_label(arrondissement), value))
     lines += ["", "<b>{}</b>".format(_("By theme"))]
     by_theme = totals_by_theme(counts)
-    for index, code in enumerate(theme_order):
-        label = theme_label(code, locale)
+    for index, theme in enumerate(themes):
+        label = theme_label(theme, locale)
         if len(label) > LABEL_LIMIT:
             label = label[: LABEL_LIMIT - 1].rstrip() + "…"
         # The chart numbers its themes 1..n in this order, in the colour of the marker.
-        lines.append(f"{theme_marker(index)} {index + 1}. {figure(label, by_theme[code])}")
+        lines.append(f"{theme_marker(index)} {index + 1}. {figure(label, by_theme[theme.code])}")
     return lines
 
 

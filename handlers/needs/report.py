@@ -32,7 +32,7 @@ from handlers.profile.onboarding import resume
 from handlers.profile.steps import next_onboarding_step
 from handlers.texts import explain_rejection, stale_button
 from handlers.ui import show
-from storage.models import Need, User
+from storage.models import Need, Theme, User
 from storage.needs import clean_need_text, is_need_arrondissement, need_reference, report_need
 from storage.texts import TextRejected
 from storage.themes import known_theme_codes
@@ -55,6 +55,22 @@ async def start_report(
         session=session,
         user=user,
         draft=NeedDraft(),
+    )
+
+
+async def resume_report(
+    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    """Asks again the question the person stopped at (for /start after a pause)."""
+    draft = await load_draft(state)
+    step = step_of(await state.get_state()) or first_missing(user, draft)
+    await ask(
+        target,
+        step or NeedReport.sharing_location,
+        state=state,
+        session=session,
+        user=user,
+        draft=draft,
     )
 
 
@@ -119,6 +135,7 @@ async def arrondissement_chosen(
 async def other_arrondissement(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
+    """Stores nothing: shows the list of arrondissements instead of the person's own."""
     draft = await load_draft(state)
     await ask(
         query,
@@ -261,16 +278,18 @@ async def _report(
         )
         return
     await state.clear()
-    await show(target, reported_text(need, user.locale), reported_keyboard())
+    theme = await session.get(Theme, need.theme_code)
+    assert theme is not None
+    await show(target, reported_text(need, theme, user.locale), reported_keyboard())
 
 
-def reported_text(need: Need, locale: str) -> str:
+def reported_text(need: Need, theme: Theme, locale: str) -> str:
     lines = [
         _("Thank you! Your need is recorded under the reference <b>{reference}</b>.").format(
             reference=need_reference(need)
         ),
         "",
-        _("Theme: {value}").format(value=html.quote(theme_label(need.theme_code, locale))),
+        _("Theme: {value}").format(value=html.quote(theme_label(theme, locale))),
         _("Where: {value}").format(value=html.quote(arrondissement_label(need.arrondissement))),
         f"<blockquote>{html.quote(need.text)}</blockquote>",
     ]

@@ -16,7 +16,7 @@ from handlers.needs import keyboards
 from handlers.needs.states import NeedReport
 from handlers.profile.labels import arrondissement_label, theme_label
 from handlers.ui import show
-from storage.models import User
+from storage.models import Theme, User
 from storage.needs import NEED_TEXT_MAX, NEED_TEXT_MIN, is_need_arrondissement
 from storage.themes import list_themes
 
@@ -107,11 +107,12 @@ async def ask(
     await show(target, f"<i>{counter}</i>\n\n{text}\n\n<i>{hint}</i>", markup)
 
 
-def chosen_so_far(draft: NeedDraft, locale: str) -> str:
+async def chosen_so_far(session: AsyncSession, draft: NeedDraft, locale: str) -> str:
     """Theme and place already chosen, recalled above the later questions."""
     parts = []
-    if draft.theme is not None:
-        parts.append(html.quote(theme_label(draft.theme, locale)))
+    theme = await session.get(Theme, draft.theme) if draft.theme is not None else None
+    if theme is not None:
+        parts.append(html.quote(theme_label(theme, locale)))
     if draft.arrondissement is not None:
         parts.append(html.quote(arrondissement_label(draft.arrondissement)))
     return f"<b>{' · '.join(parts)}</b>\n\n" if parts else ""
@@ -138,7 +139,7 @@ async def _question(
             _("In which arrondissement of Marseille is the need?"),
             keyboards.arrondissement_keyboard(draft.arrondissement),
         )
-    recalled = chosen_so_far(draft, user.locale)
+    recalled = await chosen_so_far(session, draft, user.locale)
     if step == NeedReport.typing_description:
         question = recalled + _(
             "Describe the need in a few words: what is missing, for whom ({low} to {high} "
@@ -159,8 +160,8 @@ async def _question(
             recalled
             + _(
                 "If you wish, show where the need is: attach a location (📎 → Location) and "
-                "pick the spot on the map — not your home. Only the city's coordinators see "
-                "it; the public map shows counts per arrondissement. Otherwise, press «Skip»."
+                "pick the spot on the map — not your home. It is not published: the public map "
+                "only counts needs per arrondissement. Otherwise, press «Skip»."
             ),
             keyboards.skip_location_keyboard(),
         )

@@ -1,0 +1,458 @@
+"""Reporting a need and reading the needs map, as a person does it: every step, bad input at
+each of them, /back, a restart, forged buttons, and the map's picture with its figures."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.standin import parse_html, utf16_len
+from handlers.needs.needs_map import CAPTION_LIMIT
+from storage.models import FsmRecord, Need, Theme, User, utcnow
+from storage.needs import needs_counts, report_need
+from storage.privacy import NOTICE_VERSION
+from storage.texts import TextRejected
+from tests.conversation import Harness, Person, texts
+from tests.test_onboarding import onboard
+from tests.texts import t, tn
+
+STICKER = {
+    "file_id": "CAAC",
+    "file_unique_id": "s1",
+    "type": "regular",
+    "width": 512,
+    "height": 512,
+    "is_animated": False,
+    "is_video": False,
+}
+PHOTO = [{"file_id": "AgAC", "file_unique_id": "p1", "width": 90, "height": 90}]
+VIEUX_PORT = {"latitude": 43.29512, "longitude": 5.37404}
+DESCRIPTION = "No shaded bench near the bus stop for older people waiting in summer."
+HOSTILE = '<b>x</b> & <script>alert("x")</script> &amp; needs a ramp'
+STALE = "This button is no longer valid. Please use the latest message."
+
+
+async def state_of(harness: Harness, person: Person) -> tuple[str | None, dict[str, Any]]:
+    async with harness.sessionmaker() as session:
+        record = await session.scalar(select(FsmRecord).where(FsmRecord.user_id == person.id))
+        return (record.state, record.data) if record else (None, {})
+
+
+async def needs(harness: Harness) -> list[Need]:
+    async with harness.sessionmaker() as session:
+        return list(await session.scalars(select(Need).order_by(Need.id)))
+
+
+async def user_id(harness: Harness, person: Person) -> int:
+    async with harness.sessionmaker() as session:
+        user = await session.scalar(select(User).where(User.telegram_id == person.id))
+        assert user is not None
+        return user.id
+
+
+async def reporting(harness: Harness, user_id: int = 1001) -> Person:
+    """An onboarded citizen of the 3rd, at the first step of reporting a need."""
+    person = harness.person(user_id, language_code="en")
+    await onboard(person)
+    await person.press("Report a need")
+    return person
+
+
+async def at_description(harness: Harness) -> Person:
+    person = await reporting(harness)
+    await person.press("Housing")
+    await person.press("Yes: Arrondissement 3")
+    return person
+
+
+async def test_a_full_report(harness: Harness) -> None:
+    person = await reporting(harness)
+    assert "Step 1 of 4" in person.last
+    assert "Which theme is the need about?" in person.last
+    assert {"Culture", "Housing", "Older people and isolation"} <= set(person.buttons())
+
+    await person.press("Housing")
+    assert "Step 2 of 4" in person.last
+    assert person.buttons() == ["Yes: Arrondissement 3", "Another one"]
+
+    await person.press("Yes: Arrondissement 3")
+    assert "Step 3 of 4" in person.last
+    assert "Housing · Arrondissement 3" in person.last
+    assert "(10 to 500 characters)" in person.last
+    # PRIVACY.md: free-text prompts warn against special categories of data.
+    assert "no names" in person.last and "religion or political opinions" in person.last
+
+    await person.send(f"  {DESCRIPTION}  ")
+    assert "Step 4 of 4" in person.last
+    assert "not your home" in person.last
+    assert person.buttons() == ["Skip"]
+
+    await person.send(None, location=VIEUX_PORT)
+    (need,) = await needs(harness)
+    assert person.last.startswith(
+        f"Thank you! Your need is recorded under the reference N-{need.id}."
+    )
+    assert DESCRIPTION in person.last and "Where: Arrondissement 3" in person.last
+    assert person.buttons() == ["See the needs map", "Back to the menu"]
+    assert (need.theme_code, need.arrondissement, need.text) == ("housing", 3, DESCRIPTION)
+    assert need.reporter_id == await user_id(harness, person)
+    # Stored to about 100 m: enough for a map, too coarse to point at a door.
+    assert (need.latitude, need.longitude) == (43.295, 5.374)
+    assert await state_of(harness, person) == (None, {})
+
+    await person.press("Back to the menu")
+    assert person.last == "What would you like to do?"
+
+
+async def test_another_arrondissement(harness: Harness) -> None:
+    person = await reporting(harness)
+    await person.press("Ecology")
+    await person.press("Another one")
+    assert "Step 2 of 4" in person.last
+    assert "In which arrondissement of Marseille is the need?" in person.last
+    assert person.buttons() == [str(n) for n in range(1, 17)]
+
+    await person.press("13")
+    assert "Ecology · Arrondissement 13" in person.last
+    # /back returns to the list the person chose from, with their choice ticked.
+    await person.send("/back")
+    assert "✅ 13" in person.buttons()
+    await person.press("14")
+    await person.send(DESCRIPTION)
+    await person.press("Skip")
+    (need,) = await needs(harness)
+    assert (need.arrondissement, need.latitude, need.longitude) == (14, None, None)
+    assert "Where: Arrondissement 14" in person.last
+
+
+async def test_someone_outside_marseille_chooses_an_arrondissement(harness: Harness) -> None:
+    person = harness.person(language_code="en")
+    await person.send("/start")
+    for label in ("English", "I have read it, continue", "Citizen", "Outside Marseille"):
+        await person.press(label)
+    for label in ("Sport", "Done", "No", "Report a need", "Sport"):
+        await person.press(label)
+    # A need is in one of the city's arrondissements: no "yes, where I live" for them.
+    assert "In which arrondissement of Marseille is the need?" in person.last
+    assert "Outside Marseille" not in person.buttons()
+
+
+WRONG_KINDS: list[tuple[str | None, dict[str, Any]]] = [
+    ("hello", {}),
+    (None, {"sticker": STICKER}),
+    (None, {"photo": PHOTO}),
+    (None, {"location": VIEUX_PORT}),
+    ("   ", {}),
+]
+
+
+async def test_buttons_steps_ask_again(harness: Harness) -> None:
+    person = await reporting(harness)
+    for press in (None, "Culture", "Another one"):
+        if press:
+            await person.press(press)
+        question, buttons = person.last, person.buttons()
+        before = await state_of(harness, person)
+        for message, fields in WRONG_KINDS:
+            calls = await person.send(message, **fields)
+            said = texts(calls)
+            assert said == ["Please answer with one of the buttons below.", question]
+            assert person.buttons() == buttons
+            assert await state_of(harness, person) == before
+
+
+async def test_bad_descriptions_and_locations(harness: Harness) -> None:
+    person = await at_description(harness)
+    question = person.last
+    before = await state_of(harness, person)
+    too_long = tn(
+        "en",
+        "This is too long: {limit} character at most. Please shorten it and send it again.",
+        "This is too long: {limit} characters at most. Please shorten it and send it again.",
+        500,
+        limit=500,
+    )
+    too_short = tn(
+        "en",
+        "This is too short: at least {limit} character, please.",
+        "This is too short: at least {limit} characters, please.",
+        10,
+        limit=10,
+    )
+    wrong: list[tuple[str | None, dict[str, Any], str]] = [
+        (None, {"sticker": STICKER}, "Please type the description as a text message."),
+        (None, {"photo": PHOTO}, "Please type the description as a text message."),
+        (None, {"location": VIEUX_PORT}, "Please type the description as a text message."),
+        ("x" * 501, {}, too_long),
+        ("too short", {}, too_short),
+        (" \n\u200b\n ", {}, "This is empty. Please type your answer as a text message."),
+    ]
+    for message, fields, explanation in wrong:
+        calls = await person.send(message, **fields)
+        assert texts(calls) == [explanation, question]
+        assert await state_of(harness, person) == before
+
+    await person.send(HOSTILE)
+    question = person.last
+    assert "Step 4 of 4" in question
+    before = await state_of(harness, person)
+    assert before[1] == {"theme": "housing", "arrondissement": 3, "text": HOSTILE}
+    for message, fields in [("by the school", {}), (None, {"sticker": STICKER})]:
+        calls = await person.send(message, **fields)
+        assert texts(calls) == [
+            "Please attach a location (📎 → Location), or press «Skip» to go without.",
+            question,
+        ]
+        assert await state_of(harness, person) == before
+
+    await person.press("Skip")
+    (need,) = await needs(harness)
+    assert need.text == HOSTILE
+    # Shown back as typed: the stand-in refuses HTML that Telegram would refuse.
+    assert HOSTILE in person.last
+
+
+async def test_back_keeps_everything_entered(harness: Harness) -> None:
+    person = await at_description(harness)
+    await person.send(DESCRIPTION)
+    await person.send("/back")
+    assert "Step 3 of 4" in person.last
+    assert f"You wrote:\n{DESCRIPTION}" in person.last
+    assert person.buttons() == ["Keep this description"]
+    await person.send("/back")
+    assert "Step 2 of 4" in person.last
+    await person.send("/back")
+    assert "Step 1 of 4" in person.last and "✅ Housing" in person.buttons()
+    calls = await person.send("/back")
+    assert texts(calls)[0] == "This is the first step. Send /cancel to stop."
+    assert "Step 1 of 4" in person.last
+
+    await person.press("Culture")
+    await person.press("Yes: Arrondissement 3")
+    await person.press("Keep this description")
+    assert "Culture · Arrondissement 3" in person.last
+    await person.press("Skip")
+    (need,) = await needs(harness)
+    assert (need.theme_code, need.arrondissement, need.text) == ("culture", 3, DESCRIPTION)
+
+    calls = await person.send("/back")
+    assert texts(calls) == ["I do not know this command. Send /help to see what I can do."]
+    await person.press("See the needs map")
+    await person.press("Report a need")
+    calls = await person.send("/cancel")
+    assert texts(calls)[0].startswith("Cancelled.")
+    assert await state_of(harness, person) == (None, {})
+
+
+async def test_a_restart_in_the_middle(harness: Harness) -> None:
+    person = await at_description(harness)
+    await harness.restart()
+    await person.send(DESCRIPTION)
+    assert "Housing · Arrondissement 3" in person.last and "Step 4 of 4" in person.last
+    await harness.restart()
+    await person.press("Skip")
+    (need,) = await needs(harness)
+    assert (need.theme_code, need.arrondissement, need.text) == ("housing", 3, DESCRIPTION)
+
+
+FORGED = {
+    "theme": ["nth:unknown", "nth:", "nst:l", "nar:3", "zz:forged", "m:zz"],
+    "place": ["nar:99", "nar:0", "nar:x", "nth:culture", "nst:zz", "nst:d"],
+    "description": ["nst:d", "nst:l", "nst:a", "nar:3", "nth:housing"],
+}
+
+
+async def test_forged_and_stale_buttons_change_nothing(harness: Harness) -> None:
+    person = await reporting(harness)
+    for step, press in (("theme", None), ("place", "Housing"), ("description", "Yes: ")):
+        if press:
+            await person.press(press)
+        before = await state_of(harness, person)
+        for data in FORGED[step]:
+            calls = await person.press_data(data, person.bot_messages()[-1])
+            answers = [c for c in calls if c.method == "answerCallbackQuery"]
+            assert [a.params["text"] for a in answers] == [STALE], (step, data)
+            assert await state_of(harness, person) == before
+    assert await needs(harness) == []
+
+
+async def test_someone_not_onboarded_is_taken_to_onboarding(harness: Harness) -> None:
+    person = harness.person(language_code="en")
+    await person.send("/start")
+    await person.press("English")
+    await person.press("No, thank you")
+    assert "Report a need" not in person.buttons()
+    # Pressed anyway, from a forged or old menu.
+    await person.press_data("m:n")
+    assert "How La Collective uses your data" in person.last
+    assert (await state_of(harness, person))[0] == "Profile:reading_notice"
+
+
+async def test_french(harness: Harness) -> None:
+    """The flow through the catalogs; only the step counter is already translated."""
+    person = harness.person(language_code="fr")
+    await person.send("/start")
+    await person.press("Français")
+    for label in ("I have read it, continue", "Citizen"):
+        await person.press(t("fr", label))
+    await person.press("3")
+    for label in ("Culture", "Done", "No", "Report a need"):
+        await person.press(t("fr", label))
+    assert t("fr", "Step {number} of {total}", number=1, total=4) in person.last
+    assert "Step 1 of 4" not in person.last
+    await person.press(t("fr", "Culture"))
+    await person.press(t("fr", "Yes: {place}", place=t("fr", "Arrondissement {number}", number=3)))
+    await person.send("Il manque une boîte à livres près de la mairie.")
+    await person.press(t("fr", "Skip"))
+    (need,) = await needs(harness)
+    assert f"N-{need.id}" in person.last
+
+
+# -- the needs map
+
+
+async def citizens(session: AsyncSession, count: int) -> list[User]:
+    people = [
+        User(
+            telegram_id=5000 + n,
+            locale="en",
+            notice_version=NOTICE_VERSION,
+            notice_accepted_at=utcnow(),
+            organisation=None,
+            theme_links=[],
+        )
+        for n in range(count)
+    ]
+    session.add_all(people)
+    await session.flush()
+    return people
+
+
+REPORTED = [
+    (3, "housing"),
+    (3, "housing"),
+    (3, "culture"),
+    (13, "older_people"),
+    (13, "housing"),
+    (1, "solidarity"),
+    (16, "culture"),
+]
+
+
+async def test_the_needs_map(harness: Harness) -> None:
+    async with harness.sessionmaker.begin() as session:
+        (reporter,) = await citizens(session, 1)
+        for arrondissement, theme in REPORTED[1:]:
+            await report_need(session, reporter, theme, arrondissement, DESCRIPTION)
+    person = await at_description(harness)  # REPORTED[0], through the dialog
+    await person.send(DESCRIPTION)
+    await person.press("Skip")
+
+    calls = await person.press("See the needs map")
+    (photo,) = [c for c in calls if c.method == "sendPhoto"]
+    assert photo.ok
+    name, content = photo.files["photo"]
+    assert name.endswith(".png") and content.startswith(b"\x89PNG\r\n\x1a\n")
+    caption = photo.result["caption"]
+    assert utf16_len(caption) <= CAPTION_LIMIT
+    assert person.last == caption
+    assert "Needs map" in person.buttons()  # the menu, under the picture
+
+    by_place = Counter(arrondissement for arrondissement, _ in REPORTED)
+    by_theme = Counter(theme for _, theme in REPORTED)
+    lines = caption.splitlines()
+    assert lines[:2] == ["Needs map", f"{len(REPORTED)} needs reported"]
+    place_lines = lines[lines.index("By arrondissement") + 1 : lines.index("By theme") - 1]
+    assert place_lines == [f"Arrondissement {n}: {by_place[n]}" for n in sorted(by_place)]
+    key = lines[lines.index("By theme") + 1 :]
+    # In the programme's order, numbered as in the chart, each with its colour.
+    labels = {
+        "solidarity": "Solidarity",
+        "older_people": "Older people and isolation",
+        "housing": "Housing",
+        "culture": "Culture",
+    }
+    assert [line.split(" ", 1)[1] for line in key] == [
+        f"{i}. {labels[code]}: {by_theme[code]}" for i, code in enumerate(labels, start=1)
+    ]
+    markers = [line.split(" ", 1)[0] for line in key]
+    assert len(set(markers)) == len(markers) == 4
+
+    async with harness.sessionmaker() as session:
+        assert await needs_counts(session) == Counter(REPORTED)
+
+
+async def test_the_map_is_open_to_anyone_and_says_when_it_is_empty(harness: Harness) -> None:
+    person = harness.person(language_code="en")
+    await person.send("/start")
+    await person.press("English")
+    await person.press("No, thank you")
+    calls = await person.press("Needs map")
+    assert [c.method for c in calls if c.method == "sendPhoto"] == []
+    assert person.last == "No need has been reported yet: there is no map to show."
+    assert "Join La Collective" in person.buttons()
+
+    async with harness.sessionmaker.begin() as session:
+        (reporter,) = await citizens(session, 1)
+        await report_need(session, reporter, "culture", 2, DESCRIPTION)
+    calls = await person.press("Needs map")
+    (photo,) = [c for c in calls if c.method == "sendPhoto"]
+    assert photo.result["caption"].splitlines()[1] == "1 need reported"
+
+
+async def test_a_long_key_is_cut_from_the_caption_and_sent_in_full(harness: Harness) -> None:
+    labels = [f"Theme added by the coordinators of the city, number {n}" for n in range(16)]
+    try:
+        async with harness.sessionmaker.begin() as session:
+            (reporter,) = await citizens(session, 1)
+            for n, label in enumerate(labels):
+                code = f"added_{n}"
+                session.add(Theme(code=code, position=200 + n, labels={"en": label}))
+                await session.flush()
+                await report_need(session, reporter, code, n + 1, DESCRIPTION)
+        person = await reporting(harness)
+        calls = await person.press_data("m:nm")
+    finally:
+        # PostgreSQL keeps the themes table between tests (conftest): leave it as it was.
+        async with harness.sessionmaker.begin() as session:
+            await session.execute(delete(Need).where(Need.theme_code.like("added_%")))
+            await session.execute(delete(Theme).where(Theme.code.like("added_%")))
+    (photo,) = [c for c in calls if c.method == "sendPhoto"]
+    caption = photo.result["caption"]
+    assert utf16_len(caption) <= CAPTION_LIMIT
+    assert caption.endswith("…\nAll the figures follow in the next message.")
+    assert "reply_markup" not in photo.result
+    follow = [c for c in calls if c.method == "sendMessage"]
+    full = "\n".join(parse_html(c.params["text"])[0] for c in follow)
+    assert "16 needs reported" in full
+    for n, label in enumerate(labels):
+        assert f"Arrondissement {n + 1}: 1" in full
+        assert f"{n + 1}. {label}: 1" in full
+    assert follow[-1].params.get("reply_markup")
+
+
+# -- the rules, without a bot
+
+
+async def test_report_need_rules(harness: Harness) -> None:
+    async with harness.sessionmaker.begin() as session:
+        reporter, newcomer = await citizens(session, 2)
+        newcomer.notice_accepted_at = None
+        with pytest.raises(PermissionError):
+            await report_need(session, newcomer, "culture", 3, DESCRIPTION)
+        with pytest.raises(ValueError, match="theme"):
+            await report_need(session, reporter, "astrology", 3, DESCRIPTION)
+        for arrondissement in (0, 17, -1):
+            with pytest.raises(ValueError, match="arrondissement"):
+                await report_need(session, reporter, "culture", arrondissement, DESCRIPTION)
+        with pytest.raises(TextRejected):
+            await report_need(session, reporter, "culture", 3, "\x00 short \x07")
+        with pytest.raises(ValueError, match="latitude"):
+            await report_need(session, reporter, "culture", 3, DESCRIPTION, latitude=43.0)
+        need = await report_need(session, reporter, "culture", 3, f"\n {DESCRIPTION}\x07 ")
+        assert need.text == DESCRIPTION
+        assert await needs_counts(session) == {(3, "culture"): 1}
