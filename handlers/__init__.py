@@ -2,7 +2,7 @@
 
 from aiogram import Router
 
-from handlers import common, initiatives, needs, profile, start
+from handlers import common, deliveries, initiatives, needs, profile, start
 from handlers.filters import CoordinatorsGroup, PrivateChat
 from handlers.privacy import handlers as privacy
 
@@ -23,7 +23,7 @@ def build_router() -> Router:
     )
     group = Router(name="coordinators-group")
     group.message.filter(CoordinatorsGroup())
-    group.include_router(initiatives.group_router())
+    group.include_routers(initiatives.group_router(), deliveries.router.router())
     root = Router(name="root")
     # The group's router first: its messages are the group's only, but its buttons (moderation)
     # answer wherever they are pressed, so that a forged one is refused, not ignored.

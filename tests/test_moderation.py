@@ -186,3 +186,25 @@ async def test_a_group_member_is_a_coordinator(harness: Harness) -> None:
     await member.press(t("fr", "Approve"), card_of(member, initiative_id))
     assert (await initiative(harness, initiative_id)).status is InitiativeStatus.approved
     assert COORDINATOR_ID != 555
+
+
+async def test_coordinators_see_failed_deliveries_without_their_text(harness: Harness) -> None:
+    from storage.models import OutboxMessage, OutboxStatus
+
+    async with harness.sessionmaker.begin() as session:
+        session.add(
+            OutboxMessage(
+                chat_id=777,
+                method="sendMessage",
+                payload={"text": "private words"},
+                status=OutboxStatus.failed,
+                last_error="Bad Request: chat not found",
+            )
+        )
+    coordinator = group_person(harness)
+    calls = await coordinator.send("/failed")
+    said = texts(calls)[0]
+    assert "777" in said and "chat not found" in said and "private words" not in said
+    stranger = group_person(harness, 778)
+    calls = await stranger.send("/failed")
+    assert texts(calls) == [t("fr", "Only the city's coordinators can do this.")]
