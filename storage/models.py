@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -120,6 +122,8 @@ class User(Base):
     notice_accepted_at: Mapped[datetime | None]
     notice_declined_at: Mapped[datetime | None]
     contact_consent_at: Mapped[datetime | None]
+    # Consent to challenge alerts; None when off (never asked, declined, or STOP).
+    alerts_consent_at: Mapped[datetime | None]
     onboarded_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     erased_at: Mapped[datetime | None]
@@ -281,3 +285,113 @@ class AuditEntry(Base):
     object_id: Mapped[int] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChallengeStatus(enum.StrEnum):
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+
+
+class Challenge(Base):
+    """A city challenge, its texts in one or more languages:
+    `texts = {"fr": {"title": …, "description": …}, "en": {…}}`; `activities` are the ways to
+    help, each `{"code", "texts": {locale: label}, "on_site": bool, "remote": bool,
+    "hours_per_month": int}`."""
+
+    __tablename__ = "challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Short and opaque, for t.me/<bot>?start=c_<slug> links and posters.
+    slug: Mapped[str] = mapped_column(String(16), unique=True)
+    texts: Mapped[dict[str, Any]] = mapped_column()
+    theme_code: Mapped[str] = mapped_column(ForeignKey("themes.code"), index=True)
+    # Empty: the whole city.
+    arrondissements: Mapped[list[int]] = mapped_column(JSON, default=list)
+    contribution_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    activities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[ChallengeStatus] = mapped_column(
+        Enum(ChallengeStatus, native_enum=False, length=10),
+        default=ChallengeStatus.draft,
+        index=True,
+    )
+    author_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Participation(Base):
+    """Someone joined a challenge with what they bring; leaving keeps the row (left_at)."""
+
+    __tablename__ = "participations"
+    __table_args__ = (UniqueConstraint("challenge_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    activity: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str | None] = mapped_column(Text)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    left_at: Mapped[datetime | None]
+
+
+class AssistedParticipation(Base):
+    """A person without Telegram (often an older person), registered with their agreement by
+    an association member or social worker; no account is made for them."""
+
+    __tablename__ = "assisted_participations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    registered_by: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # First name or initials only.
+    name: Mapped[str] = mapped_column(String(40))
+    arrondissement: Mapped[int] = mapped_column(SmallInteger)
+    wishes: Mapped[str | None] = mapped_column(Text)
+    activity: Mapped[str | None] = mapped_column(String(32))
+    agreement_recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChallengeAlert(Base):
+    """One alert per person per challenge; also what the monthly cap counts."""
+
+    __tablename__ = "challenge_alerts"
+    __table_args__ = (UniqueConstraint("challenge_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class IntroductionStatus(enum.StrEnum):
+    asked = "asked"
+    accepted = "accepted"
+    declined = "declined"
+
+
+class Introduction(Base):
+    """One participant asked to meet another participating organisation on a challenge."""
+
+    __tablename__ = "introductions"
+    __table_args__ = (UniqueConstraint("challenge_id", "requester_id", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[IntroductionStatus] = mapped_column(
+        Enum(IntroductionStatus, native_enum=False, length=10),
+        default=IntroductionStatus.asked,
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
