@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from handlers.flow import Flow
 from handlers.initiatives.propose import resume_proposal
+from handlers.initiatives.reports import resume_contest
 from handlers.menu import MenuAction, MenuCb
 from handlers.needs.report import resume_report
 from handlers.profile.onboarding import resume
@@ -31,6 +32,7 @@ Resumer = Callable[[Message | CallbackQuery, FSMContext, AsyncSession, User], Aw
 DIALOGS: dict[str, Resumer] = {
     "Propose": resume_proposal,
     "NeedReport": resume_report,
+    "Contest": resume_contest,
 }
 
 

@@ -166,7 +166,7 @@ async def decide(
 async def _locked(session: AsyncSession, initiative_id: int) -> Initiative | None:
     # FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock.
     return await session.scalar(
-        select(Initiative).where(Initiative.id == initiative_id).with_for_update()
+        select(Initiative).where(Initiative.id == initiative_id).with_for_update(of=Initiative)
     )
 
 

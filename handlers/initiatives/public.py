@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from handlers.flow import Flow
+from handlers.initiatives import browse, reports
 
 
 def private_flows() -> list[Flow]:
-    return []
+    return [browse.router, reports.router]
 
 
 def group_flows() -> list[Flow]:
-    return []
+    # Buttons only (Hide / Keep, Restore / Keep hidden): they answer wherever they are pressed,
+    # so that a forged one is refused.
+    return [reports.group_router]
