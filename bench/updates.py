@@ -47,6 +47,7 @@ async def run(argv: list[str]) -> dict[str, Any]:
                 ("press", "th:solidarity"),
                 ("press", "td"),
                 ("press", "ct:0"),
+                ("press", "al:0"),
                 ("text", "/settings"),
                 ("text", "/mydata"),
             ]

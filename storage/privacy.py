@@ -34,6 +34,11 @@ def decline_notice(user: User, now: datetime | None = None) -> None:
     user.notice_declined_at = now or utcnow()
 
 
+def set_alerts(user: User, on: bool, now: datetime | None = None) -> None:
+    """Consent to challenge alerts (PRIVACY.md: a separate, revocable yes/no)."""
+    user.alerts_consent_at = (now or utcnow()) if on else None
+
+
 def set_contact_consent(user: User, given: bool, now: datetime | None = None) -> None:
     user.contact_consent_at = (now or utcnow()) if given else None
 
@@ -57,6 +62,7 @@ async def export_user_data(session: AsyncSession, user: User) -> dict[str, Any]:
             "declined_at": when(user.notice_declined_at),
         },
         "contact_sharing_consent_at": when(user.contact_consent_at),
+        "challenge_alerts_consent_at": when(user.alerts_consent_at),
         "onboarded_at": when(user.onboarded_at),
         "active": user.active,
         "created_at": when(user.created_at),
@@ -108,5 +114,6 @@ def _clear_profile(user: User) -> None:
     user.organisation_id = None
     user.arrondissement = None
     user.contact_consent_at = None
+    user.alerts_consent_at = None
     user.onboarded_at = None
     user.theme_links = []

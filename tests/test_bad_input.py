@@ -103,6 +103,7 @@ async def test_organisation_name_checks(harness: Harness) -> None:
     await person.press(t("fr", "Culture"))
     await person.press(t("fr", "Done"))
     await person.press(t("fr", "No"))
+    await person.press(t("fr", "No, thanks"))
     await person.send("/settings")
     assert hostile in person.last
 
@@ -178,6 +179,7 @@ STEPS_BEFORE = {
     "role": ["English", "I have read it, continue"],
     "arrondissement": ["English", "I have read it, continue", "Citizen"],
     "contact": ["English", "I have read it, continue", "Citizen", "7", "Sport", "Done"],
+    "alerts": ["English", "I have read it, continue", "Citizen", "7", "Sport", "Done", "No"],
 }
 
 

@@ -32,12 +32,12 @@ async def test_a_newcomer_onboards_and_exports_their_data_in_the_terminal(
     await chat(
         settings,
         language_code="ar",
-        read=script("/start", "2", "1", "1", "5", "8", "13", "2", "/mydata", "/quit"),
+        read=script("/start", "2", "1", "1", "5", "8", "13", "2", "2", "/mydata", "/quit"),
         write=shown.append,
     )
     screen = "\n".join(shown)
     assert "[2] English" in screen
-    assert "Step 2 of 6" in screen and "[1] I have read it, continue" in screen
+    assert "Step 2 of 7" in screen and "[1] I have read it, continue" in screen
     assert "[17] Outside Marseille" in screen
     assert "Thank you, you are all set!" in screen
     assert "[file saved: data/chat-files/my-data.json]" in screen

@@ -31,17 +31,17 @@ async def test_a_person_completes_onboarding_in_their_language(
 ) -> None:
     person = harness.person(language_code="fr")
     await person.send("/start")
-    assert t("fr", "Step {number} of {total}", number=1, total=6) in person.last
+    assert t("fr", "Step {number} of {total}", number=1, total=7) in person.last
     assert person.buttons() == ["Français", "English", "العربية"]
 
     await person.press(LANGUAGE_BUTTON[locale])
-    assert t(locale, "Step {number} of {total}", number=2, total=6) in person.last
+    assert t(locale, "Step {number} of {total}", number=2, total=7) in person.last
     assert f"({NOTICE_VERSION})" in person.last or str(NOTICE_VERSION) in person.last
     await person.press(t(locale, "I have read it, continue"))
 
     assert t(locale, "Who are you?") in person.last
     await person.press(t(locale, "Association"))
-    assert t(locale, "Step {number} of {total}", number=3, total=6) in person.last
+    assert t(locale, "Step {number} of {total}", number=3, total=7) in person.last
     await person.send("Les Petits Frères des Pauvres")
 
     assert t(locale, "In which arrondissement of Marseille do you live or act?") in person.last
@@ -52,8 +52,10 @@ async def test_a_person_completes_onboarding_in_their_language(
     await person.press(t(locale, "Solidarity"))
     await person.press(t(locale, "Done"))
 
-    assert t(locale, "Step {number} of {total}", number=6, total=6) in person.last
+    assert t(locale, "Step {number} of {total}", number=6, total=7) in person.last
     await person.press(t(locale, "Yes, they may"))
+    assert t(locale, "Step {number} of {total}", number=7, total=7) in person.last
+    await person.press(t(locale, "Yes, alert me"))
     assert t(locale, "Thank you, you are all set! Welcome to La Collective.") in person.last
     assert t(locale, "My profile and settings") in person.buttons()
 
@@ -66,6 +68,7 @@ async def test_a_person_completes_onboarding_in_their_language(
     assert user.arrondissement == 13
     assert user.themes == ["older_people", "solidarity"]
     assert user.contact_consent_at is not None and user.onboarded_at is not None
+    assert user.alerts_consent_at is not None
     assert await dialog(harness, person.id) is None
 
 
@@ -164,3 +167,4 @@ async def onboard(person: Person, organisation: str | None = None) -> None:
     await person.press("Culture")
     await person.press("Done")
     await person.press("No")
+    await person.press("No, thanks")

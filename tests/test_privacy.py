@@ -159,3 +159,28 @@ async def test_forget_drops_messages_waiting_for_the_person(harness: Harness) ->
     async with harness.sessionmaker() as session:
         row = (await session.scalars(select(OutboxMessage))).one()
         assert row.status is OutboxStatus.dropped and row.last_error
+
+
+async def test_alerts_stop_with_stop_arret_or_the_settings(harness: Harness) -> None:
+    person = harness.person(language_code="en")
+    await person.send("/start")
+    for label in ("English", "I have read it, continue", "Citizen", "3", "Culture", "Done", "No"):
+        await person.press(label)
+    await person.press("Yes, alert me")
+
+    async def alerts_on() -> bool:
+        async with harness.sessionmaker() as session:
+            user = await session.scalar(select(User).where(User.telegram_id == person.id))
+            assert user is not None
+            return user.alerts_consent_at is not None
+
+    assert await alerts_on()
+    calls = await person.send("stop")
+    assert "You will receive no more challenge alerts." in texts(calls)[0]
+    assert not await alerts_on()
+    await person.send("/settings")
+    assert "Challenge alerts: off" in person.last
+    await person.press("Turn challenge alerts on")
+    assert "Challenge alerts: on" in person.last and await alerts_on()
+    await person.send("ARRÊT")
+    assert not await alerts_on()

@@ -2,7 +2,7 @@
 
 from aiogram import Router
 
-from handlers.profile import answers, onboarding, settings
+from handlers.profile import alerts, answers, onboarding, settings
 
 
 def build_router() -> Router:
@@ -10,6 +10,10 @@ def build_router() -> Router:
     # The questions answer their own buttons first; a language button outside onboarding is
     # then a change of language.
     router.include_routers(
-        onboarding.router.router(), answers.router.router(), settings.router.router()
+        # STOP first: it stops alerts whatever dialog the person is in.
+        alerts.router.router(),
+        onboarding.router.router(),
+        answers.router.router(),
+        settings.router.router(),
     )
     return router

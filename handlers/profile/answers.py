@@ -15,6 +15,7 @@ from bot.config import LOCALES, Settings
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.profile.callbacks import (
+    AlertsChoiceCb,
     ArrondissementCb,
     ContactCb,
     LanguageCb,
@@ -24,10 +25,10 @@ from handlers.profile.callbacks import (
 )
 from handlers.profile.keyboards import CHOOSABLE_ROLES, themes_keyboard
 from handlers.profile.states import Profile
-from handlers.profile.steps import ask, go_on, load_draft, save_draft
+from handlers.profile.steps import ONBOARDING, ask, go_on, load_draft, save_draft
 from handlers.texts import explain_rejection, stale_button
 from storage.models import Role, User
-from storage.privacy import set_contact_consent
+from storage.privacy import set_alerts, set_contact_consent
 from storage.texts import TextRejected
 from storage.themes import list_themes
 from storage.users import (
@@ -191,8 +192,34 @@ async def contact_chosen(
     user: User,
     settings: Settings,
 ) -> None:
-    """Stores the consent to be contacted, or its absence: the last question."""
+    """Stores the consent to be contacted, or its absence; in onboarding, alerts come next."""
     set_contact_consent(user, callback_data.share)
+    draft = await load_draft(state)
+    if draft.mode == ONBOARDING:
+        await ask(
+            query,
+            Profile.choosing_alerts,
+            state=state,
+            session=session,
+            user=user,
+            settings=settings,
+            draft=draft,
+        )
+        return
+    await go_on(query, state=state, session=session, user=user, settings=settings, draft=draft)
+
+
+@router.callback_query(Profile.choosing_alerts, AlertsChoiceCb.filter())
+async def alerts_chosen(
+    query: CallbackQuery,
+    callback_data: AlertsChoiceCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> None:
+    """Stores the consent to challenge alerts, or its absence: the last question."""
+    set_alerts(user, callback_data.on)
     complete_onboarding(user)
     draft = await load_draft(state)
     await go_on(query, state=state, session=session, user=user, settings=settings, draft=draft)

@@ -35,11 +35,16 @@ class ContactCb(CallbackData, prefix="ct"):
     share: bool
 
 
+class AlertsChoiceCb(CallbackData, prefix="al"):
+    on: bool
+
+
 class SettingsField(enum.StrEnum):
     role = "r"
     arrondissement = "a"
     themes = "t"
     contact = "c"
+    alerts = "al"
     language = "l"
     menu = "m"
 

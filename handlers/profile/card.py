@@ -29,6 +29,9 @@ def settings_text(user: User) -> str:
         _("Themes: {value}").format(value=themes),
         _("Language: {value}").format(value=LANGUAGE_NAMES.get(user.locale, user.locale)),
         _("Contact sharing: {value}").format(value=sharing),
+        _("Challenge alerts: {value}").format(
+            value=_("on") if user.alerts_consent_at else _("off")
+        ),
         "",
         _("What would you like to change?"),
     ]
@@ -36,4 +39,10 @@ def settings_text(user: User) -> str:
 
 
 async def show_settings(target: Message | CallbackQuery, user: User, settings: Settings) -> None:
-    await show(target, settings_text(user), settings_keyboard(user.contact_consent_at is not None))
+    await show(
+        target,
+        settings_text(user),
+        settings_keyboard(
+            sharing=user.contact_consent_at is not None, alerts=user.alerts_consent_at is not None
+        ),
+    )

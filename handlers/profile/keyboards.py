@@ -6,6 +6,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from handlers.profile.callbacks import (
+    AlertsChoiceCb,
     ArrondissementCb,
     ContactCb,
     LanguageCb,
@@ -103,11 +104,27 @@ def contact_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-def settings_keyboard(sharing: bool) -> InlineKeyboardMarkup:
+def alerts_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("Yes, alert me"), callback_data=AlertsChoiceCb(on=True).pack()
+                ),
+                InlineKeyboardButton(
+                    text=_("No, thanks"), callback_data=AlertsChoiceCb(on=False).pack()
+                ),
+            ]
+        ]
+    )
+
+
+def settings_keyboard(sharing: bool, alerts: bool) -> InlineKeyboardMarkup:
     def button(text: str, field: SettingsField) -> InlineKeyboardButton:
         return InlineKeyboardButton(text=text, callback_data=SettingsCb(field=field).pack())
 
     contact = _("Stop sharing my contact") if sharing else _("Share my contact")
+    alerts_label = _("Stop challenge alerts") if alerts else _("Turn challenge alerts on")
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
@@ -119,6 +136,7 @@ def settings_keyboard(sharing: bool) -> InlineKeyboardMarkup:
                 button(_("Language"), SettingsField.language),
             ],
             [button(contact, SettingsField.contact)],
+            [button(alerts_label, SettingsField.alerts)],
             [button(_("Back to the menu"), SettingsField.menu)],
         ]
     )

@@ -23,7 +23,7 @@ from handlers.profile.steps import SETTINGS, ProfileDraft, ask, load_draft, next
 from handlers.texts import stale_button
 from handlers.ui import show
 from storage.models import User
-from storage.privacy import set_contact_consent
+from storage.privacy import set_alerts, set_contact_consent
 
 router = Flow("settings")
 
@@ -67,6 +67,9 @@ async def settings_pressed(
     field = callback_data.field
     if field == SettingsField.contact:
         set_contact_consent(user, user.contact_consent_at is None)
+        await show_settings(query, user, settings)
+    elif field == SettingsField.alerts:
+        set_alerts(user, user.alerts_consent_at is None)
         await show_settings(query, user, settings)
     elif field == SettingsField.language:
         await show(query, _("Which language do you prefer?"), language_keyboard())

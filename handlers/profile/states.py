@@ -11,3 +11,4 @@ class Profile(StatesGroup):
     choosing_arrondissement = State()
     choosing_themes = State()
     choosing_contact = State()
+    choosing_alerts = State()

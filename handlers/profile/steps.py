@@ -33,8 +33,9 @@ STEP_NUMBERS = {
     Profile.choosing_arrondissement: 4,
     Profile.choosing_themes: 5,
     Profile.choosing_contact: 6,
+    Profile.choosing_alerts: 7,
 }
-STEPS_TOTAL = 6
+STEPS_TOTAL = 7
 
 
 @dataclass
@@ -129,6 +130,14 @@ async def _question(
                 "We will show you what concerns them."
             ),
             keyboards.themes_keyboard(themes, draft.themes, user.locale),
+        )
+    if step == Profile.choosing_alerts:
+        return (
+            _(
+                "Would you like to be told when the city opens a challenge on your themes? "
+                "At most two messages a month, never at night; you can stop them at any time."
+            ),
+            keyboards.alerts_keyboard(),
         )
     if step == Profile.choosing_contact:
         return (
