@@ -395,3 +395,115 @@ class Introduction(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None]
+
+
+class SurveyStatus(enum.StrEnum):
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+
+
+class Survey(Base):
+    """A short impact survey, for a challenge's participants or a role/theme audience.
+    `texts = {locale: {"title", "intro", "thanks"}}`; waves of the same `series` are compared
+    (before/after, monthly)."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series: Mapped[str] = mapped_column(String(40), index=True)
+    wave: Mapped[int] = mapped_column(SmallInteger, default=1)
+    challenge_id: Mapped[int | None] = mapped_column(ForeignKey("challenges.id"), index=True)
+    texts: Mapped[dict[str, Any]] = mapped_column()
+    # Who is asked when it is not a challenge's participants: {"roles": [...], "themes": [...]}.
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[SurveyStatus] = mapped_column(
+        Enum(SurveyStatus, native_enum=False, length=10), default=SurveyStatus.draft, index=True
+    )
+    send_at: Mapped[datetime | None]
+    reminder_after_hours: Mapped[int | None] = mapped_column(Integer)
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    author_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuestionKind(enum.StrEnum):
+    scale = "scale"
+    yes_no = "yes_no"
+    single = "single"
+    multiple = "multiple"
+    number = "number"
+    text = "text"
+
+
+class SurveyQuestion(Base):
+    """`texts = {locale: {"text", "low", "high", "unit"}}`; `options = [{"code", "texts"}]`;
+    `show_if = {"question": code, "equals": value}` for simple branching."""
+
+    __tablename__ = "survey_questions"
+    __table_args__ = (UniqueConstraint("survey_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    position: Mapped[int] = mapped_column(SmallInteger)
+    # Stable across waves, so that waves can be compared question by question.
+    code: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[QuestionKind] = mapped_column(Enum(QuestionKind, native_enum=False, length=10))
+    texts: Mapped[dict[str, Any]] = mapped_column()
+    options: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    min_value: Mapped[float | None]
+    max_value: Mapped[float | None]
+    show_if: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Part of the figures shown on the challenge's card over time.
+    key_figure: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SurveyInvitation(Base):
+    """Who was asked (the response rate's denominator), and when reminded."""
+
+    __tablename__ = "survey_invitations"
+    __table_args__ = (UniqueConstraint("survey_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reminded_at: Mapped[datetime | None]
+
+
+class SurveyResponse(Base):
+    """One person's answers to one survey; partial until completed, resumed where it stopped."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (UniqueConstraint("survey_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # Taken when answering, so that results by arrondissement need no link to the person.
+    arrondissement: Mapped[int | None] = mapped_column(SmallInteger)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class SurveyAnswer(Base):
+    """One answer; a multiple-choice answer is one row per chosen option."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (
+        Index("ix_survey_answers_question_value", "question_id", "value_number"),
+        Index("ix_survey_answers_question_option", "question_id", "option_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_responses.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[int] = mapped_column(ForeignKey("survey_questions.id"))
+    value_number: Mapped[float | None]
+    option_code: Mapped[str | None] = mapped_column(String(40))
+    value_text: Mapped[str | None] = mapped_column(Text)
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
