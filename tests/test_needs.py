@@ -134,7 +134,7 @@ async def test_someone_outside_marseille_chooses_an_arrondissement(harness: Harn
     await person.send("/start")
     for label in ("English", "I have read it, continue", "Citizen", "Outside Marseille"):
         await person.press(label)
-    for label in ("Sport", "Done", "No", "Report a need", "Sport"):
+    for label in ("Sport", "Done", "No", "No, thanks", "Report a need", "Sport"):
         await person.press(label)
     # A need is in one of the city's arrondissements: no "yes, where I live" for them.
     assert "In which arrondissement of Marseille is the need?" in person.last
@@ -300,7 +300,7 @@ async def test_french(harness: Harness) -> None:
     for label in ("I have read it, continue", "Citizen"):
         await person.press(t("fr", label))
     await person.press("3")
-    for label in ("Culture", "Done", "No", "Report a need"):
+    for label in ("Culture", "Done", "No", "No, thanks", "Report a need"):
         await person.press(t("fr", label))
     assert t("fr", "Step {number} of {total}", number=1, total=4) in person.last
     assert "Step 1 of 4" not in person.last
