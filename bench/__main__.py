@@ -5,7 +5,7 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("updates",)
+BENCHMARKS = ("updates", "delivery", "fanout")
 
 
 def main() -> int:

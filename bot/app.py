@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands import register_commands
 from bot.config import Settings
+from bot.delivery import deliver
 from bot.factory import create_bot, create_dispatcher
 from bot.i18n import CatalogI18n, create_i18n
 from bot.polling import poll
@@ -50,12 +51,18 @@ async def open_app(settings: Settings, token: str) -> AsyncIterator[App]:
 
 
 async def serve(app: App, stop: asyncio.Event) -> None:
-    """Registers the command menu, then long-polls until `stop` is set."""
+    """Registers the command menu, then long-polls and delivers the outbox until `stop` is set;
+    the update and the sends in hand finish first."""
     await app.bot.delete_webhook(drop_pending_updates=False)
     await register_commands(app.bot, app.i18n)
     me = await app.bot.get_me()
     log.info("@%s is listening", me.username)
-    await poll(app.dp, app.bot, stop)
+    delivery = asyncio.create_task(deliver(app.bot, app.dp["sessionmaker"], app.settings, stop))
+    try:
+        await poll(app.dp, app.bot, stop)
+    finally:
+        stop.set()  # polling ended, whatever the reason: the delivery ends with it
+        await delivery
 
 
 async def run(settings: Settings, token: str) -> None:

@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     flood_seconds: float = Field(default=2.0, gt=0)
     inactive_months: int = Field(default=24, ge=1)
     free_text_retention_months: int = Field(default=12, ge=1)
+    delivery_rate: float = Field(default=30, gt=0)
+    delivery_private_per_second: float = Field(default=1, gt=0)
+    delivery_group_per_minute: float = Field(default=20, gt=0)
+    delivery_max_attempts: int = Field(default=10, ge=1)
+    delivery_backoff_seconds: float = Field(default=1, gt=0)
+    delivery_backoff_max_seconds: float = Field(default=600, gt=0)
+    delivery_lease_seconds: float = Field(default=120, gt=0)
+    delivery_poll_seconds: float = Field(default=0.2, gt=0)
+    alerts_per_month: int = Field(default=2, ge=1)
 
     @field_validator("coordinator_ids", mode="before")
     @classmethod

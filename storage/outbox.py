@@ -12,7 +12,8 @@ Rules kept here, so that they are tested without a bot:
   that no other worker takes it; a worker killed mid-send leaves it leased until the lease ends
   (the only duplicate possible). The lease's end is also the claim's token: an outcome recorded
   after another worker re-claimed the row changes nothing;
-- the next row of a chat waits for that chat's pace (1 s in a private chat, 3 s in a group);
+- the next row of a chat waits for that chat's pace (1 message/s in a private chat, 20 in any
+  minute in a group), counted on the rows sent, so that it holds across workers;
 - a 429 is not a failed attempt; network and server errors are retried with exponential backoff
   up to `max_attempts`; a 403 that is not "blocked"/"deactivated" is retried once before the
   person is taken as unreachable.
@@ -226,17 +227,30 @@ def _open_tags(html: str) -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True)
+class ChatLimit:
+    """At most `count` messages to one chat in any `period`."""
+
+    count: int
+    period: timedelta
+
+    @classmethod
+    def per(cls, rate: float, period: timedelta) -> ChatLimit:
+        """`rate` messages per `period`; below one, one message per `period / rate`."""
+        return cls(int(rate), period) if rate >= 1 else cls(1, period / rate)
+
+
+@dataclass(frozen=True)
 class DeliveryPolicy:
     lease: timedelta = timedelta(seconds=120)
-    private_interval: timedelta = timedelta(seconds=1)
-    group_interval: timedelta = timedelta(seconds=3)
+    private: ChatLimit = ChatLimit(1, timedelta(seconds=1))
+    group: ChatLimit = ChatLimit(20, timedelta(minutes=1))
     max_attempts: int = 10
     backoff: timedelta = timedelta(seconds=1)
     backoff_max: timedelta = timedelta(minutes=10)
 
-    def interval(self, chat_id: int) -> timedelta:
+    def chat_limit(self, chat_id: int) -> ChatLimit:
         """Telegram's pace for one chat: 1 message/s in private, 20/min in a group."""
-        return self.private_interval if chat_id > 0 else self.group_interval
+        return self.private if chat_id > 0 else self.group
 
     def retry_delay(self, attempts: int) -> timedelta:
         """1, 2, 4, 8… times the base delay after the 1st, 2nd, 3rd… failed attempt."""
@@ -329,11 +343,10 @@ async def mark_sent(
     message_id: int,
     now: datetime,
     policy: DeliveryPolicy,
-    chat_id: int | None = None,
 ) -> None:
     """Telegram took it; the chat's next row waits for the chat's pace. A row sent after its
     lease ended is recorded all the same: the send happened."""
-    chat_id = lease.chat_id if chat_id is None else chat_id
+    chat_id = lease.chat_id
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == lease.id, _pending())
@@ -345,19 +358,43 @@ async def mark_sent(
         )
         .execution_options(synchronize_session=False)
     )
+    paced = await _paced(session, chat_id, now, policy.chat_limit(chat_id))
+    if paced is None:
+        return
     following = aliased(OutboxMessage, name="following")
     next_in_chat = (
         select(func.min(following.id))
         .where(following.chat_id == chat_id, following.status == OutboxStatus.pending)
         .scalar_subquery()
     )
-    paced = now + policy.interval(chat_id)
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == next_in_chat, OutboxMessage.not_before < paced)
         .values(not_before=paced)
         .execution_options(synchronize_session=False)
     )
+
+
+async def _paced(
+    session: AsyncSession, chat_id: int, now: datetime, limit: ChatLimit
+) -> datetime | None:
+    """When the chat may receive its next message: once the oldest of its last `count` sends
+    leaves the sliding `period`. Send times are taken after Telegram answered, so never earlier
+    than Telegram's own."""
+    if limit.count == 1:
+        return now + limit.period
+    oldest = await session.scalar(
+        select(OutboxMessage.sent_at)
+        .where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.status == OutboxStatus.sent,
+            OutboxMessage.sent_at > now - limit.period,
+        )
+        .order_by(OutboxMessage.sent_at.desc())
+        .offset(limit.count - 1)
+        .limit(1)
+    )
+    return None if oldest is None else oldest + limit.period
 
 
 async def postpone(session: AsyncSession, lease: Lease, *, until: datetime, error: str) -> None:

@@ -1,0 +1,317 @@
+"""The outbox sender: claims due rows, sends them within Telegram's limits, records each outcome.
+
+Each claim and each outcome is a short transaction of its own; the HTTP call to Telegram happens
+outside any transaction. The rules (leases, order per chat, pace per chat, retries, 403) live in
+`storage/outbox.py`; here are the Telegram-specific parts: the exceptions aiogram raises, and the
+overall rate, which one process keeps for itself (DELIVERY_RATE is per process).
+
+Logs name rows and chats, never a message's text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNotFound,
+    TelegramRetryAfter,
+)
+from aiogram.methods import SendMessage, SendPhoto, TelegramMethod
+from aiogram.types import BufferedInputFile, Message
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from storage import outbox
+from storage.models import utcnow
+from storage.outbox import ChatLimit, DeliveryPolicy, Lease
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+T = TypeVar("T")
+
+
+def policy_from(settings: Settings) -> DeliveryPolicy:
+    return DeliveryPolicy(
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
+        private=ChatLimit.per(settings.delivery_private_per_second, timedelta(seconds=1)),
+        group=ChatLimit.per(settings.delivery_group_per_minute, timedelta(minutes=1)),
+        max_attempts=settings.delivery_max_attempts,
+        backoff=timedelta(seconds=settings.delivery_backoff_seconds),
+        backoff_max=timedelta(seconds=settings.delivery_backoff_max_seconds),
+    )
+
+
+class RateGate:
+    """The overall rate: sends start evenly spaced at `rate` per second, and never more than
+    the rate within any sliding second, counting the sends not yet answered. Telegram counts
+    a message when it answers; a window kept here by the time its answer arrived is never
+    fuller than Telegram's.
+
+    After a 429 the rate is halved, then climbs back with each message sent.
+    """
+
+    def __init__(self, rate: float, clock: Clock = time.monotonic) -> None:
+        self.rate = self.current = rate
+        self.clock = clock
+        self.size, self.seconds = (int(rate), 1.0) if rate >= 1 else (1, 1 / rate)
+        self.answers: deque[float] = deque()
+        self.unanswered = 0
+        self.next_start = -math.inf
+
+    def delay(self) -> float | None:
+        """Seconds before the next send may start; None until an answer comes."""
+        now = self.clock()
+        while self.answers and self.answers[0] <= now - self.seconds:
+            self.answers.popleft()
+        size = max(1, min(self.size, int(self.current * self.seconds)))
+        wait = max(self.next_start - now, 0.0)
+        over = len(self.answers) + self.unanswered - size + 1
+        if over > 0:
+            if over > len(self.answers):
+                return None
+            wait = max(wait, self.answers[over - 1] + self.seconds - now)
+        return wait
+
+    def started(self) -> None:
+        self.unanswered += 1
+        interval, now = 1 / self.current, self.clock()
+        # A send a little late keeps the schedule (lateness would add up otherwise); after a
+        # pause, the schedule starts again from now.
+        base = self.next_start if self.next_start > now - interval else now
+        self.next_start = base + interval
+
+    def answered(self) -> None:
+        self.unanswered -= 1
+        self.answers.append(self.clock())
+
+    def slow_down(self) -> None:
+        self.current = max(self.rate / 16, self.current / 2)
+
+    def recover(self) -> None:
+        self.current = min(self.rate, self.current + self.rate / 50)
+
+
+def telegram_method(lease: Lease) -> TelegramMethod[Any]:
+    """The row's Bot API call; a rendered photo travels as an upload."""
+    if lease.method == outbox.SEND_MESSAGE:
+        return SendMessage(chat_id=lease.chat_id, **lease.payload)
+    if lease.method == outbox.SEND_PHOTO:
+        params = dict(lease.payload)
+        if lease.attachment is not None:
+            params["photo"] = BufferedInputFile(lease.attachment, filename="photo.jpg")
+        return SendPhoto(chat_id=lease.chat_id, **params)
+    raise ValueError(f"no way to send {lease.method}")
+
+
+class Delivery:
+    """One sender. Several may run at once, in one process or in several, on one database."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        *,
+        wake: asyncio.Event | None = None,
+        clock: Clock = time.monotonic,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.bot, self.sessionmaker = bot, sessionmaker
+        self.policy = policy_from(settings)
+        self.gate = RateGate(settings.delivery_rate, clock)
+        self.poll = settings.delivery_poll_seconds
+        # About half a second of sends per claim: claimed rows do not wait long in memory.
+        self.batch = max(1, math.ceil(settings.delivery_rate / 2))
+        self.wake, self.now = wake, now
+        self._changed = asyncio.Event()
+        self._sending: set[asyncio.Task[None]] = set()
+        self._writing: set[asyncio.Future[Any]] = set()
+        if self.policy.lease.total_seconds() <= bot.session.timeout:
+            log.warning(
+                "the delivery lease is not longer than a request: a slow send may be sent twice"
+            )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sends until `stop` is set; then gives back what it claimed but did not send, and lets
+        the sends in flight finish. Cancelled, it leaves its claims leased, as a crash would."""
+        relays = [asyncio.create_task(self._relay(stop, once=True))]
+        if self.wake is not None:
+            relays.append(asyncio.create_task(self._relay(self.wake)))
+        claimed: deque[Lease] = deque()
+        try:
+            while not stop.is_set():
+                self._changed.clear()
+                if not claimed:
+                    leases, wait = await self._claim()
+                    if not leases:
+                        await self._pause(wait)
+                        continue
+                    claimed.extend(leases)
+                delay = self.gate.delay()
+                if delay is None or delay > 0:
+                    await self._pause(self.poll if delay is None else delay)
+                    continue
+                self._start(claimed.popleft())
+            if claimed:
+                await self._record(outbox.release, list(claimed), self.now())
+            await asyncio.gather(*self._sending)
+        except BaseException:
+            for task in self._sending:
+                task.cancel()
+            raise
+        finally:
+            for relay in relays:
+                relay.cancel()
+
+    async def _relay(self, event: asyncio.Event, once: bool = False) -> None:
+        while True:
+            await event.wait()
+            self._changed.set()
+            if once:
+                return
+            event.clear()
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._changed.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    async def _claim(self) -> tuple[list[Lease], float]:
+        """Due rows, or none and how long to wait before looking again."""
+        now = self.now()
+
+        async def claim(session: AsyncSession) -> tuple[list[Lease], datetime | None]:
+            leases = await outbox.claim_due(session, now=now, limit=self.batch, policy=self.policy)
+            return leases, None if leases else await outbox.next_due(session, now)
+
+        try:
+            leases, upcoming = await self._transaction(claim)
+        except Exception:
+            log.exception("could not claim outbox rows")
+            return [], max(self.poll, 1.0)
+        if upcoming is None:
+            return leases, self.poll
+        return leases, min(self.poll, max((upcoming - now).total_seconds(), 0.001))
+
+    def _start(self, lease: Lease) -> None:
+        self.gate.started()
+        task = asyncio.create_task(self._send(lease))
+        self._sending.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        self._changed.set()
+
+    async def _send(self, lease: Lease) -> None:
+        try:
+            try:
+                sent = await self.bot(telegram_method(lease))
+            finally:
+                self.gate.answered()
+        except TelegramRetryAfter as error:
+            self.gate.slow_down()
+            log.warning(
+                "outbox %s: flood control, chat %s waits %ss",
+                lease.id,
+                lease.chat_id,
+                error.retry_after,
+            )
+            until = self.now() + timedelta(seconds=error.retry_after)
+            await self._record(outbox.postpone, lease, until=until, error=error.message)
+        except TelegramMigrateToChat as error:
+            # Settings cannot be rewritten from here: say it, for COORDINATOR_CHAT_ID.
+            log.warning(
+                "outbox %s: chat %s became supergroup %s; its messages follow it",
+                lease.id,
+                lease.chat_id,
+                error.migrate_to_chat_id,
+            )
+            await self._record(outbox.retarget, lease, error.migrate_to_chat_id, self.now())
+        except TelegramForbiddenError as error:
+            log.warning("outbox %s: chat %s: %s", lease.id, lease.chat_id, error.message)
+            await self._record(
+                outbox.forbidden,
+                lease,
+                description=error.message,
+                now=self.now(),
+                policy=self.policy,
+            )
+        except (TelegramBadRequest, TelegramNotFound, TelegramEntityTooLarge) as error:
+            log.warning("outbox %s: refused: %s", lease.id, error.message)
+            await self._record(outbox.mark_failed, lease, error.message)
+        except TelegramAPIError as error:
+            # Network errors and timeouts, 5xx, and what a retry may cure (401, 409).
+            log.warning("outbox %s: %s (attempt %s)", lease.id, error.message, lease.attempts)
+            await self._record(
+                outbox.retry_or_fail,
+                lease,
+                error=error.message,
+                now=self.now(),
+                policy=self.policy,
+            )
+        except Exception as error:
+            # A row that cannot be turned into a call, or an answer that cannot be read: the
+            # error's text could quote the message, so only its kind is kept.
+            log.error("outbox %s: %s", lease.id, type(error).__name__)
+            await self._record(outbox.mark_failed, lease, type(error).__name__)
+        else:
+            self.gate.recover()
+            message_id = sent.message_id if isinstance(sent, Message) else 0
+            await self._record(
+                outbox.mark_sent,
+                lease,
+                message_id=message_id,
+                now=self.now(),
+                policy=self.policy,
+            )
+
+    async def _transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work` in one short transaction, carried to its end even if this task is cancelled:
+        a transaction cut short could keep SQLite's write lock from everyone else."""
+
+        async def run() -> T:
+            async with self.sessionmaker.begin() as session:
+                return await work(session)
+
+        task = asyncio.ensure_future(run())
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
+        return await asyncio.shield(task)
+
+    async def _record(self, action: Callable[..., Awaitable[Any]], *args: Any, **kw: Any) -> None:
+        try:
+            await self._transaction(lambda session: action(session, *args, **kw))
+        except Exception:
+            # The row stays leased and is tried again when the lease ends.
+            log.exception("could not record an outbox outcome (%s)", action.__name__)
+
+
+async def deliver(
+    bot: Bot,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    wake: asyncio.Event | None = None,
+    clock: Clock = time.monotonic,
+    now: Callable[[], datetime] = utcnow,
+) -> None:
+    """Delivers the outbox until `stop` is set. `wake`, set after a commit that enqueued
+    messages, spares the wait for the next look at the table."""
+    await Delivery(bot, sessionmaker, settings, wake=wake, clock=clock, now=now).run(stop)

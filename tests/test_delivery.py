@@ -1,0 +1,678 @@
+"""The outbox and its sender: rows written with a change are delivered once, in order per chat,
+within Telegram's limits, through every kind of failure the stand-in can inject — over real HTTP,
+on each database backend.
+
+Timings (poll, backoff, lease) are shortened through the settings; nothing asserts on speed:
+waits are measured on the stand-in's own call times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiogram import Bot
+from aiogram.exceptions import TelegramMigrateToChat
+from aiogram.methods import TelegramMethod
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.delivery import deliver
+from bot.factory import create_bot
+from bot.standin import Call, StandIn, make_group, make_user, parse_html, private_chat
+from storage.db import create_sessionmaker
+from storage.models import OutboxMessage, OutboxStatus, User, utcnow
+from storage.outbox import (
+    ChatLimit,
+    DeliveryPolicy,
+    claim_due,
+    drop_pending,
+    enqueue_message,
+    enqueue_photo,
+    failed_messages,
+    mark_sent,
+    split_text,
+    utf16_len,
+)
+from storage.users import get_or_create_user
+from tests.conftest import TOKEN
+
+GROUP = -1001234
+FAST = {
+    "delivery_rate": 200,
+    "delivery_private_per_second": 50,
+    "delivery_group_per_minute": 3000,
+    "delivery_max_attempts": 3,
+    "delivery_backoff_seconds": 0.05,
+    "delivery_backoff_max_seconds": 0.2,
+    "delivery_lease_seconds": 30,
+    "delivery_poll_seconds": 0.02,
+}
+KEYBOARD = {"inline_keyboard": [[{"text": "Voir", "callback_data": "iv:1"}]]}
+
+Rows = list[OutboxMessage]
+Maker = async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture
+def fast(settings: Settings) -> Settings:
+    return settings.model_copy(update=FAST)
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> Maker:
+    return create_sessionmaker(engine)
+
+
+async def close(bot: Bot) -> None:
+    """aiogram's own close waits 250 ms for TLS connections to wind down; the stand-in speaks
+    plain HTTP, and short tests would spend most of their time waiting."""
+    await (await bot.session.create_session()).close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def bot(standin: StandIn) -> AsyncIterator[Bot]:
+    bot = create_bot(TOKEN, standin.base_url, timeout=5)
+    yield bot
+    await close(bot)
+
+
+async def person(sessionmaker: Maker, standin: StandIn, telegram_id: int) -> int:
+    """Someone who started the bot: a private chat the bot may write to, and a user row."""
+    standin.add_chat(private_chat(make_user(telegram_id)))
+    async with sessionmaker.begin() as session:
+        return (await get_or_create_user(session, telegram_id, "fr")).id
+
+
+async def enqueue(
+    sessionmaker: Maker, chat_id: int, *texts: str, user_id: int | None = None
+) -> list[int]:
+    async with sessionmaker.begin() as session:
+        rows = [
+            row
+            for text in texts
+            for row in await enqueue_message(session, chat_id=chat_id, text=text, user_id=user_id)
+        ]
+    return [row.id for row in rows]
+
+
+async def all_rows(sessionmaker: Maker) -> Rows:
+    async with sessionmaker() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def settled(rows: Rows) -> bool:
+    return all(row.status is not OutboxStatus.pending for row in rows)
+
+
+async def wait_for(
+    sessionmaker: Maker, condition: Callable[[Rows], bool] = settled, within: float = 5
+) -> Rows:
+    """The rows once `condition` holds (by default, none is pending), checked every 20 ms."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        rows = await all_rows(sessionmaker)
+        if condition(rows):
+            return rows
+        assert loop.time() < deadline, [(r.id, r.status, r.attempts, r.last_error) for r in rows]
+        await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def delivering(
+    bot: Bot, sessionmaker: Maker, settings: Settings, **options: Any
+) -> AsyncIterator[asyncio.Task[None]]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(deliver(bot, sessionmaker, settings, stop, **options))
+    try:
+        yield task
+    finally:
+        stop.set()
+        if not task.done():
+            await task
+
+
+async def deliver_all(bot: Bot, sessionmaker: Maker, settings: Settings) -> Rows:
+    async with delivering(bot, sessionmaker, settings):
+        return await wait_for(sessionmaker)
+
+
+def sends(standin: StandIn, chat_id: int | None = None, ok: bool = True) -> list[Call]:
+    calls = [c for c in standin.calls if c.method in ("sendMessage", "sendPhoto")]
+    calls = [c for c in calls if chat_id is None or c.params.get("chat_id") == chat_id]
+    return [c for c in calls if c.ok] if ok else calls
+
+
+def texts_in(standin: StandIn, chat_id: int) -> list[str]:
+    messages = standin.chat_messages(chat_id)
+    return [str(m.get("text") or m.get("caption") or "") for m in messages]
+
+
+def check_outcomes(rows: Rows, standin: StandIn) -> None:
+    """Every row ended sent (with the message Telegram made), or failed or dropped with a
+    reason; no message went out twice."""
+    for row in rows:
+        assert row.status is not OutboxStatus.pending, row.id
+        if row.status is OutboxStatus.sent:
+            assert row.sent_at is not None
+            kept = standin.message(row.chat_id, row.sent_message_id or 0)
+            assert kept is not None and kept["from"]["is_bot"]
+        else:
+            assert row.last_error, row.id
+    sent = Counter(
+        (c.params.get("chat_id"), c.params.get("text") or c.params.get("caption"))
+        for c in sends(standin)
+    )
+    assert [key for key, count in sent.items() if count > 1] == []
+
+
+# -- delivered once, and only what was committed
+
+
+async def test_rows_written_with_a_change_are_sent_once_and_marked_sent(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    anna = await person(sessionmaker, standin, 1001)
+    await person(sessionmaker, standin, 1002)
+    standin.add_chat(make_group(GROUP))
+    async with sessionmaker.begin() as session:
+        user = await session.get(User, anna)
+        assert user is not None
+        user.arrondissement = 13
+        await enqueue_message(
+            session, chat_id=1001, text="<b>Décision</b> &amp; suite", user_id=anna
+        )
+        await enqueue_message(session, chat_id=1001, text="Deuxième", reply_markup=KEYBOARD)
+        await enqueue_message(session, chat_id=1002, text="Pour Bruno")
+        await enqueue_message(session, chat_id=GROUP, text="Carte à modérer")
+
+    rows = await deliver_all(bot, sessionmaker, fast)
+
+    assert [row.status for row in rows] == [OutboxStatus.sent] * 4
+    check_outcomes(rows, standin)
+    assert texts_in(standin, 1001) == ["Décision & suite", "Deuxième"]
+    assert texts_in(standin, 1002) == ["Pour Bruno"]
+    assert texts_in(standin, GROUP) == ["Carte à modérer"]
+    first, second = standin.chat_messages(1001)
+    assert "reply_markup" not in first and second["reply_markup"] == KEYBOARD
+    assert [row.sent_message_id for row in rows[:2]] == [first["message_id"], second["message_id"]]
+    assert all(row.attempts == 1 for row in rows)
+
+
+async def test_a_rolled_back_change_sends_nothing(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    await person(sessionmaker, standin, 1001)
+    with pytest.raises(RuntimeError):
+        async with sessionmaker.begin() as session:
+            await enqueue_message(session, chat_id=1001, text="Jamais")
+            raise RuntimeError("the change failed")
+    await enqueue(sessionmaker, 1001, "Après")
+
+    rows = await deliver_all(bot, sessionmaker, fast)
+
+    assert [row.payload["text"] for row in rows] == ["Après"]
+    assert texts_in(standin, 1001) == ["Après"]
+
+
+# -- Telegram's answers
+
+
+async def test_a_429_waits_retry_after_for_that_chat_only_and_is_not_an_attempt(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    await person(sessionmaker, standin, 1001)
+    await person(sessionmaker, standin, 1002)
+    standin.inject("sendMessage", status=429, retry_after=1, chat_id=1001)
+    await enqueue(sessionmaker, 1001, "Attends")
+    await enqueue(sessionmaker, 1002, "Passe", "Passe encore")
+
+    rows = await deliver_all(bot, sessionmaker, fast)
+
+    check_outcomes(rows, standin)
+    assert [row.status for row in rows] == [OutboxStatus.sent] * 3
+    [refused, accepted] = sends(standin, 1001, ok=False)
+    assert refused.status == 429 and accepted.ok
+    assert accepted.at - refused.at >= 1
+    # The other chat was not held up by that wait.
+    assert all(call.at < refused.at + 1 for call in sends(standin, 1002))
+    assert rows[0].attempts == 1
+
+
+async def test_a_blocked_bot_marks_the_person_inactive_and_drops_their_messages(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    anna = await person(sessionmaker, standin, 1001)
+    await person(sessionmaker, standin, 1002)
+    standin.block(1001)
+    await enqueue(sessionmaker, 1001, "Un", "Deux", user_id=anna)
+    await enqueue(sessionmaker, 1001, "Sans user_id")
+    await enqueue(sessionmaker, 1002, "Pour Bruno")
+
+    rows = await deliver_all(bot, sessionmaker, fast)
+
+    check_outcomes(rows, standin)
+    reason = "Forbidden: bot was blocked by the user"
+    assert [(row.status, row.last_error) for row in rows[:3]] == [
+        (OutboxStatus.dropped, reason)
+    ] * 3
+    assert rows[3].status is OutboxStatus.sent
+    assert len(sends(standin, 1001, ok=False)) == 1
+    async with sessionmaker() as session:
+        user = await session.get(User, anna)
+        assert user is not None and user.active is False
+
+
+@pytest.mark.parametrize(
+    ("refusals", "expected"), [(1, OutboxStatus.sent), (2, OutboxStatus.dropped)]
+)
+async def test_a_lone_403_is_retried_once_before_the_person_is_unreachable(
+    bot: Bot,
+    sessionmaker: Maker,
+    fast: Settings,
+    standin: StandIn,
+    refusals: int,
+    expected: OutboxStatus,
+) -> None:
+    anna = await person(sessionmaker, standin, 1001)
+    description = "Forbidden: bot can't initiate conversation with a user"
+    standin.inject("sendMessage", status=403, description=description, times=refusals)
+    await enqueue(sessionmaker, 1001, "Bonjour", user_id=anna)
+
+    [row] = await deliver_all(bot, sessionmaker, fast)
+
+    assert row.status is expected
+    assert len(sends(standin, 1001, ok=False)) == 2
+    async with sessionmaker() as session:
+        user = await session.get(User, anna)
+        assert user is not None and user.active is (expected is OutboxStatus.sent)
+    if expected is OutboxStatus.dropped:
+        assert row.last_error == description
+
+
+@pytest.mark.parametrize(
+    ("errors", "expected"), [(2, OutboxStatus.sent), (3, OutboxStatus.failed)]
+)
+async def test_server_errors_are_retried_with_backoff_up_to_the_limit(
+    bot: Bot,
+    sessionmaker: Maker,
+    fast: Settings,
+    standin: StandIn,
+    errors: int,
+    expected: OutboxStatus,
+) -> None:
+    await person(sessionmaker, standin, 1001)
+    standin.inject("sendMessage", status=500, times=errors)
+    await enqueue(sessionmaker, 1001, "Bonjour")
+
+    [row] = await deliver_all(bot, sessionmaker, fast)
+
+    check_outcomes([row], standin)
+    assert row.status is expected and row.attempts == 3
+    calls = sends(standin, 1001, ok=False)
+    assert len(calls) == 3
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(calls)]
+    assert gaps[0] >= 0.05 and gaps[1] >= 0.1  # 1×, then 2× the backoff
+    if expected is OutboxStatus.failed:
+        assert row.last_error == "Internal Server Error"
+
+
+@pytest.mark.parametrize(
+    ("timeouts", "expected"), [(1, OutboxStatus.sent), (2, OutboxStatus.failed)]
+)
+async def test_timeouts_are_retried_up_to_the_limit(
+    sessionmaker: Maker,
+    fast: Settings,
+    standin: StandIn,
+    timeouts: int,
+    expected: OutboxStatus,
+) -> None:
+    await person(sessionmaker, standin, 1001)
+    # Answers slower than the bot waits (they end in a 500 nobody reads).
+    standin.inject("sendMessage", status=500, delay=1.0, times=timeouts)
+    await enqueue(sessionmaker, 1001, "Bonjour")
+    bot = create_bot(TOKEN, standin.base_url, timeout=0.2)
+    settings = fast.model_copy(update={"delivery_max_attempts": 2})
+    try:
+        [row] = await deliver_all(bot, sessionmaker, settings)
+    finally:
+        await close(bot)
+
+    assert row.status is expected and row.attempts == timeouts + (expected is OutboxStatus.sent)
+    if expected is OutboxStatus.failed:
+        assert row.last_error == "Request timeout error"
+    else:
+        assert texts_in(standin, 1001) == ["Bonjour"]
+
+
+async def test_a_bad_request_fails_at_once_and_the_chat_goes_on(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    await person(sessionmaker, standin, 1001)
+    await enqueue(sessionmaker, 1001, "<b>jamais fermé", "Ensuite")
+    await enqueue(sessionmaker, 999, "Chat inconnu")
+
+    rows = await deliver_all(bot, sessionmaker, fast)
+
+    check_outcomes(rows, standin)
+    assert [(row.status, row.attempts) for row in rows] == [
+        (OutboxStatus.failed, 1),
+        (OutboxStatus.sent, 1),
+        (OutboxStatus.failed, 1),
+    ]
+    assert rows[0].last_error is not None and "can't parse entities" in rows[0].last_error
+    assert rows[2].last_error == "Bad Request: chat not found"
+    async with sessionmaker() as session:
+        failed = await failed_messages(session)
+    assert [row.id for row in failed] == [rows[2].id, rows[0].id]
+
+
+async def test_a_group_upgraded_to_a_supergroup_is_followed(
+    sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    supergroup = -1009999
+    standin.add_chat(make_group(supergroup))
+
+    class UpgradedGroupBot(Bot):
+        async def __call__(self, method: TelegramMethod[Any], request_timeout: Any = None) -> Any:
+            if getattr(method, "chat_id", None) == GROUP:
+                description = "Bad Request: group chat was upgraded to a supergroup chat"
+                raise TelegramMigrateToChat(method, description, supergroup)
+            return await super().__call__(method, request_timeout)
+
+    await enqueue(sessionmaker, GROUP, "Un", "Deux")
+    bot = UpgradedGroupBot(TOKEN, session=create_bot(TOKEN, standin.base_url).session)
+    try:
+        rows = await deliver_all(bot, sessionmaker, fast)
+    finally:
+        await close(bot)
+
+    check_outcomes(rows, standin)
+    assert [(row.chat_id, row.status, row.attempts) for row in rows] == [
+        (supergroup, OutboxStatus.sent, 1)
+    ] * 2
+    assert texts_in(standin, supergroup) == ["Un", "Deux"]
+
+
+# -- Telegram's sizes
+
+
+async def test_a_long_text_goes_in_parts_with_the_keyboard_on_the_last(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    await person(sessionmaker, standin, 1001)
+    paragraph = " ".join(["<b>Marseille</b> &amp; ses quartiers, 😀 solidarité."] * 20)
+    text = "\n\n".join(f"{number}. {paragraph}" for number in range(12))
+    async with sessionmaker.begin() as session:
+        parts = await enqueue_message(session, chat_id=1001, text=text, reply_markup=KEYBOARD)
+
+    rows = await deliver_all(bot, sessionmaker, fast)
+
+    check_outcomes(rows, standin)
+    assert len(parts) == len(rows) >= 3 and all(row.status is OutboxStatus.sent for row in rows)
+    messages = standin.chat_messages(1001)
+    assert [m.get("reply_markup") for m in messages] == [None] * (len(rows) - 1) + [KEYBOARD]
+    assert all(utf16_len(m["text"]) <= 4096 for m in messages)
+    # Cut between paragraphs: nothing lost, nothing repeated.
+    assert "\n\n".join(m["text"] for m in messages) == parse_html(text)[0]
+
+
+async def test_a_long_caption_is_cut_and_the_whole_text_follows(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    await person(sessionmaker, standin, 1001)
+    caption = "<b>Initiative</b>\n" + " ".join(["jardin &amp; partage"] * 80)
+    async with sessionmaker.begin() as session:
+        rendered = await enqueue_photo(
+            session, chat_id=1001, photo=b"\x89PNG chart", caption=caption, reply_markup=KEYBOARD
+        )
+        stored = standin.store_file(b"jpeg", "photo.jpg", photo=True)["file_id"]
+        by_id = await enqueue_photo(session, chat_id=1001, photo=stored, caption="Court")
+    assert len(rendered) == 2 and len(by_id) == 1
+
+    rows = await deliver_all(bot, sessionmaker, fast)
+
+    check_outcomes(rows, standin)
+    photo, full_text, known = standin.chat_messages(1001)
+    assert photo["caption"].endswith("…") and utf16_len(photo["caption"]) <= 1024
+    assert photo["reply_markup"] == KEYBOARD
+    assert full_text["text"] == parse_html(caption)[0]
+    assert known["caption"] == "Court" and known["photo"][0]["file_id"] == stored
+    [upload, _] = standin.calls_of("sendPhoto")
+    assert upload.files["photo"][1] == b"\x89PNG chart"
+
+
+# -- restarts, several workers, order, limits
+
+
+async def test_a_restart_picks_up_pending_rows_and_expired_leases_only(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    for chat in (1001, 1002, 1003):
+        await person(sessionmaker, standin, chat)
+    pending, expired, leased = [
+        (await enqueue(sessionmaker, chat, f"Pour {chat}"))[0] for chat in (1001, 1002, 1003)
+    ]
+    now = utcnow()
+    async with sessionmaker.begin() as session:
+        # As a worker killed mid-send leaves its rows: leased, one lease over, one not yet.
+        for row_id, until in (
+            (expired, now - timedelta(seconds=1)),
+            (leased, now + timedelta(seconds=0.3)),
+        ):
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id)
+                .values(attempts=1, not_before=until)
+            )
+
+    async with delivering(bot, sessionmaker, fast):
+        rows = await wait_for(sessionmaker, lambda rows: sum(settled([r]) for r in rows) == 2)
+        assert [row.status for row in rows] == [
+            OutboxStatus.sent,
+            OutboxStatus.sent,
+            OutboxStatus.pending,
+        ]
+        rows = await wait_for(sessionmaker)
+
+    check_outcomes(rows, standin)
+    assert [row.attempts for row in rows] == [1, 2, 2]
+    assert [row.id for row in rows] == [pending, expired, leased]
+    assert texts_in(standin, 1003) == ["Pour 1003"]
+
+
+async def test_a_worker_killed_mid_send_leaves_a_lease_the_next_one_honours(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    await person(sessionmaker, standin, 1001)
+    standin.inject("sendMessage", status=500, delay=3, chat_id=1001)
+    [row_id] = await enqueue(sessionmaker, 1001, "En vol")
+    settings = fast.model_copy(update={"delivery_lease_seconds": 0.5})
+
+    killed = asyncio.create_task(deliver(bot, sessionmaker, settings, asyncio.Event()))
+    [row] = await wait_for(sessionmaker, lambda rows: rows[0].attempts == 1)
+    await asyncio.sleep(0.1)  # the request reaches the stand-in, which holds it
+    killed.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await killed
+    [row] = await all_rows(sessionmaker)
+    assert row.status is OutboxStatus.pending and row.not_before > utcnow()
+
+    rows = await deliver_all(bot, sessionmaker, settings)
+
+    check_outcomes(rows, standin)
+    assert [(r.id, r.status, r.attempts) for r in rows] == [(row_id, OutboxStatus.sent, 2)]
+
+
+async def test_two_workers_at_once_never_send_a_row_twice_and_keep_each_chat_in_order(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    chats = [1001 + number for number in range(8)]
+    for chat in chats:
+        await person(sessionmaker, standin, chat)
+    for round_ in range(5):
+        for chat in chats:
+            await enqueue(sessionmaker, chat, f"{round_} pour {chat}")
+    other = create_bot(TOKEN, standin.base_url, timeout=5)
+    try:
+        async with (
+            delivering(bot, sessionmaker, fast),
+            delivering(other, sessionmaker, fast),
+        ):
+            rows = await wait_for(sessionmaker)
+    finally:
+        await close(other)
+
+    check_outcomes(rows, standin)
+    assert all(row.status is OutboxStatus.sent and row.attempts == 1 for row in rows)
+    assert len(sends(standin)) == len(rows) == 40
+    for chat in chats:
+        assert texts_in(standin, chat) == [f"{round_} pour {chat}" for round_ in range(5)]
+
+
+async def test_a_retry_holds_back_the_rest_of_its_chat(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    await person(sessionmaker, standin, 1001)
+    standin.inject("sendMessage", status=502, chat_id=1001, times=2)
+    await enqueue(sessionmaker, 1001, *[f"Message {n}" for n in range(5)])
+
+    rows = await deliver_all(bot, sessionmaker, fast)
+
+    check_outcomes(rows, standin)
+    assert texts_in(standin, 1001) == [f"Message {n}" for n in range(5)]
+    assert [row.attempts for row in rows] == [3, 1, 1, 1, 1]
+
+
+async def test_a_batch_within_telegrams_limits_provokes_no_429(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    chats = [1001 + number for number in range(15)]
+    for chat in chats:
+        await person(sessionmaker, standin, chat)
+    standin.add_chat(make_group(GROUP))
+    for round_ in range(3):
+        for chat in chats:
+            await enqueue(sessionmaker, chat, f"{round_} pour {chat}")
+    await enqueue(sessionmaker, GROUP, *[f"Groupe {n}" for n in range(6)])
+    limits = {"delivery_rate": 40, "delivery_private_per_second": 10}
+    settings = fast.model_copy(update={**limits, "delivery_group_per_minute": 5})
+    standin.enforce_limits(global_per_second=40, private_per_second=10, group_per_minute=5)
+
+    async with delivering(bot, sessionmaker, settings):
+        # Five group messages fit in a minute; the sixth waits for the next one.
+        rows = await wait_for(
+            sessionmaker, lambda rows: sum(not settled([r]) for r in rows) == 1, within=10
+        )
+
+    assert standin.violations == 0
+    check_outcomes(rows[:-1], standin)
+    assert rows[-1].status is OutboxStatus.pending and rows[-1].attempts == 0
+    assert rows[-1].not_before >= max(r.sent_at for r in rows[:-1] if r.chat_id == GROUP)
+    assert len(sends(standin)) == len(sends(standin, ok=False)) == 50
+    for chat in chats:
+        assert texts_in(standin, chat) == [f"{round_} pour {chat}" for round_ in range(3)]
+
+
+# -- the loop's life
+
+
+async def test_a_stop_lets_the_send_in_flight_finish_and_gives_back_the_rest(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    await person(sessionmaker, standin, 1001)
+    await person(sessionmaker, standin, 1002)
+    standin.inject("sendMessage", status=0, delay=0.3, chat_id=1001)
+    await enqueue(sessionmaker, 1001, "En vol")
+    await enqueue(sessionmaker, 1002, "Pas encore")
+    # Two claimed at once, the second spaced 0.25 s after the first.
+    settings = fast.model_copy(update={"delivery_rate": 4})
+
+    async with delivering(bot, sessionmaker, settings):
+        await wait_for(sessionmaker, lambda rows: rows[1].attempts == 1)
+
+    in_flight, given_back = await all_rows(sessionmaker)
+    assert in_flight.status is OutboxStatus.sent and texts_in(standin, 1001) == ["En vol"]
+    assert given_back.status is OutboxStatus.pending and given_back.attempts == 0
+    assert given_back.not_before <= utcnow() and sends(standin, 1002) == []
+
+
+async def test_a_wake_up_spares_the_wait_for_the_next_poll(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    await person(sessionmaker, standin, 1001)
+    wake = asyncio.Event()
+    settings = fast.model_copy(update={"delivery_poll_seconds": 30})
+    async with delivering(bot, sessionmaker, settings, wake=wake):
+        await asyncio.sleep(0.1)  # idle, until the next poll in 30 s
+        await enqueue(sessionmaker, 1001, "Tout de suite")
+        wake.set()
+        rows = await wait_for(sessionmaker, within=5)
+    assert rows[0].status is OutboxStatus.sent
+
+
+# -- rules without a bot
+
+
+def test_split_text_cuts_at_paragraphs_lines_then_words_never_inside_markup() -> None:
+    assert split_text("  court  ") == ["court"]
+    assert split_text("un deux\n\ntrois quatre", limit=12) == ["un deux", "trois quatre"]
+    assert split_text("un\ndeux\n\ntrois quatre", limit=12) == ["un\ndeux", "trois quatre"]
+    assert split_text("un deux\ntrois quatre", limit=12) == ["un deux", "trois quatre"]
+    assert split_text("un deux trois quatre", limit=12) == ["un deux", "trois quatre"]
+    # A paragraph break too early would leave a crumb: a later word is taken instead.
+    assert split_text("un\n\ndeux trois quatre", limit=12) == ["un\n\ndeux", "trois quatre"]
+    assert split_text("aaaa&amp;bbbb", limit=6) == ["aaaa", "&amp;b", "bbb"]
+    # A tag open at a cut is closed there and opened again.
+    assert split_text('<a href="https://x.fr">un deux trois</a>', limit=38) == [
+        '<a href="https://x.fr">un deux</a>',
+        '<a href="https://x.fr">trois</a>',
+    ]
+    assert all(utf16_len(part) <= 5 for part in split_text("😀😀😀😀😀", limit=5))
+
+
+async def test_drop_pending_drops_a_persons_rows_only(
+    sessionmaker: Maker, standin: StandIn
+) -> None:
+    anna = await person(sessionmaker, standin, 1001)
+    await person(sessionmaker, standin, 1002)
+    await enqueue(sessionmaker, 1001, "Un", user_id=anna)
+    await enqueue(sessionmaker, 1001, "Deux")
+    await enqueue(sessionmaker, GROUP, "Au groupe, sur elle", user_id=anna)
+    await enqueue(sessionmaker, 1002, "Pour Bruno")
+    async with sessionmaker.begin() as session:
+        assert await drop_pending(session, anna, "forget") == 3
+    rows = await all_rows(sessionmaker)
+    assert [(r.status, r.last_error) for r in rows] == [(OutboxStatus.dropped, "forget")] * 3 + [
+        (OutboxStatus.pending, None)
+    ]
+
+
+async def test_a_group_gets_at_most_its_quota_in_any_minute_across_workers(
+    sessionmaker: Maker,
+) -> None:
+    policy = DeliveryPolicy(group=ChatLimit(3, timedelta(minutes=1)))
+    await enqueue(sessionmaker, GROUP, *[f"Groupe {n}" for n in range(5)])
+    start = utcnow()
+    for second in range(3):
+        now = start + timedelta(seconds=second)
+        async with sessionmaker.begin() as session:
+            [lease] = await claim_due(session, now=now, limit=10, policy=policy)
+            await mark_sent(session, lease, message_id=second + 1, now=now, policy=policy)
+    async with sessionmaker.begin() as session:
+        assert (
+            await claim_due(session, now=start + timedelta(seconds=59), limit=10, policy=policy)
+            == []
+        )
+        [lease] = await claim_due(
+            session, now=start + timedelta(seconds=60), limit=10, policy=policy
+        )
+    assert lease.payload["text"] == "Groupe 3"
