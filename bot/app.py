@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.commands import register_commands
 from bot.config import Settings
 from bot.delivery import deliver
+from bot.scheduler import JobContext, schedule
 from bot.factory import create_bot, create_dispatcher
 from bot.i18n import CatalogI18n, create_i18n
 from bot.polling import poll
@@ -51,18 +52,21 @@ async def open_app(settings: Settings, token: str) -> AsyncIterator[App]:
 
 
 async def serve(app: App, stop: asyncio.Event) -> None:
-    """Registers the command menu, then long-polls and delivers the outbox until `stop` is set;
-    the update and the sends in hand finish first."""
+    """Registers the command menu, then long-polls, delivers the outbox and runs the scheduled
+    jobs until `stop` is set; the update, the sends and the jobs in hand finish first."""
     await app.bot.delete_webhook(drop_pending_updates=False)
     await register_commands(app.bot, app.i18n)
     me = await app.bot.get_me()
     log.info("@%s is listening", me.username)
-    delivery = asyncio.create_task(deliver(app.bot, app.dp["sessionmaker"], app.settings, stop))
+    sessionmaker = app.dp["sessionmaker"]
+    delivery = asyncio.create_task(deliver(app.bot, sessionmaker, app.settings, stop))
+    context = JobContext(app.bot, sessionmaker, app.settings, app.i18n)
+    scheduled = asyncio.create_task(schedule(context, stop))
     try:
         await poll(app.dp, app.bot, stop)
     finally:
-        stop.set()  # polling ended, whatever the reason: the delivery ends with it
-        await delivery
+        stop.set()  # polling ended, whatever the reason: the rest ends with it
+        await asyncio.gather(delivery, scheduled)
 
 
 async def run(settings: Settings, token: str) -> None:
