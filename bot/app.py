@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.commands import register_commands
 from bot.config import Settings
 from bot.delivery import deliver
-from bot.scheduler import JobContext, schedule
 from bot.factory import create_bot, create_dispatcher
 from bot.i18n import CatalogI18n, create_i18n
 from bot.polling import poll
+from bot.scheduler import JobContext, schedule
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade
 
