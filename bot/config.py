@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     delivery_lease_seconds: float = Field(default=120, gt=0)
     delivery_poll_seconds: float = Field(default=0.2, gt=0)
     alerts_per_month: int = Field(default=2, ge=1)
+    # The coordinators' daily summary, local time (TIMEZONE).
+    summary_time: time = time(18, 0)
 
     @field_validator("coordinator_ids", mode="before")
     @classmethod

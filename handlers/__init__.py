@@ -2,9 +2,12 @@
 
 from aiogram import Router
 
-from handlers import common, deliveries, initiatives, needs, profile, start
+from handlers import challenges, common, deliveries, initiatives, needs, profile, start, surveys
+from handlers.challenges.group_flows import group_flows as challenge_group_flows
 from handlers.filters import CoordinatorsGroup, PrivateChat
 from handlers.privacy import handlers as privacy
+from handlers.summary.group_flows import group_flows as summary_group_flows
+from handlers.surveys.group_flows import group_flows as survey_group_flows
 
 
 def build_router() -> Router:
@@ -18,12 +21,20 @@ def build_router() -> Router:
         privacy.router.router(),
         initiatives.private_router(),
         needs.build_router(),
+        *(flow.router() for flow in challenges.private_flows()),
+        *(flow.router() for flow in surveys.private_flows()),
         # Last: whatever no flow expected.
         common.fallback.router(),
     )
     group = Router(name="coordinators-group")
     group.message.filter(CoordinatorsGroup())
-    group.include_routers(initiatives.group_router(), deliveries.router.router())
+    group.include_routers(
+        initiatives.group_router(),
+        deliveries.router.router(),
+        *(flow.router() for flow in challenge_group_flows()),
+        *(flow.router() for flow in survey_group_flows()),
+        *(flow.router() for flow in summary_group_flows()),
+    )
     root = Router(name="root")
     # The group's router first: its messages are the group's only, but its buttons (moderation)
     # answer wherever they are pressed, so that a forged one is refused, not ignored.

@@ -24,6 +24,8 @@ class MenuAction(enum.StrEnum):
     propose = "i"
     browse = "b"
     my_proposals = "mp"
+    challenges = "c"
+    surveys = "sv"
 
 
 class MenuCb(CallbackData, prefix="m"):
@@ -40,9 +42,11 @@ def menu_keyboard(user: User | None) -> InlineKeyboardMarkup:
         _button(_("Initiatives"), MenuAction.browse),
         _button(_("Needs map"), MenuAction.needs_map),
     ]
+    challenges = [_button(_("Challenges"), MenuAction.challenges)]
     if user is None or not has_current_notice(user):
         rows = [
             [_button(_("Join La Collective"), MenuAction.start)],
+            challenges,
             browse,
             [
                 _button(_("Language"), MenuAction.language),
@@ -56,7 +60,9 @@ def menu_keyboard(user: User | None) -> InlineKeyboardMarkup:
                 _button(_("Report a need"), MenuAction.report_need),
                 _button(_("Propose an initiative"), MenuAction.propose),
             ],
+            challenges,
             browse,
+            [_button(_("Surveys"), MenuAction.surveys)],
             [_button(_("My proposals"), MenuAction.my_proposals)],
             [_button(_("My profile and settings"), MenuAction.settings)],
             [

@@ -6,20 +6,26 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiogram import F
-from aiogram.filters import CommandStart
+from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from handlers.challenges.join import resume_join
+from handlers.challenges.on_behalf import resume_assisting
+from handlers.challenges.public import open_from_link
+from handlers.challenges.quiz import resume_quiz
 from handlers.flow import Flow
 from handlers.initiatives.propose import resume_proposal
 from handlers.initiatives.reports import resume_contest
 from handlers.menu import MenuAction, MenuCb
 from handlers.needs.report import resume_report
 from handlers.profile.onboarding import resume
+from handlers.surveys.respond import resume_survey
 from handlers.ui import show
+from storage.challenges import parse_start_payload
 from storage.models import User
 from storage.privacy import has_current_notice
 from storage.users import is_onboarded
@@ -33,7 +39,30 @@ DIALOGS: dict[str, Resumer] = {
     "Propose": resume_proposal,
     "NeedReport": resume_report,
     "Contest": resume_contest,
+    "JoinChallenge": resume_join,
+    "HelpQuiz": resume_quiz,
+    "AssistedSignup": resume_assisting,
+    "SurveyAnswering": resume_survey,
 }
+
+
+@router.message(CommandStart(deep_link=True))
+async def start_with_link(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> None:
+    """`/start c_<slug>` (a challenge's link or poster): its card, after onboarding for a
+    newcomer; any other payload is a plain /start."""
+    slug = parse_start_payload(command.args or "")
+    if slug is not None and await open_from_link(message, state, session, user, settings, slug):
+        return
+    if slug is not None:
+        await message.answer(_("This link leads to no challenge any more."))
+    await start(message, state, session, user, settings)
 
 
 @router.message(CommandStart())

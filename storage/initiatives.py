@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.audit import audit
 from storage.models import (
-    AuditEntry,
     Initiative,
     InitiativeReport,
     InitiativeStatus,
@@ -173,14 +173,13 @@ async def _locked(session: AsyncSession, initiative_id: int) -> Initiative | Non
 def _audit(
     session: AsyncSession, actor_id: int, action: str, initiative_id: int, reason: str | None
 ) -> None:
-    session.add(
-        AuditEntry(
-            actor_telegram_id=actor_id,
-            action=action,
-            object_type="initiative",
-            object_id=initiative_id,
-            details={"reason": reason} if reason else {},
-        )
+    audit(
+        session,
+        actor_id,
+        action,
+        "initiative",
+        initiative_id,
+        {"reason": reason} if reason else None,
     )
 
 

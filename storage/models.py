@@ -507,3 +507,18 @@ class SurveyAnswer(Base):
     value_text: Mapped[str | None] = mapped_column(Text)
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SummaryRun(Base):
+    """The coordinators' daily summary of one day, claimed once: its unique day makes a second
+    worker, or a restarted one, find the day already done."""
+
+    __tablename__ = "summary_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    posted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Posted well after SUMMARY_TIME: the bot was not running then.
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Nothing new and nothing waiting: the day was claimed and no message written.
+    quiet: Mapped[bool] = mapped_column(Boolean, default=False)

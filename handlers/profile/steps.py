@@ -24,6 +24,8 @@ from storage.users import complete_onboarding, is_onboarded
 
 ONBOARDING = "onboarding"
 SETTINGS = "settings"
+# A challenge's slug the person came for by a deep link: its card once onboarding is complete.
+AFTER_ONBOARDING = "after_onboarding"
 
 STEP_NUMBERS = {
     Profile.choosing_language: 1,
@@ -54,7 +56,8 @@ async def load_draft(state: FSMContext) -> ProfileDraft:
 
 
 async def save_draft(state: FSMContext, draft: ProfileDraft) -> None:
-    await state.set_data(asdict(draft))
+    pending = (await state.get_data()).get(AFTER_ONBOARDING)
+    await state.set_data(asdict(draft) | ({AFTER_ONBOARDING: pending} if pending else {}))
 
 
 def next_onboarding_step(user: User) -> State | None:
@@ -172,7 +175,15 @@ async def go_on(
         )
         return
     complete_onboarding(user)
+    pending = (await state.get_data()).get(AFTER_ONBOARDING)
     await state.clear()
+    if pending:
+        # Imported here: the challenges' handlers use the onboarding, not the other way round.
+        from handlers.challenges.public import show_pending
+
+        await show(target, _("Thank you, you are all set! Welcome to La Collective."))
+        if await show_pending(target, session, user, pending):
+            return
     await show(
         target,
         _("Thank you, you are all set! Welcome to La Collective.")

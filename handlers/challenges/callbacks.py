@@ -1,0 +1,133 @@
+"""Citizens' and organisations' buttons on challenges. Prefixes start with "cp", "cj", "cq",
+"cb" or "ca" (never "cc", the coordinators'); ids and codes only, never labels, and every
+packed value stays under Telegram's 64 bytes (theme and activity codes are ≤ 32 characters)."""
+
+from __future__ import annotations
+
+import enum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class ChallengeCb(CallbackData, prefix="cpc"):
+    """A challenge's card; `theme` and `page` name the list it was opened from."""
+
+    challenge_id: int
+    theme: str = ""
+    page: int = 0
+
+
+class ChallengeListCb(CallbackData, prefix="cpl"):
+    """A page of the open challenges, of one theme or (empty) all."""
+
+    theme: str = ""
+    page: int = 0
+
+
+class ChallengeThemesCb(CallbackData, prefix="cpt"):
+    """The choice of a theme to filter the list by."""
+
+
+class ShareCb(CallbackData, prefix="cps"):
+    challenge_id: int
+
+
+class JoinCb(CallbackData, prefix="cj"):
+    """Join, or change what one brings; with `activity` (from the quiz), that activity with
+    the kind «time», straight to what one brings."""
+
+    challenge_id: int
+    activity: str = ""
+
+
+class JoinKindCb(CallbackData, prefix="cjk"):
+    kind: str
+
+
+class JoinActivityCb(CallbackData, prefix="cja"):
+    """An activity of the challenge; empty: none in particular."""
+
+    code: str = ""
+
+
+class JoinStep(enum.StrEnum):
+    skip_text = "s"
+    keep_text = "k"
+
+
+class JoinStepCb(CallbackData, prefix="cjs"):
+    step: JoinStep
+
+
+class LeaveCb(CallbackData, prefix="cjl"):
+    """Leave a challenge: asks first, leaves when `sure`."""
+
+    challenge_id: int
+    sure: bool = False
+
+
+class QuizCb(CallbackData, prefix="cq"):
+    """«Find where I can help» on a challenge."""
+
+    challenge_id: int
+
+
+class Place(enum.StrEnum):
+    on_site = "o"
+    remote = "r"
+    both = "b"
+
+
+class QuizPlaceCb(CallbackData, prefix="cqp"):
+    place: Place
+
+
+class QuizArrondissementCb(CallbackData, prefix="cqa"):
+    number: int
+
+
+class QuizTimeCb(CallbackData, prefix="cqt"):
+    """One of storage.challenge_quiz.TIME_CHOICES."""
+
+    choice: str
+
+
+class QuizActivityCb(CallbackData, prefix="cqw"):
+    """Ticks or unticks an activity that appeals; empty code: done."""
+
+    code: str = ""
+
+
+class QuizStep(enum.StrEnum):
+    keep_arrondissement = "k"
+    other_arrondissement = "o"
+
+
+class QuizStepCb(CallbackData, prefix="cqs"):
+    step: QuizStep
+
+
+class AssistCb(CallbackData, prefix="cb"):
+    """Register someone one accompanies for a challenge."""
+
+    challenge_id: int
+
+
+class AssistArrondissementCb(CallbackData, prefix="cba"):
+    number: int
+
+
+class AssistWishCb(CallbackData, prefix="cbw"):
+    """An activity the person would like; empty code: nothing in particular."""
+
+    code: str = ""
+
+
+class AssistAgreedCb(CallbackData, prefix="cbg"):
+    agreed: bool
+
+
+class AlertsCb(CallbackData, prefix="cal"):
+    """«Stop these alerts» (and back on) under a challenge alert."""
+
+    on: bool

@@ -1,0 +1,160 @@
+"""Messages coordinators' actions cause outside the group — the alert when a challenge opens,
+the updates they post — each in its recipient's language, through the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiogram import html
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from handlers.challenges.callbacks import AlertsCb, ChallengeCb, JoinCb
+from handlers.challenges.coordination import kind_label, period_label, where_label
+from handlers.initiatives.cards import shorten
+from handlers.profile.labels import arrondissement_label, theme_label
+from storage.challenges import (
+    alert_recipients,
+    alert_time,
+    challenge_text,
+    participants,
+    record_alerts,
+)
+from storage.models import Challenge, OutboxMessage, OutboxStatus, User
+from storage.outbox import SEND_MESSAGE, enqueue_message
+
+ALERT_DESCRIPTION = 300
+
+
+@dataclass(frozen=True)
+class Alerted:
+    count: int
+    # When the alerts go out: later than the opening when it fell in the quiet hours.
+    at: datetime
+    delayed: bool
+
+
+def alert_text(challenge: Challenge, user: User, locale: str) -> str:
+    title, description = challenge_text(challenge, locale)
+    where = [where_label(challenge.arrondissements)]
+    period = period_label(challenge, locale)
+    if period:
+        where.append(period)
+    theme = theme_label(challenge.theme_code, locale)
+    if challenge.arrondissements and user.arrondissement is not None:
+        why = _(
+            "You receive this alert because you follow the theme «{theme}» and act in {place}."
+        ).format(theme=theme, place=arrondissement_label(user.arrondissement))
+    else:
+        why = _("You receive this alert because you follow the theme «{theme}».").format(
+            theme=theme
+        )
+    kinds = ", ".join(kind_label(code) for code in challenge.contribution_kinds)
+    return "\n".join(
+        [
+            _("🔔 <b>A new challenge for the city: {title}</b>").format(title=html.quote(title)),
+            " · ".join(where),
+            "",
+            html.quote(shorten(description, ALERT_DESCRIPTION)),
+            "",
+            _("Sought: {kinds}").format(kinds=kinds),
+            "",
+            f"<i>{why}</i>",
+        ]
+    )
+
+
+def alert_keyboard(challenge_id: int) -> InlineKeyboardMarkup:
+    def button(text: str, data: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=text, callback_data=data)
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button(_("Join"), JoinCb(challenge_id=challenge_id).pack()),
+                button(_("See the challenge"), ChallengeCb(challenge_id=challenge_id).pack()),
+            ],
+            [button(_("Stop these alerts"), AlertsCb(on=False).pack())],
+        ]
+    )
+
+
+async def alert(
+    session: AsyncSession, i18n: I18n, settings: Settings, challenge: Challenge, now: datetime
+) -> Alerted:
+    """The challenge just opened: everyone it concerns is alerted once, in their language,
+    at the permitted time (after 08:00 when it opens at night)."""
+    recipients = await alert_recipients(
+        session, challenge, now, monthly_cap=settings.alerts_per_month
+    )
+    at = alert_time(now, settings.timezone)
+    reachable = [user for user in recipients if user.telegram_id is not None]
+    if not reachable:
+        return Alerted(0, at, at > now)
+    await record_alerts(session, challenge, reachable, now)
+    # The same text for everyone of a language (and an arrondissement): made once. The rows
+    # go in one bulk insert: an alert can go to thousands of people.
+    payloads: dict[tuple[str, int | None], dict[str, Any]] = {}
+    rows = []
+    for user in reachable:
+        key = (user.locale, user.arrondissement if challenge.arrondissements else None)
+        if key not in payloads:
+            with i18n.use_locale(user.locale):
+                payloads[key] = {
+                    # As `enqueue_message` writes them; an alert stays far below 4096.
+                    "text": alert_text(challenge, user, user.locale),
+                    "parse_mode": "HTML",
+                    "link_preview_options": {"is_disabled": True},
+                    "reply_markup": alert_keyboard(challenge.id).model_dump(exclude_none=True),
+                }
+        rows.append(
+            {
+                "chat_id": user.telegram_id,
+                "user_id": user.id,
+                "method": SEND_MESSAGE,
+                "payload": payloads[key],
+                "status": OutboxStatus.pending,
+                "attempts": 0,
+                "not_before": at,
+                "created_at": now,
+            }
+        )
+    await session.execute(insert(OutboxMessage), rows)
+    return Alerted(len(rows), at, at > now)
+
+
+async def post_update(session: AsyncSession, i18n: I18n, challenge: Challenge, update: str) -> int:
+    """A coordinator's update, as typed, to everyone who joined and can be reached; how many."""
+    sent = 0
+    for _participation, user in await participants(session, challenge.id):
+        if user.telegram_id is None or not user.active:
+            continue
+        with i18n.use_locale(user.locale):
+            title, _description = challenge_text(challenge, user.locale)
+            text = "\n\n".join(
+                [
+                    _("📣 <b>News of the challenge «{title}»</b>").format(title=html.quote(title)),
+                    html.quote(update),
+                ]
+            )
+            markup = InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(
+                            text=_("See the challenge"),
+                            callback_data=ChallengeCb(challenge_id=challenge.id).pack(),
+                        )
+                    ]
+                ]
+            ).model_dump(exclude_none=True)
+        await enqueue_message(
+            session, chat_id=user.telegram_id, text=text, reply_markup=markup, user_id=user.id
+        )
+        sent += 1
+    return sent

@@ -1,0 +1,318 @@
+"""/challenges in the coordinators' group: each challenge's card with its figures, and what
+coordinators do from it — preview, open (alerting the people it concerns), close, reopen, get a
+poster. Edit is in `create.py`; participants, export and updates in
+`coordination_participants.py`.
+
+Every button checks that the person is a coordinator: buttons answer wherever pressed, so that
+a forged one is refused, not ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+
+from aiogram import Bot, F, html
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.coordinators import Coordinators
+from bot.i18n import format_when, ngettext
+from handlers.challenges import coordination_keyboards as keyboards
+from handlers.challenges import coordination_notices as notices
+from handlers.challenges.coordination import (
+    citizens_card,
+    fit,
+    list_line,
+    management_text,
+    refusal,
+)
+from handlers.challenges.coordination_callbacks import ListCb, ManageAction, ManageCb
+from handlers.flow import Flow
+from handlers.initiatives.cards import shorten
+from handlers.texts import stale_button
+from handlers.ui import show
+from storage import challenges
+from storage.challenges import ChallengeError, InvalidChallenge, challenge_text
+from storage.models import Challenge, ChallengeStatus, utcnow
+from storage.posters import challenge_poster
+
+router = Flow("challenge-management")
+
+LIST_PAGE = 8
+EVERY_STATUS = (ChallengeStatus.draft, ChallengeStatus.open, ChallengeStatus.closed)
+
+
+async def _coordinator(
+    query: CallbackQuery, callback_answer: CallbackAnswer, bot: Bot, coordinators: Coordinators
+) -> bool:
+    if await coordinators(bot, query.from_user.id):
+        return True
+    callback_answer.text = refusal()
+    callback_answer.show_alert = True
+    return False
+
+
+async def managed_challenge(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+    coordinators: Coordinators,
+    session: AsyncSession,
+    challenge_id: int,
+) -> Challenge | None:
+    """The challenge a button names, when a coordinator pressed it and it still exists."""
+    if not await _coordinator(query, callback_answer, bot, coordinators):
+        return None
+    challenge = await challenges.get_challenge(session, challenge_id)
+    if challenge is None:
+        callback_answer.text = stale_button()
+    return challenge
+
+
+async def bot_link(bot: Bot, challenge: Challenge) -> str:
+    me = await bot.me()
+    return challenges.deep_link(me.username or "", challenge)
+
+
+async def show_card(
+    target: Message | CallbackQuery,
+    bot: Bot,
+    session: AsyncSession,
+    settings: Settings,
+    challenge: Challenge,
+) -> None:
+    figures = await challenges.challenge_figures(session, challenge.id)
+    text = management_text(challenge, figures, await bot_link(bot, challenge), settings)
+    await show(target, text, keyboards.management_keyboard(challenge))
+
+
+# -- the list
+
+
+@router.message(Command("challenges"))
+async def list_command(
+    message: Message,
+    bot: Bot,
+    coordinators: Coordinators,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    if message.from_user is None or not await coordinators(bot, message.from_user.id):
+        await message.reply(refusal())
+        return
+    await show_list(message, session, settings, 0)
+
+
+@router.callback_query(ListCb.filter())
+async def list_page(
+    query: CallbackQuery,
+    callback_data: ListCb,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+    coordinators: Coordinators,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    if await _coordinator(query, callback_answer, bot, coordinators):
+        await show_list(query, session, settings, callback_data.page)
+
+
+async def show_list(
+    target: Message | CallbackQuery, session: AsyncSession, settings: Settings, page: int
+) -> None:
+    """Every challenge, drafts included, the latest first; a button opens each one's card."""
+    items, total = await challenges.list_challenges(
+        session, statuses=EVERY_STATUS, page=page, page_size=LIST_PAGE
+    )
+    if total == 0:
+        await show(target, _("No challenge yet. Send /new_challenge to write the first one."))
+        return
+    pages = (total + LIST_PAGE - 1) // LIST_PAGE
+    if not items:
+        page = pages - 1
+        items, total = await challenges.list_challenges(
+            session, statuses=EVERY_STATUS, page=page, page_size=LIST_PAGE
+        )
+    locale = settings.group_locale
+    lines = [
+        ngettext("<b>{count} challenge</b>", "<b>{count} challenges</b>", total).format(
+            count=total
+        ),
+        "",
+        *(list_line(challenge, locale) for challenge in items),
+    ]
+    if pages > 1:
+        lines += ["", _("Page {page} of {pages}").format(page=page + 1, pages=pages)]
+    await show(target, "\n".join(lines), keyboards.list_keyboard(items, locale, page, pages))
+
+
+# -- a challenge's card
+
+
+@router.callback_query(ManageCb.filter(F.action == ManageAction.card))
+async def card(
+    query: CallbackQuery,
+    callback_data: ManageCb,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+    coordinators: Coordinators,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    challenge = await managed_challenge(
+        query, callback_answer, bot, coordinators, session, callback_data.challenge_id
+    )
+    if challenge is not None:
+        await show_card(query, bot, session, settings, challenge)
+
+
+@router.callback_query(ManageCb.filter(F.action == ManageAction.preview))
+async def preview(
+    query: CallbackQuery,
+    callback_data: ManageCb,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+    coordinators: Coordinators,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    """The card as citizens see it, in the group's language."""
+    challenge = await managed_challenge(
+        query, callback_answer, bot, coordinators, session, callback_data.challenge_id
+    )
+    if challenge is None:
+        return
+    figures = await challenges.challenge_figures(session, challenge.id)
+    card = citizens_card(challenge, settings.group_locale, figures.participants + figures.assisted)
+    text = fit("\n".join([_("<b>Preview</b>: citizens will see this card."), "", card]))
+    await show(query, text, keyboards.back_to_card_keyboard(challenge.id))
+
+
+@router.callback_query(ManageCb.filter(F.action == ManageAction.open))
+async def open_pressed(
+    query: CallbackQuery,
+    callback_data: ManageCb,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+    coordinators: Coordinators,
+    i18n: I18n,
+    session: AsyncSession,
+    settings: Settings,
+    wall_clock: Callable[[], datetime] = utcnow,
+) -> None:
+    """Open (or Reopen): the challenge opens and the people it concerns are alerted."""
+    challenge = await managed_challenge(
+        query, callback_answer, bot, coordinators, session, callback_data.challenge_id
+    )
+    if challenge is None:
+        return
+    try:
+        await open_and_alert(query, bot, i18n, session, settings, challenge.id, wall_clock())
+    except ChallengeError:
+        callback_answer.text = _("This challenge is already open.")
+        await show_card(query, bot, session, settings, challenge)
+
+
+async def open_and_alert(
+    target: CallbackQuery,
+    bot: Bot,
+    i18n: I18n,
+    session: AsyncSession,
+    settings: Settings,
+    challenge_id: int,
+    now: datetime,
+) -> None:
+    """Opens the challenge, writes the alerts to the outbox, shows the card and tells the
+    group how many people were alerted. A challenge whose end has passed stays as it is."""
+    try:
+        challenge = await challenges.open_challenge(
+            session, challenge_id, target.from_user.id, now
+        )
+    except InvalidChallenge:
+        stored = await challenges.get_challenge(session, challenge_id)
+        assert stored is not None
+        await show_card(target, bot, session, settings, stored)
+        await _tell(
+            target, _("Its end date has passed: change the dates (Edit) before opening it.")
+        )
+        return
+    alerted = await notices.alert(session, i18n, settings, challenge, now)
+    await show_card(target, bot, session, settings, challenge)
+    title = html.quote(challenge_text(challenge, settings.group_locale)[0])
+    text = _("«{title}» is open.").format(title=title) + " "
+    text += ngettext(
+        "{count} person has been alerted.", "{count} people have been alerted.", alerted.count
+    ).format(count=alerted.count)
+    if alerted.delayed and alerted.count:
+        text += " " + _(
+            "It is night: the alerts wait until {when}, the end of the quiet hours."
+        ).format(when=format_when(alerted.at, settings.group_locale, settings.timezone))
+    await _tell(target, text)
+
+
+async def _tell(target: CallbackQuery, text: str) -> None:
+    """A new message under the card, in the chat where the button was pressed."""
+    if target.message is not None:
+        await target.bot.send_message(target.message.chat.id, text)  # type: ignore[union-attr]
+
+
+@router.callback_query(ManageCb.filter(F.action == ManageAction.close))
+async def close_pressed(
+    query: CallbackQuery,
+    callback_data: ManageCb,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+    coordinators: Coordinators,
+    session: AsyncSession,
+    settings: Settings,
+    wall_clock: Callable[[], datetime] = utcnow,
+) -> None:
+    """Nobody can join any more; participants and figures stay."""
+    challenge = await managed_challenge(
+        query, callback_answer, bot, coordinators, session, callback_data.challenge_id
+    )
+    if challenge is None:
+        return
+    try:
+        challenge = await challenges.close_challenge(
+            session, challenge.id, query.from_user.id, wall_clock()
+        )
+        callback_answer.text = _("Closed: nobody can join it any more.")
+    except ChallengeError:
+        callback_answer.text = _("This challenge is not open.")
+    await show_card(query, bot, session, settings, challenge)
+
+
+@router.callback_query(ManageCb.filter(F.action == ManageAction.poster))
+async def poster_pressed(
+    query: CallbackQuery,
+    callback_data: ManageCb,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+    coordinators: Coordinators,
+    session: AsyncSession,
+) -> None:
+    """A PNG to print, with the title and a QR code of the challenge's link."""
+    challenge = await managed_challenge(
+        query, callback_answer, bot, coordinators, session, callback_data.challenge_id
+    )
+    if challenge is None or query.message is None:
+        return
+    link = await bot_link(bot, challenge)
+    title = challenge_text(challenge, "fr")[0]
+    # Drawing takes a few tens of milliseconds: not on the event loop.
+    png = await asyncio.to_thread(challenge_poster, title, link)
+    await bot.send_photo(
+        query.message.chat.id,
+        BufferedInputFile(png, filename=f"poster-{challenge.slug}.png"),
+        caption=_("A poster to print for «{title}». Its link: {link}").format(
+            title=html.quote(shorten(title, 200)), link=html.quote(link)
+        ),
+    )

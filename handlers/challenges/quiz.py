@@ -1,0 +1,379 @@
+"""«Find where I can help»: on site or remotely, where, how much time, which activities — and
+the challenge's activities that fit, each with a «Join for this» button. Per state: the valid
+answer first, then a catch-all that explains and asks again; /back returns to the previous
+step."""
+
+from __future__ import annotations
+
+from aiogram import html
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from handlers.challenges import keyboards
+from handlers.challenges.callbacks import (
+    Place,
+    QuizActivityCb,
+    QuizArrondissementCb,
+    QuizCb,
+    QuizPlaceCb,
+    QuizStep,
+    QuizStepCb,
+    QuizTimeCb,
+)
+from handlers.challenges.public import (
+    activity_line,
+    closed_text,
+    is_member,
+    profile_first,
+    unavailable,
+    visible,
+    where_label,
+)
+from handlers.challenges.states import HelpQuiz, QuizDraft, load_draft, save_draft
+from handlers.filters import NotCommand
+from handlers.flow import Flow
+from handlers.texts import stale_button
+from handlers.ui import show
+from storage.challenge_quiz import TIME_CHOICES, matching_activities
+from storage.challenges import challenge_text
+from storage.models import Challenge, ChallengeStatus, User
+from storage.users import ARRONDISSEMENTS
+
+router = Flow("challenges-quiz")
+
+STEPS = [
+    HelpQuiz.choosing_place,
+    HelpQuiz.choosing_arrondissement,
+    HelpQuiz.choosing_time,
+    HelpQuiz.choosing_activities,
+]
+
+
+def home_arrondissement(user: User) -> int | None:
+    return user.arrondissement if user.arrondissement in ARRONDISSEMENTS else None
+
+
+def candidates(challenge: Challenge, draft: QuizDraft) -> list[dict]:
+    """The activities that fit the place and the time: those offered to choose from."""
+    return matching_activities(
+        challenge,
+        on_site=draft.on_site,
+        remote=draft.remote,
+        hours=TIME_CHOICES.get(draft.time or "l"),
+    )
+
+
+@router.callback_query(QuizCb.filter())
+async def quiz_pressed(
+    query: CallbackQuery,
+    callback_data: QuizCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> None:
+    """Starts (or starts again) the quiz: asks on site or remotely."""
+    challenge = await visible(session, callback_data.challenge_id)
+    if challenge is None or not challenge.activities:
+        callback_answer.text = unavailable() if challenge is None else stale_button()
+        callback_answer.show_alert = True
+        return
+    if challenge.status is not ChallengeStatus.open:
+        callback_answer.text = closed_text()
+        callback_answer.show_alert = True
+        return
+    if not is_member(user):
+        await profile_first(query, state, session, user, settings, challenge)
+        return
+    await state.clear()
+    draft = QuizDraft(challenge_id=challenge.id, arrondissement=home_arrondissement(user))
+    await ask(
+        query, HelpQuiz.choosing_place, state=state, user=user, draft=draft, challenge=challenge
+    )
+
+
+async def ask(
+    target: Message | CallbackQuery,
+    step: State,
+    *,
+    state: FSMContext,
+    user: User,
+    draft: QuizDraft,
+    challenge: Challenge,
+    other_arrondissement: bool = False,
+) -> None:
+    """Puts the dialog on `step` and asks its question, under the challenge's title."""
+    await state.set_state(step)
+    await save_draft(state, draft)
+    markup: InlineKeyboardMarkup
+    if step == HelpQuiz.choosing_place:
+        question = _("Would you rather help on site, or remotely (by phone, online)?")
+        markup = keyboards.place_keyboard()
+    elif step == HelpQuiz.choosing_arrondissement:
+        question = _("Where could you go? Choose the arrondissement.")
+        home = home_arrondissement(user)
+        if home is not None and not other_arrondissement:
+            markup = keyboards.keep_arrondissement_keyboard(home)
+        else:
+            markup = keyboards.quiz_arrondissement_keyboard()
+    elif step == HelpQuiz.choosing_time:
+        question = _("How much time could you give each month?")
+        markup = keyboards.time_keyboard(TIME_CHOICES)
+    else:
+        question = _(
+            "Which of these appeal to you? Tick one or more, then press «Done» — or press "
+            "«Done» straight away to see them all."
+        )
+        markup = keyboards.wanted_keyboard(candidates(challenge, draft), user.locale, draft.wanted)
+    title = html.quote(challenge_text(challenge, user.locale)[0])
+    counter = _("Question {number} of {total}").format(
+        number=STEPS.index(step) + 1, total=len(STEPS)
+    )
+    hint = _("/back: previous step · /cancel: stop")
+    await show(target, f"<b>{title}</b>\n<i>{counter}</i>\n\n{question}\n\n<i>{hint}</i>", markup)
+
+
+async def dialog_challenge(
+    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, draft: QuizDraft
+) -> Challenge | None:
+    """The challenge of the quiz while it is open; otherwise the quiz ends, saying why."""
+    challenge = await visible(session, draft.challenge_id)
+    if challenge is not None and challenge.status is ChallengeStatus.open:
+        return challenge
+    await state.clear()
+    await show(target, unavailable() if challenge is None else closed_text())
+    return None
+
+
+@router.callback_query(HelpQuiz.choosing_place, QuizPlaceCb.filter())
+async def place_chosen(
+    query: CallbackQuery,
+    callback_data: QuizPlaceCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """Stores on site, remotely or either; then where (on site) or how much time."""
+    draft = await load_draft(state, QuizDraft)
+    challenge = await dialog_challenge(query, state, session, draft)
+    if challenge is None:
+        return
+    draft.on_site = callback_data.place in (Place.on_site, Place.both)
+    draft.remote = callback_data.place in (Place.remote, Place.both)
+    step = HelpQuiz.choosing_arrondissement if draft.on_site else HelpQuiz.choosing_time
+    await ask(query, step, state=state, user=user, draft=draft, challenge=challenge)
+
+
+@router.callback_query(HelpQuiz.choosing_arrondissement, QuizStepCb.filter())
+async def own_arrondissement_or_another(
+    query: CallbackQuery,
+    callback_data: QuizStepCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """Their own arrondissement in one press, or the full choice."""
+    draft = await load_draft(state, QuizDraft)
+    challenge = await dialog_challenge(query, state, session, draft)
+    if challenge is None:
+        return
+    home = home_arrondissement(user)
+    if callback_data.step is QuizStep.other_arrondissement:
+        await ask(
+            query,
+            HelpQuiz.choosing_arrondissement,
+            state=state,
+            user=user,
+            draft=draft,
+            challenge=challenge,
+            other_arrondissement=True,
+        )
+        return
+    if callback_data.step is not QuizStep.keep_arrondissement or home is None:
+        callback_answer.text = stale_button()
+        return
+    draft.arrondissement = home
+    await ask(
+        query, HelpQuiz.choosing_time, state=state, user=user, draft=draft, challenge=challenge
+    )
+
+
+@router.callback_query(HelpQuiz.choosing_arrondissement, QuizArrondissementCb.filter())
+async def arrondissement_chosen(
+    query: CallbackQuery,
+    callback_data: QuizArrondissementCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """Stores where, then asks how much time."""
+    if callback_data.number not in ARRONDISSEMENTS:
+        callback_answer.text = stale_button()
+        return
+    draft = await load_draft(state, QuizDraft)
+    challenge = await dialog_challenge(query, state, session, draft)
+    if challenge is None:
+        return
+    draft.arrondissement = callback_data.number
+    await ask(
+        query, HelpQuiz.choosing_time, state=state, user=user, draft=draft, challenge=challenge
+    )
+
+
+@router.callback_query(HelpQuiz.choosing_time, QuizTimeCb.filter())
+async def time_chosen(
+    query: CallbackQuery,
+    callback_data: QuizTimeCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """Stores the time; then the activities that fit so far, to tick — or, when none fits,
+    straight to the answer."""
+    if callback_data.choice not in TIME_CHOICES:
+        callback_answer.text = stale_button()
+        return
+    draft = await load_draft(state, QuizDraft)
+    challenge = await dialog_challenge(query, state, session, draft)
+    if challenge is None:
+        return
+    draft.time = callback_data.choice
+    draft.wanted = []
+    if not candidates(challenge, draft):
+        await conclude(query, state, user, draft, challenge)
+        return
+    await ask(
+        query,
+        HelpQuiz.choosing_activities,
+        state=state,
+        user=user,
+        draft=draft,
+        challenge=challenge,
+    )
+
+
+@router.callback_query(HelpQuiz.choosing_activities, QuizActivityCb.filter())
+async def activity_ticked(
+    query: CallbackQuery,
+    callback_data: QuizActivityCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """Ticks or unticks an activity; «Done» gives the answer."""
+    draft = await load_draft(state, QuizDraft)
+    challenge = await dialog_challenge(query, state, session, draft)
+    if challenge is None:
+        return
+    if not callback_data.code:
+        await conclude(query, state, user, draft, challenge)
+        return
+    offered = candidates(challenge, draft)
+    if callback_data.code not in {activity["code"] for activity in offered}:
+        callback_answer.text = stale_button()
+        return
+    draft.wanted = sorted(set(draft.wanted) ^ {callback_data.code})
+    await save_draft(state, draft)
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(
+            reply_markup=keyboards.wanted_keyboard(offered, user.locale, draft.wanted)
+        )
+
+
+async def conclude(
+    target: CallbackQuery, state: FSMContext, user: User, draft: QuizDraft, challenge: Challenge
+) -> None:
+    """The activities that match, each with «Join for this»; the quiz ends."""
+    matches = matching_activities(
+        challenge,
+        on_site=draft.on_site,
+        remote=draft.remote,
+        hours=TIME_CHOICES.get(draft.time or "l"),
+        wanted=draft.wanted,
+    )
+    await state.clear()
+    title = html.quote(challenge_text(challenge, user.locale)[0])
+    lines = [f"<b>{title}</b>", ""]
+    if matches:
+        lines.append(_("Here is where you can help:"))
+        lines += [activity_line(activity, user.locale) for activity in matches]
+        lines += ["", _("Press «Join for this» to say you are in.")]
+        if (
+            draft.on_site
+            and challenge.arrondissements
+            and draft.arrondissement not in challenge.arrondissements
+        ):
+            lines += [
+                "",
+                _("Note: on site, this challenge takes place in: {where}.").format(
+                    where=where_label(challenge.arrondissements)
+                ),
+            ]
+    else:
+        lines.append(
+            _(
+                "None of this challenge's activities fits these answers. You can start again "
+                "with other answers, or join the challenge with what you can bring."
+            )
+        )
+    await show(
+        target, "\n".join(lines), keyboards.matches_keyboard(challenge.id, matches, user.locale)
+    )
+
+
+def step_before(step: State, draft: QuizDraft) -> State | None:
+    if step == HelpQuiz.choosing_time and not draft.on_site:
+        return HelpQuiz.choosing_place
+    index = STEPS.index(step)
+    return STEPS[index - 1] if index > 0 else None
+
+
+@router.message(Command("back"), StateFilter(HelpQuiz))
+async def back(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
+    """The previous question; what was answered stays in the draft."""
+    draft = await load_draft(state, QuizDraft)
+    challenge = await dialog_challenge(message, state, session, draft)
+    if challenge is None:
+        return
+    step = current_step(await state.get_state())
+    previous = step_before(step, draft)
+    if previous is None:
+        await message.answer(_("This is the first step. Send /cancel to stop."))
+        previous = step
+    await ask(message, previous, state=state, user=user, draft=draft, challenge=challenge)
+
+
+@router.message(StateFilter(HelpQuiz), NotCommand())
+async def ask_again(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    """Anything but a button: say so, then the same question again."""
+    await message.answer(_("Please answer with one of the buttons below."))
+    await resume_quiz(message, state, session, user)
+
+
+def current_step(current: str | None) -> State:
+    return next((s for s in STEPS if s.state == current), STEPS[0])
+
+
+async def resume_quiz(
+    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    """After /start or a restart: the question the person was answering."""
+    draft = await load_draft(state, QuizDraft)
+    challenge = await dialog_challenge(target, state, session, draft)
+    if challenge is None:
+        return
+    step = current_step(await state.get_state())
+    await ask(target, step, state=state, user=user, draft=draft, challenge=challenge)

@@ -1,0 +1,627 @@
+"""Coordinators, in their group, write challenges, open them (alerting the people they concern,
+each in their language, never at night), close and reopen them, see and export who takes part,
+post updates and print posters. Nobody else can, whatever button they forge."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from handlers.challenges.callbacks import AlertsCb, JoinCb
+from handlers.challenges.coordination_callbacks import (
+    FormAction,
+    FormCb,
+    ManageAction,
+    ManageCb,
+)
+from storage.challenges import create_challenge, join, leave, register_assisted
+from storage.models import (
+    AuditEntry,
+    Challenge,
+    ChallengeAlert,
+    ChallengeStatus,
+    FsmRecord,
+    Organisation,
+    OutboxMessage,
+    Role,
+    User,
+    UserTheme,
+)
+from storage.privacy import NOTICE_VERSION
+from tests.conversation import Harness, Person, buttons_of, plain, texts
+from tests.initiatives_setup import GROUP_ID, group_person, outbox
+from tests.texts import t, tn
+
+# A Wednesday morning in Paris (11:00), and 22:00 the same day: the quiet hours.
+MORNING = datetime(2027, 3, 10, 10, 0, tzinfo=UTC)
+NIGHT = datetime(2027, 3, 10, 21, 0, tzinfo=UTC)
+NEXT_MORNING = datetime(2027, 3, 11, 7, 0, tzinfo=UTC)  # 08:00 in Paris
+
+TITLE = "Rompre l'isolement des aînés"
+DESCRIPTION = "Visites, appels et sorties avec les personnes âgées isolées de nos quartiers."
+TEXTS = {
+    "fr": {"title": TITLE, "description": DESCRIPTION},
+    "en": {
+        "title": "Breaking the isolation of older people",
+        "description": "Visits, calls and outings with isolated older people in our areas.",
+    },
+    "ar": {
+        "title": "كسر عزلة كبار السن",
+        "description": "زيارات ومكالمات ونزهات مع كبار السن المعزولين في أحيائنا.",
+    },
+}
+STICKER = {
+    "file_id": "CAAC",
+    "file_unique_id": "s1",
+    "type": "regular",
+    "width": 512,
+    "height": 512,
+    "is_animated": False,
+    "is_video": False,
+}
+REFUSAL = "Only the city's coordinators can do this."
+
+
+@pytest.fixture
+def clock(harness: Harness) -> dict[str, datetime]:
+    """The handlers' wall clock, set by the test."""
+    moment = {"now": MORNING}
+    harness.dp["wall_clock"] = lambda: moment["now"]
+    return moment
+
+
+# -- setup
+
+
+async def person(
+    harness: Harness,
+    telegram_id: int,
+    locale: str,
+    *,
+    arrondissement: int = 3,
+    themes: tuple[str, ...] = ("older_people",),
+    alerts: bool = True,
+    active: bool = True,
+    organisation: str | None = None,
+) -> int:
+    """Someone who went through onboarding, written straight to the database."""
+    async with harness.sessionmaker.begin() as session:
+        user = User(
+            telegram_id=telegram_id,
+            locale=locale,
+            role=Role.association if organisation else Role.citizen,
+            organisation=Organisation(name=organisation, kind=Role.association)
+            if organisation
+            else None,
+            arrondissement=arrondissement,
+            notice_version=NOTICE_VERSION,
+            notice_accepted_at=MORNING,
+            onboarded_at=MORNING,
+            alerts_consent_at=MORNING if alerts else None,
+            active=active,
+            theme_links=[UserTheme(theme_code=code) for code in themes],
+        )
+        session.add(user)
+        await session.flush()
+        return user.id
+
+
+async def city(harness: Harness) -> dict[str, int]:
+    """Who an alert for the older people of the 3rd and 13th reaches, and who it does not."""
+    return {
+        "fr": await person(harness, 2001, "fr"),
+        "en": await person(harness, 2002, "en", arrondissement=13, organisation="Petits Frères"),
+        "ar": await person(harness, 2003, "ar", themes=("solidarity", "older_people")),
+        "other theme": await person(harness, 2004, "fr", themes=("culture",)),
+        "elsewhere": await person(harness, 2005, "en", arrondissement=8),
+        "alerts off": await person(harness, 2006, "fr", alerts=False),
+        "inactive": await person(harness, 2007, "ar", active=False),
+    }
+
+
+async def challenge(harness: Harness, *, status: ChallengeStatus = ChallengeStatus.draft) -> int:
+    async with harness.sessionmaker.begin() as session:
+        found = await create_challenge(
+            session,
+            texts=TEXTS,
+            theme_code="older_people",
+            arrondissements=[3, 13],
+            starts_on=date(2027, 3, 1),
+            ends_on=date(2027, 12, 31),
+            contribution_kinds=["time", "skills", "premises"],
+            activities=[
+                {
+                    "code": "visits",
+                    "texts": {"fr": "Visites à domicile", "en": "Home visits"},
+                    "on_site": True,
+                    "remote": False,
+                    "hours_per_month": 4,
+                }
+            ],
+            author_telegram_id=42,
+        )
+        found.status = status
+        return found.id
+
+
+async def stored(harness: Harness, challenge_id: int) -> Challenge:
+    async with harness.sessionmaker() as session:
+        found = await session.get(Challenge, challenge_id)
+        assert found is not None
+        return found
+
+
+async def joined(
+    harness: Harness, challenge_id: int, user_id: int, kind: str, text: str | None = None
+) -> None:
+    async with harness.sessionmaker.begin() as session:
+        found = await session.get(Challenge, challenge_id)
+        user = await session.get(User, user_id)
+        assert found is not None and user is not None
+        await join(session, found, user, kind=kind, text=text, activity="visits")
+
+
+async def count(harness: Harness, model: Any) -> int:
+    async with harness.sessionmaker() as session:
+        return await session.scalar(select(func.count()).select_from(model)) or 0
+
+
+async def audit_actions(harness: Harness) -> list[str]:
+    async with harness.sessionmaker() as session:
+        return list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+async def dialog(harness: Harness, telegram_id: int) -> str | None:
+    async with harness.sessionmaker() as session:
+        record = await session.scalar(
+            select(FsmRecord).where(FsmRecord.user_id == telegram_id, FsmRecord.state.is_not(None))
+        )
+        return record.state if record else None
+
+
+def alerted(people: int) -> str:
+    return tn(
+        "fr",
+        "{count} person has been alerted.",
+        "{count} people have been alerted.",
+        people,
+        count=people,
+    )
+
+
+def answer_of(calls: list) -> str:
+    return next(c for c in calls if c.method == "answerCallbackQuery").params.get("text") or ""
+
+
+async def open_card(coordinator: Person) -> None:
+    await coordinator.send("/challenges")
+    await coordinator.press(TITLE[:20])
+
+
+# -- writing a challenge
+
+
+async def test_a_challenge_written_step_by_step_then_saved_as_a_draft(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    coordinator = group_person(harness)
+    await coordinator.send("/new_challenge")
+    assert t("fr", "Step {number} of {total}", number=1, total=7) in coordinator.last
+
+    # Title: not a text, too short, then right.
+    calls = await coordinator.send(None, sticker=STICKER)
+    said = texts(calls)
+    assert said[0] == t("fr", "Please type your answer as a text message.")
+    assert t("fr", "Step {number} of {total}", number=1, total=7) in said[1]
+    calls = await coordinator.send("Hi")
+    said = texts(calls)
+    assert said[0] == tn(
+        "fr",
+        "This is too short: at least {limit} character, please.",
+        "This is too short: at least {limit} characters, please.",
+        5,
+        limit=5,
+    )
+    assert t("fr", "Step {number} of {total}", number=1, total=7) in said[1]
+    await coordinator.send("Un titre provisoire")
+
+    # Description: too short, then right.
+    assert t("fr", "Step {number} of {total}", number=2, total=7) in coordinator.last
+    await coordinator.send("Trop court.")
+    assert t("fr", "Step {number} of {total}", number=2, total=7) in coordinator.last
+    await coordinator.send(DESCRIPTION)
+
+    # Theme: typed instead of pressed, then pressed; /back keeps what was answered.
+    assert t("fr", "Which theme does the challenge concern?") in coordinator.last
+    calls = await coordinator.send("aînés")
+    assert texts(calls)[0] == t("fr", "Please answer with one of the buttons below.")
+    await coordinator.send("/back")
+    assert t("fr", "Step {number} of {total}", number=2, total=7) in coordinator.last
+    await coordinator.send(DESCRIPTION)
+    await coordinator.press(t("fr", "Older people and isolation"))
+
+    # Arrondissements: «Done» needs one; a second press unticks.
+    assert t("fr", "Step {number} of {total}", number=4, total=7) in coordinator.last
+    calls = await coordinator.press(t("fr", "Done"))
+    assert answer_of(calls) == t("fr", "Tick at least one arrondissement, or press «Whole city».")
+    for number in ("3", "13", "8", "8"):
+        await coordinator.press(number)
+    assert {"✅ 3", "✅ 13", "8"} <= set(coordinator.buttons())
+    await coordinator.press(t("fr", "Done"))
+
+    # Start: not a date, a date that does not exist, then a date.
+    assert t("fr", "Step {number} of {total}", number=5, total=7) in coordinator.last
+    for wrong in ("next monday", "31/02/2027"):
+        calls = await coordinator.send(wrong)
+        assert "DD/MM/YYYY" in texts(calls)[0]
+        assert t("fr", "Step {number} of {total}", number=5, total=7) in texts(calls)[1]
+    await coordinator.send("01/04/2027")
+
+    # End: before the start, already past, then right.
+    calls = await coordinator.send("15/03/2027")
+    assert "01/04/2027" in texts(calls)[0]
+    await coordinator.send("/back")
+    assert t("fr", "Step {number} of {total}", number=5, total=7) in coordinator.last
+    await coordinator.press(t("fr", "Skip"))
+    calls = await coordinator.send("01/01/2027")
+    assert texts(calls)[0] == t(
+        "fr", "This date has passed. Please type a date to come, or press «Skip»."
+    )
+    await coordinator.send("30/06/2027")
+
+    # Kinds: at least one; ticks.
+    assert t("fr", "Step {number} of {total}", number=7, total=7) in coordinator.last
+    calls = await coordinator.press(t("fr", "Done"))
+    assert answer_of(calls) == t("fr", "Tick at least one kind of contribution.")
+    await coordinator.press(t("fr", "Volunteers' time"))
+    await coordinator.press(t("fr", "Premises"))
+    assert "✅ " + t("fr", "Premises") in coordinator.buttons()
+    await coordinator.press(t("fr", "Done"))
+
+    # The preview: the citizens' card, and that activities come from a file.
+    preview = coordinator.last
+    for fact in (
+        "Un titre provisoire",
+        DESCRIPTION,
+        t("fr", "Older people and isolation"),
+        t("fr", "Arrondissement {number}", number=13),
+        t("fr", "Volunteers' time"),
+        t("fr", "Premises"),
+        "collective challenges import FILE",
+    ):
+        assert fact in preview, fact
+    assert "2027" in preview  # «Until» the end date; the start was skipped
+    assert t("fr", "Save as draft") in coordinator.buttons()
+    assert t("fr", "Open now") in coordinator.buttons()
+
+    # A field changed from the preview comes back to it; dates go on from start to end.
+    await coordinator.press(t("fr", "Title"))
+    await coordinator.send(TITLE)
+    assert TITLE in coordinator.last and t("fr", "Save as draft") in coordinator.buttons()
+    await coordinator.press(t("fr", "Dates"))
+    await coordinator.send("01/04/2027")
+    assert t("fr", "Step {number} of {total}", number=6, total=7) in coordinator.last
+    await coordinator.press(t("fr", "Skip"))
+    assert t("fr", "Save as draft") in coordinator.buttons()
+
+    await coordinator.press(t("fr", "Save as draft"))
+    async with harness.sessionmaker() as session:
+        saved = (await session.scalars(select(Challenge))).one()
+    assert saved.status is ChallengeStatus.draft and saved.author_telegram_id == 42
+    assert saved.texts == {"fr": {"title": TITLE, "description": DESCRIPTION}}
+    assert saved.theme_code == "older_people" and saved.arrondissements == [3, 13]
+    assert (saved.starts_on, saved.ends_on) == (date(2027, 4, 1), None)
+    assert saved.contribution_kinds == ["time", "premises"] and saved.activities == []
+    assert await dialog(harness, 42) is None
+    # Its management card replaces the preview.
+    assert t("fr", "Status: {status}", status=t("fr", "draft")) in coordinator.last
+    assert t("fr", "Open") in coordinator.buttons()
+    assert await outbox(harness) == []
+
+
+async def test_cancel_leaves_the_form_and_saves_nothing(harness: Harness) -> None:
+    coordinator = group_person(harness)
+    await coordinator.send("/new_challenge")
+    await coordinator.send(TITLE)
+    calls = await coordinator.send("/cancel")
+    assert texts(calls) == [t("fr", "Cancelled: nothing was saved.")]
+    assert await count(harness, Challenge) == 0 and await dialog(harness, 42) is None
+
+
+async def test_open_now_from_the_preview_at_night_delays_the_alerts(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    people = await city(harness)
+    clock["now"] = NIGHT
+    coordinator = group_person(harness)
+    await coordinator.send("/new_challenge")
+    await coordinator.send(TITLE)
+    await coordinator.send(DESCRIPTION)
+    await coordinator.press(t("fr", "Older people and isolation"))
+    await coordinator.press(t("fr", "Whole city"))
+    await coordinator.press(t("fr", "Skip"))
+    await coordinator.press(t("fr", "Skip"))
+    await coordinator.press(t("fr", "Skills"))
+    await coordinator.press(t("fr", "Done"))
+    calls = await coordinator.press(t("fr", "Open now"))
+
+    saved = await stored(harness, 1)
+    assert saved.status is ChallengeStatus.open and saved.opened_at == NIGHT
+    async with harness.sessionmaker() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.chat_id)))
+    # The whole city: the 8th too; never those without the theme, with alerts off, inactive.
+    assert [row.chat_id for row in rows] == [2001, 2002, 2003, 2005]
+    assert {row.user_id for row in rows} == {
+        people[who] for who in ("fr", "en", "ar", "elsewhere")
+    }
+    assert all(row.not_before == NEXT_MORNING for row in rows)
+    said = texts(calls)[-1]
+    assert alerted(4) in said
+    assert "08:00" in said or "8:00" in said
+
+
+async def test_opening_alerts_exactly_the_people_concerned_in_their_language(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    people = await city(harness)
+    challenge_id = await challenge(harness)
+    coordinator = group_person(harness)
+    await open_card(coordinator)
+    assert t("fr", "Status: {status}", status=t("fr", "draft")) in coordinator.last
+    calls = await coordinator.press(t("fr", "Open"))
+
+    assert (await stored(harness, challenge_id)).status is ChallengeStatus.open
+    rows = {chat: (text, payload) for chat, text, payload in await outbox(harness)}
+    assert set(rows) == {2001, 2002, 2003}
+    for chat, locale in ((2001, "fr"), (2002, "en"), (2003, "ar")):
+        text, payload = rows[chat]
+        assert TEXTS[locale]["title"] in text
+        assert t(locale, "Older people and isolation") in text  # why they receive it
+        buttons = buttons_of({"reply_markup": payload["reply_markup"]})
+        assert [b["text"] for b in buttons] == [
+            t(locale, "Join"),
+            t(locale, "See the challenge"),
+            t(locale, "Stop these alerts"),
+        ]
+        assert buttons[0]["callback_data"] == JoinCb(challenge_id=challenge_id).pack()
+        assert buttons[2]["callback_data"] == AlertsCb(on=False).pack()
+    assert TEXTS["fr"]["title"] not in rows[2002][0]
+    async with harness.sessionmaker() as session:
+        not_before = set(await session.scalars(select(OutboxMessage.not_before)))
+        alerted_ids = set(await session.scalars(select(ChallengeAlert.user_id)))
+    assert not_before == {MORNING}
+    assert alerted_ids == {people["fr"], people["en"], people["ar"]}
+    assert texts(calls)[-1].endswith(alerted(3))
+    assert await audit_actions(harness) == ["challenge.open"]
+    assert t("fr", "Close") in coordinator.buttons()
+
+
+async def test_close_then_reopen_alerts_nobody_twice(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    await city(harness)
+    challenge_id = await challenge(harness)
+    coordinator = group_person(harness)
+    await open_card(coordinator)
+    await coordinator.press(t("fr", "Open"))
+    card = coordinator.keyboard_message()
+    calls = await coordinator.press(t("fr", "Close"), card)
+    assert answer_of(calls) == t("fr", "Closed: nobody can join it any more.")
+    assert (await stored(harness, challenge_id)).status is ChallengeStatus.closed
+    assert t("fr", "Reopen") in coordinator.buttons()
+
+    calls = await coordinator.press(t("fr", "Reopen"))
+    assert (await stored(harness, challenge_id)).status is ChallengeStatus.open
+    assert texts(calls)[-1].endswith(alerted(0))
+    assert len(await outbox(harness)) == 3
+    assert await audit_actions(harness) == ["challenge.open", "challenge.close", "challenge.open"]
+    # «Reopen» pressed again on a card that was not refreshed: it is already open.
+    calls = await coordinator.press_data(
+        ManageCb(action=ManageAction.open, challenge_id=challenge_id).pack(), card
+    )
+    assert answer_of(calls) == t("fr", "This challenge is already open.")
+
+
+async def test_a_challenge_whose_end_has_passed_does_not_reopen(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    await city(harness)
+    challenge_id = await challenge(harness, status=ChallengeStatus.closed)
+    clock["now"] = datetime(2028, 1, 10, 10, 0, tzinfo=UTC)
+    coordinator = group_person(harness)
+    await open_card(coordinator)
+    calls = await coordinator.press(t("fr", "Reopen"))
+    assert texts(calls)[-1] == t(
+        "fr", "Its end date has passed: change the dates (Edit) before opening it."
+    )
+    assert (await stored(harness, challenge_id)).status is ChallengeStatus.closed
+    assert await outbox(harness) == [] and await audit_actions(harness) == []
+
+
+async def test_participants_their_counts_and_the_csv_export(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    people = await city(harness)
+    challenge_id = await challenge(harness, status=ChallengeStatus.open)
+    await joined(harness, challenge_id, people["fr"], "time", "<b>Visites</b> & appels")
+    await joined(harness, challenge_id, people["en"], "premises", "Une salle le jeudi")
+    await joined(harness, challenge_id, people["ar"], "time")
+    async with harness.sessionmaker.begin() as session:
+        found = await session.get(Challenge, challenge_id)
+        member = await session.get(User, people["en"])
+        assert found is not None and member is not None
+        await register_assisted(
+            session, found, member, name="J. M.", arrondissement=13, wishes=None,
+            activity="visits", agreed=True,
+        )  # fmt: skip
+        await leave(session, found, await session.get(User, people["ar"]))  # type: ignore[arg-type]
+    coordinator = group_person(harness)
+    await open_card(coordinator)
+    card = coordinator.last
+    assert t("fr", "Assisted participations (people without Telegram): {count}", count=1) in card
+    await coordinator.press(t("fr", "Participants"))
+    listing = coordinator.last
+    assert "Petits Frères" in listing and "Une salle le jeudi" in listing
+    assert "<b>Visites</b> & appels" in listing  # escaped: shown as typed
+    assert t("fr", "A citizen ({place})", place=t("fr", "Arrondissement {number}", number=3)) in (
+        listing
+    )
+    assert t("fr", "Visites à domicile") in listing or "Visites à domicile" in listing
+    assert "2003" not in listing  # left, and never an id
+    time, premises = t("fr", "Volunteers' time"), t("fr", "Premises")
+    assert f"{time} 1" in listing and f"{premises} 1" in listing
+    assert (
+        t("fr", "Participants: {count} ({recent} in the last 7 days; {left} left)",
+          count=2, recent=2, left=1)
+        in listing
+    )  # fmt: skip
+    await coordinator.press(t("fr", "« Back to the challenge"))
+    calls = await coordinator.press(t("fr", "Export CSV"))
+    (document,) = [c for c in calls if c.method == "sendDocument"]
+    name, content = document.files["document"]
+    assert name == f"participants-{(await stored(harness, challenge_id)).slug}.csv"
+    assert content.startswith(b"\xef\xbb\xbf")
+    lines = content.decode("utf-8-sig").split("\r\n")
+    assert lines[0].startswith("type;role;organisation;")
+    assert len([line for line in lines if line]) == 1 + 2 + 1  # header, 2 people, 1 assisted
+    assert "Petits Frères" in content.decode("utf-8-sig")
+
+
+async def test_a_long_list_of_participants_is_split_into_pages(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    challenge_id = await challenge(harness, status=ChallengeStatus.open)
+    for number in range(40):
+        user_id = await person(harness, 3000 + number, "fr", organisation=f"Association {number}")
+        await joined(harness, challenge_id, user_id, "skills", "Des compétences " + "x" * 280)
+    coordinator = group_person(harness)
+    await open_card(coordinator)
+    calls = await coordinator.press(t("fr", "Participants"))
+    pages = 1
+    seen = set()
+    while True:
+        (shown,) = [c for c in calls if c.method == "editMessageText"]
+        assert len(shown.params["text"]) < 4096
+        seen |= {n for n in range(40) if f"Association {n} " in plain(shown.params["text"])}
+        if "▶" not in coordinator.buttons():
+            break
+        calls = await coordinator.press("▶")
+        pages += 1
+    assert pages >= 3 and seen == set(range(40))
+
+
+async def test_an_update_reaches_the_participants_only(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    people = await city(harness)
+    challenge_id = await challenge(harness, status=ChallengeStatus.open)
+    await joined(harness, challenge_id, people["fr"], "time")
+    await joined(harness, challenge_id, people["en"], "premises")
+    await joined(harness, challenge_id, people["ar"], "time")
+    async with harness.sessionmaker.begin() as session:
+        found = await session.get(Challenge, challenge_id)
+        await leave(session, found, await session.get(User, people["ar"]))  # type: ignore[arg-type]
+    coordinator = group_person(harness)
+    await open_card(coordinator)
+    await coordinator.press(t("fr", "Post an update"))
+    assert TEXTS["fr"]["title"] in coordinator.last and "1000" in coordinator.last
+    calls = await coordinator.send("ok")
+    assert texts(calls) == [
+        tn("fr", "This is too short: at least {limit} character, please.",
+           "This is too short: at least {limit} characters, please.", 3, limit=3)
+    ]  # fmt: skip
+    assert await outbox(harness) == []
+    update = "<i>Rendez-vous</i> samedi à 10h & café offert"
+    calls = await coordinator.send(update)
+    assert texts(calls) == [
+        tn("fr", "Update sent to {count} participant.", "Update sent to {count} participants.",
+           2, count=2)
+    ]  # fmt: skip
+    rows = {chat: text for chat, text, _payload in await outbox(harness)}
+    assert set(rows) == {2001, 2002}
+    assert update in rows[2001] and TEXTS["fr"]["title"] in rows[2001]
+    assert update in rows[2002] and TEXTS["en"]["title"] in rows[2002]
+    assert await dialog(harness, 42) is None
+
+
+async def test_the_poster_is_a_photo_with_the_link(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    challenge_id = await challenge(harness, status=ChallengeStatus.open)
+    coordinator = group_person(harness)
+    await open_card(coordinator)
+    calls = await coordinator.press(t("fr", "Poster"))
+    (photo,) = [c for c in calls if c.method == "sendPhoto"]
+    _name, content = photo.files["photo"]
+    assert content.startswith(b"\x89PNG")
+    slug = (await stored(harness, challenge_id)).slug
+    link = f"https://t.me/{harness.standin.bot_username}?start=c_{slug}"
+    assert link in plain(photo.params["caption"])
+    assert link in coordinator.said(2)[0]  # on the card too
+
+
+async def test_editing_a_challenge_keeps_its_other_languages(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    challenge_id = await challenge(harness, status=ChallengeStatus.open)
+    coordinator = group_person(harness)
+    await open_card(coordinator)
+    await coordinator.press(t("fr", "Edit"))
+    assert TITLE in coordinator.last and DESCRIPTION in coordinator.last
+    assert t("fr", "Open now") not in coordinator.buttons()  # already open
+    await coordinator.press(t("fr", "Title"))
+    await coordinator.send("Ensemble contre l'isolement")
+    await coordinator.press(t("fr", "Arrondissements"))
+    await coordinator.press(t("fr", "Whole city"))
+    await coordinator.press(t("fr", "Save the changes"))
+    saved = await stored(harness, challenge_id)
+    assert saved.texts["fr"]["title"] == "Ensemble contre l'isolement"
+    assert saved.texts["en"] == TEXTS["en"] and saved.arrondissements == []
+    assert saved.status is ChallengeStatus.open and saved.activities[0]["code"] == "visits"
+    assert await audit_actions(harness) == ["challenge.update"]
+    assert "Ensemble contre l'isolement" in coordinator.last
+
+
+async def test_nobody_else_can_manage_challenges(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    people = await city(harness)
+    challenge_id = await challenge(harness)
+    coordinator = group_person(harness)
+    await open_card(coordinator)
+    card = coordinator.keyboard_message()
+    stranger = group_person(harness, 777)  # in the group chat, not a member
+    for command in ("/new_challenge", "/challenges"):
+        calls = await stranger.send(command)
+        assert texts(calls) == [t("fr", REFUSAL)]
+    for action in ManageAction:
+        data = ManageCb(action=action, challenge_id=challenge_id).pack()
+        calls = await stranger.press_data(data, card)
+        assert answer_of(calls) == t("fr", REFUSAL), action
+    calls = await stranger.press_data(FormCb(action=FormAction.open).pack(), card)
+    assert answer_of(calls) == t("fr", REFUSAL)
+    assert await dialog(harness, 777) is None
+
+    # Forged in a private chat by someone who takes part in the city.
+    citizen = harness.person(2001, language_code="fr")
+    message = citizen.standin.message_update(citizen.user, "(anything)")["message"]
+    message = {**message, "from": harness.standin.bot_user}
+    for data in (
+        ManageCb(action=ManageAction.open, challenge_id=challenge_id).pack(),
+        ManageCb(action=ManageAction.export, challenge_id=challenge_id).pack(),
+        FormCb(action=FormAction.save).pack(),
+    ):
+        calls = await citizen.press_data(data, message)
+        assert answer_of(calls) == t("fr", REFUSAL)
+    assert (await stored(harness, challenge_id)).status is ChallengeStatus.draft
+    assert await outbox(harness) == [] and await audit_actions(harness) == []
+    assert not harness.standin.calls_of("sendDocument") and people
+
+    # A member of the group is a coordinator.
+    harness.standin.set_chat_member(GROUP_ID, 555, "member")
+    member = group_person(harness, 555)
+    await member.send("/challenges")
+    assert TITLE in member.last
