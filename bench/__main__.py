@@ -5,7 +5,7 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("updates", "delivery", "fanout")
+BENCHMARKS = ("updates", "delivery", "fanout", "surveys", "summary")
 
 
 def main() -> int:

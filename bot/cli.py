@@ -1,4 +1,5 @@
-"""`collective` (or `python -m bot`): run, chat, migrate, i18n."""
+"""`collective` (or `python -m bot`): run, chat, migrate, i18n, challenges and surveys import,
+the summary's figures and the export."""
 
 from __future__ import annotations
 
@@ -24,6 +25,25 @@ def main(argv: list[str] | None = None) -> int:
     chat.add_argument("--lang", default="fr", help="your Telegram language (fr, en, ar…)")
     commands.add_parser("migrate", help="apply the database migrations")
     commands.add_parser("i18n", help="re-extract the texts and update every catalog")
+    challenges = commands.add_parser("challenges", help="challenges from files")
+    challenge_commands = challenges.add_subparsers(dest="action", required=True)
+    importing = challenge_commands.add_parser(
+        "import", help="import the challenges of a YAML or JSON file, as drafts"
+    )
+    importing.add_argument("file", help="a .yaml, .yml or .json file")
+    surveys = commands.add_parser("surveys", help="impact surveys").add_subparsers(
+        dest="action", required=True
+    )
+    survey_import = surveys.add_parser("import", help="add surveys from a YAML or JSON file")
+    survey_import.add_argument("file", help="the survey file (see examples/isolation-survey.yaml)")
+    summary = commands.add_parser("summary", help="print the daily summary's figures")
+    summary.add_argument("--date", help="YYYY-MM-DD, the summary's day (default: today)")
+    summary.add_argument(
+        "--calendar", action="store_true", help="midnight to midnight, not summary to summary"
+    )
+    summary.add_argument("--json", action="store_true", help="print JSON instead of text")
+    export = commands.add_parser("export", help="write the CSV files for the data team")
+    export.add_argument("directory", help="where to write them (created if needed)")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -50,6 +70,14 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         await upgrade(settings.database_url)
         print("The database is up to date.")
         return 0
+    if args.command == "surveys":
+        return await _import_surveys(args.file, settings)
+    if args.command == "challenges":
+        return await _import_challenges(args.file, settings)
+    if args.command == "summary":
+        return await _summary(args, settings)
+    if args.command == "export":
+        return await _export(args.directory, settings)
     if args.command == "chat":
         from bot.localchat import chat
 
@@ -64,4 +92,117 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import run
 
     await run(settings, settings.bot_token.get_secret_value())
+    return 0
+
+
+async def _import_surveys(path: str, settings: Settings) -> int:
+    """Reads the file, migrates, imports every survey in one transaction: all or none."""
+    # The output is one line per survey or one error: alembic logs at import already.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from storage.db import create_engine, create_sessionmaker
+    from storage.migrate import upgrade
+    from storage.surveys import InvalidSurvey, import_surveys, load_survey_file, questions_of
+
+    try:
+        items = load_survey_file(path)
+    except InvalidSurvey as error:
+        print(f"Survey file error: {error}", file=sys.stderr)
+        return 2
+    await upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine).begin() as session:
+            surveys = await import_surveys(session, items, timezone=settings.timezone)
+            lines = [
+                f"survey {s.id}: series {s.series}, wave {s.wave}, "
+                f"{len(await questions_of(session, s.id))} questions"
+                for s in surveys
+            ]
+    except InvalidSurvey as error:
+        print(f"Survey file error: {error}", file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+    for line in lines:
+        print(line)
+    return 0
+
+
+async def _import_challenges(path: str, settings: Settings) -> int:
+    """All the file's challenges as drafts, in one transaction, or none."""
+    # The output is one line per challenge, or one line saying what is wrong.
+    logging.getLogger().setLevel(logging.WARNING)
+    from storage.challenge_files import ChallengeFileError, import_challenges, load_challenge_file
+    from storage.challenges import challenge_text
+    from storage.db import create_engine, create_sessionmaker
+    from storage.migrate import upgrade
+
+    try:
+        items = load_challenge_file(path)
+    except ChallengeFileError as error:
+        print(f"{path}: {error}", file=sys.stderr)
+        return 2
+    await upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine).begin() as session:
+            challenges = await import_challenges(session, items)
+    except ChallengeFileError as error:
+        print(f"{path}: {error}", file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+    for challenge in challenges:
+        title, _description = challenge_text(challenge, settings.default_locale)
+        print(f"{challenge.id}\t{challenge.slug}\t{challenge.status.value}\t{title}")
+    return 0
+
+
+async def _summary(args: argparse.Namespace, settings: Settings) -> int:
+    """The figures of the summary of --date (its window ends at SUMMARY_TIME that day)."""
+    import json
+    from datetime import date
+
+    from storage.db import create_engine, create_sessionmaker
+    from storage.models import utcnow
+    from storage.summary import as_dict, daily_figures, local_date, report_lines
+
+    try:
+        day = date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        print(f"--date: {args.date!r} is not a date like 2026-11-15", file=sys.stderr)
+        return 2
+    day = day or local_date(utcnow(), settings.timezone)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            figures = await daily_figures(
+                session,
+                day,
+                settings.timezone,
+                cutoff=None if args.calendar else settings.summary_time,
+            )
+    finally:
+        await engine.dispose()
+    if args.json:
+        print(json.dumps(as_dict(figures), ensure_ascii=False, indent=2))
+    else:
+        print(f"summary of {day.isoformat()}")
+        print("\n".join(report_lines(figures)))
+    return 0
+
+
+async def _export(directory: str, settings: Settings) -> int:
+    """The export's CSV files, written into `directory`."""
+    from storage.db import create_engine, create_sessionmaker
+    from storage.exports import export_files, write_files
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            files = await export_files(session, settings.timezone, settings.group_locale)
+    finally:
+        await engine.dispose()
+    for path in write_files(files, directory):
+        print(path)
     return 0

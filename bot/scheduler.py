@@ -18,6 +18,8 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from handlers.summary.jobs import daily_summary
+from handlers.surveys.jobs import send_due_surveys, send_reminders
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,11 @@ Job = Callable[[JobContext, datetime], Awaitable[None]]
 
 def jobs() -> Sequence[tuple[str, Job]]:
     """Every scheduled job of the bot, in the order they run."""
-    return []
+    return [
+        ("surveys.send", send_due_surveys),
+        ("surveys.remind", send_reminders),
+        ("summary.daily", daily_summary),
+    ]
 
 
 async def run_jobs(

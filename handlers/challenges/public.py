@@ -10,7 +10,7 @@ from typing import Any
 
 from aiogram import Bot, F, html
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, LinkPreviewOptions, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
@@ -31,6 +31,7 @@ from handlers.menu import MenuAction, MenuCb
 from handlers.profile.labels import arrondissement_label, theme_label
 from handlers.profile.onboarding import resume
 from handlers.profile.steps import AFTER_ONBOARDING
+from handlers.texts import stale_button
 from handlers.ui import show
 from storage import challenges
 from storage.challenges import activity_label, challenge_text, deep_link
@@ -114,7 +115,7 @@ async def list_pressed(
     """A page of the list, all themes or one."""
     theme = callback_data.theme
     if callback_data.page < 0 or (theme and theme not in await known_theme_codes(session)):
-        callback_answer.text = _("This button is no longer valid. Please use the latest message.")
+        callback_answer.text = stale_button()
         callback_answer.show_alert = True
         return
     await show_list(query, session, user, callback_data)
@@ -127,7 +128,7 @@ async def themes_pressed(query: CallbackQuery, session: AsyncSession, user: User
     await show(query, _("Which theme?"), keyboards.themes_keyboard(themes, user.locale))
 
 
-def way_out(user: User) -> Any:
+def way_out(user: User) -> InlineKeyboardButton:
     # «start» would show the notice to someone who has not accepted it; the help shows them
     # the menu they browse from.
     if has_current_notice(user):

@@ -1,0 +1,1 @@
+"""The coordinators' daily summary (`jobs.py`) and figures on demand (`stats.py`)."""

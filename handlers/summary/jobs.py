@@ -1,0 +1,102 @@
+"""The daily summary, posted once a day at SUMMARY_TIME (local time) to the coordinators' group.
+
+Exactly once: the day's claim (a unique row) and the summary's outbox rows are written in one
+transaction. A second worker, or a run after a restart, finds the day claimed; a run that dies
+before its commit leaves the day free for the next tick. A bot down at the summary time posts
+it when it comes back the same day, saying it is late; the day after, that day is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from handlers.summary.keyboards import figures_keyboard
+from handlers.summary.texts import Labels, dashboard_caption, summary_text
+from storage.dashboard import dashboard_png
+from storage.needs import themes_in_order
+from storage.outbox import enqueue_message, enqueue_photo
+from storage.summary import (
+    DayActivity,
+    SummaryFigures,
+    activity,
+    claim_summary,
+    daily_figures,
+    due_day,
+    is_late,
+    local_date,
+    mark_quiet,
+    summary_claimed,
+)
+
+if TYPE_CHECKING:
+    from bot.scheduler import JobContext
+
+log = logging.getLogger(__name__)
+
+
+async def daily_summary(context: JobContext, now: datetime) -> None:
+    """The scheduler's job: posts today's summary once its time has come, if nobody did."""
+    settings = context.settings
+    if settings.coordinator_chat_id is None:
+        return
+    day = due_day(now, settings.timezone, settings.summary_time)
+    if day is None:
+        return
+    # A cheap look first: after the summary time, every tick of the day finds it done.
+    async with context.sessionmaker() as session:
+        if await summary_claimed(session, day):
+            return
+    async with context.sessionmaker.begin() as session:
+        posted = await post_summary(session, context.i18n, settings, day, now)
+    if posted is not None:
+        log.info("daily summary of %s %s", day, "posted" if posted else "quiet: nothing to say")
+
+
+async def post_summary(
+    session: AsyncSession, i18n: I18n, settings: Settings, day: date, now: datetime
+) -> bool | None:
+    """Claims `day` and writes its summary to the outbox, in the caller's transaction.
+    None: already claimed; False: a quiet day (claimed, no message); True: written."""
+    assert settings.coordinator_chat_id is not None
+    late = is_late(now, day, settings.timezone, settings.summary_time)
+    if not await claim_summary(session, day, now=now, late=late):
+        return None
+    figures = await daily_figures(
+        session, day, settings.timezone, cutoff=settings.summary_time, now=now, waiting_at=now
+    )
+    if figures.quiet:
+        await mark_quiet(session, day)
+        return False
+    days = await activity(session, day, settings.timezone, cutoff=settings.summary_time, now=now)
+    text, markup, caption = await render(session, i18n, settings, figures, late, now, days)
+    chat = settings.coordinator_chat_id
+    await enqueue_message(session, chat_id=chat, text=text, reply_markup=markup)
+    await enqueue_photo(session, chat_id=chat, photo=dashboard_png(days), caption=caption)
+    return True
+
+
+async def render(
+    session: AsyncSession,
+    i18n: I18n,
+    settings: Settings,
+    figures: SummaryFigures,
+    late: bool,
+    now: datetime,
+    days: Sequence[DayActivity],
+) -> tuple[str, dict[str, Any] | None, str]:
+    locale = settings.group_locale
+    themes = await themes_in_order(session, figures.counts.needs_by_theme)
+    labels = Labels(locale, themes, today=local_date(now, settings.timezone))
+    with i18n.use_locale(locale):
+        text = summary_text(figures, labels, settings, late=late)
+        keyboard = figures_keyboard(figures, daily=True, reach_others=False)
+        caption = dashboard_caption(days, labels)
+    markup = keyboard.model_dump(exclude_none=True) if keyboard is not None else None
+    return text, markup, caption

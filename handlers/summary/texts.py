@@ -1,0 +1,339 @@
+"""The summary and /stats as coordinators read them, in the group's language (the caller sets
+the locale): what needs a decision first, then the figures with their comparison, then the
+caption of the dashboard. Lists longer than FIRST_ITEMS show their first items; a button
+(keyboards.py) sends the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from aiogram import html
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date, format_timedelta
+from babel.numbers import format_decimal
+
+from bot.config import Settings
+from bot.i18n import format_when, ngettext
+from handlers.initiatives.cards import shorten
+from handlers.profile.labels import arrondissement_label, role_label, theme_label
+from handlers.summary.callbacks import Section
+from storage.dashboard import series_marker
+from storage.models import Role, Theme
+from storage.summary import FIRST_ITEMS, Activity, Counts, DayActivity, SummaryFigures, Waiting
+
+TITLE_LIMIT = 60
+
+
+class Labels:
+    """What names the figures' keys in one locale: themes, challenges, surveys."""
+
+    def __init__(
+        self, locale: str, themes: Iterable[Theme] = (), today: date | None = None
+    ) -> None:
+        self.locale = locale
+        self.themes = {theme.code: theme for theme in themes}
+        self.today = today
+
+    def number(self, value: int) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def theme(self, code: str) -> str:
+        return theme_label(self.themes.get(code, code), self.locale)
+
+    def title(self, texts: Mapping[str, Any], fallback: str) -> str:
+        """A challenge's or a survey's title in the locale, else French, else any."""
+        found = texts.get(self.locale) or texts.get("fr") or next(iter(texts.values()), None)
+        title = str((found or {}).get("title") or "") or fallback
+        return html.quote(shorten(title, TITLE_LIMIT))
+
+
+def signed(delta: int, labels: Labels) -> str:
+    if delta > 0:
+        return "+" + labels.number(delta)
+    if delta < 0:
+        return "−" + labels.number(-delta)
+    return "±0"
+
+
+def compared(value: int, before: int, window_end: date, days: int, labels: Labels) -> str:
+    """ "12 (+3 vs yesterday)"."""
+    delta = signed(value - before, labels)
+    if days == 1 and window_end == labels.today:
+        versus = _("({delta} vs yesterday)").format(delta=delta)
+    elif days == 1:
+        versus = _("({delta} vs the day before)").format(delta=delta)
+    else:
+        versus = ngettext(
+            "({delta} vs the previous {days} day)",
+            "({delta} vs the previous {days} days)",
+            days,
+        ).format(delta=delta, days=days)
+    return f"<b>{labels.number(value)}</b> {versus}"
+
+
+def listed(items: Sequence[str], rest: int, labels: Labels) -> str:
+    line = " · ".join(items)
+    if rest:
+        line += " " + _("…and {count} more").format(count=labels.number(rest))
+    return line
+
+
+def first_of(counts: Mapping[Any, int], name: Callable[[Any], str], labels: Labels) -> str:
+    shown = [f"{name(key)} {labels.number(count)}" for key, count in counts.items()]
+    return listed(shown[:FIRST_ITEMS], max(len(shown) - FIRST_ITEMS, 0), labels)
+
+
+def age(delta: timedelta, locale: str) -> str:
+    return format_timedelta(delta, threshold=1.5, locale=locale)
+
+
+# -- what needs a decision
+
+
+def waiting_lines(waiting: Waiting, failed: int, labels: Labels) -> list[str]:
+    lines: list[str] = []
+    if waiting.proposals:
+        lines.append(
+            ngettext(
+                "⏳ {count} proposal is waiting for a decision, for {age}.",
+                "⏳ {count} proposals are waiting for a decision, the oldest for {age}.",
+                waiting.proposals,
+            ).format(
+                count=labels.number(waiting.proposals),
+                age=age(waiting.oldest_age or timedelta(0), labels.locale),
+            )
+        )
+        for proposal in waiting.first:
+            lines.append(
+                f"• I-{proposal.id} {html.quote(shorten(proposal.title, TITLE_LIMIT))} "
+                f"({age(waiting.at - proposal.submitted_at, labels.locale)})"
+            )
+        if waiting.proposals > len(waiting.first):
+            lines.append(
+                _("…and {count} more").format(
+                    count=labels.number(waiting.proposals - len(waiting.first))
+                )
+            )
+    if waiting.reported:
+        lines.append(
+            ngettext(
+                "🚩 {count} published initiative was reported and waits for a look.",
+                "🚩 {count} published initiatives were reported and wait for a look.",
+                waiting.reported,
+            ).format(count=labels.number(waiting.reported))
+        )
+    if failed:
+        lines.append(
+            ngettext(
+                "⚠️ {count} message could not be delivered.",
+                "⚠️ {count} messages could not be delivered.",
+                failed,
+            ).format(count=labels.number(failed))
+        )
+    if lines:
+        lines.insert(0, _("<b>To decide</b>"))
+    return lines
+
+
+# -- the figures
+
+
+def figure_lines(counts: Counts, previous: Counts, labels: Labels) -> list[str]:
+    days = counts.window.days
+    lines = [_("<b>Figures</b>")]
+
+    def headline(template: str, value: int, before: int) -> None:
+        lines.append(
+            template.format(count=compared(value, before, counts.window.last_day, days, labels))
+        )
+
+    headline(_("👥 New people: {count}"), counts.people, previous.people)
+    if counts.people_by_role:
+        lines.append(
+            "    " + first_of(counts.people_by_role, lambda r: role_label(Role(r)), labels)
+        )
+    headline(_("📍 Needs reported: {count}"), counts.needs, previous.needs)
+    if counts.needs:
+        lines.append("    " + first_of(counts.needs_by_theme, labels.theme, labels))
+        lines.append(
+            "    " + first_of(counts.needs_by_arrondissement, arrondissement_label, labels)
+        )
+    headline(
+        _("💡 Proposals received: {count}"), counts.proposals_received, previous.proposals_received
+    )
+    headline(_("⚖️ Decisions: {count}"), counts.decided, previous.decided)
+    if counts.decided:
+        lines.append(
+            "    "
+            + _("approved {approved} · declined {rejected} · changes asked {changes}").format(
+                approved=labels.number(counts.decisions.get("approve", 0)),
+                rejected=labels.number(counts.decisions.get("reject", 0)),
+                changes=labels.number(counts.decisions.get("changes", 0)),
+            )
+        )
+    if counts.reports:
+        lines.append(
+            _("🚩 New reports: {count}").format(count=f"<b>{labels.number(counts.reports)}</b>")
+        )
+    headline(_("🤝 Challenge joins: {count}"), counts.joined, previous.joined)
+    if counts.challenges:
+        lines.append(
+            "    "
+            + _("left: {count}").format(count=labels.number(counts.left))
+            + " · "
+            + challenge_items(counts.challenges, labels, FIRST_ITEMS)
+        )
+    lines.append(
+        _("🔗 Introductions: {asked} asked, {made} accepted").format(
+            asked=f"<b>{labels.number(counts.introductions_asked)}</b>",
+            made=f"<b>{labels.number(counts.introductions_made)}</b>",
+        )
+    )
+    headline(_("📝 Survey responses: {count}"), counts.responses, previous.responses)
+    if counts.surveys:
+        lines.append("    " + survey_items(counts.surveys, labels, FIRST_ITEMS))
+    headline(_("📬 Messages delivered: {count}"), counts.delivered, previous.delivered)
+    lines.append(
+        "    "
+        + _("failed: {failed} · challenge alerts: {alerts}").format(
+            failed=labels.number(counts.failed), alerts=labels.number(counts.alerts)
+        )
+    )
+    return lines
+
+
+def challenge_items(items: Sequence[Activity], labels: Labels, limit: int | None) -> str:
+    shown = [
+        f"{labels.title(item.texts, f'#{item.id}')} +{labels.number(item.count)}"
+        + (f" −{labels.number(item.other)}" if item.other else "")
+        for item in items
+    ]
+    return _cut(shown, limit, labels)
+
+
+def survey_items(items: Sequence[Activity], labels: Labels, limit: int | None) -> str:
+    shown = [
+        f"{labels.title(item.texts, f'#{item.id}')} {labels.number(item.count)}" for item in items
+    ]
+    return _cut(shown, limit, labels)
+
+
+def _cut(shown: list[str], limit: int | None, labels: Labels) -> str:
+    if limit is None:
+        return "\n".join(f"• {item}" for item in shown)
+    return listed(shown[:limit], max(len(shown) - limit, 0), labels)
+
+
+def truncated(counts: Counts) -> list[Section]:
+    """The sections whose lists were cut, each getting a button for the rest."""
+    sizes = {
+        Section.themes: len(counts.needs_by_theme),
+        Section.arrondissements: len(counts.needs_by_arrondissement),
+        Section.challenges: len(counts.challenges),
+        Section.surveys: len(counts.surveys),
+    }
+    return [section for section, size in sizes.items() if size > FIRST_ITEMS]
+
+
+def section_text(counts: Counts, section: Section, labels: Labels) -> str:
+    """A whole list the summary cut, one item a line."""
+    if section is Section.themes:
+        head = _("<b>Needs by theme</b>")
+        body = [
+            f"• {labels.theme(k)}: {labels.number(v)}" for k, v in counts.needs_by_theme.items()
+        ]
+    elif section is Section.arrondissements:
+        head = _("<b>Needs by arrondissement</b>")
+        body = [
+            f"• {arrondissement_label(k)}: {labels.number(v)}"
+            for k, v in counts.needs_by_arrondissement.items()
+        ]
+    elif section is Section.challenges:
+        head = _("<b>Challenge joins</b> (+ joined, − left)")
+        body = [challenge_items(counts.challenges, labels, None)]
+    else:
+        head = _("<b>Survey responses</b>")
+        body = [survey_items(counts.surveys, labels, None)]
+    return "\n".join([head, period_line(counts, labels), "", *(body or [_("Nothing.")])])
+
+
+def period_line(counts: Counts, labels: Labels) -> str:
+    window = counts.window
+    return _("From {start} to {end}").format(
+        start=format_when(window.start, labels.locale, window.timezone),
+        end=format_when(window.end, labels.locale, window.timezone),
+    )
+
+
+# -- whole messages
+
+
+def summary_text(
+    figures: SummaryFigures, labels: Labels, settings: Settings, *, late: bool
+) -> str:
+    """The daily summary: title, what needs a decision, the figures."""
+    counts = figures.counts
+    lines = [
+        _("📊 <b>Daily summary</b> — {day}").format(
+            day=format_date(counts.window.last_day, "full", locale=labels.locale)
+        ),
+        period_line(counts, labels),
+    ]
+    if late:
+        lines.append(
+            _("⏰ Posted late: the bot was not running at {time}.").format(
+                time=settings.summary_time.strftime("%H:%M")
+            )
+        )
+    lines.append("")
+    decide = waiting_lines(figures.waiting, counts.failed, labels)
+    if decide:
+        lines += [*decide, ""]
+    lines += figure_lines(counts, figures.previous, labels)
+    return "\n".join(lines)
+
+
+def stats_title(first: date, last: date, today: date, labels: Labels) -> str:
+    if first == last == today:
+        return _("📊 <b>Figures for today so far</b>")
+    if first == last:
+        return _("📊 <b>Figures for {day}</b>").format(
+            day=format_date(first, "full", locale=labels.locale)
+        )
+    if last == today:
+        return _("📊 <b>Figures for the last {days} days</b>").format(
+            days=labels.number((last - first).days + 1)
+        )
+    return _("📊 <b>Figures from {first} to {last}</b>").format(
+        first=format_date(first, "medium", locale=labels.locale),
+        last=format_date(last, "medium", locale=labels.locale),
+    )
+
+
+def stats_text(figures: SummaryFigures, title: str, labels: Labels) -> str:
+    counts = figures.counts
+    lines = [title, period_line(counts, labels), ""]
+    decide = waiting_lines(figures.waiting, counts.failed, labels)
+    if decide:
+        lines += [*decide, ""]
+    lines += figure_lines(counts, figures.previous, labels)
+    return "\n".join(lines)
+
+
+def dashboard_caption(days: Sequence[DayActivity], labels: Labels) -> str:
+    names = (
+        _("new people"),
+        _("needs reported"),
+        _("proposals"),
+        _("challenge joins"),
+        _("survey responses"),
+    )
+    lines = [
+        _("The last {days} days, one bar a day (the day of the month below):").format(
+            days=labels.number(len(days))
+        )
+    ]
+    lines += [f"{series_marker(i)} {i + 1} — {name}" for i, name in enumerate(names)]
+    return "\n".join(lines)

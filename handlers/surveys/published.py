@@ -1,0 +1,137 @@
+"""The Surveys menu: open surveys the person may answer or resume, and the published results
+of closed surveys — the whole picture, the figures of their own arrondissement, the chart."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from aiogram import Bot, F, html
+from aiogram.types import BufferedInputFile, CallbackQuery
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.flow import Flow
+from handlers.menu import MenuAction, MenuCb
+from handlers.surveys.callbacks import SurveyAction, SurveyCb
+from handlers.surveys.keyboards import after_survey_keyboard, surveys_keyboard
+from handlers.surveys.results_text import results_message
+from handlers.texts import stale_button
+from handlers.ui import show
+from storage.models import Survey, SurveyInvitation, SurveyResponse, SurveyStatus, User
+from storage.outbox import split_text
+from storage.survey_results import CLOSED_KINDS, SMALL, summary_chart, survey_results
+from storage.surveys import published_surveys, questions_of
+from storage.users import ARRONDISSEMENTS
+
+router = Flow("survey-published")
+
+# Closed surveys listed in the menu, the most recently closed first.
+PUBLISHED_LISTED = 10
+# Free-text answers listed per question in a person's chat (the group sees them all).
+TEXTS_LISTED = 10
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.surveys))
+async def surveys_menu(query: CallbackQuery, session: AsyncSession, user: User) -> None:
+    """Lists what the person can answer or resume, then the results anyone may read."""
+    to_answer = await surveys_to_answer(session, user)
+    published = list(await published_surveys(session))[:PUBLISHED_LISTED]
+    lines = [_("<b>Surveys</b>"), ""]
+    if to_answer:
+        lines.append(_("Waiting for your answers:"))
+    elif not published:
+        lines.append(
+            _("No survey is waiting for your answers, and no results have been published yet.")
+        )
+    if published:
+        lines.append(_("Results of closed surveys, for anyone to read:"))
+    await show(query, "\n".join(lines), surveys_keyboard(to_answer, published, user.locale))
+
+
+async def surveys_to_answer(session: AsyncSession, user: User) -> list[tuple[Survey, bool]]:
+    """Open surveys the person is invited to and has not finished, newest first; True for
+    those they started. (A read the storage contract does not offer yet: one query.)"""
+    rows = await session.execute(
+        select(Survey, SurveyResponse.id)
+        .join(
+            SurveyInvitation,
+            and_(SurveyInvitation.survey_id == Survey.id, SurveyInvitation.user_id == user.id),
+        )
+        .outerjoin(
+            SurveyResponse,
+            and_(SurveyResponse.survey_id == Survey.id, SurveyResponse.user_id == user.id),
+        )
+        .where(Survey.status == SurveyStatus.open, SurveyResponse.completed_at.is_(None))
+        .order_by(Survey.id.desc())
+    )
+    return [(survey, response_id is not None) for survey, response_id in rows]
+
+
+@router.callback_query(SurveyCb.filter(F.action == SurveyAction.results))
+async def published_results(
+    query: CallbackQuery,
+    callback_data: SurveyCb,
+    callback_answer: CallbackAnswer,
+    session: AsyncSession,
+    user: User,
+    bot: Bot,
+) -> None:
+    """A closed survey's results: the whole picture, then the person's arrondissement (no
+    figures for fewer than 5 answers there), then the summary chart when there is one."""
+    survey = await session.get(Survey, callback_data.survey_id)
+    if survey is None or survey.status is not SurveyStatus.closed:
+        callback_answer.text = (
+            _("Its results will be published here when the survey closes.")
+            if survey is not None
+            else stale_button()
+        )
+        callback_answer.show_alert = True
+        return
+    questions = await questions_of(session, survey.id)
+    whole = await survey_results(session, survey.id)
+    parts = [results_message(whole, survey, user.locale, questions, max_texts=TEXTS_LISTED)]
+    if user.arrondissement in ARRONDISSEMENTS:
+        local = await survey_results(session, survey.id, arrondissement=user.arrondissement)
+        parts.append(
+            results_message(
+                local,
+                survey,
+                user.locale,
+                questions,
+                heading=False,
+                yours=True,
+                max_texts=TEXTS_LISTED,
+            )
+        )
+    charted = any(r.kind in CLOSED_KINDS and r.distribution for r in whole.questions)
+    chart = await asyncio.to_thread(summary_chart, whole) if charted else None
+    await send_results(query, bot, split_text("\n\n".join(parts)), chart)
+
+
+async def send_results(
+    query: CallbackQuery, bot: Bot, chunks: Sequence[str], chart: bytes | None
+) -> None:
+    """The text in place of the menu (more messages if it is long), then the chart; the
+    buttons on the last message."""
+    markup = after_survey_keyboard()
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    for number, chunk in enumerate(chunks, start=1):
+        last = number == len(chunks) and chart is None
+        if number == 1:
+            await show(query, chunk, markup if last else None)
+        else:
+            await bot.send_message(chat_id, chunk, reply_markup=markup if last else None)
+    if chart is not None:
+        caption = _(
+            "The answers to each question with buttons, by its number above; «{small}»: "
+            "answers given by fewer than 5 people each."
+        ).format(small=html.quote(SMALL))
+        await bot.send_photo(
+            chat_id,
+            BufferedInputFile(chart, filename="survey-results.png"),
+            caption=caption,
+            reply_markup=markup,
+        )

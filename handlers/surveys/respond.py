@@ -1,0 +1,479 @@
+"""Answering a survey: from the invitation's «Start» (or «Resume» in the Surveys menu), one
+question at a time — buttons for closed questions, a typed answer for numbers and free texts —
+with the progress, «Skip» on optional questions and /back; each answer is stored as it comes.
+Per state: the valid answer first; anything the question cannot take is explained and the same
+question asked again."""
+
+from __future__ import annotations
+
+from aiogram import F, html
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from handlers.filters import NotCommand
+from handlers.flow import Flow
+from handlers.profile.onboarding import resume
+from handlers.surveys.callbacks import (
+    AnswerCb,
+    QuestionAction,
+    QuestionCb,
+    SurveyAction,
+    SurveyCb,
+)
+from handlers.surveys.invitation import invitation_text
+from handlers.surveys.keyboards import after_survey_keyboard, question_keyboard, short
+from handlers.surveys.results_text import number
+from handlers.surveys.states import SurveyAnswering, SurveyDialog, load_dialog, save_dialog
+from handlers.texts import explain_rejection, stale_button
+from handlers.ui import show
+from storage import surveys
+from storage.models import (
+    QuestionKind,
+    Survey,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyStatus,
+    User,
+    utcnow,
+)
+from storage.privacy import has_current_notice
+from storage.surveys import SCALE, TEXT_ANSWER_LIMITS, InvalidAnswer, SurveyError
+from storage.texts import TextRejected
+
+router = Flow("survey-respond")
+
+TYPED = (QuestionKind.number, QuestionKind.text)
+TITLE_IN_HEADER = 60
+
+
+@router.callback_query(SurveyCb.filter(F.action == SurveyAction.start))
+async def start_survey(
+    query: CallbackQuery,
+    callback_data: SurveyCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> None:
+    """Starts the person's response, or takes it up where it stopped: the next question."""
+    if not has_current_notice(user):
+        await resume(query, state, session, user, settings)
+        return
+    survey = await surveys.get_survey(session, callback_data.survey_id)
+    if survey is None:
+        callback_answer.text = stale_button()
+        callback_answer.show_alert = True
+        return
+    try:
+        response = await surveys.start_response(session, survey, user, utcnow())
+    except SurveyError as refused:
+        await show(query, refusal(refused.reason), after_survey_keyboard())
+        return
+    await advance(query, response, state=state, session=session, user=user)
+
+
+@router.callback_query(SurveyCb.filter(F.action == SurveyAction.later))
+async def later(
+    query: CallbackQuery,
+    callback_data: SurveyCb,
+    callback_answer: CallbackAnswer,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """Stores nothing: the invitation stays, with a word on where to find the survey."""
+    survey = await surveys.get_survey(session, callback_data.survey_id)
+    if survey is None:
+        callback_answer.text = stale_button()
+        callback_answer.show_alert = True
+        return
+    if survey.status is not SurveyStatus.open:
+        await show(query, refusal(SurveyError.CLOSED), after_survey_keyboard())
+        return
+    note = _(
+        "No problem: you can answer it whenever you wish, from the menu under «Surveys». "
+        "What you answer is kept if you stop halfway."
+    )
+    await show(
+        query, f"{invitation_text(survey, user.locale)}\n\n<i>{note}</i>", after_survey_keyboard()
+    )
+
+
+@router.message(Command("back"), StateFilter(SurveyAnswering))
+async def back(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
+    """Removes the previous answer and asks that question again."""
+    found = await where(state, session, user)
+    if found is None:
+        await resume_survey(message, state, session, user)
+        return
+    _survey, response, question = found
+    previous = await surveys.previous_question(session, response)
+    if previous is None:
+        await message.answer(_("This is the first question. Send /cancel to pause."))
+        previous = question
+    await ask(message, response, previous, state=state, session=session, user=user)
+
+
+@router.callback_query(SurveyAnswering.choosing, AnswerCb.filter())
+async def button_answer(
+    query: CallbackQuery,
+    callback_data: AnswerCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """Stores a scale's value, a yes/no or a single choice, then asks the next question; on a
+    multiple choice, ticks or unticks the option and shows the question again."""
+    found = await pressed(query, callback_data.question_id, callback_answer, state, session, user)
+    if found is None:
+        return
+    response, question = found
+    if question.kind is not QuestionKind.multiple:
+        value = callback_data.value
+        await store(query, response, question, callback_answer, state, session, user, raw=value)
+        return
+    dialog = await load_dialog(state)
+    code = callback_data.value
+    if code not in {str(option["code"]) for option in question.options}:
+        tell(
+            callback_answer,
+            explain(InvalidAnswer(InvalidAnswer.UNKNOWN_OPTION), question, user.locale),
+        )
+    elif code in dialog.chosen:
+        dialog.chosen.remove(code)
+    else:
+        dialog.chosen.append(code)
+    await ask(query, response, question, state=state, session=session, user=user, dialog=dialog)
+
+
+@router.callback_query(
+    SurveyAnswering.choosing, QuestionCb.filter(F.action == QuestionAction.done)
+)
+async def choices_done(
+    query: CallbackQuery,
+    callback_data: QuestionCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """Stores the ticked options of a multiple choice, then asks the next question."""
+    found = await pressed(query, callback_data.question_id, callback_answer, state, session, user)
+    if found is None:
+        return
+    response, question = found
+    dialog = await load_dialog(state)
+    await store(
+        query, response, question, callback_answer, state, session, user, codes=dialog.chosen
+    )
+
+
+@router.callback_query(
+    StateFilter(SurveyAnswering), QuestionCb.filter(F.action == QuestionAction.skip)
+)
+async def skipped(
+    query: CallbackQuery,
+    callback_data: QuestionCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """Stores that the optional question was skipped, then asks the next one."""
+    found = await pressed(query, callback_data.question_id, callback_answer, state, session, user)
+    if found is None:
+        return
+    response, question = found
+    await store(query, response, question, callback_answer, state, session, user, skipping=True)
+
+
+@router.message(StateFilter(SurveyAnswering), NotCommand())
+async def typed_answer(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    """Stores a typed answer — a number, a text, or a closed answer typed as its number — and
+    asks the next question; anything else (a word for a number, a sticker…) is explained and
+    the same question asked again."""
+    found = await where(state, session, user)
+    if found is None:
+        await resume_survey(message, state, session, user)
+        return
+    _survey, response, question = found
+    await store(message, response, question, None, state, session, user, raw=message.text)
+
+
+# -- the dialog's steps
+
+
+async def where(
+    state: FSMContext, session: AsyncSession, user: User
+) -> tuple[Survey, SurveyResponse, SurveyQuestion] | None:
+    """The survey, response and question the dialog is on; None when they no longer fit (the
+    response finished, the survey closed, data from elsewhere)."""
+    dialog = await load_dialog(state)
+    response = await session.get(SurveyResponse, dialog.response_id)
+    if response is None or response.user_id != user.id or response.completed_at is not None:
+        return None
+    survey = await session.get(Survey, response.survey_id)
+    question = await session.get(SurveyQuestion, dialog.question_id)
+    if survey is None or survey.status is not SurveyStatus.open:
+        return None
+    if question is None or question.survey_id != survey.id:
+        return None
+    return survey, response, question
+
+
+async def pressed(
+    query: CallbackQuery,
+    question_id: int,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> tuple[SurveyResponse, SurveyQuestion] | None:
+    """The response and question a button answers; a button of another question (an older
+    message, a forged one) is refused and the current question shown in its place."""
+    found = await where(state, session, user)
+    if found is None:
+        await resume_survey(query, state, session, user)
+        return None
+    _survey, response, question = found
+    if question_id != question.id:
+        tell(callback_answer, stale_button())
+        await ask(query, response, question, state=state, session=session, user=user)
+        return None
+    return response, question
+
+
+async def store(
+    target: Message | CallbackQuery,
+    response: SurveyResponse,
+    question: SurveyQuestion,
+    callback_answer: CallbackAnswer | None,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    *,
+    raw: str | None = None,
+    codes: list[str] | None = None,
+    skipping: bool = False,
+) -> None:
+    """Stores the answer (typed or pressed `raw`, ticked `codes`, or a skip), then goes on."""
+    try:
+        if skipping:
+            await surveys.skip(session, response, question)
+        elif codes is not None:
+            await surveys.answer(session, response, question, option_codes=codes)
+        else:
+            fields = surveys.parse_answer(question, raw)
+            await surveys.answer(session, response, question, **fields)
+    except InvalidAnswer as invalid:
+        explanation = explain(invalid, question, user.locale)
+        if isinstance(target, Message):
+            await target.answer(explanation)
+        elif callback_answer is not None:
+            tell(callback_answer, explanation)
+        await ask(target, response, question, state=state, session=session, user=user)
+        return
+    except SurveyError as refused:
+        if refused.reason == SurveyError.NOT_ASKED:
+            # An earlier answer changed the branch meanwhile: the question now due instead.
+            await advance(target, response, state=state, session=session, user=user)
+            return
+        await state.clear()
+        await show(target, refusal(refused.reason), after_survey_keyboard())
+        return
+    await advance(target, response, state=state, session=session, user=user)
+
+
+async def advance(
+    target: Message | CallbackQuery,
+    response: SurveyResponse,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """The next unanswered question; when none is left, the response is complete: thanks."""
+    question = await surveys.next_question(session, response)
+    if question is not None:
+        await ask(target, response, question, state=state, session=session, user=user)
+        return
+    await surveys.complete_if_done(session, response, utcnow())
+    await state.clear()
+    survey = await session.get(Survey, response.survey_id)
+    assert survey is not None
+    await show(target, thanks_text(survey, user.locale), after_survey_keyboard())
+
+
+async def ask(
+    target: Message | CallbackQuery,
+    response: SurveyResponse,
+    question: SurveyQuestion,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    dialog: SurveyDialog | None = None,
+) -> None:
+    """Puts the dialog on `question` and asks it, with the progress on top."""
+    dialog = dialog or await load_dialog(state)
+    if (dialog.response_id, dialog.question_id) != (response.id, question.id):
+        dialog = SurveyDialog(response_id=response.id, question_id=question.id)
+    typed = question.kind in TYPED
+    await state.set_state(SurveyAnswering.typing if typed else SurveyAnswering.choosing)
+    await save_dialog(state, dialog)
+    survey = await session.get(Survey, response.survey_id)
+    assert survey is not None
+    position, total = await surveys.progress(session, response)
+    text = prompt(survey, question, user.locale, position, total)
+    await show(target, text, question_keyboard(question, user.locale, dialog.chosen))
+
+
+async def resume_survey(
+    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    """After /start or a restart: the next unanswered question of the response in progress
+    (the dialog's, else the latest unfinished one of an open survey)."""
+    dialog = await load_dialog(state)
+    response = await session.get(SurveyResponse, dialog.response_id)
+    if response is not None:
+        survey = await session.get(Survey, response.survey_id)
+        if (
+            response.user_id != user.id
+            or response.completed_at is not None
+            or survey is None
+            or survey.status is not SurveyStatus.open
+        ):
+            response = None
+    if response is None:
+        response = await surveys.pending_response(session, user)
+    if response is None:
+        await state.clear()
+        await show(
+            target,
+            _("This survey is closed or already answered: there is nothing to resume."),
+            after_survey_keyboard(),
+        )
+        return
+    await advance(target, response, state=state, session=session, user=user)
+
+
+# -- texts
+
+
+def prompt(
+    survey: Survey, question: SurveyQuestion, locale: str, position: int, total: int
+) -> str:
+    texts = surveys.question_text(question, locale)
+    title = short(surveys.survey_text(survey, locale)["title"], TITLE_IN_HEADER)
+    lines = [
+        f"<b>{position}/{total}</b> · <i>{html.quote(title)}</i>",
+        "",
+        f"<b>{html.quote(texts['text'])}</b>",
+    ]
+    kind = question.kind
+    if kind is QuestionKind.scale:
+        lines.append(
+            _("From {low} ({low_label}) to {high} ({high_label}).").format(
+                low=SCALE[0],
+                low_label=html.quote(texts["low"]),
+                high=SCALE[1],
+                high_label=html.quote(texts["high"]),
+            )
+        )
+    elif kind is QuestionKind.multiple:
+        lines.append(_("Choose every answer that applies, then press «Done»."))
+    elif kind is QuestionKind.number:
+        lines.append(number_hint(question, texts["unit"], locale))
+    elif kind is QuestionKind.text:
+        lines += [
+            _("Type your answer ({low} to {high} characters).").format(
+                low=TEXT_ANSWER_LIMITS[0], high=TEXT_ANSWER_LIMITS[1]
+            ),
+            _(
+                "Please write no names, and nothing about the health, religion or political "
+                "opinions of yourself or anyone else."
+            ),
+        ]
+    if not question.required and kind in TYPED:
+        lines.append(_("You may also press «Skip»."))
+    hint = _("/back: previous question · /cancel: pause (your answers are kept)")
+    lines += ["", f"<i>{hint}</i>"]
+    return "\n".join(lines)
+
+
+def number_hint(question: SurveyQuestion, unit: str, locale: str) -> str:
+    low, high = question.min_value, question.max_value
+    if low is not None and high is not None:
+        hint = _("Type a number from {min} to {max}.").format(
+            min=number(low, locale), max=number(high, locale)
+        )
+    elif low is not None:
+        hint = _("Type a number: {min} or more.").format(min=number(low, locale))
+    elif high is not None:
+        hint = _("Type a number: {max} at most.").format(max=number(high, locale))
+    else:
+        hint = _("Type a number.")
+    if unit:
+        hint += " " + _("Unit: {unit}.").format(unit=html.quote(unit))
+    return hint
+
+
+def explain(invalid: InvalidAnswer, question: SurveyQuestion, locale: str) -> str:
+    """What the question expects, after an answer it cannot take. Plain text: it may be shown
+    in a button's alert."""
+    reason, kind = invalid.reason, question.kind
+    if reason == InvalidAnswer.REQUIRED:
+        return _("This question needs an answer: it cannot be skipped.")
+    if kind is QuestionKind.multiple and reason == InvalidAnswer.EMPTY:
+        return _("Please choose at least one answer, then press «Done».")
+    if kind not in TYPED:
+        return _("Please answer with one of the buttons below.")
+    if kind is QuestionKind.number:
+        if reason in (InvalidAnswer.BELOW_MIN, InvalidAnswer.ABOVE_MAX):
+            limit = number(float(invalid.limit or 0), locale)
+            if reason == InvalidAnswer.BELOW_MIN:
+                return _("This is too small: the answer is at least {limit}.").format(limit=limit)
+            return _("This is too large: the answer is at most {limit}.").format(limit=limit)
+        return _("Please type a number, in digits (for example 12).")
+    if reason == InvalidAnswer.TOO_LONG:
+        return explain_rejection(TextRejected(TextRejected.TOO_LONG, int(invalid.limit or 0)))
+    if reason == InvalidAnswer.NOT_TEXT:
+        return _("Please type your answer as a text message.")
+    return explain_rejection(TextRejected(TextRejected.EMPTY, TEXT_ANSWER_LIMITS[0]))
+
+
+def refusal(reason: str) -> str:
+    if reason == SurveyError.COMPLETED:
+        return _("You have already answered this survey. Thank you!")
+    if reason == SurveyError.NOT_INVITED:
+        return _("This survey was sent to other participants: only they can answer it.")
+    if reason == SurveyError.CLOSED:
+        return _(
+            "This survey is closed: it no longer takes answers. Its results are in the menu, "
+            "under «Surveys»."
+        )
+    return stale_button()
+
+
+def tell(callback_answer: CallbackAnswer, text: str) -> None:
+    callback_answer.text = text
+    callback_answer.show_alert = True
+
+
+def thanks_text(survey: Survey, locale: str) -> str:
+    thanks = surveys.survey_text(survey, locale)["thanks"]
+    first = html.quote(thanks) if thanks else _("Thank you for your answers!")
+    shared = _(
+        "Your answers are recorded. When the survey closes, you will receive its results here, "
+        "in this chat — for the whole city and for your arrondissement, never showing a group "
+        "of fewer than 5 people. They will also stay in the menu, under «Surveys»."
+    )
+    return f"{first}\n\n{shared}"

@@ -1,0 +1,197 @@
+"""What surveys send outside the current reply — invitations, the reminder, the results when a
+survey closes, and notes to the coordinators' group — each in its recipient's language,
+through the outbox, in the transaction of the change that causes it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiogram import html
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.i18n import ngettext
+from handlers.surveys import operations
+from handlers.surveys.invitation import invitation
+from handlers.surveys.results_text import results_message
+from storage.models import OutboxMessage, Survey, User
+from storage.outbox import SEND_MESSAGE, enqueue_message, enqueue_photo, split_text
+from storage.survey_results import (
+    CLOSED_KINDS,
+    SMALL,
+    SurveyResults,
+    summary_chart,
+    survey_results,
+)
+from storage.surveys import mark_reminded, open_survey, questions_of, survey_text
+
+# Free-text answers listed in each respondent's copy of the results (all of them in the group).
+RESPONDENT_TEXTS = 10
+
+Message = tuple[str, InlineKeyboardMarkup | None]
+
+
+@dataclass(frozen=True)
+class Sent:
+    survey: Survey
+    invited: int
+
+
+def title_of(survey: Survey, locale: str) -> str:
+    return html.quote(survey_text(survey, locale)["title"])
+
+
+async def fan_out(
+    session: AsyncSession,
+    i18n: I18n,
+    users: Sequence[User],
+    message: Callable[[str], Message],
+) -> int:
+    """Writes `message(locale)` — made once per language, in it — to each person's chat in
+    one bulk insert; the rows `enqueue_message` would write. How many people."""
+    made: dict[str, list[dict[str, Any]]] = {}
+    rows: list[dict[str, Any]] = []
+    reached = 0
+    for user in users:
+        if user.telegram_id is None:
+            continue
+        if user.locale not in made:
+            with i18n.use_locale(user.locale):
+                text, markup = message(user.locale)
+            payloads = [
+                {"text": part, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
+                for part in split_text(text)
+            ]
+            if markup is not None:
+                payloads[-1]["reply_markup"] = markup.model_dump(exclude_none=True)
+            made[user.locale] = payloads
+        reached += 1
+        rows.extend(
+            {
+                "chat_id": user.telegram_id,
+                "user_id": user.id,
+                "method": SEND_MESSAGE,
+                "payload": payload,
+            }
+            for payload in made[user.locale]
+        )
+    if rows:
+        await session.execute(insert(OutboxMessage.__table__), rows)
+    return reached
+
+
+async def send_survey(
+    session: AsyncSession, i18n: I18n, survey_id: int, actor_id: int | None, now: datetime
+) -> Sent | None:
+    """Opens a draft and invites its audience, each in their language; None when the survey
+    is no longer a draft or another worker is sending it (it is sent once)."""
+    if not await operations.claim_draft(session, survey_id):
+        return None
+    survey, invitees = await open_survey(session, survey_id, actor_id, now)
+    invited = await fan_out(session, i18n, invitees, lambda locale: invitation(survey, locale))
+    return Sent(survey, invited)
+
+
+def invited_note(survey: Survey, invited: int, locale: str) -> str:
+    """The group's note once a survey went out (in the group's locale)."""
+    return ngettext(
+        "«{title}» has been sent: {count} person invited.",
+        "«{title}» has been sent: {count} people invited.",
+        invited,
+    ).format(title=title_of(survey, locale), count=invited)
+
+
+async def tell_group(session: AsyncSession, settings: Settings, text: str) -> None:
+    if settings.coordinator_chat_id is not None:
+        await enqueue_message(session, chat_id=settings.coordinator_chat_id, text=text)
+
+
+def reminder(survey: Survey, locale: str) -> Message:
+    text, markup = invitation(survey, locale)
+    head = _(
+        "⏰ A reminder: your answers to this survey are still awaited. If you started it, "
+        "you will go on where you stopped."
+    )
+    return f"{head}\n\n{text}", markup
+
+
+async def remind(
+    session: AsyncSession, i18n: I18n, survey: Survey, users: Sequence[User], now: datetime
+) -> int:
+    """The one reminder to those of `users` no other worker is reminding; how many."""
+    claimed = set(await operations.claim_reminders(session, survey.id, [u.id for u in users]))
+    chosen = [user for user in users if user.id in claimed]
+    sent = await fan_out(session, i18n, chosen, lambda locale: reminder(survey, locale))
+    await mark_reminded(session, survey.id, claimed, now)
+    return sent
+
+
+def chart_caption() -> str:
+    return _(
+        "The figures in one picture: a panel per question with answers to choose from, "
+        "numbered as in the survey; «{small}» stands for fewer than 5 people."
+    ).format(small=html.quote(SMALL))
+
+
+def has_chart(results: SurveyResults) -> bool:
+    return any(result.kind in CLOSED_KINDS and result.published for result in results.questions)
+
+
+async def results_to_respondents(session: AsyncSession, i18n: I18n, survey: Survey) -> int:
+    """Once the survey is closed: each person who completed it receives, in their language,
+    the whole picture, the figures of the arrondissement they answered from and the chart.
+    How many people."""
+    people = await operations.respondents(session, survey.id)
+    if not people:
+        return 0
+    questions = await questions_of(session, survey.id)
+    whole = await survey_results(session, survey.id)
+    chart = summary_chart(whole) if has_chart(whole) else None
+    local: dict[int, SurveyResults] = {}
+    texts: dict[tuple[str, int | None], str] = {}
+    for user, arrondissement in people:
+        assert user.telegram_id is not None
+        key = (user.locale, arrondissement)
+        if key not in texts:
+            if arrondissement is not None and arrondissement not in local:
+                local[arrondissement] = await survey_results(
+                    session, survey.id, arrondissement=arrondissement
+                )
+            with i18n.use_locale(user.locale):
+                parts = [
+                    _(
+                        "The survey «{title}» is closed. Thank you for taking part: here is "
+                        "what everyone answered."
+                    ).format(title=title_of(survey, user.locale)),
+                    results_message(
+                        whole, survey, user.locale, questions, max_texts=RESPONDENT_TEXTS
+                    ),
+                ]
+                if arrondissement is not None:
+                    parts.append(
+                        results_message(
+                            local[arrondissement],
+                            survey,
+                            user.locale,
+                            questions,
+                            heading=False,
+                            yours=True,
+                            max_texts=RESPONDENT_TEXTS,
+                        )
+                    )
+                texts[key] = "\n\n".join(parts)
+        await enqueue_message(session, chat_id=user.telegram_id, text=texts[key], user_id=user.id)
+        if chart is not None:
+            with i18n.use_locale(user.locale):
+                caption = chart_caption()
+            await enqueue_photo(
+                session, chat_id=user.telegram_id, photo=chart, caption=caption, user_id=user.id
+            )
+    return len(people)

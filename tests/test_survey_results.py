@@ -1,0 +1,917 @@
+"""Impact survey results: aggregates checked against figures computed here from the generated
+answers, small groups never shown, waves, the CSV and JSON exports, and charts read back by
+their pixels."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import statistics
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from PIL import Image, ImageColor
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from storage.charts import INK
+from storage.db import create_sessionmaker
+from storage.models import (
+    Challenge,
+    ChallengeStatus,
+    QuestionKind,
+    Survey,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyStatus,
+    User,
+)
+from storage.survey_results import (
+    BAR,
+    MERGED_BAR,
+    PANEL_SIZE,
+    SMALL,
+    QuestionResult,
+    SurveyResults,
+    answers_csv,
+    bar_labels,
+    compare_waves,
+    key_figures_over_time,
+    question_chart,
+    results_json,
+    summary_chart,
+    survey_results,
+    waves_chart,
+)
+from storage.surveys import (
+    MIN_GROUP,
+    answer,
+    complete_if_done,
+    previous_question,
+    skip,
+    start_response,
+)
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+WAVES = ((1, 40), (2, 25), (3, 30))  # (wave, people)
+SKIP = object()  # a skipped optional question
+
+
+@dataclass
+class Q:
+    code: str
+    kind: QuestionKind
+    options: tuple[str, ...] = ()
+    required: bool = True
+    show_if: dict[str, Any] | None = None
+    key_figure: bool = False
+
+
+@dataclass
+class P:
+    """One person's response: answers by question code (a list for multiple choice, SKIP for
+    skipped); questions not asked are absent."""
+
+    answers: dict[str, Any]
+    complete: bool = True
+    arrondissement: int | None = 13
+    lives_in: int | None = None  # the profile's arrondissement, when it changed since
+    telegram_id: int = 0
+    started: bool = True
+
+
+QUESTIONS = (
+    Q("calm", QuestionKind.scale),
+    Q("lonely", QuestionKind.scale, required=False, key_figure=True),
+    Q("met", QuestionKind.yes_no, key_figure=True),
+    Q("again", QuestionKind.yes_no, show_if={"question": "met", "equals": "yes"}),
+    Q(
+        "with_whom",
+        QuestionKind.multiple,
+        ("family", "friends", "neighbours", "volunteers"),
+        required=False,
+        show_if={"question": "met", "equals": "yes"},
+    ),
+    Q("where", QuestionKind.single, ("club", "home", "phone", "other")),
+    Q("how_often", QuestionKind.scale, show_if={"question": "where", "equals": "club"}),
+    Q("what", QuestionKind.multiple, ("walks", "games", "music", "garden", "tea"), False),
+    Q("visits", QuestionKind.number, required=False, key_figure=True),
+    Q("hours", QuestionKind.number),
+    Q("words", QuestionKind.text, required=False),
+)
+BY_CODE = {question.code: question for question in QUESTIONS}
+
+
+@dataclass
+class Built:
+    survey: Survey
+    people: list[P]
+    questions: dict[str, SurveyQuestion] = field(default_factory=dict)
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with create_sessionmaker(engine)() as opened, opened.begin():
+        yield opened
+
+
+_telegram_ids = iter(range(9_100_000, 9_999_999))
+
+
+async def build(
+    session: AsyncSession,
+    people: Sequence[P],
+    questions: Sequence[Q] = QUESTIONS,
+    *,
+    invited_only: int = 0,
+    series: str = "isolation",
+    wave: int = 1,
+    status: SurveyStatus = SurveyStatus.closed,
+    challenge_id: int | None = None,
+) -> Built:
+    """A survey answered by `people` (plus `invited_only` people who never started), written
+    the way storage.surveys stores answers."""
+    survey = Survey(
+        series=series,
+        wave=wave,
+        challenge_id=challenge_id,
+        texts={"fr": {"title": "Isolement", "intro": "", "thanks": ""}},
+        status=status,
+    )
+    session.add(survey)
+    await session.flush()
+    rows = {}
+    for position, spec in enumerate(questions, start=1):
+        rows[spec.code] = SurveyQuestion(
+            survey_id=survey.id,
+            position=position,
+            code=spec.code,
+            kind=spec.kind,
+            texts={"fr": {"text": spec.code}},
+            options=[{"code": code, "texts": {"fr": code}} for code in spec.options],
+            required=spec.required,
+            show_if=spec.show_if,
+            key_figure=spec.key_figure,
+        )
+    session.add_all(rows.values())
+    rows_of_users = []
+    for person in people:
+        person.telegram_id = next(_telegram_ids)
+        lives_in = person.arrondissement if person.lives_in is None else person.lives_in
+        rows_of_users.append({"telegram_id": person.telegram_id, "arrondissement": lives_in})
+    rows_of_users += [
+        {"telegram_id": next(_telegram_ids), "arrondissement": None} for _ in range(invited_only)
+    ]
+    # Bulk inserts (a few statements, not one per row): the tests stay fast on both databases.
+    user_ids = await inserted(
+        session, User, [{"locale": "fr", "active": True, **row} for row in rows_of_users]
+    )
+    if user_ids:
+        await session.execute(
+            insert(SurveyInvitation.__table__),
+            [{"survey_id": survey.id, "user_id": u, "invited_at": NOW} for u in user_ids],
+        )
+    started = [person for person in people if person.started]
+    response_ids = await inserted(
+        session,
+        SurveyResponse,
+        [
+            {
+                "survey_id": survey.id,
+                "user_id": user_id,
+                "arrondissement": person.arrondissement,
+                "started_at": NOW,
+                "completed_at": NOW if person.complete else None,
+            }
+            for person, user_id in zip(people, user_ids, strict=False)
+            if person.started
+        ],
+    )
+    answers = []
+    for person, response_id in zip(started, response_ids, strict=True):
+        for code, value in person.answers.items():
+            for row in answer_rows(
+                BY_CODE.get(code) or next(q for q in questions if q.code == code), value
+            ):
+                answers.append(
+                    {
+                        "response_id": response_id,
+                        "question_id": rows[code].id,
+                        "value_number": None,
+                        "option_code": None,
+                        "value_text": None,
+                        "skipped": False,
+                        "answered_at": NOW,
+                        **row,
+                    }
+                )
+    if answers:
+        await session.execute(insert(SurveyAnswer.__table__), answers)
+    return Built(survey, list(people), rows)
+
+
+async def inserted(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Ids of the rows, in their order."""
+    if not rows:
+        return []
+    table = model.__table__  # Core: one multi-row statement, not the ORM's row by row
+    result = await session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    )
+    return list(result.scalars())
+
+
+def answer_rows(question: Q, value: Any) -> list[dict[str, Any]]:
+    """storage.surveys' way: see its module docstring."""
+    if value is SKIP:
+        return [{"skipped": True}]
+    if question.kind in (QuestionKind.scale, QuestionKind.number):
+        return [{"value_number": float(value)}]
+    if question.kind == QuestionKind.yes_no:
+        return [{"option_code": value, "value_number": 1.0 if value == "yes" else 0.0}]
+    if question.kind == QuestionKind.single:
+        return [{"option_code": value}]
+    if question.kind == QuestionKind.multiple:
+        return [{"option_code": code} for code in value]
+    return [{"value_text": value}]
+
+
+def random_person(rnd: random.Random, arrondissement: int | None, complete: bool = True) -> P:
+    """Answers following the survey's branching; an unfinished response stops halfway."""
+    answers: dict[str, Any] = {
+        "calm": rnd.choices(range(1, 6), (1, 3, 6, 5, 2))[0],
+        "lonely": SKIP if rnd.random() < 0.15 else rnd.choices(range(1, 6), (4, 3, 3, 2, 1))[0],
+        "met": "yes" if rnd.random() < 0.65 else "no",
+    }
+    if answers["met"] == "yes":
+        answers["again"] = "yes" if rnd.random() < 0.7 else "no"
+        answers["with_whom"] = (
+            SKIP
+            if rnd.random() < 0.2
+            else rnd.sample(("family", "friends", "neighbours"), rnd.randint(1, 2))
+        )
+    # "other" is rare: a small cell to merge.
+    answers["where"] = rnd.choices(("club", "home", "phone", "other"), (40, 30, 29, 0.5))[0]
+    if answers["where"] == "club":
+        answers["how_often"] = rnd.randint(1, 5)
+    answers["what"] = (
+        SKIP
+        if rnd.random() < 0.1
+        else rnd.sample(("walks", "games", "music", "garden"), rnd.randint(1, 3))
+    )
+    if rnd.random() < 0.03:
+        answers["what"] = ["tea"]  # rare option
+    answers["visits"] = SKIP if rnd.random() < 0.2 else rnd.randint(0, 60)
+    answers["hours"] = rnd.choice((0.5, 1, 1.5, 2, 2.5, 3, 4, 10))
+    answers["words"] = (
+        SKIP
+        if rnd.random() < 0.5
+        else rnd.choice(
+            ("Merci", "merci", "Plus de sorties", "Très bien", "=1+1", "Zut", "à refaire", "Non")
+        )
+    )
+    if not complete:
+        # Extreme answers, so that counting an unfinished response would show.
+        kept = dict(list(answers.items())[: rnd.randint(1, 6)])
+        return P(
+            {
+                code: (5 if BY_CODE[code].kind == QuestionKind.scale else value)
+                for code, value in kept.items()
+            },
+            complete=False,
+            arrondissement=arrondissement,
+        )
+    return P(answers, arrondissement=arrondissement)
+
+
+def generated(seed: int = 20261201) -> list[P]:
+    rnd = random.Random(seed)
+    people = [random_person(rnd, rnd.choice((13, 13, 13, 14, 1, 2, None))) for _ in range(260)]
+    people += [random_person(rnd, rnd.choice((13, 14)), complete=False) for _ in range(30)]
+    # Exactly 4 complete responses in the 7th (and unfinished ones, which do not count), 5 in
+    # the 8th; one person of the 8th has since moved to the 9th.
+    people += [random_person(rnd, 7) for _ in range(4)]
+    people += [random_person(rnd, 7, complete=False) for _ in range(3)]
+    people += [random_person(rnd, 8) for _ in range(5)]
+    people[-1].lives_in = 9
+    return people
+
+
+# -- figures computed independently, from the people
+
+
+def raw_values(people: Sequence[P], code: str) -> list[Any]:
+    """Answers (not skipped) to `code` of complete responses."""
+    return [
+        person.answers[code]
+        for person in people
+        if person.complete and code in person.answers and person.answers[code] is not SKIP
+    ]
+
+
+def skipped(people: Sequence[P], code: str) -> int:
+    return sum(1 for p in people if p.complete and p.answers.get(code, None) is SKIP)
+
+
+def key(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return str(int(value)) if float(value).is_integer() else str(float(value))
+
+
+def check_cells(
+    result: QuestionResult, raw: Counter[str], people_in: dict[str, set[int]] | None
+) -> None:
+    """The published distribution against the raw counts: every shown cell exact and never a
+    small group; every small cell merged; the bucket, if any, the people of the missing cells
+    and never a small group itself."""
+    distribution = result.distribution
+    for cell, count in distribution.items():
+        if cell != SMALL:
+            assert count == raw.get(cell, 0), (result.code, cell)
+            assert count == 0 or count >= MIN_GROUP, (result.code, cell)
+    missing = [cell for cell, count in raw.items() if count and cell not in distribution]
+    for cell, count in raw.items():
+        if 0 < count < MIN_GROUP:
+            assert cell in missing, (result.code, cell)
+    if people_in is None:  # one answer per person: cells partition the people
+        assert distribution.get(SMALL, 0) == sum(raw[cell] for cell in missing)
+        assert sum(distribution.values()) == result.answered
+        if missing:
+            assert distribution[SMALL] >= MIN_GROUP
+    else:
+        chose_merged = set().union(*(people_in[cell] for cell in missing)) if missing else set()
+        if len(chose_merged) >= MIN_GROUP:
+            assert distribution[SMALL] == len(chose_merged)
+        else:
+            assert SMALL not in distribution
+
+
+def check_question(result: QuestionResult, people: Sequence[P]) -> None:
+    question = BY_CODE[result.code]
+    values = raw_values(people, result.code)
+    assert result.skipped == skipped(people, result.code), result.code
+    assert result.kind == question.kind.value
+    if question.kind == QuestionKind.multiple:
+        assert result.answered == len(values)
+    else:
+        assert result.answered == len(values), result.code
+    if len(values) < MIN_GROUP:
+        assert (result.distribution, result.mean, result.median, result.total, result.texts) == (
+            {},
+            None,
+            None,
+            None,
+            [],
+        )
+        return
+    if question.kind == QuestionKind.text:
+        assert result.texts == sorted(values)
+        assert result.distribution == {}
+        return
+    assert result.texts == []
+    if question.kind == QuestionKind.multiple:
+        raw = Counter(code for chosen in values for code in chosen)
+        chosen_by: dict[str, set[int]] = {}
+        for index, chosen in enumerate(values):
+            for code in chosen:
+                chosen_by.setdefault(code, set()).add(index)
+        check_cells(result, raw, chosen_by)
+        keys = [*question.options]
+    else:
+        raw = Counter(key(value) for value in values)
+        check_cells(result, raw, None)
+        keys = (
+            ["1", "2", "3", "4", "5"]
+            if question.kind == QuestionKind.scale
+            else ["yes", "no"]
+            if question.kind == QuestionKind.yes_no
+            else list(question.options)
+            if question.options
+            else sorted(raw, key=float)
+        )
+    # In a stable order: the question's values or options, then the merged bucket.
+    shown = [cell for cell in result.distribution if cell != SMALL]
+    assert shown == [cell for cell in keys if cell in result.distribution]
+    if SMALL in result.distribution:
+        assert list(result.distribution)[-1] == SMALL
+    if question.kind in (QuestionKind.scale, QuestionKind.number):
+        assert result.mean == pytest.approx(statistics.fmean(values))
+        assert result.median == pytest.approx(statistics.median(values))
+        if question.kind == QuestionKind.number:
+            assert result.total == pytest.approx(sum(values))
+        else:
+            assert result.total is None
+    else:
+        assert (result.mean, result.median, result.total) == (None, None, None)
+
+
+# -- aggregates
+
+
+async def test_whole_survey_figures_match_the_answers(session: AsyncSession) -> None:
+    people = generated()
+    built = await build(session, people, invited_only=40)
+    results = await survey_results(session, built.survey.id)
+    complete = [p for p in people if p.complete]
+    assert (results.invited, results.started, results.completed) == (
+        len(people) + 40,
+        len(people),
+        len(complete),
+    )
+    assert results.response_rate == pytest.approx(len(complete) / (len(people) + 40))
+    assert results.arrondissement is None and not results.suppressed
+    assert [r.code for r in results.questions] == [q.code for q in QUESTIONS]
+    assert [r.position for r in results.questions] == list(range(1, len(QUESTIONS) + 1))
+    for result in results.questions:
+        check_question(result, complete)
+    # The generated data does exercise the rules: merged cells, a rare option, branching.
+    where = results.question("where")
+    assert where is not None and SMALL in where.distribution and "other" not in where.distribution
+    visits = results.question("visits")
+    assert visits is not None and SMALL in visits.distribution
+    how_often = results.question("how_often")
+    assert how_often is not None
+    assert how_often.answered == sum(1 for p in complete if p.answers["where"] == "club")
+
+
+async def test_one_arrondissement_counts_its_complete_responses_only(
+    session: AsyncSession,
+) -> None:
+    people = generated(7)
+    built = await build(session, people)
+    for arrondissement in (13, 14, 8):
+        mine = [p for p in people if p.arrondissement == arrondissement]
+        results = await survey_results(session, built.survey.id, arrondissement=arrondissement)
+        done = [p for p in mine if p.complete]
+        assert not results.suppressed and results.arrondissement == arrondissement
+        assert (results.started, results.completed) == (len(mine), len(done))
+        living = [p for p in people if (p.lives_in or p.arrondissement) == arrondissement]
+        assert results.invited == len(living)
+        assert results.response_rate == pytest.approx(min(1.0, len(done) / len(living)))
+        for result in results.questions:
+            check_question(result, done)
+    eighth = await survey_results(session, built.survey.id, arrondissement=8)
+    assert eighth.completed == 5 and eighth.invited == 4  # one moved: the rate stays at 1
+    assert eighth.response_rate == 1.0
+
+
+async def test_an_arrondissement_of_four_shows_nothing_and_of_five_shows_figures(
+    session: AsyncSession,
+) -> None:
+    people = [P({"calm": 4, "met": "yes"}, arrondissement=3) for _ in range(4)]
+    people += [P({"calm": 5}, complete=False, arrondissement=3) for _ in range(3)]
+    people += [P({"calm": 2, "met": "no"}, arrondissement=4) for _ in range(5)]
+    built = await build(session, people, QUESTIONS[:3])
+    four = await survey_results(session, built.survey.id, arrondissement=3)
+    assert four == SurveyResults(built.survey.id, 0, 0, 0, None, [], 3, suppressed=True)
+    five = await survey_results(session, built.survey.id, arrondissement=4)
+    assert not five.suppressed and five.completed == 5
+    calm = five.question("calm")
+    assert calm is not None
+    assert calm.distribution == {"1": 0, "2": 5, "3": 0, "4": 0, "5": 0}
+    assert (calm.mean, calm.median) == (2.0, 2.0)
+    nobody = await survey_results(session, built.survey.id, arrondissement=16)
+    assert nobody.suppressed and nobody.questions == []
+    whole = await survey_results(session, built.survey.id)
+    calm = whole.question("calm")
+    # "4" (four people) is merged, and "2" with it: the bucket alone would show four.
+    assert calm is not None and calm.distribution == {"1": 0, "3": 0, "5": 0, SMALL: 9}
+
+
+async def test_a_question_answered_by_four_has_no_figures_and_by_five_has(
+    session: AsyncSession,
+) -> None:
+    four = [P({"visits": 10 * (i + 1), "words": f"texte {i}"}) for i in range(4)]
+    four += [P({"visits": SKIP, "words": SKIP}) for _ in range(3)]
+    built = await build(session, four, (BY_CODE["visits"], BY_CODE["words"]))
+    results = await survey_results(session, built.survey.id)
+    for result in results.questions:
+        assert (result.answered, result.skipped) == (4, 3)
+        assert not result.published
+        assert (result.distribution, result.mean, result.median, result.total, result.texts) == (
+            {},
+            None,
+            None,
+            None,
+            [],
+        )
+    five = [*four, P({"visits": 7, "words": "encore"})]
+    built = await build(session, five, (BY_CODE["visits"], BY_CODE["words"]), series="other")
+    results = await survey_results(session, built.survey.id)
+    visits, words = results.questions
+    assert visits.answered == 5 and visits.published
+    assert (visits.mean, visits.median, visits.total) == (21.4, 20.0, 107.0)
+    assert visits.distribution == {SMALL: 5}  # five different values: each alone is too few
+    assert words.texts == ["encore", "texte 0", "texte 1", "texte 2", "texte 3"]
+
+
+async def test_small_cells_are_merged_until_the_bucket_is_not_small(
+    session: AsyncSession,
+) -> None:
+    # Scale: 1 and 2 are small, together 5 -> one bucket of 5.
+    scale = [1] * 2 + [2] * 3 + [3] * 10 + [5] * 7
+    # Yes/no: "no" is 3; the bucket would be 3, so "yes" goes with it.
+    yes_no = ["yes"] * 19 + ["no"] * 3
+    # Single: "other" alone (1) is too few; the smallest other cell (phone, 5) joins it.
+    single = ["club"] * 9 + ["home"] * 7 + ["phone"] * 5 + ["other"]
+    people = [
+        P({"calm": s, "met": y, "where": w}) for s, y, w in zip(scale, yes_no, single, strict=True)
+    ]
+    built = await build(session, people, (BY_CODE["calm"], BY_CODE["met"], BY_CODE["where"]))
+    results = await survey_results(session, built.survey.id)
+    calm, met, where = results.questions
+    assert calm.distribution == {"3": 10, "4": 0, "5": 7, SMALL: 5}
+    assert met.distribution == {SMALL: 22}
+    assert where.distribution == {"club": 9, "home": 7, SMALL: 6}
+    # Means and medians use every answer: the merging only hides cells.
+    assert calm.mean == pytest.approx(statistics.fmean(scale))
+    assert calm.median == statistics.median(scale)
+
+
+async def test_a_multiple_choice_bucket_counts_people_and_hides_below_five(
+    session: AsyncSession,
+) -> None:
+    chosen = [["walks"]] * 8 + [["walks", "tea", "music"]] * 2 + [["games"]] * 2
+    built = await build(session, [P({"what": c}) for c in chosen], (BY_CODE["what"],))
+    (what,) = (await survey_results(session, built.survey.id)).questions
+    assert what.answered == 12
+    # tea 2, music 2 and games 2 are merged; 4 people chose one of them: no bucket.
+    assert what.distribution == {"walks": 10, "garden": 0}
+    chosen += [["garden", "games"]]
+    built = await build(session, [P({"what": c}) for c in chosen], (BY_CODE["what"],), series="b")
+    (what,) = (await survey_results(session, built.survey.id)).questions
+    assert what.distribution == {"walks": 10, SMALL: 5}
+
+
+async def test_answers_written_by_the_survey_flow_are_read_back(session: AsyncSession) -> None:
+    """The same figures when the answers come through storage.surveys, /back and skip."""
+    built = await build(session, [], (*QUESTIONS[:4], BY_CODE["what"]), status=SurveyStatus.open)
+    q = built.questions
+    users = [
+        User(telegram_id=next(_telegram_ids), locale="fr", arrondissement=2) for _ in range(7)
+    ]
+    session.add_all(users)
+    await session.flush()
+    await session.execute(
+        insert(SurveyInvitation), [{"survey_id": built.survey.id, "user_id": u.id} for u in users]
+    )
+    for index, user in enumerate(users):
+        response = await start_response(session, built.survey, user, NOW)
+        if index == 0:  # a first answer taken back with /back
+            await answer(session, response, q["calm"], value_number=5)
+            assert await previous_question(session, response) == q["calm"]
+        await answer(session, response, q["calm"], value_number=index % 3 + 1)
+        if index % 2:
+            await skip(session, response, q["lonely"])
+        else:
+            await answer(session, response, q["lonely"], value_number=4)
+        await answer(session, response, q["met"], option_codes=["yes"])
+        await answer(session, response, q["again"], option_codes=["no" if index < 5 else "yes"])
+        await answer(session, response, q["what"], option_codes=["walks", "tea"])
+        if index < 6:
+            assert await complete_if_done(session, response, NOW)
+    results = await survey_results(session, built.survey.id)
+    assert (results.invited, results.started, results.completed) == (7, 7, 6)
+    calm, lonely, met, again, what = results.questions
+    assert calm.answered == 6 and calm.mean == pytest.approx(2.0)
+    assert (lonely.answered, lonely.skipped) == (3, 3) and lonely.mean is None
+    assert met.distribution == {"yes": 6, "no": 0}
+    assert again.distribution == {SMALL: 6}  # "no" 5, "yes" 1: merged with it
+    assert what.answered == 6 and what.distribution == {
+        "walks": 6,
+        "games": 0,
+        "music": 0,
+        "garden": 0,
+        "tea": 6,
+    }
+    with pytest.raises(LookupError):
+        await survey_results(session, built.survey.id + 1000)
+
+
+# -- waves
+
+
+async def test_waves_of_a_series_come_in_order_with_their_results(session: AsyncSession) -> None:
+    rnd = random.Random(3)
+    second = await build(session, [random_person(rnd, 13) for _ in range(30)], wave=2)
+    first = await build(session, [random_person(rnd, 13) for _ in range(20)], wave=1)
+    await build(session, [], wave=3, status=SurveyStatus.draft)
+    await build(session, [random_person(rnd, 13) for _ in range(10)], series="another")
+    waves = await compare_waves(session, "isolation")
+    assert [survey.id for survey, _ in waves] == [first.survey.id, second.survey.id]
+    for (survey, results), built in zip(waves, (first, second), strict=True):
+        assert results == await survey_results(session, survey.id)
+        assert results.completed == len(built.people)
+        for result in results.questions:
+            check_question(result, built.people)
+    assert await compare_waves(session, "nothing") == []
+
+
+async def test_key_figures_move_across_the_waves_of_a_challenge(session: AsyncSession) -> None:
+    challenge = Challenge(
+        slug="isokey",
+        texts={"fr": {"title": "Isolement", "description": "Rompre l'isolement."}},
+        theme_code="older_people",
+        status=ChallengeStatus.open,
+    )
+    session.add(challenge)
+    await session.flush()
+    rnd = random.Random(11)
+    people = {wave: [random_person(rnd, 13) for _ in range(size)] for wave, size in WAVES}
+    # In the second wave only four people gave their visits: no total for it.
+    for person in people[2][4:]:
+        person.answers["visits"] = SKIP
+    waves = {}
+    for wave, status in (
+        (2, SurveyStatus.closed),
+        (1, SurveyStatus.closed),
+        (3, SurveyStatus.open),
+    ):
+        waves[wave] = await build(
+            session, people[wave], wave=wave, status=status, challenge_id=challenge.id
+        )
+    # Another challenge's survey does not mix in.
+    await build(session, [random_person(rnd, 13) for _ in range(10)], series="else")
+
+    def expected(people: Sequence[P]) -> dict[str, float | None]:
+        visits = raw_values(people, "visits")
+        met = Counter(raw_values(people, "met"))
+        small = any(0 < count < MIN_GROUP for count in met.values())
+        return {
+            "lonely": statistics.fmean(raw_values(people, "lonely")),
+            "met": None if small else 100 * met["yes"] / met.total(),
+            "visits": float(sum(visits)) if len(visits) >= MIN_GROUP else None,
+        }
+
+    figures = await key_figures_over_time(session, challenge.id)
+    assert [wave for wave, _ in figures] == [1, 2]
+    for wave, values in figures:
+        want = expected(waves[wave].people)
+        assert values.keys() == want.keys()
+        for code, value in want.items():
+            assert values[code] == (None if value is None else pytest.approx(value)), code
+    assert figures[1][1]["visits"] is None
+    with_open = await key_figures_over_time(session, challenge.id, include_open=True)
+    assert [wave for wave, _ in with_open] == [1, 2, 3]
+    assert await key_figures_over_time(session, challenge.id + 1) == []
+
+
+# -- exports
+
+
+async def test_csv_is_for_french_excel_and_names_nobody(session: AsyncSession) -> None:
+    tricky = 'Il a dit "bonjour"; puis\nil est parti'
+    people = [
+        P({"calm": 3, "met": "yes", "what": ["music", "walks"], "hours": 2.5, "words": tricky}),
+        P({"calm": 4, "met": "no", "what": SKIP, "hours": 1, "words": "=SUM(A1:A9)"}),
+        P({"calm": 5, "met": "no", "what": ["tea"], "hours": 0.5, "words": "Très bien — ça va"}),
+        *[P({"calm": 1, "met": "no", "what": ["games"], "hours": 3}) for _ in range(3)],
+        *[
+            P({"calm": 2, "met": "no", "what": ["games"], "hours": 3}, arrondissement=2)
+            for _ in range(2)
+        ],
+        P({"calm": 2, "met": "no", "hours": 3}, arrondissement=None),
+        P({"calm": 1}, complete=False),  # unfinished: not exported
+    ]
+    questions = (
+        BY_CODE["calm"],
+        BY_CODE["met"],
+        BY_CODE["what"],
+        BY_CODE["hours"],
+        BY_CODE["words"],
+    )
+    built = await build(session, people, questions)
+    data = await answers_csv(session, built.survey.id)
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data[3:].decode("utf-8")
+    assert text.endswith("\r\n")
+    assert text.count("\r\n") == 1 + 9  # header and the nine complete responses
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert rows[0] == ["response", "arrondissement", "calm", "met", "what", "hours", "words"]
+    assert [row[0] for row in rows[1:]] == [str(n) for n in range(1, 10)]
+    assert rows[1][1:] == ["13", "3", "yes", "walks, music", "2,5", tricky]
+    assert rows[2][1:] == ["13", "4", "no", "", "1", "'=SUM(A1:A9)"]
+    assert rows[3][1:] == ["13", "5", "no", "tea", "0,5", "Très bien — ça va"]
+    # Six complete responses in the 13th; two in the 2nd and one without: no arrondissement.
+    assert [row[1] for row in rows[1:]] == ["13"] * 6 + ["", "", ""]
+    # The text with ; " and a line break is quoted, its quotes doubled.
+    assert '"Il a dit ""bonjour""; puis\nil est parti"' in text
+    for person in people:
+        assert str(person.telegram_id).encode() not in data
+    assert b"user" not in data.lower() and b"2026" not in data
+    nobody = await build(session, [], (BY_CODE["calm"],), series="empty")
+    assert await answers_csv(session, nobody.survey.id) == (
+        b"\xef\xbb\xbfresponse;arrondissement;calm\r\n"
+    )
+
+
+async def test_json_and_summary_chart_of_real_results(session: AsyncSession) -> None:
+    people = generated(5)
+    built = await build(session, people, invited_only=3)
+    results = await survey_results(session, built.survey.id)
+    document = json.loads(results_json(results).decode("utf-8"))
+    assert document.pop("min_group") == MIN_GROUP
+    assert document == json.loads(json.dumps(asdict(results)))
+    assert document["completed"] == sum(1 for p in people if p.complete)
+    # Distributions keep their order (values, options, then the bucket).
+    assert [list(q["distribution"]) for q in document["questions"]] == [
+        list(result.distribution) for result in results.questions
+    ]
+    assert "Très bien" in results_json(results).decode("utf-8")  # not \u-escaped
+    local = await survey_results(session, built.survey.id, arrondissement=7)
+    assert json.loads(results_json(local))["suppressed"] is True
+
+    image = picture(summary_chart(results))
+    closed = [r for r in results.questions if r.kind in ("scale", "yes_no", "single", "multiple")]
+    assert len(closed) == 8
+    for panel, result in zip(panels(image), closed, strict=False):
+        values = [v for v in result.distribution.values() if v]
+        assert_proportional([h for _, h, _ in bars(panel)], values)
+
+
+# -- charts
+
+Rgb = tuple[int, int, int]
+BARS: dict[Rgb, str] = {
+    ImageColor.getrgb(BAR)[:3]: BAR,
+    ImageColor.getrgb(MERGED_BAR)[:3]: MERGED_BAR,
+}
+
+
+def picture(data: bytes) -> Image.Image:
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    image = Image.open(io.BytesIO(data))
+    image.verify()
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG"
+    return image.convert("RGB")
+
+
+def axis_row(image: Image.Image) -> int:
+    """The top row of the lowest line drawn in ink over most of the width."""
+    pixels = image.load()
+    ink = ImageColor.getrgb(INK)[:3]
+
+    def is_axis(y: int) -> bool:
+        return sum(1 for x in range(image.width) if pixels[x, y] == ink) > 0.6 * image.width
+
+    y = image.height - 1
+    while y >= 0 and not is_axis(y):
+        y -= 1
+    assert y >= 0, "no axis"
+    while is_axis(y - 1):
+        y -= 1
+    return y
+
+
+def bars(image: Image.Image) -> list[tuple[int, int, str]]:
+    """(left x, height, colour) of every bar, left to right, measured from the axis up."""
+    pixels = image.load()
+    y = axis_row(image) - 1
+    found = []
+    x = 0
+    while x < image.width:
+        colour = pixels[x, y]
+        if colour in BARS:
+            start = x
+            while x < image.width and pixels[x, y] == colour:
+                x += 1
+            if x - start >= 4:
+                top = y
+                while top >= 0 and pixels[start + 1, top] == colour:
+                    top -= 1
+                found.append((start, y - top, BARS[colour]))
+        x += 1
+    return found
+
+
+def assert_proportional(heights: Sequence[int], values: Sequence[float]) -> None:
+    assert max(heights) >= 60  # the picture uses its height
+    scale = max(heights) / max(values)
+    for height, value in zip(heights, values, strict=True):
+        assert abs(height - value * scale) <= 1.5, (heights, values)
+
+
+def result_of(kind: QuestionKind, distribution: Mapping[str, int], **extra: Any) -> QuestionResult:
+    fields: dict[str, Any] = {
+        "question_id": 1,
+        "code": "q",
+        "kind": kind.value,
+        "answered": sum(distribution.values()),
+        "skipped": 0,
+        "distribution": dict(distribution),
+        "mean": None,
+        "median": None,
+        "total": None,
+        "texts": [],
+        "position": 1,
+        "options": [],
+    }
+    return QuestionResult(**{**fields, **extra})
+
+
+def test_question_chart_bars_follow_the_distribution() -> None:
+    result = result_of(QuestionKind.scale, {"1": 0, "2": 12, "3": 30, "4": 7, "5": 21, SMALL: 9})
+    image = picture(question_chart(result))
+    found = bars(image)
+    # No bar for 0; the merged bucket last, in its own colour.
+    assert [colour for _, _, colour in found] == [BAR, BAR, BAR, BAR, MERGED_BAR]
+    assert_proportional([height for _, height, _ in found], [12, 30, 7, 21, 9])
+    lefts = [left for left, _, _ in found]
+    step = lefts[2] - lefts[1]
+    assert lefts[1] - lefts[0] == pytest.approx(step, abs=2)
+    assert lefts[0] - step > 0  # the empty slot of "1" is left of the first bar
+
+
+def test_question_chart_labels_are_digits_and_one_per_bar() -> None:
+    result = result_of(
+        QuestionKind.single, {"club": 10, "phone": 6, SMALL: 5}, options=["club", "home", "phone"]
+    )
+    assert bar_labels(result) == ["1", "3", SMALL]
+    assert bar_labels(result_of(QuestionKind.yes_no, {"yes": 5, "no": 6})) == ["✓", "✗"]
+    assert picture(question_chart(result, ["1", "3", "<5"])).size == (1280, 800)
+    with pytest.raises(ValueError):
+        question_chart(result, ["club", "3", "<5"])
+    with pytest.raises(ValueError):
+        question_chart(result, ["نادي", "3", "<5"])
+    with pytest.raises(ValueError):
+        question_chart(result, ["1", "3"])
+    assert question_chart(result) == question_chart(result)  # deterministic
+
+
+def no_bars(image: Image.Image) -> bool:
+    """No axis, so no bar; the grey "<5" of a hidden question is drawn in the middle."""
+    with pytest.raises(AssertionError, match="no axis"):
+        axis_row(image)
+    return True
+
+
+def test_a_question_without_figures_draws_no_bar() -> None:
+    hidden = picture(question_chart(result_of(QuestionKind.scale, {}, answered=3)))
+    assert no_bars(hidden)
+    grey = ImageColor.getrgb(MERGED_BAR)[:3]
+    middle = hidden.crop((440, 200, 840, 600))
+    assert grey in {colour for _, colour in middle.getcolors(1 << 16) or []}
+    empty = picture(question_chart(result_of(QuestionKind.scale, {}, answered=0)))
+    assert empty.getextrema() == ((255, 255), (255, 255), (255, 255))
+
+
+def panels(image: Image.Image) -> list[Image.Image]:
+    width, height = PANEL_SIZE
+    return [
+        image.crop((x, y, x + width, y + height))
+        for y in range(0, image.height, height)
+        for x in range(0, image.width, width)
+    ]
+
+
+def test_summary_chart_has_a_panel_per_closed_question_with_its_bars() -> None:
+    questions = [
+        result_of(QuestionKind.scale, {"1": 5, "2": 10, "3": 20, "4": 15, "5": 0}, position=1),
+        result_of(QuestionKind.number, {"3": 50}, position=2),  # not a closed question
+        result_of(QuestionKind.yes_no, {"yes": 33, "no": 17}, position=3),
+        result_of(QuestionKind.text, {}, answered=40, position=4),  # no panel either
+        result_of(
+            QuestionKind.single, {"a": 8, "b": 25, SMALL: 6}, position=5, options=["a", "b"]
+        ),
+        result_of(
+            QuestionKind.multiple, {"x": 40, "y": 12}, answered=45, position=6, options=["x", "y"]
+        ),
+        result_of(QuestionKind.scale, {}, answered=4, position=7),  # too few: no bars
+    ]
+    results = SurveyResults(1, 60, 55, 50, 50 / 60, questions, None)
+    image = picture(summary_chart(results))
+    width, height = PANEL_SIZE
+    assert image.size == (3 * width, 2 * height)  # five panels, three a row
+    cut = panels(image)
+    expected = [[5, 10, 20, 15], [33, 17], [8, 25, 6], [40, 12]]
+    for panel, values in zip(cut[:4], expected, strict=True):
+        found = bars(panel)
+        assert_proportional([h for _, h, _ in found], values)
+    assert [c for _, _, c in bars(cut[2])] == [BAR, BAR, MERGED_BAR]
+    assert no_bars(cut[4])  # the question answered by four
+    assert cut[5].getextrema() == ((255, 255), (255, 255), (255, 255))  # no sixth panel
+    assert summary_chart(results) == summary_chart(results)
+
+
+def test_waves_chart_draws_a_bar_per_known_figure() -> None:
+    image = picture(waves_chart([(1, 3.4), (2, None), (3, 2.1), (4, 4.0)]))
+    assert image.size == (800, 480)
+    found = bars(image)
+    assert len(found) == 3
+    assert_proportional([h for _, h, _ in found], [3.4, 2.1, 4.0])
+    lefts = [left for left, _, _ in found]
+    assert lefts[1] - lefts[0] == pytest.approx(2 * (lefts[2] - lefts[1]), abs=2)
+    assert waves_chart([(1, 1200.0), (2, 1530.0)]) != waves_chart([(1, 1200.0), (2, 1531.0)])
+    assert waves_chart([(1, 2.5)], decimal_mark=",") != waves_chart([(1, 2.5)])
+    picture(waves_chart([]))
+    picture(waves_chart([(1, -3.0), (2, 5.0)]))

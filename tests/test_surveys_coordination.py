@@ -1,0 +1,643 @@
+"""Coordinators, in their group, preview a survey, send it now or at a date, set its one
+reminder, close it (the respondents then receive the results), and read its results, exports
+and waves. The scheduler's jobs send once, whatever the restarts and workers. Nobody else can
+do any of it, whatever button they forge."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from babel.numbers import format_percent
+from sqlalchemy import func, select
+
+from bot.scheduler import JobContext
+from handlers.surveys.jobs import send_due_surveys, send_reminders
+from storage.challenges import create_challenge, join, leave
+from storage.models import (
+    AuditEntry,
+    Challenge,
+    ChallengeStatus,
+    OutboxMessage,
+    Role,
+    Survey,
+    SurveyInvitation,
+    SurveyStatus,
+    User,
+)
+from storage.privacy import NOTICE_VERSION
+from storage.surveys import (
+    answer,
+    complete_if_done,
+    get_survey,
+    import_surveys,
+    questions_of,
+    start_response,
+)
+from tests.conversation import Harness, Person, texts
+from tests.initiatives_setup import GROUP_ID, group_person, outbox
+from tests.texts import t, tn
+
+MORNING = datetime(2027, 3, 10, 10, 0, tzinfo=UTC)
+TITLES = {"fr": "Isolement des aînés", "en": "Isolation of older people", "ar": "عزلة كبار السن"}
+DESCRIPTION = "Visites et appels aux aînés isolés."
+REFUSAL = "Only the city's coordinators can do this."
+
+
+def tr(fr: str, en: str, ar: str, **more: tuple[str, str, str]) -> dict[str, dict[str, str]]:
+    texts = {"fr": {"text": fr}, "en": {"text": en}, "ar": {"text": ar}}
+    for key, (f, e, a) in more.items():
+        texts["fr"][key], texts["en"][key], texts["ar"][key] = f, e, a
+    return texts
+
+
+def options(*codes: str) -> list[dict[str, Any]]:
+    return [
+        {"code": code, "texts": {"fr": f"{code} (fr)", "en": f"{code} (en)", "ar": f"{code} (ar)"}}
+        for code in codes
+    ]
+
+
+def survey_item(challenge_id: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "series": "isolement",
+        "challenge": challenge_id,
+        "texts": {
+            locale: {"title": title, "intro": "…", "thanks": f"Merci ({locale})"}
+            for locale, title in TITLES.items()
+        },
+        "questions": [
+            {
+                "code": "lonely",
+                "kind": "scale",
+                "key_figure": True,
+                "texts": tr(
+                    "Vous sentez-vous seul ?",
+                    "Do you feel lonely?",
+                    "هل تشعر بالوحدة؟",
+                    low=("Jamais", "Never", "أبدا"),
+                    high=("Toujours", "Always", "دائما"),
+                ),
+            },
+            {"code": "visited", "kind": "yes_no", "texts": tr("Visité ?", "Visited?", "زيارة؟")},
+            {
+                "code": "visits",
+                "kind": "number",
+                "min": 0,
+                "max": 100,
+                "key_figure": True,
+                "show_if": {"question": "visited", "equals": "yes"},
+                "texts": tr(
+                    "Combien de visites ?",
+                    "How many visits?",
+                    "كم زيارة؟",
+                    unit=("visites", "visits", "زيارات"),
+                ),
+            },
+            {
+                "code": "how",
+                "kind": "single",
+                "options": options("phone", "home"),
+                "texts": tr("Comment ?", "How?", "كيف؟"),
+            },
+            {
+                "code": "comment",
+                "kind": "text",
+                "required": False,
+                "texts": tr("Un mot ?", "A word?", "كلمة؟"),
+            },
+        ],
+        **extra,
+    }
+
+
+# -- setup
+
+
+@pytest.fixture
+def clock(harness: Harness) -> dict[str, datetime]:
+    moment = {"now": MORNING}
+    harness.dp["wall_clock"] = lambda: moment["now"]
+    return moment
+
+
+def person(telegram_id: int, locale: str, arrondissement: int = 3, active: bool = True) -> User:
+    """Someone who went through onboarding."""
+    return User(
+        telegram_id=telegram_id,
+        locale=locale,
+        role=Role.citizen,
+        arrondissement=arrondissement,
+        notice_version=NOTICE_VERSION,
+        notice_accepted_at=MORNING,
+        onboarded_at=MORNING,
+        active=active,
+    )
+
+
+async def challenge(harness: Harness) -> int:
+    async with harness.sessionmaker.begin() as session:
+        found = await create_challenge(
+            session,
+            texts={
+                "fr": {
+                    "title": "Rompre l'isolement",
+                    "description": "Visites et appels aux aînés isolés.",
+                }
+            },
+            theme_code="older_people",
+            arrondissements=[3, 13],
+            starts_on=date(2027, 3, 1),
+            ends_on=date(2027, 12, 31),
+            contribution_kinds=["time"],
+            activities=[],
+            author_telegram_id=42,
+        )
+        found.status = ChallengeStatus.open
+        return found.id
+
+
+async def left(harness: Harness, challenge_id: int, user_id: int) -> None:
+    async with harness.sessionmaker.begin() as session:
+        found = await session.get(Challenge, challenge_id)
+        user = await session.get(User, user_id)
+        assert found is not None and user is not None
+        await leave(session, found, user)
+
+
+# Six participants (fr, en, ar; five in the 3rd, one in the 13th), and who is not asked.
+PARTICIPANTS = {2001: "fr", 2002: "en", 2003: "ar", 2004: "fr", 2005: "fr", 2006: "en"}
+
+
+async def city(harness: Harness) -> dict[str, Any]:
+    challenge_id = await challenge(harness)
+    async with harness.sessionmaker.begin() as session:
+        found = await session.get(Challenge, challenge_id)
+        assert found is not None
+        users = {
+            telegram_id: person(telegram_id, locale, 13 if telegram_id == 2006 else 3)
+            for telegram_id, locale in PARTICIPANTS.items()
+        }
+        gone, blocked = person(2007, "fr"), person(2009, "en", active=False)
+        session.add_all([*users.values(), gone, blocked, person(2008, "fr")])  # 2008 takes no part
+        await session.flush()
+        for user in [*users.values(), gone, blocked]:
+            await join(session, found, user, kind="time", text=None)
+        await leave(session, found, gone)
+        return {"challenge": challenge_id, "users": {t: u.id for t, u in users.items()}}
+
+
+async def imported(harness: Harness, challenge_id: int, **extra: Any) -> int:
+    async with harness.sessionmaker.begin() as session:
+        (survey,) = await import_surveys(session, [survey_item(challenge_id, **extra)])
+        return survey.id
+
+
+async def answered(
+    harness: Harness,
+    survey_id: int,
+    user_id: int,
+    *,
+    lonely: int = 3,
+    visits: int = 4,
+    comment: str | None = None,
+    finish: bool = True,
+) -> None:
+    async with harness.sessionmaker.begin() as session:
+        survey = await get_survey(session, survey_id)
+        user = await session.get(User, user_id)
+        assert survey is not None and user is not None
+        response = await start_response(session, survey, user, MORNING)
+        questions = {q.code: q for q in await questions_of(session, survey_id)}
+        await answer(session, response, questions["lonely"], value_number=lonely)
+        if not finish:
+            return
+        await answer(session, response, questions["visited"], option_codes=["yes"])
+        await answer(session, response, questions["visits"], value_number=visits)
+        await answer(session, response, questions["how"], option_codes=["phone"])
+        await answer(session, response, questions["comment"], value_text=comment or "Bien")
+        assert await complete_if_done(session, response, MORNING)
+
+
+def context(harness: Harness) -> JobContext:
+    return JobContext(harness.bot, harness.sessionmaker, harness.settings, harness.i18n)
+
+
+async def run(harness: Harness, job: Any, now: datetime) -> None:
+    with harness.i18n.context():
+        await job(context(harness), now)
+
+
+async def survey_row(harness: Harness, survey_id: int) -> Survey:
+    async with harness.sessionmaker() as session:
+        found = await session.get(Survey, survey_id)
+        assert found is not None
+        return found
+
+
+async def count(harness: Harness, model: Any) -> int:
+    async with harness.sessionmaker() as session:
+        return await session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def answer_of(calls: list) -> str:
+    return next(c for c in calls if c.method == "answerCallbackQuery").params.get("text") or ""
+
+
+async def card_of(coordinator: Person, survey_id: int) -> None:
+    await coordinator.send("/surveys")
+    await coordinator.press(f"#{survey_id} ")
+
+
+def invitations_by_chat(rows: list[tuple[int, str, dict]]) -> dict[int, str]:
+    return {chat: text for chat, text, _ in rows if chat > 0}
+
+
+def sent_note(count: int) -> str:
+    return tn(
+        "fr",
+        "«{title}» has been sent: {count} person invited.",
+        "«{title}» has been sent: {count} people invited.",
+        count,
+        title=TITLES["fr"],
+        count=count,
+    )
+
+
+# -- the list, the card, the preview
+
+
+async def test_the_list_and_the_preview_in_the_groups_language(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    setup = await city(harness)
+    survey_id = await imported(harness, setup["challenge"])
+    coordinator = group_person(harness)
+    calls = await coordinator.send("/surveys")
+    listing = texts(calls)[0]
+    assert f"#{survey_id} {TITLES['fr']}" in listing
+    assert t("fr", "series «{series}», wave {wave}", series="isolement", wave=1) in listing
+    assert t("fr", "challenge «{title}»", title="Rompre l'isolement") in listing
+    await coordinator.press(f"#{survey_id} ")
+    assert t("fr", "Status: draft, not sent yet") in coordinator.last
+    assert "Rompre l'isolement" in coordinator.last  # the challenge it is for
+    assert coordinator.buttons()[:4] == [
+        t("fr", "Preview"),
+        t("fr", "Send now"),
+        t("fr", "Send at…"),
+        t("fr", "Reminder after…"),
+    ]
+    calls = await coordinator.press(t("fr", "Preview"))
+    preview = "\n".join(texts(calls))
+    for line in (
+        TITLES["fr"],
+        "1. Vous sentez-vous seul ?",
+        t("fr", "Scale from 1 ({low}) to 5 ({high})", low="Jamais", high="Toujours"),
+        t("fr", "Yes or no"),
+        t("fr", "A number") + " · " + t("fr", "at least {value}", value="0"),
+        t("fr", "in {unit}", unit="visites"),
+        t("fr", "Asked only if the answer to question {number} is «{value}».", number=2,
+          value=t("fr", "Yes")),
+        "1. phone (fr)",
+        t("fr", "Optional: can be skipped"),
+        "Merci (fr)",
+    ):  # fmt: skip
+        assert line in preview, line
+    assert "Do you feel lonely?" not in preview
+
+
+# -- sending now
+
+
+async def test_send_now_invites_exactly_the_participants_each_in_their_language(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    setup = await city(harness)
+    survey_id = await imported(harness, setup["challenge"])
+    coordinator = group_person(harness)
+    await card_of(coordinator, survey_id)
+    await coordinator.press(t("fr", "Send now"))
+    assert (
+        tn("fr", "Send «{title}» now to {count} person? Each receives it in their language.",
+           "Send «{title}» now to {count} people? Each receives it in their language.", 6,
+           title=TITLES["fr"], count=6)
+        == coordinator.last
+    )  # fmt: skip
+    assert await outbox(harness) == []
+    calls = await coordinator.press(t("fr", "Yes, send it"))
+    assert sent_note(6) in texts(calls)
+    found = await survey_row(harness, survey_id)
+    assert found.status is SurveyStatus.open and found.opened_at == MORNING
+    rows = await outbox(harness)
+    invited = invitations_by_chat(rows)
+    assert sorted(invited) == sorted(PARTICIPANTS) and len(rows) == 6
+    for telegram_id, locale in PARTICIPANTS.items():
+        assert TITLES[locale] in invited[telegram_id]
+        for other in set(TITLES) - {locale}:
+            assert TITLES[other] not in invited[telegram_id]
+    buttons = rows[0][2]["reply_markup"]["inline_keyboard"][0]
+    assert [b["callback_data"] for b in buttons] == [f"sv:{survey_id}:s", f"sv:{survey_id}:l"]
+    async with harness.sessionmaker() as session:
+        actions = list(await session.scalars(select(AuditEntry.action)))
+    assert actions == ["survey.open"]
+    # The card is the open survey's now; the old confirmation cannot send twice.
+    assert t("fr", "Close") in coordinator.buttons()
+    confirm = f"scm:S:{survey_id}"
+    calls = await coordinator.press_data(confirm)
+    assert answer_of(calls) == t("fr", "This survey has already been sent.")
+    assert len(await outbox(harness)) == 6 and await count(harness, SurveyInvitation) == 6
+
+
+# -- sending at a date
+
+
+async def test_send_at_a_typed_date_is_done_by_the_job_once(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    setup = await city(harness)
+    survey_id = await imported(harness, setup["challenge"])
+    coordinator = group_person(harness)
+    await card_of(coordinator, survey_id)
+    await coordinator.press(t("fr", "Send at…"))
+    assert "DD/MM/YYYY HH:MM" in coordinator.last and "11/03/2027 09:30" in coordinator.last
+    calls = await coordinator.send("lundi matin")
+    expected = t("fr", "Please type the date and time as DD/MM/YYYY HH:MM, for example {example}.",
+                 example="11/03/2027 09:30")  # fmt: skip
+    assert texts(calls) == [expected]
+    calls = await coordinator.send("01/03/2027 10:00")
+    assert texts(calls) == [
+        t("fr", "This moment has passed: please type a date and time to come.")
+    ]
+    calls = await coordinator.send("15/03/2027 09:30")
+    said = texts(calls)
+    assert said[0].startswith(t("fr", "Scheduled: «{title}» will be sent on {when}.",
+                                 title=TITLES["fr"], when="")[:20])  # fmt: skip
+    assert "15/03/2027 09:30" in said[0]
+    # 09:30 in Paris, winter time: 08:30 UTC.
+    due = datetime(2027, 3, 15, 8, 30, tzinfo=UTC)
+    assert (await survey_row(harness, survey_id)).send_at == due
+    assert t("fr", "Status: draft, to be sent on {when}", when="15/03/2027 09:30") in said[1]
+
+    await run(harness, send_due_surveys, due - timedelta(minutes=1))
+    assert await outbox(harness) == []
+    await run(harness, send_due_surveys, due)
+    rows = await outbox(harness)
+    assert sorted(invitations_by_chat(rows)) == sorted(PARTICIPANTS)
+    assert [text for chat, text, _ in rows if chat == GROUP_ID] == [sent_note(6)]
+    # Again (a restart, the next tick): nothing more.
+    await run(harness, send_due_surveys, due + timedelta(minutes=1))
+    assert len(await outbox(harness)) == len(rows) == 7
+    found = await survey_row(harness, survey_id)
+    assert found.status is SurveyStatus.open and found.opened_at == due
+
+
+async def test_two_workers_at_the_same_moment_send_once(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    setup = await city(harness)
+    due = MORNING + timedelta(hours=1)
+    first = await imported(harness, setup["challenge"], send_at=due.isoformat())
+    second = await imported(harness, setup["challenge"], send_at=due.isoformat())
+    await asyncio.gather(*(run(harness, send_due_surveys, due) for _ in range(3)))
+    rows = await outbox(harness)
+    assert len([r for r in rows if r[0] > 0]) == 12 and len(rows) == 14
+    async with harness.sessionmaker() as session:
+        per_survey = dict(
+            (
+                await session.execute(
+                    select(SurveyInvitation.survey_id, func.count()).group_by(
+                        SurveyInvitation.survey_id
+                    )
+                )
+            ).all()
+        )
+        opened = await session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "survey.open")
+        )
+    assert per_survey == {first: 6, second: 6} and opened == 2
+
+
+# -- the reminder
+
+
+async def test_one_reminder_to_the_unfinished_who_still_take_part(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    setup = await city(harness)
+    users = setup["users"]
+    survey_id = await imported(harness, setup["challenge"])
+    coordinator = group_person(harness)
+    await card_of(coordinator, survey_id)
+    await coordinator.press(t("fr", "Reminder after…"))
+    wrong = t("fr", "Please type a whole number of hours from {low} to {high}.", low=1, high=336)
+    assert texts(await coordinator.send("demain")) == [wrong]
+    assert texts(await coordinator.send("400")) == [wrong]
+    calls = await coordinator.send("24")
+    assert texts(calls)[0] == tn(
+        "fr",
+        "Reminder set: {hours} hour after the invitation, once, to those who have not finished.",
+        "Reminder set: {hours} hours after the invitation, once, to those who have not finished.",
+        24,
+        hours=24,
+    )
+    assert (await survey_row(harness, survey_id)).reminder_after_hours == 24
+
+    await coordinator.press(t("fr", "Send now"))
+    await coordinator.press(t("fr", "Yes, send it"))
+    await answered(harness, survey_id, users[2001])  # finished
+    await answered(harness, survey_id, users[2002], finish=False)  # halfway
+    await left(harness, setup["challenge"], users[2004])  # left the challenge since
+    invitations = len(await outbox(harness))
+
+    await run(harness, send_reminders, MORNING + timedelta(hours=23))
+    assert len(await outbox(harness)) == invitations
+    later = MORNING + timedelta(hours=25)
+    await asyncio.gather(run(harness, send_reminders, later), run(harness, send_reminders, later))
+    await run(harness, send_reminders, later + timedelta(hours=1))
+    rows = (await outbox(harness))[invitations:]
+    reminded = invitations_by_chat(rows)
+    assert sorted(reminded) == [2002, 2003, 2005, 2006] and len(rows) == 5
+    reminder = "⏰ A reminder: your answers to this survey are still awaited."
+    for telegram_id, text in reminded.items():
+        assert TITLES[PARTICIPANTS[telegram_id]] in text and reminder in text
+    note = tn(
+        "fr",
+        "Reminder sent for «{title}» to {count} person who has not finished.",
+        "Reminder sent for «{title}» to {count} people who have not finished.",
+        4,
+        title=TITLES["fr"],
+        count=4,
+    )
+    assert [text for chat, text, _ in rows if chat == GROUP_ID] == [note]
+
+
+# -- closing, results, exports
+
+
+async def answered_by_all(harness: Harness, survey_id: int, users: dict[int, int]) -> None:
+    for number, user_id in enumerate(users.values()):
+        comment = "<b>Un voisin</b> & moi" if number == 0 else f"Réponse {number}"
+        await answered(
+            harness, survey_id, user_id, lonely=2 + number % 2, visits=number, comment=comment
+        )
+
+
+async def test_closing_sends_the_results_to_each_respondent_in_their_language(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    setup = await city(harness)
+    survey_id = await imported(harness, setup["challenge"])
+    coordinator = group_person(harness)
+    await card_of(coordinator, survey_id)
+    await coordinator.press(t("fr", "Send now"))
+    await coordinator.press(t("fr", "Yes, send it"))
+    await answered_by_all(harness, survey_id, setup["users"])
+    before = len(await outbox(harness))
+    await coordinator.press(t("fr", "Close"))
+    assert "6" in coordinator.last
+    calls = await coordinator.press(t("fr", "Yes, close it"))
+    assert (
+        tn("fr", "«{title}» is closed. The results are on their way to its {count} respondent.",
+           "«{title}» is closed. The results are on their way to its {count} respondents.", 6,
+           title=TITLES["fr"], count=6)
+        in texts(calls)
+    )  # fmt: skip
+    assert (await survey_row(harness, survey_id)).status is SurveyStatus.closed
+    rows = (await outbox(harness))[before:]
+    by_chat: dict[int, list[tuple[str, dict]]] = {}
+    for chat, text, payload in rows:
+        by_chat.setdefault(chat, []).append((text, payload))
+    assert sorted(by_chat) == sorted(PARTICIPANTS)
+    async with harness.sessionmaker() as session:
+        photos = list(
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.method == "sendPhoto"))
+        )
+    assert len(photos) == 6 and all(p.attachment.startswith(b"\x89PNG") for p in photos)
+    for telegram_id, locale in PARTICIPANTS.items():
+        text = by_chat[telegram_id][0][0]
+        assert TITLES[locale] in text
+        whole = tn(
+            locale,
+            "{count} of the {invited} person invited answered the whole survey ({rate}).",
+            "{count} of the {invited} people invited answered the whole survey ({rate}).",
+            6,
+            count=6,
+            invited=6,
+            rate=format_percent(1, locale=locale),
+        )
+        assert whole in text
+        if telegram_id == 2006:  # alone in the 13th: no figures of its own
+            assert "Not enough answers here" in text
+        else:
+            assert "In your arrondissement" in text
+    assert "<b>Un voisin</b> & moi" in by_chat[2001][0][0]
+
+
+async def test_results_and_exports_in_the_group(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    setup = await city(harness)
+    survey_id = await imported(harness, setup["challenge"])
+    coordinator = group_person(harness)
+    await card_of(coordinator, survey_id)
+    await coordinator.press(t("fr", "Send now"))
+    await coordinator.press(t("fr", "Yes, send it"))
+    await answered_by_all(harness, survey_id, setup["users"])
+    await card_of(coordinator, survey_id)
+
+    calls = await coordinator.press(t("fr", "Results"))
+    said = "\n".join(texts(calls))
+    assert TITLES["fr"] in said and "(100 %)" in said.replace("\u202f", " ").replace("\xa0", " ")
+    assert "• <b>Un voisin</b> & moi" in said  # escaped: read as typed, with no identity
+    assert "2001" not in said and "Réponse 3" in said
+    (photo,) = [c for c in calls if c.method == "sendPhoto"]
+    assert photo.files["photo"][1].startswith(b"\x89PNG")
+
+    calls = await coordinator.press(t("fr", "Export CSV"))
+    (document,) = [c for c in calls if c.method == "sendDocument"]
+    name, content = document.files["document"]
+    assert name == f"survey-{survey_id}.csv" and content.startswith(b"\xef\xbb\xbf")
+    lines = content.decode("utf-8-sig").split("\r\n")
+    assert lines[0] == "response;arrondissement;lonely;visited;visits;how;comment"
+    assert len([line for line in lines[1:] if line]) == 6
+
+    calls = await coordinator.press(t("fr", "Export JSON"))
+    (document,) = [c for c in calls if c.method == "sendDocument"]
+    name, content = document.files["document"]
+    data = json.loads(content)
+    assert name == f"survey-{survey_id}.json"
+    assert data["completed"] == 6 and data["invited"] == 6 and data["min_group"] == 5
+    visits = next(q for q in data["questions"] if q["code"] == "visits")
+    assert visits["total"] == sum(range(6))
+
+
+async def test_compare_waves(harness: Harness, clock: dict[str, datetime]) -> None:
+    setup = await city(harness)
+    users = setup["users"]
+    coordinator = group_person(harness)
+    waves = []
+    for lonely in (4, 2):
+        survey_id = await imported(harness, setup["challenge"])
+        waves.append(survey_id)
+        await card_of(coordinator, survey_id)
+        await coordinator.press(t("fr", "Send now"))
+        await coordinator.press(t("fr", "Yes, send it"))
+        for user_id in users.values():
+            await answered(harness, survey_id, user_id, lonely=lonely, visits=lonely)
+    first_card = await survey_row(harness, waves[0])
+    assert first_card.wave == 1 and (await survey_row(harness, waves[1])).wave == 2
+    await card_of(coordinator, waves[1])
+    calls = await coordinator.press(t("fr", "Compare waves"))
+    said = "\n".join(texts(calls))
+    per_wave = " · ".join(
+        t("fr", "wave {wave}: {value}", wave=wave, value=value) for wave, value in ((1, 4), (2, 2))
+    )
+    assert t("fr", "Mean per wave: {values}", values=per_wave) in said
+    totals = " · ".join(
+        t("fr", "wave {wave}: {value}", wave=wave, value=value)
+        for wave, value in ((1, 24), (2, 12))
+    )
+    assert t("fr", "Total per wave: {values}", values=totals) in said
+    charts = [c for c in calls if c.method == "sendPhoto"]
+    assert len(charts) == 2  # the two key figures
+    assert all(c.files["photo"][1].startswith(b"\x89PNG") for c in charts)
+
+
+# -- refusals
+
+
+async def test_non_coordinators_and_forged_buttons_are_refused(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    setup = await city(harness)
+    survey_id = await imported(harness, setup["challenge"])
+    coordinator = group_person(harness)
+    await card_of(coordinator, survey_id)
+    card = coordinator.keyboard_message()
+    stranger = group_person(harness, 777)  # in the group chat, but not a member
+    calls = await stranger.send("/surveys")
+    assert texts(calls) == [t("fr", REFUSAL)]
+    for label in ("Send now", "Send at…", "Reminder after…", "Preview"):
+        calls = await stranger.press(t("fr", label), card)
+        assert answer_of(calls) == t("fr", REFUSAL)
+    for data in (f"scm:S:{survey_id}", f"scm:X:{survey_id}", f"scm:cv:{survey_id}"):
+        calls = await stranger.press_data(data, card)
+        assert answer_of(calls) == t("fr", REFUSAL)
+    # A participant forging the buttons in their private chat.
+    participant = harness.person(2001, language_code="fr")
+    chat = harness.standin.message_update(participant.user, "(invitation)")["message"]
+    for data in (f"scm:S:{survey_id}", f"scm:re:{survey_id}", f"scm:js:{survey_id}"):
+        calls = await participant.press_data(data, chat)
+        assert answer_of(calls) == t("fr", REFUSAL)
+    assert not [c for c in harness.standin.calls if c.method in ("sendDocument", "sendPhoto")]
+    found = await survey_row(harness, survey_id)
+    assert found.status is SurveyStatus.draft and found.send_at is None
+    assert await outbox(harness) == []
+    assert await count(harness, AuditEntry) == 0 and await count(harness, SurveyInvitation) == 0
+    # A coordinator's forged button on a draft that cannot be closed changes nothing either.
+    calls = await coordinator.press_data(f"scm:X:{survey_id}", card)
+    assert answer_of(calls) == t("fr", "This survey is not open.")
+    assert (await survey_row(harness, survey_id)).status is SurveyStatus.draft
