@@ -313,6 +313,8 @@ def build(path: Path, people: int) -> dict[str, int]:
         outbox(),
     )
     db.commit()
+    # As the bot's own writes leave it: the write-ahead log folded into the database.
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     return {**sizes, "answers": sizes["responses"] * per_survey}
 

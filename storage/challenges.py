@@ -742,17 +742,6 @@ def participants_csv(
 # -- alerts
 
 
-async def set_alerts(
-    session: AsyncSession, user: User, on: bool, now: datetime | None = None
-) -> None:
-    """Alerts on (keeping the time of the first consent) or off (STOP)."""
-    if not on:
-        user.alerts_consent_at = None
-    elif user.alerts_consent_at is None:
-        user.alerts_consent_at = now or utcnow()
-    await session.flush()
-
-
 async def alert_recipients(
     session: AsyncSession, challenge: Challenge, now: datetime, *, monthly_cap: int = 2
 ) -> Sequence[User]:

@@ -35,8 +35,12 @@ def decline_notice(user: User, now: datetime | None = None) -> None:
 
 
 def set_alerts(user: User, on: bool, now: datetime | None = None) -> None:
-    """Consent to challenge alerts (PRIVACY.md: a separate, revocable yes/no)."""
-    user.alerts_consent_at = (now or utcnow()) if on else None
+    """Consent to challenge alerts (PRIVACY.md: a separate, revocable yes/no); turning them on
+    again keeps the time of the consent already given."""
+    if not on:
+        user.alerts_consent_at = None
+    elif user.alerts_consent_at is None:
+        user.alerts_consent_at = now or utcnow()
 
 
 def set_contact_consent(user: User, given: bool, now: datetime | None = None) -> None:

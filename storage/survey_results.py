@@ -1,35 +1,40 @@
 """Impact survey results: aggregates, wave comparisons, exports and charts.
 
-Only complete responses count. Everything is computed with a few GROUP BY queries per survey
-(one per family of question kinds), never one query per answer or per response:
+Only complete responses count. A survey's results take a handful of GROUP BY queries whatever
+its size, never one query per question, answer or response:
 
-- scales and numbers are counted per value on the index (question_id, value_number), choices
-  per option on (question_id, option_code), both covering, so a survey of 100,000 responses
-  is read without touching the table. Those index scans see every answer of the question, so
-  the same counts over the (usually few) unfinished responses are subtracted: the result is
-  exactly the count over complete responses, without a join per answer.
-- means, medians and totals are computed from the per-value counts (the distribution), which
-  hold one row per distinct value, not one per answer.
-- a multiple-choice question also counts the people who chose at least one option (a person
-  chooses several, so its cells do not add up to the people who answered).
-- free texts are read with a join on complete responses, and listed sorted (by code point, the
-  same on every database) so that their order says nothing about who answered when.
-- results for one arrondissement (the arrondissement the person gave when answering) read the
-  complete responses of that arrondissement only.
+- scales and numbers are counted per (question, value) on the index (question_id,
+  value_number), choices and yes/no per (question, option) on (question_id, option_code): both
+  covering, so 100,000 responses are counted without reading the table. Those scans see every
+  answer, so the same counts over the unfinished responses (usually few; read through the
+  responses, then their answers) are subtracted: exactly the counts of complete responses,
+  without a join per answer. Skipped answers are the NULL value of the same scans.
+- means, medians and totals come from the per-value counts: one row per distinct value, not
+  one per answer.
+- a multiple choice's cells do not add up to its people (a person picks several). Every
+  complete response holds an answer or a skip for each question it was asked (the rule of
+  storage.surveys), so the people who answered one asked to everyone are the complete
+  responses minus its skips; one shown only after a given answer (show_if) has its people
+  counted with COUNT(DISTINCT response).
+- free texts are read with a join on complete responses and listed sorted (by code point, the
+  same on every database), so that their order says nothing about who answered when.
+- results for one arrondissement (the one the person gave when answering) read that
+  arrondissement's complete responses, then their answers. `invited` there counts the invited
+  people whose profile is in that arrondissement now; as people move, the rate is capped at 1.
 
 Small groups (PRIVACY.md: "published figures never show a group smaller than 5 people";
 `MIN_GROUP`). The rule, applied to every result this module returns and exports:
 
 1. A distribution cell counting 1 to MIN_GROUP - 1 people is never shown on its own: such cells
-   are merged into one bucket, keyed `SMALL` ("<5", shown as "fewer than 5 each"). For the
-   kinds where each person gives one answer (scale, yes/no, single choice, number), the cells
-   add up to the people who answered, so the bucket's count could be read as "answered minus
-   the other cells": when the merged cells hold fewer than MIN_GROUP people, the smallest
-   remaining cells are merged too until the bucket holds at least MIN_GROUP people. For a
-   multiple choice (cells overlap), the bucket counts the people who chose at least one of its
-   options, and is left out when they are fewer than MIN_GROUP. A cell of 0 is shown (nobody
-   is not a small group); a merged option disappears from the distribution, so a missing key
-   means "in the bucket".
+   are merged into one bucket keyed `SMALL` ("<5": answers in groups too small to show). For
+   the kinds where each person gives one answer (scale, yes/no, single choice, number) the
+   cells add up to the people who answered, so the bucket could be read as "answered minus the
+   other cells": while the merged cells hold fewer than MIN_GROUP people, the smallest other
+   cell joins them (so the bucket may hold a cell of 5 or more, never fewer than 5 people in
+   all). For a multiple choice (cells overlap) the bucket counts the people who chose at least
+   one of its options, and is left out when they are fewer than MIN_GROUP. Scales list 1..5,
+   yes/no and choices list every option, with 0 for nobody (nobody is not a small group); a
+   key missing from them is in the bucket. Numbers list the values given.
 2. A question answered by fewer than MIN_GROUP people has an empty distribution, no mean,
    median or total, and no free texts. Its `answered` and `skipped` counts stay: they say how
    many took part, not what anyone answered.
@@ -37,6 +42,10 @@ Small groups (PRIVACY.md: "published figures never show a group smaller than 5 p
    at all: `suppressed` is true, every count is 0 and there are no questions.
 4. The CSV export gives a response's arrondissement only when its arrondissement has at least
    MIN_GROUP complete responses, and no identity: no user id, no response id, no date.
+
+Not covered: differences between published tables. Whole-survey figures minus those of every
+published arrondissement can narrow down the arrondissements left out; callers that publish
+per-arrondissement results widely should keep that in mind.
 
 Charts follow `storage.charts`: digits only, never words (the bot speaks French, English and
 Arabic, and the host may have no font able to shape Arabic), deterministic bytes. The caption
@@ -73,7 +82,7 @@ from storage.models import (
 )
 from storage.surveys import MIN_GROUP, NO, YES
 
-SMALL = "<5"  # the bucket of merged small cells ("fewer than 5 each")
+SMALL = "<5"  # the bucket of merged small cells (answers in groups too small to show)
 SCALE_VALUES = (1, 2, 3, 4, 5)
 CLOSED_KINDS = (
     QuestionKind.scale,
@@ -611,15 +620,10 @@ async def answers_csv(session: AsyncSession, survey_id: int) -> bytes:
     cells, CRLF. One row per response (`response` numbers them 1..n, in no meaningful way
     beyond their order), `arrondissement` only where at least MIN_GROUP responses share it,
     then one column per question code: numbers with a decimal comma, yes/no and options as
-    codes (a multiple choice joined with ", "), texts as written (a leading = + - @ is
-    quoted with ' so that Excel does not run it). Skipped or not asked: empty."""
+    codes (a multiple choice joined with ", ", in the question's order), texts as written (a
+    leading = + - @ is quoted with ' so that Excel does not run it). Skipped or not asked:
+    empty. Answers are streamed, not loaded all at once."""
     questions = await _questions(session, survey_id)
-    column = {question.id: index for index, question in enumerate(questions)}
-    kinds = {question.id: QuestionKind(question.kind) for question in questions}
-    order = {
-        question.id: {str(o["code"]): i for i, o in enumerate(question.options or [])}
-        for question in questions
-    }
     complete = (SurveyResponse.survey_id == survey_id, SurveyResponse.completed_at.is_not(None))
     sizes = dict(
         (
@@ -630,17 +634,15 @@ async def answers_csv(session: AsyncSession, survey_id: int) -> bytes:
             )
         ).all()
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["response", "arrondissement", *[question.code for question in questions]])
-
     responses = await session.execute(
         select(SurveyResponse.id, SurveyResponse.arrondissement)
         .where(*complete)
         .order_by(SurveyResponse.id)
     )
-    arrondissements = dict(responses.all())
-    answers = await session.stream(
+    sheet = _Sheet(questions, responses.all(), sizes)
+    # Core rows through the session's connection: no ORM work per row.
+    connection = await session.connection()
+    answers = await connection.stream(
         select(
             SurveyAnswer.response_id,
             SurveyAnswer.question_id,
@@ -651,47 +653,93 @@ async def answers_csv(session: AsyncSession, survey_id: int) -> bytes:
         .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
         .where(*complete, SurveyAnswer.skipped.is_(False))
         .order_by(SurveyAnswer.response_id, SurveyAnswer.id)
-        .execution_options(yield_per=10_000)
+        .execution_options(yield_per=20_000)
     )
-    rows = answers.partitions(10_000)
-    batch: list[Any] = []
-    at = 0
+    async for partition in answers.partitions():
+        sheet.add(partition)
+    return sheet.finish()
 
-    async def next_answer() -> Any:
-        nonlocal batch, at
-        if at == len(batch):
-            batch, at = list(await anext(rows, [])), 0
-            if not batch:
-                return None
-        at += 1
-        return batch[at - 1]
 
-    pending = await next_answer()
-    for number, (response_id, arrondissement) in enumerate(arrondissements.items(), start=1):
-        cells: list[list[str]] = [[] for _ in questions]
-        while pending is not None and pending[0] == response_id:
-            _, question_id, value, code, text = pending
-            pending = await next_answer()
-            index = column.get(question_id)
+class _Sheet:
+    """The CSV, written response by response as answers (ordered by response) come in."""
+
+    def __init__(
+        self,
+        questions: Sequence[SurveyQuestion],
+        responses: Sequence[Any],
+        sizes: Mapping[int | None, int],
+    ) -> None:
+        self.questions = questions
+        self.column = {question.id: index for index, question in enumerate(questions)}
+        self.yes_no = {q.id for q in questions if q.kind == QuestionKind.yes_no}
+        self.ranks = {
+            question.id: {str(o["code"]): i for i, o in enumerate(question.options or [])}
+            for question in questions
+        }
+        self.sizes = sizes
+        self.responses = iter(responses)  # (id, arrondissement) by id
+        self.number = 0
+        self.current: Any = None  # (id, arrondissement) being filled
+        self.cells: list[list[str]] = []
+        self.numbers: dict[float, str] = {}
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, delimiter=";", lineterminator="\r\n")
+        self.writer.writerow(["response", "arrondissement", *[q.code for q in questions]])
+
+    def add(self, answers: Iterable[Any]) -> None:
+        for response_id, question_id, value, code, text in answers:
+            if self.current is None or self.current[0] != response_id:
+                self._move_to(response_id)
+            index = self.column.get(question_id)
             if index is None:
                 continue
             if code is not None:
-                cells[index].append(_text_cell(code))
-            elif value is not None and kinds[question_id] == QuestionKind.yes_no:
-                cells[index].append(YES if value else NO)
+                cell = _text_cell(code)
             elif value is not None:
-                cells[index].append(_number_cell(value))
+                if question_id in self.yes_no:
+                    cell = YES if value else NO
+                else:
+                    cell = self.numbers.get(value) or self.numbers.setdefault(
+                        value, _number_cell(value)
+                    )
             elif text is not None:
-                cells[index].append(_text_cell(text))
-        for question, values in zip(questions, cells, strict=True):
+                cell = _text_cell(text)
+            else:
+                continue
+            self.cells[index].append(cell)
+
+    def _move_to(self, response_id: int | None) -> None:
+        """Writes the response being filled, and those without answers before `response_id`."""
+        if self.current is not None:
+            self._write()
+        for response in self.responses:
+            if response[0] == response_id:
+                self.current = response
+                self.cells = [[] for _ in self.questions]
+                return
+            self.current, self.cells = response, [[] for _ in self.questions]
+            self._write()
+        self.current = None
+
+    def _write(self) -> None:
+        _, arrondissement = self.current
+        self.number += 1
+        for question, values in zip(self.questions, self.cells, strict=True):
             if len(values) > 1:
-                ranks = order[question.id]
+                ranks = self.ranks[question.id]
                 values.sort(key=lambda code: (ranks.get(code, len(ranks)), code))
-        shown = arrondissement if sizes.get(arrondissement, 0) >= MIN_GROUP else None
-        writer.writerow(
-            [str(number), "" if shown is None else str(shown), *(", ".join(v) for v in cells)]
+        shown = arrondissement if self.sizes.get(arrondissement, 0) >= MIN_GROUP else None
+        self.writer.writerow(
+            [
+                str(self.number),
+                "" if shown is None else str(shown),
+                *(", ".join(values) for values in self.cells),
+            ]
         )
-    return buffer.getvalue().encode("utf-8-sig")
+
+    def finish(self) -> bytes:
+        self._move_to(None)
+        return self.buffer.getvalue().encode("utf-8-sig")
 
 
 # -- charts
@@ -748,14 +796,16 @@ def bar_labels(result: QuestionResult) -> list[str]:
     return labels
 
 
-def _nice_top(largest: float) -> tuple[float, float]:
-    """(axis top, tick step): at most five steps of 1, 2 or 5 × 10ᵏ."""
+def _nice_top(largest: float, whole: bool = False) -> tuple[float, float]:
+    """(axis top, tick step): at most six steps of 1, 2 or 5 × 10ᵏ; whole steps for counts."""
     largest = max(largest, 1.0)
     exponent = math.floor(math.log10(largest)) - 1
+    if whole:
+        exponent = max(exponent, 0)
     while True:
         for factor in (1, 2, 5):
             step = factor * 10.0**exponent
-            if step * 5 >= largest:
+            if step * 6 >= largest:
                 return math.ceil(round(largest / step, 9)) * step, step
         exponent += 1
 
@@ -811,24 +861,26 @@ def _bars(
     *,
     size: int,
     ticks: bool,
+    whole: bool = True,
     decimal_mark: str = ".",
 ) -> None:
     """Bars of `values` in `box` (left, top, right, bottom), each with its value above it and
     its label below the axis; None draws no bar. Negative values hang below a zero line."""
     left, top, right, bottom = box
-    label_room = size + 16
-    baseline_low = bottom - label_room  # the plot's lowest pixel row
-    plot_top = top + size + 14  # room for the tallest bar's value
     present = [value for value in values if value is not None]
     high = max([0.0, *present])
     low = min([0.0, *present])
-    top_value, step = _nice_top(high) if high > 0 or low == 0 else (0.0, 1.0)
-    bottom_value = 0.0
-    if low < 0:
-        span, low_step = _nice_top(-low)
-        bottom_value = -span
-        step = max(step, low_step) if high > 0 else low_step
+    # One step for both sides of zero, so that ticks fall on round values.
+    _, step = _nice_top(max(high, -low), whole)
+    top_value = math.ceil(round(high / step, 9)) * step if high > 0 else 0.0
+    bottom_value = -math.ceil(round(-low / step, 9)) * step if low < 0 else 0.0
+    if top_value == bottom_value:
+        top_value = step
     span = top_value - bottom_value
+    label_top = bottom - size - 6  # the labels' row, below everything
+    # Room under the lowest bar for its value when bars hang below zero.
+    baseline_low = label_top - 10 - (size + 10 if low < 0 else 0)
+    plot_top = top + size + 14  # room for the tallest bar's value
     plot_left = left + (_width(_format(top_value), size - 4) + 16 if ticks else 8)
     height = baseline_low - plot_top
 
@@ -872,7 +924,7 @@ def _bars(
                     )
                 else:
                     draw.text((centre, end + 5), text, fill=INK, font=_font(fitted), anchor="mt")
-        _label(draw, centre, baseline_low + 10, label, size, slot - 2)
+        _label(draw, centre, label_top, label, size, slot - 2)
     # The axis, just below the bars, never over them.
     draw.rectangle((plot_left, zero, right, zero + 1), fill=INK)
 
@@ -981,6 +1033,7 @@ def waves_chart(points: Sequence[tuple[int, float | None]], *, decimal_mark: str
         [BAR] * len(values),
         size=26,
         ticks=False,
+        whole=False,
         decimal_mark=decimal_mark,
     )
     return _png(image)

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from handlers.challenges.callbacks import AlertsCb, JoinCb
+from handlers.challenges.callbacks import JoinCb
 from handlers.challenges.coordination_callbacks import (
     FormAction,
     FormCb,
     ManageAction,
     ManageCb,
 )
+from handlers.profile.callbacks import AlertsChoiceCb
 from storage.challenges import create_challenge, join, leave, register_assisted
 from storage.models import (
     AuditEntry,
@@ -387,7 +388,7 @@ async def test_opening_alerts_exactly_the_people_concerned_in_their_language(
             t(locale, "Stop these alerts"),
         ]
         assert buttons[0]["callback_data"] == JoinCb(challenge_id=challenge_id).pack()
-        assert buttons[2]["callback_data"] == AlertsCb(on=False).pack()
+        assert buttons[2]["callback_data"] == AlertsChoiceCb(on=False).pack()
     assert TEXTS["fr"]["title"] not in rows[2002][0]
     async with harness.sessionmaker() as session:
         not_before = set(await session.scalars(select(OutboxMessage.not_before)))

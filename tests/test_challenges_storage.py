@@ -34,7 +34,13 @@ from storage.models import (
     User,
 )
 from storage.outbox import enqueue_message, split_text
-from storage.privacy import NOTICE_VERSION, accept_notice, forget_user, set_contact_consent
+from storage.privacy import (
+    NOTICE_VERSION,
+    accept_notice,
+    forget_user,
+    set_alerts,
+    set_contact_consent,
+)
 from storage.users import (
     complete_onboarding,
     get_or_create_user,
@@ -125,7 +131,7 @@ async def person(
     await set_themes(session, user, themes)
     if onboarded:
         complete_onboarding(user, now=NOW - timedelta(days=60))
-    await ch.set_alerts(session, user, alerts, now=NOW - timedelta(days=60))
+    set_alerts(user, alerts, now=NOW - timedelta(days=60))
     set_contact_consent(user, contact)
     await session.flush()
     return user
@@ -579,10 +585,10 @@ async def test_the_csv_opens_in_french_excel_and_shares_no_one_without_consent(
 async def test_alerts_are_switched_on_once_and_off_by_stop(session: AsyncSession) -> None:
     user = await person(session, 30, alerts=False)
     assert user.alerts_consent_at is None
-    await ch.set_alerts(session, user, True, now=NOW)
-    await ch.set_alerts(session, user, True, now=NOW + timedelta(days=1))
+    set_alerts(user, True, now=NOW)
+    set_alerts(user, True, now=NOW + timedelta(days=1))
     assert user.alerts_consent_at == NOW
-    await ch.set_alerts(session, user, False)
+    set_alerts(user, False)
     assert user.alerts_consent_at is None
 
 

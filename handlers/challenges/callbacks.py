@@ -125,9 +125,3 @@ class AssistWishCb(CallbackData, prefix="cbw"):
 
 class AssistAgreedCb(CallbackData, prefix="cbg"):
     agreed: bool
-
-
-class AlertsCb(CallbackData, prefix="cal"):
-    """«Stop these alerts» (and back on) under a challenge alert."""
-
-    on: bool

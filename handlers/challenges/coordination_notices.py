@@ -15,9 +15,10 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from handlers.challenges.callbacks import AlertsCb, ChallengeCb, JoinCb
+from handlers.challenges.callbacks import ChallengeCb, JoinCb
 from handlers.challenges.coordination import kind_label, period_label, where_label
 from handlers.initiatives.cards import shorten
+from handlers.profile.callbacks import AlertsChoiceCb
 from handlers.profile.labels import arrondissement_label, theme_label
 from storage.challenges import (
     alert_recipients,
@@ -80,7 +81,7 @@ def alert_keyboard(challenge_id: int) -> InlineKeyboardMarkup:
                 button(_("Join"), JoinCb(challenge_id=challenge_id).pack()),
                 button(_("See the challenge"), ChallengeCb(challenge_id=challenge_id).pack()),
             ],
-            [button(_("Stop these alerts"), AlertsCb(on=False).pack())],
+            [button(_("Stop these alerts"), AlertsChoiceCb(on=False).pack())],
         ]
     )
 

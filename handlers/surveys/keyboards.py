@@ -42,6 +42,7 @@ def invitation_keyboard(survey_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
+                # TRANSLATORS: buttons of a survey's invitation: answer it now, or another time.
                 _survey_button(_("Start"), survey_id, SurveyAction.start),
                 _survey_button(_("Later"), survey_id, SurveyAction.later),
             ]
@@ -70,6 +71,7 @@ def question_keyboard(
     if kind is QuestionKind.scale:
         rows.append([answer(str(n), str(n)) for n in range(SCALE[0], SCALE[1] + 1)])
     elif kind is QuestionKind.yes_no:
+        # TRANSLATORS: the answers to a survey's yes/no question.
         rows.append([answer(_("Yes"), YES), answer(_("No"), NO)])
     elif kind in (QuestionKind.single, QuestionKind.multiple):
         for option in question.options:
