@@ -182,7 +182,7 @@ async def people_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZONE) ->
                 locale,
                 onboarded_at,
                 organisation,
-            ) in rows.tuples()
+            ) in rows
         ),
     )
 
@@ -218,7 +218,7 @@ async def initiatives_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZON
         .order_by(Initiative.id)
     )
     lines = []
-    for initiative, telegram_id, consent in rows.tuples():
+    for initiative, telegram_id, consent in rows:
         contact = telegram_id is not None and (initiative.contact_consent or _shared(consent))
         lines.append(
             (
@@ -243,7 +243,7 @@ async def participations_csv(session: AsyncSession, timezone: str = DEFAULT_TIME
     registered without Telegram (never their name). What people wrote is left out: the
     challenge's own export has it."""
     local = _Dates(timezone)
-    slugs = dict((await session.execute(select(Challenge.id, Challenge.slug))).tuples().all())
+    slugs = dict((await session.execute(select(Challenge.id, Challenge.slug))).all())
     rows = await session.execute(
         select(
             Participation.challenge_id,
@@ -288,7 +288,7 @@ async def participations_csv(session: AsyncSession, timezone: str = DEFAULT_TIME
             telegram_id,
             consent,
             organisation,
-        ) in rows.tuples()
+        ) in rows
     )
     others = (
         (
@@ -310,7 +310,7 @@ async def participations_csv(session: AsyncSession, timezone: str = DEFAULT_TIME
 
 
 async def _per_survey(session: AsyncSession, query: Any) -> dict[int, int]:
-    return dict((await session.execute(query)).tuples().all())
+    return dict((await session.execute(query)).all())
 
 
 async def surveys_csv(

@@ -361,9 +361,11 @@ async def _challenges(session: AsyncSession, window: Window) -> list[Activity]:
     if not ids:
         return []
     texts = dict(
-        (await session.execute(select(Challenge.id, Challenge.texts).where(Challenge.id.in_(ids))))
-        .tuples()
-        .all()
+        (
+            await session.execute(
+                select(Challenge.id, Challenge.texts).where(Challenge.id.in_(ids))
+            )
+        ).all()
     )
     items = [
         Activity(number, texts.get(number) or {}, joined.get(number, 0), left.get(number, 0))
@@ -385,9 +387,9 @@ async def _surveys(session: AsyncSession, window: Window) -> list[Activity]:
     if not completed:
         return []
     texts = dict(
-        (await session.execute(select(Survey.id, Survey.texts).where(Survey.id.in_(completed))))
-        .tuples()
-        .all()
+        (
+            await session.execute(select(Survey.id, Survey.texts).where(Survey.id.in_(completed)))
+        ).all()
     )
     items = [
         Activity(number, texts.get(number) or {}, count) for number, count in completed.items()
@@ -606,7 +608,7 @@ async def reported_initiatives(
         .limit(limit)
     )
     found = []
-    for initiative_id, _first in rows.tuples().all():
+    for initiative_id, _first in rows.all():
         initiative = await session.get(Initiative, initiative_id)
         reason = await session.scalar(
             select(InitiativeReport.reason)

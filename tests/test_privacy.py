@@ -185,6 +185,7 @@ async def test_alerts_stop_with_stop_arret_or_the_settings(harness: Harness) -> 
     await person.send("ARRÊT")
     assert not await alerts_on()
     # The one-tap button under every alert.
+    await person.send("/settings")
     await person.press("Turn challenge alerts on")
     calls = await person.press_data("al:0", person.bot_messages()[-1])
     assert "You will receive no more challenge alerts." in texts(calls)[0]
