@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -285,6 +286,8 @@ async def hide(
     if initiative.status is not InitiativeStatus.approved:
         raise AlreadyDecided(initiative)
     initiative.status = InitiativeStatus.hidden
+    # Each hiding can be contested once.
+    initiative.contested_at = None
     initiative.decided_by = actor_id
     initiative.decided_by_name = actor_name[:100]
     initiative.decided_at = utcnow()
@@ -320,5 +323,79 @@ async def restore(
     initiative.decided_by = actor_id
     initiative.decided_by_name = actor_name[:100]
     _audit(session, actor_id, "initiative.restore", initiative.id, None)
+    await session.flush()
+    return initiative
+
+
+async def report_count(session: AsyncSession, initiative_id: int) -> int:
+    count = select(func.count()).where(InitiativeReport.initiative_id == initiative_id)
+    return await session.scalar(count) or 0
+
+
+async def settle_reports(
+    session: AsyncSession, initiative_id: int, *, hide: bool, actor_id: int, actor_name: str
+) -> Initiative:
+    """Hides a reported initiative (its reports' reasons as the reason) or keeps it; either way
+    its open reports are handled. Only a published initiative with open reports: a second
+    press, or a press after another coordinator's, raises AlreadyDecided."""
+    initiative = await _locked(session, initiative_id)
+    if initiative is None:
+        raise LookupError(initiative_id)
+    open_reports = (
+        await session.scalars(
+            select(InitiativeReport)
+            .where(
+                InitiativeReport.initiative_id == initiative_id,
+                InitiativeReport.handled_at.is_(None),
+            )
+            .order_by(InitiativeReport.id)
+        )
+    ).all()
+    if initiative.status is not InitiativeStatus.approved or not open_reports:
+        raise AlreadyDecided(initiative)
+    if hide:
+        reasons = Counter(report.reason for report in open_reports)
+        reason = ", ".join(r.value for r, _count in reasons.most_common())
+        await hide(session, initiative_id, actor_id=actor_id, actor_name=actor_name, reason=reason)
+    else:
+        audit(
+            session,
+            actor_id,
+            "initiative.keep",
+            "initiative",
+            initiative_id,
+            {"reports": len(open_reports)},
+        )
+    now = utcnow()
+    for report in open_reports:
+        report.handled_at, report.handled_by = now, actor_id
+    await session.flush()
+    return initiative
+
+
+def contest_waiting(initiative: Initiative) -> bool:
+    """Contested, and not decided since: `decided_at` is the hiding's time until then."""
+    return (
+        initiative.status is InitiativeStatus.hidden
+        and initiative.contested_at is not None
+        and (initiative.decided_at is None or initiative.decided_at <= initiative.contested_at)
+    )
+
+
+async def settle_contest(
+    session: AsyncSession, initiative_id: int, *, restore: bool, actor_id: int, actor_name: str
+) -> Initiative:
+    """Restores a contested hiding, or keeps it (audited, and dated so that it is decided
+    once); anything but a contest waiting raises AlreadyDecided."""
+    initiative = await _locked(session, initiative_id)
+    if initiative is None:
+        raise LookupError(initiative_id)
+    if not contest_waiting(initiative):
+        raise AlreadyDecided(initiative)
+    if restore:
+        return await restore(session, initiative_id, actor_id=actor_id, actor_name=actor_name)
+    initiative.decided_by, initiative.decided_by_name = actor_id, actor_name[:100]
+    initiative.decided_at = utcnow()
+    audit(session, actor_id, "initiative.keep_hidden", "initiative", initiative_id)
     await session.flush()
     return initiative

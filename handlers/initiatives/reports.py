@@ -9,7 +9,6 @@ initiative still allows it.
 from __future__ import annotations
 
 import enum
-from collections import Counter
 from dataclasses import asdict, dataclass
 
 from aiogram import Bot, html
@@ -18,7 +17,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -36,9 +34,7 @@ from handlers.ui import show
 from storage import initiatives
 from storage.initiatives import AlreadyDecided, NotAllowed, reference
 from storage.models import (
-    AuditEntry,
     Initiative,
-    InitiativeReport,
     InitiativeStatus,
     ReportReason,
     User,
@@ -149,7 +145,7 @@ async def tell_group_reported(
 ) -> None:
     if settings.coordinator_chat_id is None:
         return
-    count = await report_count(session, initiative.id)
+    count = await initiatives.report_count(session, initiative.id)
     locale = settings.group_locale
     with i18n.use_locale(locale):
         times = ngettext(
@@ -237,7 +233,7 @@ async def reports_settled(
     if not await may_moderate(query, callback_answer, bot, coordinators, settings):
         return
     try:
-        initiative = await settle_reports(
+        initiative = await initiatives.settle_reports(
             session,
             callback_data.initiative_id,
             hide=callback_data.hide,
@@ -272,7 +268,7 @@ async def contest_settled(
     if not await may_moderate(query, callback_answer, bot, coordinators, settings):
         return
     try:
-        initiative = await settle_contest(
+        initiative = await initiatives.settle_contest(
             session,
             callback_data.initiative_id,
             restore=callback_data.restore,
@@ -504,98 +500,3 @@ async def tell_group_contested(
         text=text,
         reply_markup=markup.model_dump(exclude_none=True),
     )
-
-
-# -- Rules that belong in storage/initiatives.py (proposed there; kept here until they move)
-
-
-async def _locked(session: AsyncSession, initiative_id: int) -> Initiative | None:
-    return await session.scalar(
-        select(Initiative).where(Initiative.id == initiative_id).with_for_update(of=Initiative)
-    )
-
-
-async def report_count(session: AsyncSession, initiative_id: int) -> int:
-    count = select(func.count()).where(InitiativeReport.initiative_id == initiative_id)
-    return await session.scalar(count) or 0
-
-
-async def settle_reports(
-    session: AsyncSession, initiative_id: int, *, hide: bool, actor_id: int, actor_name: str
-) -> Initiative:
-    """Hides a reported initiative (its reports' reasons as the reason) or keeps it; either way
-    its open reports are handled. Only a published initiative with open reports: a second
-    press, or a press after another coordinator's, raises AlreadyDecided."""
-    initiative = await _locked(session, initiative_id)
-    if initiative is None:
-        raise LookupError(initiative_id)
-    open_reports = (
-        await session.scalars(
-            select(InitiativeReport)
-            .where(
-                InitiativeReport.initiative_id == initiative_id,
-                InitiativeReport.handled_at.is_(None),
-            )
-            .order_by(InitiativeReport.id)
-        )
-    ).all()
-    if initiative.status is not InitiativeStatus.approved or not open_reports:
-        raise AlreadyDecided(initiative)
-    if hide:
-        reasons = Counter(report.reason for report in open_reports)
-        reason = ", ".join(r.value for r, _count in reasons.most_common())
-        await initiatives.hide(
-            session, initiative_id, actor_id=actor_id, actor_name=actor_name, reason=reason
-        )
-    else:
-        session.add(
-            AuditEntry(
-                actor_telegram_id=actor_id,
-                action="initiative.keep",
-                object_type="initiative",
-                object_id=initiative_id,
-                details={"reports": len(open_reports)},
-            )
-        )
-    now = utcnow()
-    for report in open_reports:
-        report.handled_at, report.handled_by = now, actor_id
-    await session.flush()
-    return initiative
-
-
-def contest_waiting(initiative: Initiative) -> bool:
-    """Contested, and not decided since: `decided_at` is the hiding's time until then."""
-    return (
-        initiative.status is InitiativeStatus.hidden
-        and initiative.contested_at is not None
-        and (initiative.decided_at is None or initiative.decided_at <= initiative.contested_at)
-    )
-
-
-async def settle_contest(
-    session: AsyncSession, initiative_id: int, *, restore: bool, actor_id: int, actor_name: str
-) -> Initiative:
-    """Restores a contested hiding, or keeps it (audited, and dated so that it is decided
-    once); anything but a contest waiting raises AlreadyDecided."""
-    initiative = await _locked(session, initiative_id)
-    if initiative is None:
-        raise LookupError(initiative_id)
-    if not contest_waiting(initiative):
-        raise AlreadyDecided(initiative)
-    if restore:
-        return await initiatives.restore(
-            session, initiative_id, actor_id=actor_id, actor_name=actor_name
-        )
-    initiative.decided_by, initiative.decided_by_name = actor_id, actor_name[:100]
-    initiative.decided_at = utcnow()
-    session.add(
-        AuditEntry(
-            actor_telegram_id=actor_id,
-            action="initiative.keep_hidden",
-            object_type="initiative",
-            object_id=initiative_id,
-        )
-    )
-    await session.flush()
-    return initiative
