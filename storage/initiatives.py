@@ -333,7 +333,7 @@ async def report_count(session: AsyncSession, initiative_id: int) -> int:
 
 
 async def settle_reports(
-    session: AsyncSession, initiative_id: int, *, hide: bool, actor_id: int, actor_name: str
+    session: AsyncSession, initiative_id: int, *, hiding: bool, actor_id: int, actor_name: str
 ) -> Initiative:
     """Hides a reported initiative (its reports' reasons as the reason) or keeps it; either way
     its open reports are handled. Only a published initiative with open reports: a second
@@ -353,7 +353,7 @@ async def settle_reports(
     ).all()
     if initiative.status is not InitiativeStatus.approved or not open_reports:
         raise AlreadyDecided(initiative)
-    if hide:
+    if hiding:
         reasons = Counter(report.reason for report in open_reports)
         reason = ", ".join(r.value for r, _count in reasons.most_common())
         await hide(session, initiative_id, actor_id=actor_id, actor_name=actor_name, reason=reason)
@@ -383,7 +383,7 @@ def contest_waiting(initiative: Initiative) -> bool:
 
 
 async def settle_contest(
-    session: AsyncSession, initiative_id: int, *, restore: bool, actor_id: int, actor_name: str
+    session: AsyncSession, initiative_id: int, *, restoring: bool, actor_id: int, actor_name: str
 ) -> Initiative:
     """Restores a contested hiding, or keeps it (audited, and dated so that it is decided
     once); anything but a contest waiting raises AlreadyDecided."""
@@ -392,7 +392,7 @@ async def settle_contest(
         raise LookupError(initiative_id)
     if not contest_waiting(initiative):
         raise AlreadyDecided(initiative)
-    if restore:
+    if restoring:
         return await restore(session, initiative_id, actor_id=actor_id, actor_name=actor_name)
     initiative.decided_by, initiative.decided_by_name = actor_id, actor_name[:100]
     initiative.decided_at = utcnow()

@@ -236,7 +236,7 @@ async def reports_settled(
         initiative = await initiatives.settle_reports(
             session,
             callback_data.initiative_id,
-            hide=callback_data.hide,
+            hiding=callback_data.hide,
             actor_id=query.from_user.id,
             actor_name=actor_name(query),
         )
@@ -271,7 +271,7 @@ async def contest_settled(
         initiative = await initiatives.settle_contest(
             session,
             callback_data.initiative_id,
-            restore=callback_data.restore,
+            restoring=callback_data.restore,
             actor_id=query.from_user.id,
             actor_name=actor_name(query),
         )
