@@ -348,9 +348,13 @@ async def create_challenge(
 
 
 async def _locked(session: AsyncSession, challenge_id: int) -> Challenge:
-    # FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock.
+    # FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already holds the write lock); a row
+    # read earlier in the session is read again, so that it shows what the lock waited for.
     challenge = await session.scalar(
-        select(Challenge).where(Challenge.id == challenge_id).with_for_update(of=Challenge)
+        select(Challenge)
+        .where(Challenge.id == challenge_id)
+        .with_for_update(of=Challenge)
+        .execution_options(populate_existing=True)
     )
     if challenge is None:
         raise ChallengeNotFound(challenge_id)
@@ -956,6 +960,7 @@ async def answer_introduction(
         select(Introduction)
         .where(Introduction.id == introduction_id)
         .with_for_update(of=Introduction)
+        .execution_options(populate_existing=True)
     )
     if introduction is None:
         raise ChallengeNotFound(introduction_id)

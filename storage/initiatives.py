@@ -165,9 +165,13 @@ async def decide(
 
 
 async def _locked(session: AsyncSession, initiative_id: int) -> Initiative | None:
-    # FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock.
+    # FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already holds the write lock), and
+    # populate_existing: a row read earlier in this session must show what the lock waited for.
     return await session.scalar(
-        select(Initiative).where(Initiative.id == initiative_id).with_for_update(of=Initiative)
+        select(Initiative)
+        .where(Initiative.id == initiative_id)
+        .with_for_update(of=Initiative)
+        .execution_options(populate_existing=True)
     )
 
 
