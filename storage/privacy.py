@@ -5,10 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import FsmRecord, Initiative, Need, User, utcnow
+from storage.models import (
+    Challenge,
+    FsmRecord,
+    Initiative,
+    Need,
+    Participation,
+    SurveyAnswer,
+    SurveyResponse,
+    User,
+    utcnow,
+)
 from storage.outbox import drop_pending
 
 # Bump whenever the notice's text changes: people who acknowledged an older version are shown
@@ -82,6 +92,34 @@ async def export_user_data(session: AsyncSession, user: User) -> dict[str, Any]:
                 select(Need).where(Need.reporter_id == user.id).order_by(Need.id)
             )
         ],
+        "challenges": [
+            {
+                "challenge": challenge.slug,
+                "brings": participation.kind,
+                "activity": participation.activity,
+                "text": participation.text,
+                "joined_at": when(participation.joined_at),
+                "left_at": when(participation.left_at),
+            }
+            for participation, challenge in await session.execute(
+                select(Participation, Challenge)
+                .join(Challenge, Challenge.id == Participation.challenge_id)
+                .where(Participation.user_id == user.id)
+                .order_by(Participation.id)
+            )
+        ],
+        "survey_responses": [
+            {
+                "survey": response.survey_id,
+                "started_at": when(response.started_at),
+                "completed_at": when(response.completed_at),
+            }
+            for response in await session.scalars(
+                select(SurveyResponse)
+                .where(SurveyResponse.user_id == user.id)
+                .order_by(SurveyResponse.id)
+            )
+        ],
         "initiatives": [
             {
                 "reference": f"I-{initiative.id}",
@@ -101,6 +139,16 @@ async def forget_user(session: AsyncSession, user: User, now: datetime | None = 
     """Erases the person in the caller's transaction; the row stays, anonymous, so that their
     contributions still count in aggregates without pointing at anyone."""
     await drop_pending(session, user.id, "erased at the person's request")
+    # Contributions stay for the aggregates, without what the person wrote in their own words.
+    await session.execute(
+        update(Participation).where(Participation.user_id == user.id).values(text=None)
+    )
+    responses = select(SurveyResponse.id).where(SurveyResponse.user_id == user.id)
+    await session.execute(
+        update(SurveyAnswer)
+        .where(SurveyAnswer.response_id.in_(responses), SurveyAnswer.value_text.is_not(None))
+        .values(value_text=None)
+    )
     if user.telegram_id is not None:
         await session.execute(delete(FsmRecord).where(FsmRecord.user_id == user.telegram_id))
     _clear_profile(user)

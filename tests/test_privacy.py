@@ -190,3 +190,38 @@ async def test_alerts_stop_with_stop_arret_or_the_settings(harness: Harness) -> 
     calls = await person.press_data("al:0", person.bot_messages()[-1])
     assert "You will receive no more challenge alerts." in texts(calls)[0]
     assert not await alerts_on()
+
+
+async def test_forget_keeps_contributions_without_the_persons_words(harness: Harness) -> None:
+    from storage.challenges import create_challenge, join, open_challenge
+    from storage.models import Participation
+    from storage.users import find_user
+
+    person = harness.person(language_code="en")
+    await onboard(person)
+    async with harness.sessionmaker.begin() as session:
+        challenge = await create_challenge(
+            session,
+            texts={"en": {"title": "Visits to older people", "description": "Weekly visits to older people at home."}},
+            theme_code="older_people",
+            arrondissements=[],
+            starts_on=None,
+            ends_on=None,
+            contribution_kinds=["time"],
+            activities=[],
+            author_telegram_id=42,
+        )
+        await open_challenge(session, challenge.id, actor_id=42)
+        user = await find_user(session, person.id)
+        assert user is not None
+        await join(session, challenge, user, kind="time", text="Call me at 06 12 34 56 78")
+    calls = await person.send("/mydata")
+    document = next(c for c in calls if c.method == "sendDocument")
+    data = json.loads(document.files["document"][1])
+    assert data["challenges"][0]["text"] == "Call me at 06 12 34 56 78"
+
+    await person.send("/forget")
+    await person.press("Yes, erase everything")
+    async with harness.sessionmaker() as session:
+        participation = (await session.scalars(select(Participation))).one()
+        assert participation.text is None and participation.kind == "time"
