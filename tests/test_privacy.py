@@ -202,7 +202,12 @@ async def test_forget_keeps_contributions_without_the_persons_words(harness: Har
     async with harness.sessionmaker.begin() as session:
         challenge = await create_challenge(
             session,
-            texts={"en": {"title": "Visits to older people", "description": "Weekly visits to older people at home."}},
+            texts={
+                "en": {
+                    "title": "Visits to older people",
+                    "description": "Weekly visits to older people at home.",
+                }
+            },
             theme_code="older_people",
             arrondissements=[],
             starts_on=None,
