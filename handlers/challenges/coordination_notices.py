@@ -11,7 +11,6 @@ from aiogram import html
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -24,11 +23,11 @@ from storage.challenges import (
     alert_recipients,
     alert_time,
     challenge_text,
+    enqueue_alerts,
     participants,
-    record_alerts,
 )
-from storage.models import Challenge, OutboxMessage, OutboxStatus, User
-from storage.outbox import SEND_MESSAGE, enqueue_message
+from storage.models import Challenge, User
+from storage.outbox import enqueue_message
 
 ALERT_DESCRIPTION = 300
 
@@ -94,40 +93,27 @@ async def alert(
     recipients = await alert_recipients(
         session, challenge, now, monthly_cap=settings.alerts_per_month
     )
-    at = alert_time(now, settings.timezone)
     reachable = [user for user in recipients if user.telegram_id is not None]
     if not reachable:
+        at = alert_time(now, settings.timezone)
         return Alerted(0, at, at > now)
-    await record_alerts(session, challenge, reachable, now)
-    # The same text for everyone of a language (and an arrondissement): made once. The rows
-    # go in one bulk insert: an alert can go to thousands of people.
-    payloads: dict[tuple[str, int | None], dict[str, Any]] = {}
-    rows = []
-    for user in reachable:
+    # The same text for everyone of a language (and an arrondissement): made once.
+    made: dict[tuple[str, int | None], tuple[str, dict[str, Any]]] = {}
+
+    def message(user: User) -> tuple[str, dict[str, Any]]:
         key = (user.locale, user.arrondissement if challenge.arrondissements else None)
-        if key not in payloads:
+        if key not in made:
             with i18n.use_locale(user.locale):
-                payloads[key] = {
-                    # As `enqueue_message` writes them; an alert stays far below 4096.
-                    "text": alert_text(challenge, user, user.locale),
-                    "parse_mode": "HTML",
-                    "link_preview_options": {"is_disabled": True},
-                    "reply_markup": alert_keyboard(challenge.id).model_dump(exclude_none=True),
-                }
-        rows.append(
-            {
-                "chat_id": user.telegram_id,
-                "user_id": user.id,
-                "method": SEND_MESSAGE,
-                "payload": payloads[key],
-                "status": OutboxStatus.pending,
-                "attempts": 0,
-                "not_before": at,
-                "created_at": now,
-            }
-        )
-    await session.execute(insert(OutboxMessage), rows)
-    return Alerted(len(rows), at, at > now)
+                made[key] = (
+                    alert_text(challenge, user, user.locale),
+                    alert_keyboard(challenge.id).model_dump(exclude_none=True),
+                )
+        return made[key]
+
+    at = await enqueue_alerts(
+        session, challenge, reachable, message, now=now, timezone=settings.timezone
+    )
+    return Alerted(len(reachable), at, at > now)
 
 
 async def post_update(session: AsyncSession, i18n: I18n, challenge: Challenge, update: str) -> int:
