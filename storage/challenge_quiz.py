@@ -1,6 +1,4 @@
-"""«Finding where to help»: which of a challenge's activities fit what a person can give.
-
-Kept apart from storage/challenges.py until it takes `matching_activities` in (asked for)."""
+"""«Finding where to help»: which of a challenge's activities fit what a person can give."""
 
 from __future__ import annotations
 

@@ -209,18 +209,18 @@ async def needs_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZONE) -> 
 
 
 async def initiatives_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZONE) -> bytes:
-    """Every proposal, whatever its status; the proposer's Telegram id only when they agreed
-    to be contacted (about this proposal, or in general)."""
+    """Every proposal, whatever its status; the proposer's Telegram id only when they consented
+    to share their contact details (agreeing that coordinators contact them about one proposal
+    is not that consent)."""
     local = _Dates(timezone)
     rows = await session.execute(
         select(Initiative, User.telegram_id, User.contact_consent_at)
         .join(User, User.id == Initiative.proposer_id)
         .order_by(Initiative.id)
     )
-    lines = []
-    for initiative, telegram_id, consent in rows:
-        contact = telegram_id is not None and (initiative.contact_consent or _shared(consent))
-        lines.append(
+    return csv_bytes(
+        INITIATIVES_COLUMNS,
+        (
             (
                 f"I-{initiative.id}",
                 initiative.status.value,
@@ -231,11 +231,12 @@ async def initiatives_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZON
                 initiative.description,
                 local(initiative.submitted_at),
                 local(initiative.decided_at),
-                contact,
-                telegram_id if contact else None,
+                _shared(consent),
+                telegram_id if _shared(consent) else None,
             )
-        )
-    return csv_bytes(INITIATIVES_COLUMNS, lines)
+            for initiative, telegram_id, consent in rows
+        ),
+    )
 
 
 async def participations_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZONE) -> bytes:

@@ -229,6 +229,12 @@ async def _invited(session: AsyncSession, survey_id: int, arrondissement: int | 
     return int(await session.scalar(query) or 0)
 
 
+async def _rows(session: AsyncSession, query: Select[Any]) -> Sequence[Any]:
+    """Rows of a Core query on the session's connection, without the ORM's work per row."""
+    connection = await session.connection()
+    return (await connection.execute(query)).all()
+
+
 @dataclass(frozen=True)
 class _Responses:
     """Answers read through their responses: the unfinished ones (complete False) or the
@@ -282,31 +288,34 @@ class _Tally:
         multiple = self.branched
         for ids, column in ((numeric, a.value_number), (options, a.option_code)):
             if ids:
-                rows = await session.execute(
+                rows = await _rows(
+                    session,
                     select(a.question_id, column, func.count())
                     .where(a.question_id.in_(ids))
-                    .group_by(a.question_id, column)
+                    .group_by(a.question_id, column),
                 )
                 self._add(rows, 1)
         if multiple:
             # value_number is NULL on every option row: the condition makes the database walk
             # the (question_id, value_number) index, whose rows come in table order.
-            rows = await session.execute(
+            rows = await _rows(
+                session,
                 select(a.question_id, func.count(distinct(a.response_id)))
                 .where(a.question_id.in_(multiple), a.value_number.is_(None), a.skipped.is_(False))
-                .group_by(a.question_id)
+                .group_by(a.question_id),
             )
             for question_id, count in rows:
                 self.people[question_id] += count
 
     async def joined(self, session: AsyncSession, responses: _Responses, sign: int) -> None:
         a = SurveyAnswer
-        rows = await session.execute(
+        rows = await _rows(
+            session,
             responses.apply(
                 select(a.question_id, a.value_number, a.option_code, func.count()).group_by(
                     a.question_id, a.value_number, a.option_code
                 )
-            )
+            ),
         )
         for question_id, value, code, count in rows:
             kind = self.kinds.get(question_id)
@@ -315,12 +324,13 @@ class _Tally:
             key = code if kind in _OPTIONS else value
             self.counts[question_id][key] += sign * count
         if self.branched:
-            rows = await session.execute(
+            rows = await _rows(
+                session,
                 responses.apply(
                     select(a.question_id, func.count(distinct(a.response_id)))
                     .where(a.option_code.is_not(None))
                     .group_by(a.question_id)
-                )
+                ),
             )
             for question_id, count in rows:
                 if question_id in self.branched:
@@ -360,7 +370,7 @@ async def _texts(
         query = _Responses(survey_id, complete=True, arrondissement=arrondissement).apply(query)
     texts: dict[int, list[str]] = defaultdict(list)
     wanted = set(text_ids)
-    for question_id, text in await session.execute(query):
+    for question_id, text in await _rows(session, query):
         if question_id in wanted:
             texts[question_id].append(text)
     return texts

@@ -5,6 +5,7 @@ down-time; every figure checked against counts made here from the generated rows
 from __future__ import annotations
 
 import asyncio
+import io
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -12,6 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -20,6 +23,7 @@ from bot.scheduler import JobContext, jobs
 from handlers.summary import jobs as summary_jobs
 from handlers.summary.jobs import daily_summary
 from handlers.summary.stats import PeriodError, parse_period
+from storage.dashboard import dashboard_png, series_colour
 from storage.db import create_engine, create_sessionmaker
 from storage.models import (
     AuditEntry,
@@ -44,6 +48,7 @@ from storage.models import (
     User,
 )
 from storage.summary import (
+    DayActivity,
     activity,
     claim_summary,
     daily_figures,
@@ -741,7 +746,7 @@ async def busy_day(harness: Harness) -> None:
 async def test_what_the_summary_says_and_its_buttons(harness: Harness) -> None:
     await busy_day(harness)
     await daily_summary(context(harness), paris(2026, 11, 15, 18, 0))
-    message, picture = await rows(harness)
+    message, picture = [r for r in await rows(harness) if r.chat_id == GROUP_ID]
     assert message.chat_id == picture.chat_id == GROUP_ID
     text = plain(message.payload["text"])
     # What needs a decision comes first.
@@ -752,7 +757,7 @@ async def test_what_the_summary_says_and_its_buttons(harness: Harness) -> None:
         "⏳ {count} proposals are waiting for a decision, the oldest for {age}.",
         12,
         count=12,
-        age="5 jours",
+        age="5\u00a0jours",
     )
     assert waiting in text
     # The first ten, the oldest first, escaped; then how many more.
@@ -970,3 +975,42 @@ async def test_summary_time_is_a_setting(harness: Harness) -> None:
     assert await runs(harness) == []
     await daily_summary(early, paris(2026, 11, 15, 7, 30))
     assert len(await runs(harness)) == 1
+
+
+@pytest.mark.parametrize("locale", ["en", "ar"])
+async def test_the_summary_speaks_the_groups_language(harness: Harness, locale: str) -> None:
+    await busy_day(harness)
+    settings = harness.settings.model_copy(update={"group_locale": locale})
+    await daily_summary(
+        JobContext(harness.bot, harness.sessionmaker, settings, harness.i18n),
+        paris(2026, 11, 15, 18, 0),
+    )
+    message = next(r for r in await rows(harness) if r.chat_id == GROUP_ID)
+    text = plain(message.payload["text"])
+    day = format_date(date(2026, 11, 15), "full", locale=locale)
+    assert (
+        t(locale, "📊 <b>Daily summary</b> — {day}", day=day)
+        .replace("<b>", "")
+        .replace("</b>", "")
+        == text.splitlines()[0]
+    )
+    assert t(locale, "Citizen") in text and t(locale, "Association") in text
+
+
+def test_the_dashboard_draws_digits_in_each_series_colour() -> None:
+    days = [
+        DayActivity(date(2026, 11, 2) + timedelta(days=n), n, 2 * n, n % 3, 0, 40 - n)
+        for n in range(14)
+    ]
+    picture = dashboard_png(days)
+    assert picture == dashboard_png(days)
+    assert picture != dashboard_png([*days[:-1], DayActivity(date(2026, 11, 15), 99)])
+    image = Image.open(io.BytesIO(picture)).convert("RGB")
+    assert image.size == (1280, 800)
+    colours = {colour for _count, colour in image.getcolors(maxcolors=1 << 16) or []}
+    for series in range(len(DayActivity.SERIES)):
+        if series == 3:
+            continue  # no join in these days: no bar
+        hex_colour = series_colour(series)
+        rgb = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+        assert rgb in colours, hex_colour

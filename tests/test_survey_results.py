@@ -85,7 +85,6 @@ class P:
     arrondissement: int | None = 13
     lives_in: int | None = None  # the profile's arrondissement, when it changed since
     telegram_id: int = 0
-    started: bool = True
 
 
 QUESTIONS = (
@@ -179,7 +178,6 @@ async def build(
             insert(SurveyInvitation.__table__),
             [{"survey_id": survey.id, "user_id": u, "invited_at": NOW} for u in user_ids],
         )
-    started = [person for person in people if person.started]
     response_ids = await inserted(
         session,
         SurveyResponse,
@@ -192,11 +190,10 @@ async def build(
                 "completed_at": NOW if person.complete else None,
             }
             for person, user_id in zip(people, user_ids, strict=False)
-            if person.started
         ],
     )
     answers = []
-    for person, response_id in zip(started, response_ids, strict=True):
+    for person, response_id in zip(people, response_ids, strict=True):
         for code, value in person.answers.items():
             for row in answer_rows(
                 BY_CODE.get(code) or next(q for q in questions if q.code == code), value

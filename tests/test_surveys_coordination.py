@@ -367,6 +367,7 @@ async def test_send_at_a_typed_date_is_done_by_the_job_once(
     expected = t("fr", "Please type the date and time as DD/MM/YYYY HH:MM, for example {example}.",
                  example="11/03/2027 09:30")  # fmt: skip
     assert texts(calls) == [expected]
+    await harness.restart()  # the dialog lives in the database: it goes on
     calls = await coordinator.send("01/03/2027 10:00")
     assert texts(calls) == [
         t("fr", "This moment has passed: please type a date and time to come.")
@@ -431,7 +432,13 @@ async def test_one_reminder_to_the_unfinished_who_still_take_part(
     survey_id = await imported(harness, setup["challenge"])
     coordinator = group_person(harness)
     await card_of(coordinator, survey_id)
+    card = coordinator.keyboard_message()
     await coordinator.press(t("fr", "Reminder after…"))
+    assert texts(await coordinator.send("/cancel")) == [
+        t("fr", "Cancelled: the survey is unchanged.")
+    ]
+    assert texts(await coordinator.send("24")) == []  # no dialog any more
+    await coordinator.press(t("fr", "Reminder after…"), card)
     wrong = t("fr", "Please type a whole number of hours from {low} to {high}.", low=1, high=336)
     assert texts(await coordinator.send("demain")) == [wrong]
     assert texts(await coordinator.send("400")) == [wrong]

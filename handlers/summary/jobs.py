@@ -94,7 +94,8 @@ async def render(
     locale = settings.group_locale
     themes = await themes_in_order(session, figures.counts.needs_by_theme)
     labels = Labels(locale, themes, today=local_date(now, settings.timezone))
-    with i18n.use_locale(locale):
+    # The scheduler sets the catalogs' context; a job called on its own (tests) needs it too.
+    with i18n.context(), i18n.use_locale(locale):
         text = summary_text(figures, labels, settings, late=late)
         keyboard = figures_keyboard(figures, daily=True, reach_others=False)
         caption = dashboard_caption(days, labels)

@@ -1,6 +1,7 @@
 """/surveys in the coordinators' group: the list, each survey's card, and what coordinators do
-from it — preview, send now or at a date, set the reminder, close (the results then go to the
-respondents). Results, exports and waves are in `results_group.py`.
+from it — preview, send now, close (the results then go to the respondents). Sending at a date
+and the reminder's delay are typed (`scheduling.py`); results, exports and waves are in
+`results_group.py`.
 
 Every button checks that the person is a coordinator: buttons answer wherever pressed, so that
 a forged one is refused, not ignored. Every action checks the survey's state again.
@@ -9,13 +10,10 @@ a forged one is refused, not ignored. Every action checks the survey's state aga
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from aiogram import Bot, F, html
+from aiogram import Bot, F
 from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
@@ -24,14 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.coordinators import Coordinators
-from bot.i18n import format_when, ngettext
-from handlers.filters import NotCommand
+from bot.i18n import ngettext
 from handlers.flow import Flow
 from handlers.surveys import coordination_keyboards as keyboards
 from handlers.surveys import operations, sending
 from handlers.surveys.coordination import card_text, list_text, preview_text, refusal
 from handlers.surveys.coordination_callbacks import ListCb, ManageAction, ManageCb
-from handlers.surveys.coordination_states import SurveySchedule
 from handlers.texts import stale_button
 from handlers.ui import show
 from storage.models import Challenge, Survey, SurveyStatus, utcnow
@@ -42,7 +38,6 @@ from storage.surveys import questions_of as survey_questions
 router = Flow("survey-management")
 
 LIST_PAGE = 8
-DATE_FORMAT = "%d/%m/%Y %H:%M"
 
 
 async def coordinator(
@@ -259,199 +254,6 @@ async def already_sent(
     callback_answer.show_alert = True
     await session.refresh(survey)
     await show_card(query, session, settings, survey)
-
-
-# -- typed settings: when to send, when to remind
-
-
-@dataclass
-class ScheduleDraft:
-    survey_id: int
-
-
-async def load_draft(state: FSMContext) -> ScheduleDraft:
-    return ScheduleDraft(**(await state.get_data())["survey_schedule"])
-
-
-async def save_draft(state: FSMContext, draft: ScheduleDraft) -> None:
-    await state.update_data(survey_schedule=asdict(draft))
-
-
-def date_example(now: datetime, settings: Settings) -> str:
-    tomorrow = now.astimezone(ZoneInfo(settings.timezone)) + timedelta(days=1)
-    return tomorrow.replace(hour=9, minute=30).strftime(DATE_FORMAT)
-
-
-@router.callback_query(ManageCb.filter(F.action == ManageAction.send_at))
-async def send_at_pressed(
-    query: CallbackQuery,
-    callback_data: ManageCb,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    wall_clock: Callable[[], datetime] = utcnow,
-) -> None:
-    """Asks, in the group, when to send the draft."""
-    survey = await pressed_survey(
-        query, callback_answer, bot, coordinators, session, callback_data.survey_id
-    )
-    if survey is None or query.message is None:
-        return
-    if survey.status is not SurveyStatus.draft:
-        await already_sent(query, callback_answer, session, settings, survey)
-        return
-    if query.message.chat.id != settings.coordinator_chat_id:
-        callback_answer.text = stale_button()
-        return
-    await state.set_state(SurveySchedule.typing_send_at)
-    await save_draft(state, ScheduleDraft(survey.id))
-    ask = _(
-        "{name}, when should «{title}» be sent? Please type the date and time in Paris as "
-        "DD/MM/YYYY HH:MM, for example {example}."
-    ).format(
-        name=html.quote(query.from_user.full_name),
-        title=sending.title_of(survey, settings.group_locale),
-        example=date_example(wall_clock(), settings),
-    )
-    await tell(query, ask + "\n" + _("/cancel to give up."))
-
-
-@router.message(SurveySchedule.typing_send_at, NotCommand())
-async def send_at_typed(
-    message: Message,
-    bot: Bot,
-    coordinators: Coordinators,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    wall_clock: Callable[[], datetime] = utcnow,
-) -> None:
-    """Stores `send_at` (the scheduler sends the survey then) and shows the card again."""
-    if message.from_user is None or not await coordinators(bot, message.from_user.id):
-        await state.clear()
-        await message.reply(refusal())
-        return
-    now = wall_clock()
-    try:
-        typed = datetime.strptime((message.text or "").strip(), DATE_FORMAT)
-    except ValueError:
-        await message.reply(
-            _("Please type the date and time as DD/MM/YYYY HH:MM, for example {example}.").format(
-                example=date_example(now, settings)
-            )
-        )
-        return
-    moment = typed.replace(tzinfo=ZoneInfo(settings.timezone)).astimezone(ZoneInfo("UTC"))
-    if moment <= now:
-        await message.reply(_("This moment has passed: please type a date and time to come."))
-        return
-    draft = await load_draft(state)
-    await state.clear()
-    try:
-        survey = await operations.schedule(session, draft.survey_id, moment, message.from_user.id)
-    except (LookupError, SurveyError):
-        await message.reply(_("This survey has already been sent."))
-        return
-    await message.reply(
-        _("Scheduled: «{title}» will be sent on {when}.").format(
-            title=sending.title_of(survey, settings.group_locale),
-            when=format_when(moment, settings.group_locale, settings.timezone),
-        )
-    )
-    await show_card(message, session, settings, survey)
-
-
-@router.callback_query(ManageCb.filter(F.action == ManageAction.reminder))
-async def reminder_pressed(
-    query: CallbackQuery,
-    callback_data: ManageCb,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-) -> None:
-    """Asks after how many hours the unfinished are reminded."""
-    survey = await pressed_survey(
-        query, callback_answer, bot, coordinators, session, callback_data.survey_id
-    )
-    if survey is None or query.message is None:
-        return
-    if survey.status is SurveyStatus.closed:
-        callback_answer.text = _("This survey is closed.")
-        return
-    if query.message.chat.id != settings.coordinator_chat_id:
-        callback_answer.text = stale_button()
-        return
-    await state.set_state(SurveySchedule.typing_reminder)
-    await save_draft(state, ScheduleDraft(survey.id))
-    low, high = operations.REMINDER_HOURS
-    ask = _(
-        "{name}, how many hours after the invitation should those who have not finished "
-        "«{title}» be reminded (once)? Please type a number from {low} to {high}."
-    ).format(
-        name=html.quote(query.from_user.full_name),
-        title=sending.title_of(survey, settings.group_locale),
-        low=low,
-        high=high,
-    )
-    await tell(query, ask + "\n" + _("/cancel to give up."))
-
-
-@router.message(SurveySchedule.typing_reminder, NotCommand())
-async def reminder_typed(
-    message: Message,
-    bot: Bot,
-    coordinators: Coordinators,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-) -> None:
-    """Stores `reminder_after_hours` and shows the card again."""
-    if message.from_user is None or not await coordinators(bot, message.from_user.id):
-        await state.clear()
-        await message.reply(refusal())
-        return
-    low, high = operations.REMINDER_HOURS
-    text = (message.text or "").strip()
-    hours = int(text) if text.isascii() and text.isdigit() else 0
-    if not low <= hours <= high:
-        await message.reply(
-            _("Please type a whole number of hours from {low} to {high}.").format(
-                low=low, high=high
-            )
-        )
-        return
-    draft = await load_draft(state)
-    await state.clear()
-    try:
-        survey = await operations.set_reminder(
-            session, draft.survey_id, hours, message.from_user.id
-        )
-    except (LookupError, SurveyError):
-        await message.reply(_("This survey is closed."))
-        return
-    await message.reply(
-        ngettext(
-            "Reminder set: {hours} hour after the invitation, once, to those who have not "
-            "finished.",
-            "Reminder set: {hours} hours after the invitation, once, to those who have not "
-            "finished.",
-            hours,
-        ).format(hours=hours)
-    )
-    await show_card(message, session, settings, survey)
-
-
-@router.message(Command("cancel"), SurveySchedule.typing_send_at)
-@router.message(Command("cancel"), SurveySchedule.typing_reminder)
-async def cancel_typing(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.reply(_("Cancelled: the survey is unchanged."))
 
 
 # -- closing
