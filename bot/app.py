@@ -55,7 +55,8 @@ async def serve(app: App, stop: asyncio.Event) -> None:
     """Registers the command menu, then long-polls, delivers the outbox and runs the scheduled
     jobs until `stop` is set; the update, the sends and the jobs in hand finish first."""
     await app.bot.delete_webhook(drop_pending_updates=False)
-    await register_commands(app.bot, app.i18n)
+    settings = app.settings
+    await register_commands(app.bot, app.i18n, settings.coordinator_chat_id, settings.group_locale)
     me = await app.bot.get_me()
     log.info("@%s is listening", me.username)
     sessionmaker = app.dp["sessionmaker"]

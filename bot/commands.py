@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -23,9 +23,27 @@ def private_commands() -> list[BotCommand]:
     ]
 
 
-async def register_commands(bot: Bot, i18n: I18n) -> None:
+def group_commands() -> list[BotCommand]:
+    return [
+        BotCommand(command="pending", description=_("Proposals waiting for a decision")),
+        BotCommand(command="stats", description=_("Figures: today, week, month or dates")),
+        BotCommand(command="challenges", description=_("Manage the challenges")),
+        BotCommand(command="new_challenge", description=_("Create a challenge")),
+        BotCommand(command="surveys", description=_("Manage the surveys")),
+        BotCommand(command="export", description=_("Export the data as CSV files")),
+        BotCommand(command="failed", description=_("Messages that could not be delivered")),
+    ]
+
+
+async def register_commands(bot: Bot, i18n: I18n, group_id: int | None, group_locale: str) -> None:
+    """People's commands in each language; the coordinators' commands in their group only."""
     scope = BotCommandScopeAllPrivateChats()
     with i18n.context():
+        if group_id is not None:
+            with i18n.use_locale(group_locale):
+                await bot.set_my_commands(
+                    group_commands(), scope=BotCommandScopeChat(chat_id=group_id)
+                )
         for locale in LOCALES:
             with i18n.use_locale(locale):
                 await bot.set_my_commands(private_commands(), scope=scope, language_code=locale)

@@ -61,10 +61,16 @@ def test_migrate_creates_the_database_under_data(tmp_path: Path) -> None:
 
 
 async def test_the_command_menu_is_registered_per_language(harness: Harness) -> None:
-    await register_commands(harness.bot, harness.i18n)
+    harness.standin.add_chat(harness.standin.make_group(-100500))
+    await register_commands(harness.bot, harness.i18n, -100500, "fr")
+    calls = harness.standin.calls_of("setMyCommands")
+    group = [c for c in calls if c.params.get("scope", {}).get("type") == "chat"]
+    assert len(group) == 1 and group[0].params["scope"]["chat_id"] == -100500
+    assert {c["command"] for c in group[0].params["commands"]} >= {"pending", "stats", "export"}
     menus = {
         c.params.get("language_code"): c.params["commands"]
-        for c in harness.standin.calls_of("setMyCommands")
+        for c in calls
+        if c.params.get("scope", {}).get("type") == "all_private_chats"
     }
     assert set(menus) == {*LOCALES, None}
     assert [c["command"] for c in menus["fr"]] == [c["command"] for c in menus["ar"]]
