@@ -13,12 +13,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel.dates import format_date
+from babel.dates import format_date, format_timedelta
 from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import Settings
 from bot.scheduler import JobContext, jobs
 from handlers.summary import jobs as summary_jobs
 from handlers.summary.jobs import daily_summary
@@ -523,37 +522,29 @@ async def some_activity(harness: Harness, day: date) -> None:
         )
 
 
-async def test_posted_at_the_local_time_on_both_sides_of_the_spring_change(
-    harness: Harness,
-) -> None:
-    for day in (date(2026, 3, 28), date(2026, 3, 29)):
+async def test_posted_at_18_local_time_on_both_sides_of_both_changes(harness: Harness) -> None:
+    days = (date(2026, 3, 28), date(2026, 3, 29), date(2026, 10, 24), date(2026, 10, 25))
+    for day in days:
         await some_activity_once(harness, day)
-    # 17:59:59 in Paris on each day: nothing; 18:00: the summary.
+    # 17:59:59 in Paris each day: nothing; 18:00: the summary, then nothing more that day.
     for before, at in (
-        (utc(2026, 3, 28, 16, 59, 59), utc(2026, 3, 28, 17)),
-        (utc(2026, 3, 29, 15, 59, 59), utc(2026, 3, 29, 16)),
+        (utc(2026, 3, 28, 16, 59, 59), utc(2026, 3, 28, 17)),  # winter time
+        (utc(2026, 3, 29, 15, 59, 59), utc(2026, 3, 29, 16)),  # summer time from that night
+        (utc(2026, 10, 24, 15, 59, 59), utc(2026, 10, 24, 16)),  # summer time
+        (utc(2026, 10, 25, 16, 59, 59), utc(2026, 10, 25, 17)),  # winter time again
     ):
         count = len(await rows(harness))
         await daily_summary(context(harness), before)
-        assert len(await rows(harness)) == count
+        assert len(await rows(harness)) == count, before
         await daily_summary(context(harness), at)
-        assert len(await rows(harness)) == count + 2  # the text, then the picture
-    assert [(r.day, r.late, r.quiet) for r in await runs(harness)] == [
-        (date(2026, 3, 28), False, False),
-        (date(2026, 3, 29), False, False),
+        await daily_summary(context(harness), at + timedelta(hours=1))
+        assert len(await rows(harness)) == count + 2, at  # the text, then the picture
+    assert [(r.day, r.posted_at, r.late, r.quiet) for r in await runs(harness)] == [
+        (date(2026, 3, 28), utc(2026, 3, 28, 17), False, False),
+        (date(2026, 3, 29), utc(2026, 3, 29, 16), False, False),
+        (date(2026, 10, 24), utc(2026, 10, 24, 16), False, False),
+        (date(2026, 10, 25), utc(2026, 10, 25, 17), False, False),
     ]
-
-
-async def test_posted_at_the_local_time_on_both_sides_of_the_autumn_change(
-    harness: Harness,
-) -> None:
-    await some_activity_once(harness, date(2026, 10, 24))
-    await daily_summary(context(harness), utc(2026, 10, 24, 15, 59))
-    await daily_summary(context(harness), utc(2026, 10, 24, 16))  # 18:00 summer time
-    await daily_summary(context(harness), utc(2026, 10, 25, 16, 59))  # 17:59 winter time
-    assert [r.day for r in await runs(harness)] == [date(2026, 10, 24)]
-    await daily_summary(context(harness), utc(2026, 10, 25, 17))
-    assert [r.day for r in await runs(harness)] == [date(2026, 10, 24), date(2026, 10, 25)]
 
 
 async def some_activity_once(harness: Harness, day: date) -> None:
@@ -617,11 +608,12 @@ async def test_two_workers_post_once(harness: Harness, database_url: str) -> Non
     assert len(await runs(harness)) == 1
 
 
-async def test_the_claim_is_taken_once(harness: Harness) -> None:
+async def test_the_claim_is_taken_once(engine: AsyncEngine) -> None:
     day = date(2026, 11, 15)
-    async with harness.sessionmaker.begin() as session:
+    sessionmaker = create_sessionmaker(engine)
+    async with sessionmaker.begin() as session:
         assert await claim_summary(session, day)
-    async with harness.sessionmaker.begin() as session:
+    async with sessionmaker.begin() as session:
         assert not await claim_summary(session, day)
         assert await claim_summary(session, day + timedelta(days=1))
 
@@ -655,19 +647,6 @@ async def test_a_quiet_day_gets_no_message(harness: Harness) -> None:
     assert await rows(harness) == []
     [run] = await runs(harness)
     assert run.quiet and run.day == date(2026, 11, 15)
-
-
-async def test_no_group_no_summary(harness: Harness) -> None:
-    await some_activity(harness, date(2026, 11, 15))
-    alone = context(harness)
-    alone = JobContext(
-        alone.bot,
-        alone.sessionmaker,
-        harness.settings.model_copy(update={"coordinator_chat_id": None}),
-        alone.i18n,
-    )
-    await daily_summary(alone, paris(2026, 11, 15, 18, 0))
-    assert await runs(harness) == [] and await rows(harness) == []
 
 
 # -- what the summary says
@@ -952,24 +931,28 @@ async def test_stats_reach_the_challenges_and_surveys_figures(harness: Harness) 
     assert texts(calls)  # the surveys' own list
 
 
-@pytest.mark.parametrize(
-    "command", ["/stats", "/stats week", "/export", "/challenge_stats", "/survey_results"]
-)
-async def test_non_coordinators_are_refused(harness: Harness, command: str) -> None:
+async def test_non_coordinators_are_refused(harness: Harness) -> None:
     stranger = group_person(harness, 777)
-    calls = await stranger.send(command)
-    assert texts(calls) == [t("fr", "Only the city's coordinators can do this.")]
+    for command in ("/stats", "/stats week", "/export", "/challenge_stats", "/survey_results"):
+        calls = await stranger.send(command)
+        assert texts(calls) == [t("fr", "Only the city's coordinators can do this.")], command
     assert not harness.standin.calls_of("sendDocument")
 
 
-def summary_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"summary_time": time(7, 30)})
-
-
-async def test_summary_time_is_a_setting(harness: Harness) -> None:
+async def test_the_summary_follows_its_settings(harness: Harness) -> None:
     await some_activity(harness, date(2026, 11, 15))
+    settings = harness.settings
+    alone = settings.model_copy(update={"coordinator_chat_id": None})
+    await daily_summary(
+        JobContext(harness.bot, harness.sessionmaker, alone, harness.i18n),
+        paris(2026, 11, 15, 18, 0),
+    )
+    assert await runs(harness) == [] and await rows(harness) == []  # no group, no summary
     early = JobContext(
-        harness.bot, harness.sessionmaker, summary_settings(harness.settings), harness.i18n
+        harness.bot,
+        harness.sessionmaker,
+        settings.model_copy(update={"summary_time": time(7, 30)}),
+        harness.i18n,
     )
     await daily_summary(early, paris(2026, 11, 15, 7, 29))
     assert await runs(harness) == []
@@ -977,24 +960,30 @@ async def test_summary_time_is_a_setting(harness: Harness) -> None:
     assert len(await runs(harness)) == 1
 
 
-@pytest.mark.parametrize("locale", ["en", "ar"])
-async def test_the_summary_speaks_the_groups_language(harness: Harness, locale: str) -> None:
+async def test_the_summary_speaks_the_groups_language(harness: Harness) -> None:
     await busy_day(harness)
-    settings = harness.settings.model_copy(update={"group_locale": locale})
-    await daily_summary(
-        JobContext(harness.bot, harness.sessionmaker, settings, harness.i18n),
-        paris(2026, 11, 15, 18, 0),
-    )
-    message = next(r for r in await rows(harness) if r.chat_id == GROUP_ID)
-    text = plain(message.payload["text"])
-    day = format_date(date(2026, 11, 15), "full", locale=locale)
-    assert (
-        t(locale, "📊 <b>Daily summary</b> — {day}", day=day)
-        .replace("<b>", "")
-        .replace("</b>", "")
-        == text.splitlines()[0]
-    )
-    assert t(locale, "Citizen") in text and t(locale, "Association") in text
+    for locale, day in (("en", date(2026, 11, 15)), ("ar", date(2026, 11, 16))):
+        settings = harness.settings.model_copy(update={"group_locale": locale})
+        await daily_summary(
+            JobContext(harness.bot, harness.sessionmaker, settings, harness.i18n),
+            datetime.combine(day, SIX, PARIS),
+        )
+        message = [r for r in await rows(harness) if r.method == "sendMessage"][-1]
+        text = plain(message.payload["text"])
+        title = t(locale, "📊 <b>Daily summary</b> — {day}", day=format_date(day, "full", locale))
+        assert plain(title) == text.splitlines()[0]
+        if locale == "en":
+            assert t(locale, "Citizen") in text and t(locale, "Association") in text
+        else:
+            waiting = tn(
+                locale,
+                "⏳ {count} proposal is waiting for a decision, for {age}.",
+                "⏳ {count} proposals are waiting for a decision, the oldest for {age}.",
+                12,
+                count=12,
+                age=format_timedelta(timedelta(days=6, hours=9), threshold=1.5, locale=locale),
+            )
+            assert waiting in text
 
 
 def test_the_dashboard_draws_digits_in_each_series_colour() -> None:

@@ -125,3 +125,27 @@ class AssistWishCb(CallbackData, prefix="cbw"):
 
 class AssistAgreedCb(CallbackData, prefix="cbg"):
     agreed: bool
+
+
+class AllyListCb(CallbackData, prefix="cao"):
+    """The other organisations taking part in a challenge, a page at a time."""
+
+    challenge_id: int
+    page: int = 0
+
+
+class AllyAskCb(CallbackData, prefix="cai"):
+    """Ask to be introduced to a participant who speaks for an organisation (`target`: their
+    user id): asks first, sends the request when `sure`; `page` is the list's, for the way back."""
+
+    challenge_id: int
+    target: int
+    page: int = 0
+    sure: bool = False
+
+
+class AllyAnswerCb(CallbackData, prefix="car"):
+    """The one asked accepts or declines an introduction."""
+
+    introduction_id: int
+    accept: bool

@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from handlers.challenges.callbacks import (
+    AllyListCb,
     AssistAgreedCb,
     AssistArrondissementCb,
     AssistCb,
@@ -133,6 +134,14 @@ def card_keyboard(
                 [
                     _button(_("Change what I bring"), JoinCb(challenge_id=challenge.id).pack()),
                     _button(_("Leave"), LeaveCb(challenge_id=challenge.id).pack()),
+                ]
+            )
+            rows.append(
+                [
+                    _button(
+                        _("Organisations taking part"),
+                        AllyListCb(challenge_id=challenge.id).pack(),
+                    )
                 ]
             )
         if challenge.activities:

@@ -58,7 +58,7 @@ def signed(delta: int, labels: Labels) -> str:
 
 
 def compared(value: int, before: int, window_end: date, days: int, labels: Labels) -> str:
-    """ "12 (+3 vs yesterday)"."""
+    """The value and how it moved, as in "12 (+3 vs yesterday)"."""
     delta = signed(value - before, labels)
     if days == 1 and window_end == labels.today:
         versus = _("({delta} vs yesterday)").format(delta=delta)
