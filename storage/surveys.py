@@ -1154,3 +1154,22 @@ def _strings(value: Any, item: str, field: str) -> list[str]:
 def _slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:SERIES_MAX].strip("-")
+
+
+async def surveys_to_answer(session: AsyncSession, user: User) -> list[tuple[Survey, bool]]:
+    """Open surveys the person is invited to and has not finished, newest first; True for
+    those they started. One query."""
+    rows = await session.execute(
+        select(Survey, SurveyResponse.id)
+        .join(
+            SurveyInvitation,
+            and_(SurveyInvitation.survey_id == Survey.id, SurveyInvitation.user_id == user.id),
+        )
+        .outerjoin(
+            SurveyResponse,
+            and_(SurveyResponse.survey_id == Survey.id, SurveyResponse.user_id == user.id),
+        )
+        .where(Survey.status == SurveyStatus.open, SurveyResponse.completed_at.is_(None))
+        .order_by(Survey.id.desc())
+    )
+    return [(survey, response_id is not None) for survey, response_id in rows]

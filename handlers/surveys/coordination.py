@@ -14,10 +14,10 @@ from bot.i18n import format_when, ngettext
 from handlers.initiatives.cards import shorten
 from handlers.profile.labels import role_label, theme_label
 from handlers.surveys.invitation import invitation_text
-from handlers.surveys.operations import Counts
 from handlers.surveys.results_text import number
 from storage.challenges import challenge_text
 from storage.models import Challenge, QuestionKind, Role, Survey, SurveyQuestion, SurveyStatus
+from storage.survey_sending import Counts
 from storage.surveys import NO, TEXT_ANSWER_LIMITS, YES, option_label, question_text, survey_text
 
 

@@ -1,6 +1,6 @@
 """Scheduled work on surveys: drafts whose time has come are sent, and the one reminder goes
 to those who have not finished. Each claims its work in the transaction that writes the
-outbox rows, so that it happens once across restarts and workers (`operations.claim_*`)."""
+outbox rows, so that it happens once across restarts and workers (`survey_sending.claim_*`)."""
 
 from __future__ import annotations
 

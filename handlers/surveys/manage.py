@@ -25,11 +25,12 @@ from bot.coordinators import Coordinators
 from bot.i18n import ngettext
 from handlers.flow import Flow
 from handlers.surveys import coordination_keyboards as keyboards
-from handlers.surveys import operations, sending
+from handlers.surveys import sending
 from handlers.surveys.coordination import card_text, list_text, preview_text, refusal
 from handlers.surveys.coordination_callbacks import ListCb, ManageAction, ManageCb
 from handlers.texts import stale_button
 from handlers.ui import show
+from storage import survey_sending
 from storage.models import Challenge, Survey, SurveyStatus, utcnow
 from storage.outbox import split_text
 from storage.surveys import SurveyError, audience, close_survey, get_survey, list_surveys
@@ -83,8 +84,8 @@ async def show_card(
 ) -> None:
     challenge = await session.get(Challenge, survey.challenge_id) if survey.challenge_id else None
     questions = len(await survey_questions(session, survey.id))
-    counts = (await operations.response_counts(session, [survey.id]))[survey.id]
-    several = await operations.sent_waves(session, survey.series) >= 2
+    counts = (await survey_sending.response_counts(session, [survey.id]))[survey.id]
+    several = await survey_sending.sent_waves(session, survey.series) >= 2
     text = card_text(survey, challenge, questions, counts, settings)
     await show(target, text, keyboards.card_keyboard(survey, several_waves=several))
 
@@ -137,7 +138,7 @@ async def show_list(
     pages = (len(surveys) + LIST_PAGE - 1) // LIST_PAGE
     page = min(max(page, 0), pages - 1)
     shown = surveys[page * LIST_PAGE : (page + 1) * LIST_PAGE]
-    counts = await operations.response_counts(session, [survey.id for survey in shown])
+    counts = await survey_sending.response_counts(session, [survey.id for survey in shown])
     challenges = {
         survey.challenge_id: challenge
         for survey in shown
@@ -278,7 +279,7 @@ async def close_pressed(
     if survey.status is not SurveyStatus.open:
         await not_open(query, callback_answer, session, settings, survey)
         return
-    counts = (await operations.response_counts(session, [survey.id]))[survey.id]
+    counts = (await survey_sending.response_counts(session, [survey.id]))[survey.id]
     text = ngettext(
         "Close «{title}»? Nobody can answer it any more, and the {count} person who completed "
         "it will receive the results.",

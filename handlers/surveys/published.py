@@ -10,7 +10,6 @@ from aiogram import Bot, F, html
 from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.flow import Flow
@@ -20,7 +19,8 @@ from handlers.surveys.keyboards import after_survey_keyboard, surveys_keyboard
 from handlers.surveys.results_text import results_message
 from handlers.texts import stale_button
 from handlers.ui import show
-from storage.models import Survey, SurveyInvitation, SurveyResponse, SurveyStatus, User
+from storage import surveys
+from storage.models import Survey, SurveyStatus, User
 from storage.outbox import split_text
 from storage.survey_results import CLOSED_KINDS, SMALL, summary_chart, survey_results
 from storage.surveys import published_surveys, questions_of
@@ -37,7 +37,7 @@ TEXTS_LISTED = 10
 @router.callback_query(MenuCb.filter(F.action == MenuAction.surveys))
 async def surveys_menu(query: CallbackQuery, session: AsyncSession, user: User) -> None:
     """Lists what the person can answer or resume, then the results anyone may read."""
-    to_answer = await surveys_to_answer(session, user)
+    to_answer = await surveys.surveys_to_answer(session, user)
     published = list(await published_surveys(session))[:PUBLISHED_LISTED]
     lines = [_("<b>Surveys</b>"), ""]
     if to_answer:
@@ -49,25 +49,6 @@ async def surveys_menu(query: CallbackQuery, session: AsyncSession, user: User) 
     if published:
         lines.append(_("Results of closed surveys, for anyone to read:"))
     await show(query, "\n".join(lines), surveys_keyboard(to_answer, published, user.locale))
-
-
-async def surveys_to_answer(session: AsyncSession, user: User) -> list[tuple[Survey, bool]]:
-    """Open surveys the person is invited to and has not finished, newest first; True for
-    those they started. (A read the storage contract does not offer yet: one query.)"""
-    rows = await session.execute(
-        select(Survey, SurveyResponse.id)
-        .join(
-            SurveyInvitation,
-            and_(SurveyInvitation.survey_id == Survey.id, SurveyInvitation.user_id == user.id),
-        )
-        .outerjoin(
-            SurveyResponse,
-            and_(SurveyResponse.survey_id == Survey.id, SurveyResponse.user_id == user.id),
-        )
-        .where(Survey.status == SurveyStatus.open, SurveyResponse.completed_at.is_(None))
-        .order_by(Survey.id.desc())
-    )
-    return [(survey, response_id is not None) for survey, response_id in rows]
 
 
 @router.callback_query(SurveyCb.filter(F.action == SurveyAction.results))

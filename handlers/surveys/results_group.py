@@ -20,7 +20,6 @@ from handlers.surveys import sending
 from handlers.surveys.coordination import answered_line
 from handlers.surveys.coordination_callbacks import ManageAction, ManageCb
 from handlers.surveys.manage import pressed_survey, tell
-from handlers.surveys.operations import Counts
 from handlers.surveys.results_text import number, results_message
 from storage.models import QuestionKind, Survey, SurveyQuestion, SurveyStatus
 from storage.outbox import cut_caption
@@ -34,6 +33,7 @@ from storage.survey_results import (
     survey_results,
     waves_chart,
 )
+from storage.survey_sending import Counts
 from storage.surveys import question_text, questions_of
 
 router = Flow("survey-results")

@@ -22,12 +22,13 @@ from bot.coordinators import Coordinators
 from bot.i18n import format_when, ngettext
 from handlers.filters import NotCommand
 from handlers.flow import Flow
-from handlers.surveys import operations, sending
+from handlers.surveys import sending
 from handlers.surveys.coordination import refusal
 from handlers.surveys.coordination_callbacks import ManageAction, ManageCb
 from handlers.surveys.coordination_states import SurveySchedule
 from handlers.surveys.manage import already_sent, pressed_survey, show_card, tell
 from handlers.texts import stale_button
+from storage import survey_sending
 from storage.models import SurveyStatus, utcnow
 from storage.surveys import SurveyError
 
@@ -123,7 +124,9 @@ async def send_at_typed(
     draft = await load_draft(state)
     await state.clear()
     try:
-        survey = await operations.schedule(session, draft.survey_id, moment, message.from_user.id)
+        survey = await survey_sending.schedule(
+            session, draft.survey_id, moment, message.from_user.id
+        )
     except (LookupError, SurveyError):
         await message.reply(_("This survey has already been sent."))
         return
@@ -161,7 +164,7 @@ async def reminder_pressed(
         return
     await state.set_state(SurveySchedule.typing_reminder)
     await save_draft(state, ScheduleDraft(survey.id))
-    low, high = operations.REMINDER_HOURS
+    low, high = survey_sending.REMINDER_HOURS
     ask = _(
         "{name}, how many hours after the invitation should those who have not finished "
         "«{title}» be reminded (once)? Please type a number from {low} to {high}."
@@ -188,7 +191,7 @@ async def reminder_typed(
         await state.clear()
         await message.reply(refusal())
         return
-    low, high = operations.REMINDER_HOURS
+    low, high = survey_sending.REMINDER_HOURS
     text = (message.text or "").strip()
     hours = int(text) if text.isascii() and text.isdigit() else 0
     if not low <= hours <= high:
@@ -201,7 +204,7 @@ async def reminder_typed(
     draft = await load_draft(state)
     await state.clear()
     try:
-        survey = await operations.set_reminder(
+        survey = await survey_sending.set_reminder(
             session, draft.survey_id, hours, message.from_user.id
         )
     except (LookupError, SurveyError):

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import ngettext
-from handlers.surveys import operations
 from handlers.surveys.invitation import invitation
 from handlers.surveys.results_text import results_message
+from storage import survey_sending
 from storage.models import OutboxMessage, Survey, User
 from storage.outbox import SEND_MESSAGE, enqueue_message, enqueue_photo, split_text
 from storage.survey_results import (
@@ -92,7 +92,7 @@ async def send_survey(
 ) -> Sent | None:
     """Opens a draft and invites its audience, each in their language; None when the survey
     is no longer a draft or another worker is sending it (it is sent once)."""
-    if not await operations.claim_draft(session, survey_id):
+    if not await survey_sending.claim_draft(session, survey_id):
         return None
     survey, invitees = await open_survey(session, survey_id, actor_id, now)
     invited = await fan_out(session, i18n, invitees, lambda locale: invitation(survey, locale))
@@ -126,7 +126,7 @@ async def remind(
     session: AsyncSession, i18n: I18n, survey: Survey, users: Sequence[User], now: datetime
 ) -> int:
     """The one reminder to those of `users` no other worker is reminding; how many."""
-    claimed = set(await operations.claim_reminders(session, survey.id, [u.id for u in users]))
+    claimed = set(await survey_sending.claim_reminders(session, survey.id, [u.id for u in users]))
     chosen = [user for user in users if user.id in claimed]
     sent = await fan_out(session, i18n, chosen, lambda locale: reminder(survey, locale))
     await mark_reminded(session, survey.id, claimed, now)
@@ -148,7 +148,7 @@ async def results_to_respondents(session: AsyncSession, i18n: I18n, survey: Surv
     """Once the survey is closed: each person who completed it receives, in their language,
     the whole picture, the figures of the arrondissement they answered from and the chart.
     How many people."""
-    people = await operations.respondents(session, survey.id)
+    people = await survey_sending.respondents(session, survey.id)
     if not people:
         return 0
     questions = await questions_of(session, survey.id)

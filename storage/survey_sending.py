@@ -1,10 +1,5 @@
-"""Units of work on surveys that the coordinators' side needs and `storage/surveys.py` does not
-offer (yet): scheduling, the reminder's delay, the claims that make sending and reminding
-happen once across workers, and the counts and people the cards and results need.
-
-They follow the storage rules — a session first, no commit, no Telegram — so that they can
-move into `storage/surveys.py` unchanged.
-"""
+"""Sending surveys: scheduling, the reminder's delay, the claims that make sending and
+reminding happen once across workers, and the counts and people the cards and results need."""
 
 from __future__ import annotations
 
