@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.coordinators import Coordinators
 from bot.i18n import format_when
+from handlers.coordination import sent_by_coordinator
 from handlers.flow import Flow
 from storage.outbox import failed_messages
 
@@ -25,8 +26,7 @@ async def failed(
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    if message.from_user is None or not await coordinators(bot, message.from_user.id):
-        await message.reply(_("Only the city's coordinators can do this."))
+    if not await sent_by_coordinator(message, bot, coordinators):
         return
     rows = await failed_messages(session, limit=20)
     if not rows:

@@ -28,10 +28,6 @@ SUMMARY_DESCRIPTION = 600
 SUMMARY_ACTIVITIES = 10
 
 
-def refusal() -> str:
-    return _("Only the city's coordinators can do this.")
-
-
 def status_label(status: ChallengeStatus) -> str:
     # TRANSLATORS: a challenge's status, after "Status:" (draft, open, closed).
     return {

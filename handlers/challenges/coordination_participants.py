@@ -19,10 +19,11 @@ from bot.coordinators import Coordinators
 from bot.i18n import ngettext
 from handlers.challenges import coordination_keyboards as keyboards
 from handlers.challenges import coordination_notices as notices
-from handlers.challenges.coordination import figures_text, kind_label, refusal
+from handlers.challenges.coordination import figures_text, kind_label
 from handlers.challenges.coordination_callbacks import ManageAction, ManageCb
 from handlers.challenges.coordination_states import ChallengeNews
 from handlers.challenges.manage import managed_challenge
+from handlers.coordination import refusal
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.initiatives.cards import shorten

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.coordinators import Coordinators
 from handlers.challenges import manage
-from handlers.challenges.coordination import ChallengeDraft, load_draft, refusal
+from handlers.challenges.coordination import ChallengeDraft, load_draft
 from handlers.challenges.coordination_callbacks import (
     EditFieldCb,
     FormAction,
@@ -40,6 +40,7 @@ from handlers.challenges.create_steps import (
     parse_date,
     step_before,
 )
+from handlers.coordination import refusal
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.texts import explain_rejection, stale_button

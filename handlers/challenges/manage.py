@@ -31,9 +31,9 @@ from handlers.challenges.coordination import (
     fit,
     list_line,
     management_text,
-    refusal,
 )
 from handlers.challenges.coordination_callbacks import ListCb, ManageAction, ManageCb
+from handlers.coordination import pressed_by_coordinator, refusal
 from handlers.flow import Flow
 from handlers.initiatives.cards import shorten
 from handlers.texts import stale_button
@@ -49,16 +49,6 @@ LIST_PAGE = 8
 EVERY_STATUS = (ChallengeStatus.draft, ChallengeStatus.open, ChallengeStatus.closed)
 
 
-async def _coordinator(
-    query: CallbackQuery, callback_answer: CallbackAnswer, bot: Bot, coordinators: Coordinators
-) -> bool:
-    if await coordinators(bot, query.from_user.id):
-        return True
-    callback_answer.text = refusal()
-    callback_answer.show_alert = True
-    return False
-
-
 async def managed_challenge(
     query: CallbackQuery,
     callback_answer: CallbackAnswer,
@@ -68,7 +58,7 @@ async def managed_challenge(
     challenge_id: int,
 ) -> Challenge | None:
     """The challenge a button names, when a coordinator pressed it and it still exists."""
-    if not await _coordinator(query, callback_answer, bot, coordinators):
+    if not await pressed_by_coordinator(query, callback_answer, bot, coordinators):
         return None
     challenge = await challenges.get_challenge(session, challenge_id)
     if challenge is None:
@@ -120,7 +110,7 @@ async def list_page(
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    if await _coordinator(query, callback_answer, bot, coordinators):
+    if await pressed_by_coordinator(query, callback_answer, bot, coordinators):
         await show_list(query, session, settings, callback_data.page)
 
 

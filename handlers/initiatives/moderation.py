@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.coordinators import Coordinators
 from bot.i18n import ngettext
+from handlers.coordination import refusal
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.initiatives import notices
@@ -31,10 +32,6 @@ from storage.texts import TextRejected
 # reasons only in the group.
 buttons = Flow("moderation-buttons")
 group = Flow("moderation-group")
-
-
-def refusal() -> str:
-    return _("Only the city's coordinators can do this.")
 
 
 def actor_name(query_or_message: CallbackQuery | Message) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.coordinators import Coordinators
 from bot.i18n import format_when, ngettext
+from handlers.coordination import refusal
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.initiatives.browse import hiding_reasons, reason_label, replace
@@ -191,7 +192,7 @@ async def may_moderate(
 ) -> bool:
     """A coordinator, pressing in the coordinators' group; anyone else is refused."""
     if not await coordinators(bot, query.from_user.id):
-        callback_answer.text = _("Only the city's coordinators can do this.")
+        callback_answer.text = refusal()
     elif query.message is None or query.message.chat.id != settings.coordinator_chat_id:
         callback_answer.text = _("This button works only in the coordinators' group.")
     else:

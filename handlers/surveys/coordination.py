@@ -21,10 +21,6 @@ from storage.survey_sending import Counts
 from storage.surveys import NO, TEXT_ANSWER_LIMITS, YES, option_label, question_text, survey_text
 
 
-def refusal() -> str:
-    return _("Only the city's coordinators can do this.")
-
-
 def title_line(survey: Survey, locale: str) -> str:
     return f"<b>#{survey.id} {html.quote(survey_text(survey, locale)['title'])}</b>"
 

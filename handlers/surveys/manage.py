@@ -23,10 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.coordinators import Coordinators
 from bot.i18n import ngettext
+from handlers.coordination import pressed_by_coordinator, refusal
 from handlers.flow import Flow
 from handlers.surveys import coordination_keyboards as keyboards
 from handlers.surveys import sending
-from handlers.surveys.coordination import card_text, list_text, preview_text, refusal
+from handlers.surveys.coordination import card_text, list_text, preview_text
 from handlers.surveys.coordination_callbacks import ListCb, ManageAction, ManageCb
 from handlers.texts import stale_button
 from handlers.ui import show
@@ -41,16 +42,6 @@ router = Flow("survey-management")
 LIST_PAGE = 8
 
 
-async def coordinator(
-    query: CallbackQuery, callback_answer: CallbackAnswer, bot: Bot, coordinators: Coordinators
-) -> bool:
-    if await coordinators(bot, query.from_user.id):
-        return True
-    callback_answer.text = refusal()
-    callback_answer.show_alert = True
-    return False
-
-
 async def pressed_survey(
     query: CallbackQuery,
     callback_answer: CallbackAnswer,
@@ -60,7 +51,7 @@ async def pressed_survey(
     survey_id: int,
 ) -> Survey | None:
     """The survey a button names, when a coordinator pressed it and it still exists."""
-    if not await coordinator(query, callback_answer, bot, coordinators):
+    if not await pressed_by_coordinator(query, callback_answer, bot, coordinators):
         return None
     survey = await get_survey(session, survey_id)
     if survey is None:
@@ -117,7 +108,7 @@ async def list_page(
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    if await coordinator(query, callback_answer, bot, coordinators):
+    if await pressed_by_coordinator(query, callback_answer, bot, coordinators):
         await show_list(query, session, settings, callback_data.page)
 
 

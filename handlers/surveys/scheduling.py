@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.coordinators import Coordinators
 from bot.i18n import format_when, ngettext
+from handlers.coordination import refusal
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.surveys import sending
-from handlers.surveys.coordination import refusal
 from handlers.surveys.coordination_callbacks import ManageAction, ManageCb
 from handlers.surveys.coordination_states import SurveySchedule
 from handlers.surveys.manage import already_sent, pressed_survey, show_card, tell
