@@ -729,7 +729,9 @@ async def test_what_the_summary_says_and_its_buttons(harness: Harness) -> None:
     assert message.chat_id == picture.chat_id == GROUP_ID
     text = plain(message.payload["text"])
     # What needs a decision comes first.
-    assert text.index(t("fr", "To decide")) < text.index(t("fr", "Figures"))
+    assert text.index(plain(t("fr", "<b>To decide</b>"))) < text.index(
+        plain(t("fr", "<b>Figures</b>"))
+    )
     waiting = tn(
         "fr",
         "⏳ {count} proposal is waiting for a decision, for {age}.",
@@ -819,7 +821,7 @@ async def test_the_summary_buttons_act(harness: Harness) -> None:
 
     calls = await coordinator.press(t("fr", "All arrondissements"), summary)
     [listing] = texts(calls)
-    assert listing.startswith(t("fr", "Needs by arrondissement"))
+    assert listing.startswith(plain(t("fr", "<b>Needs by arrondissement</b>")))
     assert listing.count("• ") == 12
 
     calls = await coordinator.press(
@@ -851,16 +853,16 @@ async def test_stats_today_week_month_and_dates(harness: Harness) -> None:
     coordinator = group_person(harness)
 
     [today] = texts(await coordinator.send("/stats"))
-    assert today.startswith(t("fr", "📊 Figures for today so far"))
+    assert today.startswith(plain(t("fr", "📊 <b>Figures for today so far</b>")))
     # Today until 16:30 (9 people, at noon) against yesterday until 16:30 (5).
     versus = t("fr", "({delta} vs yesterday)", delta="+4")
     assert t("fr", "👥 New people: {count}", count=f"9 {versus}") in today
-    assert t("fr", "To decide") in today
+    assert plain(t("fr", "<b>To decide</b>")) in today
     buttons = button_texts(coordinator.keyboard_message())
     assert t("fr", "Challenge figures") in buttons and t("fr", "Survey results") in buttons
 
     [week] = texts(await coordinator.send("/stats week"))
-    assert week.startswith(t("fr", "📊 Figures for the last {days} days", days=7))
+    assert week.startswith(plain(t("fr", "📊 <b>Figures for the last {days} days</b>", days=7)))
     versus = tn(
         "fr",
         "({delta} vs the previous {days} day)",
@@ -872,7 +874,7 @@ async def test_stats_today_week_month_and_dates(harness: Harness) -> None:
     assert t("fr", "👥 New people: {count}", count=f"14 {versus}") in week
 
     [month] = texts(await coordinator.send("/stats month"))
-    assert month.startswith(t("fr", "📊 Figures for the last {days} days", days=30))
+    assert month.startswith(plain(t("fr", "📊 <b>Figures for the last {days} days</b>", days=30)))
 
     [dates] = texts(await coordinator.send("/stats 14/11/2026 14/11/2026"))
     versus = t("fr", "({delta} vs the day before)", delta="+5")
