@@ -37,7 +37,7 @@ from storage.surveys import (
     questions_of,
     start_response,
 )
-from tests.conversation import Harness, Person, texts
+from tests.conversation import Harness, Person, plain, texts
 from tests.initiatives_setup import GROUP_ID, group_person, outbox
 from tests.texts import t, tn
 
@@ -362,7 +362,14 @@ async def test_send_at_a_typed_date_is_done_by_the_job_once(
     coordinator = group_person(harness)
     await card_of(coordinator, survey_id)
     await coordinator.press(t("fr", "Send at…"))
-    assert "DD/MM/YYYY HH:MM" in coordinator.last and "11/03/2027 09:30" in coordinator.last
+    template = t(
+        "fr",
+        "{name}, when should «{title}» be sent? Please type the date and time in Paris as "
+        "DD/MM/YYYY HH:MM, for example {example}.",
+    )
+    # What follows the survey's title, up to the example: the expected format, in French.
+    asked = template.split("{title}")[1].split("{example}")[0].lstrip("» ")
+    assert asked in coordinator.last and "11/03/2027 09:30" in coordinator.last
     calls = await coordinator.send("lundi matin")
     expected = t("fr", "Please type the date and time as DD/MM/YYYY HH:MM, for example {example}.",
                  example="11/03/2027 09:30")  # fmt: skip
@@ -468,9 +475,14 @@ async def test_one_reminder_to_the_unfinished_who_still_take_part(
     rows = (await outbox(harness))[invitations:]
     reminded = invitations_by_chat(rows)
     assert sorted(reminded) == [2002, 2003, 2005, 2006] and len(rows) == 5
-    reminder = "⏰ A reminder: your answers to this survey are still awaited."
     for telegram_id, text in reminded.items():
-        assert TITLES[PARTICIPANTS[telegram_id]] in text and reminder in text
+        locale = PARTICIPANTS[telegram_id]
+        reminder = t(
+            locale,
+            "⏰ A reminder: your answers to this survey are still awaited. If you started it, "
+            "you will go on where you stopped.",
+        )
+        assert TITLES[locale] in text and reminder in text
     note = tn(
         "fr",
         "Reminder sent for «{title}» to {count} person who has not finished.",
@@ -538,9 +550,21 @@ async def test_closing_sends_the_results_to_each_respondent_in_their_language(
         )
         assert whole in text
         if telegram_id == 2006:  # alone in the 13th: no figures of its own
-            assert "Not enough answers here" in text
+            assert (
+                tn(
+                    locale,
+                    "Not enough answers here to show them: published figures never show a "
+                    "group of fewer than {count} person.",
+                    "Not enough answers here to show them: published figures never show a "
+                    "group of fewer than {count} people.",
+                    5,
+                    count=5,
+                )
+                in text
+            )
         else:
-            assert "In your arrondissement" in text
+            heading = t(locale, "<b>In your arrondissement ({place})</b>")
+            assert plain(heading.format(place="…")).split("(")[0] in text
     assert "<b>Un voisin</b> & moi" in by_chat[2001][0][0]
 
 
