@@ -1047,3 +1047,17 @@ def waves_chart(points: Sequence[tuple[int, float | None]], *, decimal_mark: str
         decimal_mark=decimal_mark,
     )
     return _png(image)
+
+
+async def key_figure_questions(
+    session: AsyncSession, challenge_id: int
+) -> dict[str, SurveyQuestion]:
+    """code -> the latest wave's question of each key figure of a challenge's surveys (for its
+    wording next to `key_figures_over_time`)."""
+    questions = await session.scalars(
+        select(SurveyQuestion)
+        .join(Survey, Survey.id == SurveyQuestion.survey_id)
+        .where(Survey.challenge_id == challenge_id, SurveyQuestion.key_figure.is_(True))
+        .order_by(Survey.wave, Survey.id)
+    )
+    return {question.code: question for question in questions}

@@ -13,13 +13,14 @@ from sqlalchemy import select
 from handlers.challenges.callbacks import AllyAnswerCb, AllyAskCb, AllyListCb
 from storage.challenges import challenge_figures, join, leave
 from storage.models import Challenge, Introduction, IntroductionStatus, Role
-from storage.privacy import accept_notice
+from storage.privacy import accept_notice, forget_user
 from storage.users import (
     complete_onboarding,
     find_user,
     get_or_create_user,
     set_arrondissement,
     set_role,
+    set_themes,
 )
 from tests.conversation import Harness, Person, button_texts, buttons_of, plain
 from tests.initiatives_setup import outbox
@@ -55,13 +56,17 @@ async def participant(
         accept_notice(user)
         set_role(user, role, organisation)
         set_arrondissement(user, arrondissement)
+        await set_themes(session, user, ["older_people"])
         complete_onboarding(user)
         await session.flush()
         if challenge is not None:
             found = await session.get(Challenge, challenge.id)
             assert found is not None
             await join(session, found, user, kind=kind, text=text)
-    return harness.person(telegram_id, language_code=locale)
+    person = harness.person(telegram_id, language_code=locale)
+    # The chat exists for the stand-in, as for Telegram once the person started the bot.
+    await person.send("/start")
+    return person
 
 
 async def cast(harness: Harness) -> tuple[Challenge, Person, Person, Person, Person]:
@@ -136,7 +141,7 @@ async def ask(requester: Person, name: str) -> None:
 
 
 async def test_the_list_shows_organisations_never_citizens(harness: Harness) -> None:
-    challenge, association, company, citizen, outsider = await cast(harness)
+    challenge, association, _company, citizen, outsider = await cast(harness)
 
     await open_card(citizen)
     assert citizen.buttons()[:3] == ["Change what I bring", "Leave", "Organisations taking part"]
@@ -213,7 +218,12 @@ async def test_a_long_list_comes_a_page_at_a_time(harness: Harness) -> None:
 async def test_ask_then_accept_shares_both_contacts(harness: Harness) -> None:
     challenge, association, company, citizen, _outsider = await cast(harness)
     await organisations_of(citizen)
-    await ask(citizen, COMPANY_NAME)
+    await citizen.press(f"Ask to be introduced to {COMPANY_NAME}")
+    # Before asking, the person sees what the other side will see of them.
+    assert "They will see:\nA citizen (Arrondissement 5)\nBrings: Volunteers' time\n" in (
+        citizen.last
+    )
+    await citizen.press("Yes, ask")
     assert citizen.last == (
         f"Your request has been sent to {COMPANY_NAME}. If they accept, you will receive "
         "their contact here."
@@ -338,7 +348,7 @@ async def test_decline_tells_the_requester_and_shares_nothing(harness: Harness) 
 
 
 async def test_an_organisation_that_left_cannot_be_asked(harness: Harness) -> None:
-    challenge, association, company, citizen, _outsider = await cast(harness)
+    challenge, _association, _company, citizen, _outsider = await cast(harness)
     await organisations_of(citizen)
     await citizen.press(f"Ask to be introduced to {COMPANY_NAME}")
     async with harness.sessionmaker.begin() as session:
@@ -350,3 +360,23 @@ async def test_an_organisation_that_left_cannot_be_asked(harness: Harness) -> No
     assert alert_of(calls)["text"] == "This organisation no longer takes part in this challenge."
     assert COMPANY_NAME not in citizen.last and ASSOCIATION_NAME in citizen.last
     assert await introductions(harness) == []
+
+
+async def test_a_request_from_someone_forgotten_cannot_be_accepted(harness: Harness) -> None:
+    challenge, _association, company, citizen, _outsider = await cast(harness)
+    await organisations_of(citizen)
+    await citizen.press(f"Ask to be introduced to {COMPANY_NAME}")
+    await citizen.press("Yes, ask")
+    (message,) = await deliver(harness)
+    async with harness.sessionmaker.begin() as session:
+        user = await find_user(session, CITIZEN)
+        assert user is not None
+        await forget_user(session, user)
+    calls = await company.press(t("fr", "Accept"), message)
+    assert alert_of(calls)["text"] == t(
+        "fr", "This request is no longer valid: the person left La Collective."
+    )
+    (introduction,) = await introductions(harness)
+    assert introduction.status is IntroductionStatus.asked
+    assert not any("tg://" in payload["text"] for _c, _t, payload in await outbox(harness))
+    assert await figures(harness, challenge) == (1, 0)

@@ -4,10 +4,17 @@ side lives beside them."""
 
 from __future__ import annotations
 
-from handlers.challenges import alliances, join, on_behalf, public, quiz
+from handlers.challenges import alliances, impact, join, on_behalf, public, quiz
 from handlers.flow import Flow
 
 
 def private_flows() -> list[Flow]:
     """The citizens' flows on challenges, for the private chats' router."""
-    return [public.router, join.router, quiz.router, on_behalf.router, alliances.router]
+    return [
+        public.router,
+        join.router,
+        quiz.router,
+        on_behalf.router,
+        alliances.router,
+        impact.router,
+    ]

@@ -268,16 +268,19 @@ async def ask_pressed(
         return
     name = organisation_name(target)
     if not callback_data.sure:
-        text = "\n\n".join(
-            [
-                _("Ask to be introduced to <b>{name}</b>?").format(name=name),
-                _(
-                    "They will see who you are — {who} — and what you bring, and may accept or "
-                    "decline. Only if they accept do you each receive the other's Telegram "
-                    "contact."
-                ).format(who=who_label(user)),
-            ]
-        )
+        lines = [
+            _("Ask to be introduced to <b>{name}</b>?").format(name=name),
+            "",
+            _("They will see:"),
+            who_label(user),
+            *brings_lines(standing.participation, challenge, user.locale),
+            "",
+            _(
+                "They may accept or decline. Only if they accept do you each receive the other's "
+                "Telegram contact."
+            ),
+        ]
+        text = "\n".join(lines)
         sure = AllyAskCb(challenge_id=challenge.id, target=target.id, page=page, sure=True)
         markup = InlineKeyboardMarkup(
             inline_keyboard=[
@@ -330,9 +333,8 @@ def request_text(
     title = html.quote(challenge_text(challenge, locale)[0])
     lines = [
         _("🤝 <b>A request to meet you</b>"),
-        _("On the challenge «{title}», {who} would like to be introduced to you.").format(
-            title=title, who=who_label(requester)
-        ),
+        _("Challenge: «{title}»").format(title=title),
+        _("From: {who}").format(who=who_label(requester)),
     ]
     if participation is not None:
         lines += brings_lines(participation, challenge, locale)

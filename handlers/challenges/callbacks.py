@@ -149,3 +149,9 @@ class AllyAnswerCb(CallbackData, prefix="car"):
 
     introduction_id: int
     accept: bool
+
+
+class ImpactCb(CallbackData, prefix="cim"):
+    """«Impact over time» on a challenge's card."""
+
+    challenge_id: int

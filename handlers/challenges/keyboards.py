@@ -17,6 +17,7 @@ from handlers.challenges.callbacks import (
     ChallengeCb,
     ChallengeListCb,
     ChallengeThemesCb,
+    ImpactCb,
     JoinActivityCb,
     JoinCb,
     JoinKindCb,
@@ -123,6 +124,7 @@ def card_keyboard(
     *,
     mine: Participation | None,
     assists: bool,
+    impact: bool = False,
 ) -> InlineKeyboardMarkup:
     """What one can do from the card: a closed challenge offers nothing but the way back."""
     rows = []
@@ -158,6 +160,8 @@ def card_keyboard(
                 ]
             )
         rows.append([_button(_("Share"), ShareCb(challenge_id=challenge.id).pack())])
+    if impact:
+        rows.append([_button(_("Impact over time"), ImpactCb(challenge_id=challenge.id).pack())])
     rows.append([_button(_("« Back to the list"), back.pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

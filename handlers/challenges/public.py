@@ -37,6 +37,7 @@ from storage import challenges
 from storage.challenges import activity_label, challenge_text, deep_link
 from storage.models import Challenge, ChallengeStatus, Participation, Theme, User
 from storage.privacy import has_current_notice
+from storage.survey_results import key_figures_over_time
 from storage.themes import known_theme_codes, list_themes
 from storage.users import is_onboarded
 
@@ -217,8 +218,9 @@ async def show_card(
     text = card_text(
         challenge, user.locale, people=figures.participants + figures.assisted, mine=mine
     )
+    impact = bool(await key_figures_over_time(session, challenge.id))
     markup = keyboards.card_keyboard(
-        challenge, back or ChallengeListCb(), mine=mine, assists=may_assist(user)
+        challenge, back or ChallengeListCb(), mine=mine, assists=may_assist(user), impact=impact
     )
     await show(target, text, markup)
 
