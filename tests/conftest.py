@@ -34,6 +34,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.OK
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Conversations run the handlers, whose SQL is the same on both databases: on PostgreSQL
+    only those marked `postgres` (races, claims, once-only work) run again, so that the whole
+    suite stays within a few minutes. Storage, delivery and migration tests run on both."""
+    kept, dropped = [], []
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        on_postgres = spec is not None and spec.params.get("database_url") == "postgresql"
+        conversation = "harness" in getattr(item, "fixturenames", ())
+        if on_postgres and conversation and item.get_closest_marker("postgres") is None:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated database file, copied for each test: migrating per test would be slow."""

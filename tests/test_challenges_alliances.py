@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiogram import html
 from sqlalchemy import select
 
@@ -27,6 +28,9 @@ from tests.initiatives_setup import outbox
 from tests.test_challenges_public import TITLE, alert_of, make_challenge
 from tests.test_reports import deliver
 from tests.texts import t
+
+# Races and once-only work: on PostgreSQL too.
+pytestmark = pytest.mark.postgres
 
 ASSOCIATION, COMPANY, CITIZEN, OUTSIDER = 3001, 3002, 3003, 3004
 ASSOCIATION_NAME = "Petits Frères & Sœurs"

@@ -257,7 +257,9 @@ async def test_a_challenge_written_step_by_step_then_saved_as_a_draft(
     assert t("fr", "Step {number} of {total}", number=5, total=7) in coordinator.last
     for wrong in ("next monday", "31/02/2027"):
         calls = await coordinator.send(wrong)
-        not_a_date = "This is not a date. Please type it as DD/MM/YYYY (day, month, year), or press «Skip»."  # noqa: E501
+        not_a_date = (
+            "This is not a date. Please type it as DD/MM/YYYY (day, month, year), or press «Skip»."  # noqa: E501
+        )
         assert texts(calls)[0] == t("fr", not_a_date)
         assert t("fr", "Step {number} of {total}", number=5, total=7) in texts(calls)[1]
     await coordinator.send("01/04/2027")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import func, select
 
 from storage.initiatives import Proposal, submit
@@ -19,6 +20,9 @@ from tests.initiatives_setup import (
     outbox,
 )
 from tests.texts import t
+
+# Races and once-only work: on PostgreSQL too.
+pytestmark = pytest.mark.postgres
 
 DESCRIPTION = "Phone calls every week to older people who live alone in the 3rd."
 

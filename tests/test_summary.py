@@ -62,6 +62,9 @@ from tests.initiatives_setup import GROUP_ID, group_person
 from tests.test_delivery import FAST, deliver_all
 from tests.texts import t, tn
 
+# Races and once-only work: on PostgreSQL too.
+pytestmark = pytest.mark.postgres
+
 PARIS = ZoneInfo("Europe/Paris")
 SIX = time(18, 0)
 THEMES = sorted(SEEDED_THEMES)

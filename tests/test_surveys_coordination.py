@@ -41,6 +41,9 @@ from tests.conversation import Harness, Person, plain, texts
 from tests.initiatives_setup import GROUP_ID, group_person, outbox
 from tests.texts import t, tn
 
+# Races and once-only work: on PostgreSQL too.
+pytestmark = pytest.mark.postgres
+
 MORNING = datetime(2027, 3, 10, 10, 0, tzinfo=UTC)
 TITLES = {"fr": "Isolement des aînés", "en": "Isolation of older people", "ar": "عزلة كبار السن"}
 DESCRIPTION = "Visites et appels aux aînés isolés."

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from storage.models import ProcessedUpdate, User
 from tests.conversation import Harness, texts
+
+# Races and once-only work: on PostgreSQL too.
+pytestmark = pytest.mark.postgres
 
 
 async def test_the_same_update_twice_has_one_effect(harness: Harness) -> None:
