@@ -258,7 +258,7 @@ async def test_a_challenge_written_step_by_step_then_saved_as_a_draft(
     for wrong in ("next monday", "31/02/2027"):
         calls = await coordinator.send(wrong)
         not_a_date = (
-            "This is not a date. Please type it as DD/MM/YYYY (day, month, year), or press «Skip»."  # noqa: E501
+            "This is not a date. Please type it as DD/MM/YYYY (day, month, year), or press «Skip»."
         )
         assert texts(calls)[0] == t("fr", not_a_date)
         assert t("fr", "Step {number} of {total}", number=5, total=7) in texts(calls)[1]
