@@ -19,6 +19,7 @@ from bot.factory import create_bot, create_dispatcher
 from bot.i18n import CatalogI18n, create_i18n
 from bot.polling import poll
 from bot.scheduler import JobContext, schedule
+from bot.webhook import serve_webhook
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade
 
@@ -52,9 +53,9 @@ async def open_app(settings: Settings, token: str) -> AsyncIterator[App]:
 
 
 async def serve(app: App, stop: asyncio.Event) -> None:
-    """Registers the command menu, then long-polls, delivers the outbox and runs the scheduled
-    jobs until `stop` is set; the update, the sends and the jobs in hand finish first."""
-    await app.bot.delete_webhook(drop_pending_updates=False)
+    """Registers the command menu, then receives updates (long polling, or a webhook when
+    WEBHOOK_URL is set), delivers the outbox and runs the scheduled jobs until `stop` is set;
+    the update, the sends and the jobs in hand finish first."""
     settings = app.settings
     await register_commands(app.bot, app.i18n, settings.coordinator_chat_id, settings.group_locale)
     me = await app.bot.get_me()
@@ -64,7 +65,20 @@ async def serve(app: App, stop: asyncio.Event) -> None:
     context = JobContext(app.bot, sessionmaker, app.settings, app.i18n)
     scheduled = asyncio.create_task(schedule(context, stop))
     try:
-        await poll(app.dp, app.bot, stop)
+        if settings.webhook_url and settings.webhook_secret:
+            await serve_webhook(
+                app.dp,
+                app.bot,
+                url=settings.webhook_url,
+                secret=settings.webhook_secret.get_secret_value(),
+                path=settings.webhook_path,
+                host=settings.webhook_host,
+                port=settings.webhook_port,
+                stop=stop,
+            )
+        else:
+            await app.bot.delete_webhook(drop_pending_updates=False)
+            await poll(app.dp, app.bot, stop)
     finally:
         stop.set()  # polling ended, whatever the reason: the rest ends with it
         await asyncio.gather(delivery, scheduled)

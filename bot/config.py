@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API = "https://api.telegram.org"
@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     telegram_api_base: str = TELEGRAM_API
     database_url: str = "sqlite+aiosqlite:///data/collective.db"
     redis_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_path: str = "/telegram"
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
     coordinator_chat_id: int | None = None
     coordinator_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     default_locale: str = "fr"
@@ -55,6 +60,12 @@ class Settings(BaseSettings):
         if value not in LOCALES:
             raise ValueError(f"must be one of {', '.join(LOCALES)}")
         return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_SECRET must be set with WEBHOOK_URL")
+        return self
 
     @field_validator("timezone")
     @classmethod
