@@ -26,3 +26,9 @@ def explain_rejection(rejected: TextRejected) -> str:
 
 def stale_button() -> str:
     return _("This button is no longer valid. Please use the latest message.")
+
+
+def contact_link(telegram_id: int) -> str:
+    """A link that opens a chat with that person (shared only with their consent)."""
+    label = _("write to them")
+    return f'<a href="tg://user?id={telegram_id}">{label}</a>'

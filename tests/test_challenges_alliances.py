@@ -111,7 +111,7 @@ async def open_card(person: Person) -> None:
 
 async def organisations_of(person: Person) -> str:
     await open_card(person)
-    await person.press("Organisations taking part")
+    await person.press(t(person.user["language_code"], "Organisations taking part"))
     return person.last
 
 

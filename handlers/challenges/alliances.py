@@ -22,7 +22,7 @@ from handlers.challenges.public import closed_text, is_member, unavailable, visi
 from handlers.flow import Flow
 from handlers.initiatives.cards import shorten
 from handlers.profile.labels import arrondissement_label, role_label
-from handlers.texts import stale_button
+from handlers.texts import contact_link, stale_button
 from handlers.ui import show
 from storage import challenges
 from storage.challenges import (
@@ -81,11 +81,6 @@ def brings_lines(participation: Participation, challenge: Challenge, locale: str
     if participation.text:
         lines.append(f"<i>{html.quote(shorten(participation.text, BRINGS_LIMIT))}</i>")
     return lines
-
-
-def contact_link(user: User) -> str:
-    # Telegram opens the chat from the id alone; no username is stored (PRIVACY.md).
-    return f'<a href="tg://user?id={user.telegram_id}">{_("write to them")}</a>'
 
 
 def reachable(user: User | None) -> bool:
@@ -456,7 +451,7 @@ async def contact_to(
                     title=title
                 ),
                 "",
-                f"{who_label(about)} — {contact_link(about)}",
+                f"{who_label(about)} — {contact_link(about.telegram_id)}",
                 "",
                 _(
                     "If the link does not open a chat, their Telegram settings may not allow it: "

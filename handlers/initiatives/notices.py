@@ -15,6 +15,7 @@ from bot.i18n import format_when
 from handlers.initiatives.cards import CAPTION_LIMIT, public_card, shorten
 from handlers.initiatives.keyboards import moderation_keyboard, resubmit_keyboard
 from handlers.profile.labels import arrondissement_label, role_label
+from handlers.texts import contact_link
 from storage.initiatives import reference
 from storage.models import Initiative, InitiativeStatus, User
 from storage.outbox import enqueue_message, enqueue_photo
@@ -42,7 +43,7 @@ def proposer_line(initiative: Initiative, proposer: User) -> str:
         who = f"{who}, {arrondissement_label(proposer.arrondissement)}"
     line = _("Proposed by: {who}").format(who=who)
     if initiative.contact_consent and proposer.telegram_id is not None:
-        link = f'<a href="tg://user?id={proposer.telegram_id}">{_("write to them")}</a>'
+        link = contact_link(proposer.telegram_id)
         line = f"{line} — {link}"
     return line
 
@@ -161,8 +162,5 @@ async def support_offered(
                 "proposing a similar initiative."
             ).format(who=who, title=quote(initiative.title), reference=reference(initiative))
             if supporter.contact_consent_at and supporter.telegram_id is not None:
-                text += (
-                    "\n"
-                    + f'<a href="tg://user?id={supporter.telegram_id}">{_("write to them")}</a>'
-                )
+                text += "\n" + contact_link(supporter.telegram_id)
         await enqueue_message(session, chat_id=settings.coordinator_chat_id, text=text)
