@@ -102,6 +102,9 @@ async def chat(
                     break
                 if line.isdigit() and (pressed := terminal.button(int(line))) is not None:
                     standin.push_update(standin.callback_update(user, pressed[0], pressed[1]))
+                elif line.isdigit() and terminal.keyboard is not None:
+                    write(f"  (no button {line} on the last message)")
+                    continue
                 elif line:
                     standin.push_update(standin.message_update(user, line))
                 else:
