@@ -212,3 +212,34 @@ async def test_coordinators_see_failed_deliveries_without_their_text(harness: Ha
     stranger = group_person(harness, 778)
     calls = await stranger.send("/failed")
     assert texts(calls) == [t("fr", "Only the city's coordinators can do this.")]
+
+
+async def test_a_long_photo_card_is_rejected_with_a_long_reason(harness: Harness) -> None:
+    """The decision's line must fit in the card's caption (1024 characters)."""
+    from storage.outbox import utf16_len
+    from tests.test_reports import deliver
+
+    author = await onboarded(harness)
+    await author.press("Propose an initiative")
+    await author.press("Older people and isolation")
+    await author.press("Yes: Arrondissement 3")
+    await author.send("Tea afternoons at the Panier")
+    await author.send(("Every Thursday, neighbours and older people share tea. " * 20)[:1000])
+    photo = harness.standin.store_file(b"\x89PNG fake", "tea.png", photo=True)
+    await author.send(None, photo=[photo])
+    await author.send(None, location={"latitude": 43.2993, "longitude": 5.367})
+    await author.press("Yes, they may")
+    await author.press("Send my proposal")
+    coordinator = group_person(harness)
+    coordinator.user["first_name"] = "Marie-Christine de la Tour-Saint-Barthélemy"
+    coordinator.user["last_name"] = "Montredon-Valentine"
+    (card,) = await deliver(harness)
+    assert card.get("photo") and card["chat"]["id"] == GROUP_ID
+
+    await coordinator.press(t("fr", "Reject"), card)
+    await coordinator.send("Not within the programme: " + "x" * 400)
+    found = await initiative(harness, 1)
+    assert found.status is InitiativeStatus.rejected
+    edited = harness.standin.message(GROUP_ID, card["message_id"])
+    assert edited is not None and "❌" in edited["caption"]
+    assert utf16_len(edited["caption"]) <= 1024

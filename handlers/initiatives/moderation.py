@@ -26,6 +26,7 @@ from handlers.texts import explain_rejection
 from storage import initiatives
 from storage.initiatives import AlreadyDecided, Decision
 from storage.models import Initiative, InitiativeStatus, User
+from storage.outbox import CAPTION_LIMIT, cut_caption, utf16_len
 from storage.texts import TextRejected
 
 # Buttons answer wherever they are pressed (a forged one is refused); commands and typed
@@ -209,9 +210,10 @@ async def close_card(
     """Adds who decided and when to the card and removes its buttons."""
     line = notices.decided_line(initiative, settings.group_locale, settings, 150)
     if is_photo:
-        # The card was written to leave room for this line within a caption's 1024 characters.
+        # A caption holds 1024 characters: the card gives way to the decision's line.
+        card, _cut = cut_caption(card_html, CAPTION_LIMIT - utf16_len(line) - 2)
         await bot.edit_message_caption(
-            chat_id=chat_id, message_id=message_id, caption=f"{card_html}\n\n{line}"
+            chat_id=chat_id, message_id=message_id, caption=f"{card}\n\n{line}"
         )
     else:
         await bot.edit_message_text(
