@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, cast, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -13,6 +14,8 @@ from storage.models import (
     FsmRecord,
     Initiative,
     Need,
+    OutboxMessage,
+    OutboxStatus,
     Participation,
     SurveyAnswer,
     SurveyResponse,
@@ -139,10 +142,13 @@ async def forget_user(session: AsyncSession, user: User, now: datetime | None = 
     """Erases the person in the caller's transaction; the row stays, anonymous, so that their
     contributions still count in aggregates without pointing at anyone."""
     await drop_pending(session, user.id, "erased at the person's request")
+    if user.telegram_id is not None:
+        await _forget_messages(session, user.id, user.telegram_id)
     # Contributions stay for the aggregates, without what the person wrote in their own words.
     await session.execute(
         update(Participation).where(Participation.user_id == user.id).values(text=None)
     )
+    await session.execute(update(Need).where(Need.reporter_id == user.id).values(text=""))
     responses = select(SurveyResponse.id).where(SurveyResponse.user_id == user.id)
     await session.execute(
         update(SurveyAnswer)
@@ -158,6 +164,25 @@ async def forget_user(session: AsyncSession, user: User, now: datetime | None = 
     user.notice_declined_at = None
     user.active = False
     user.erased_at = now or utcnow()
+
+
+async def _forget_messages(session: AsyncSession, user_id: int, telegram_id: int) -> None:
+    """Messages waiting to give the person's contact to someone else are dropped; messages
+    to them, sent or not, keep no text and no way back to them."""
+    link = f'tg://user?id={telegram_id}"'
+    carrying_contact = cast(OutboxMessage.payload, Text).contains(
+        json.dumps(link)[1:-1], autoescape=True
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.pending, carrying_contact)
+        .values(status=OutboxStatus.dropped, last_error="erased at the person's request")
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(or_(OutboxMessage.user_id == user_id, OutboxMessage.chat_id == telegram_id))
+        .values(user_id=None, chat_id=0, payload={}, attachment=None, last_error=None)
+    )
 
 
 def _clear_profile(user: User) -> None:

@@ -154,11 +154,25 @@ async def test_forget_drops_messages_waiting_for_the_person(harness: Harness) ->
         user = await find_user(session, person.id)
         assert user is not None
         await enqueue_message(session, chat_id=person.id, text="A decision", user_id=user.id)
+        # A card for the coordinators that carries the person's contact.
+        link = f'<a href="tg://user?id={person.id}">write to them</a>'
+        await enqueue_message(session, chat_id=-100500, text=f"A proposal — {link}")
+        other = f'<a href="tg://user?id={person.id}7">write to them</a>'
+        await enqueue_message(session, chat_id=-100500, text=f"Someone else — {other}")
+        (sent,) = await enqueue_message(
+            session, chat_id=person.id, text="Earlier", user_id=user.id
+        )
+        sent.status = OutboxStatus.sent
     await person.send("/forget")
     await person.press("Yes, erase everything")
     async with harness.sessionmaker() as session:
-        row = (await session.scalars(select(OutboxMessage))).one()
-        assert row.status is OutboxStatus.dropped and row.last_error
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        mine, card, someone_else, earlier = rows
+        assert mine.status is OutboxStatus.dropped and card.status is OutboxStatus.dropped
+        assert someone_else.status is OutboxStatus.pending
+        # Nothing left that leads back to the person, sent or not.
+        for row in (mine, earlier):
+            assert (row.chat_id, row.user_id, row.payload) == (0, None, {})
 
 
 async def test_alerts_stop_with_stop_arret_or_the_settings(harness: Harness) -> None:
@@ -230,3 +244,27 @@ async def test_forget_keeps_contributions_without_the_persons_words(harness: Har
     async with harness.sessionmaker() as session:
         participation = (await session.scalars(select(Participation))).one()
         assert participation.text is None and participation.kind == "time"
+
+
+async def test_forget_finds_the_persons_contact_in_waiting_messages(engine) -> None:  # type: ignore[no-untyped-def]
+    """On each database: the contact link is found inside the stored JSON payloads."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from storage.models import OutboxMessage, OutboxStatus
+    from storage.outbox import enqueue_message
+    from storage.privacy import forget_user
+    from storage.users import get_or_create_user
+
+    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessionmaker.begin() as session:
+        user = await get_or_create_user(session, 555, "fr")
+        for telegram_id in (555, 5555):
+            link = f'<a href="tg://user?id={telegram_id}">écrire</a>'
+            await enqueue_message(session, chat_id=-100500, text=f"Carte — {link}")
+    async with sessionmaker.begin() as session:
+        user = await session.get(User, user.id)
+        assert user is not None
+        await forget_user(session, user)
+    async with sessionmaker() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        assert [row.status for row in rows] == [OutboxStatus.dropped, OutboxStatus.pending]

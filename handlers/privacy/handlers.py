@@ -7,6 +7,7 @@ import json
 from aiogram import F
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -101,12 +102,15 @@ async def forget(message: Message) -> None:
 async def forget_answered(
     query: CallbackQuery,
     callback_data: ForgetCb,
+    state: FSMContext,
     session: AsyncSession,
     user: User,
 ) -> None:
     if not callback_data.confirm:
         await show(query, _("Nothing was erased."), menu_keyboard(user))
         return
+    # The dialog may live in Redis rather than in the database.
+    await state.clear()
     await forget_user(session, user)
     await show(
         query,
