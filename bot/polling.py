@@ -11,7 +11,12 @@ import asyncio
 import logging
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramNetworkError, TelegramServerError
+from aiogram.exceptions import (
+    TelegramConflictError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods import GetUpdates
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
@@ -34,7 +39,11 @@ async def poll(dp: Dispatcher, bot: Bot, stop: asyncio.Event, long_poll: int = 3
             break
         try:
             updates = fetch.result()
-        except (TelegramNetworkError, TelegramServerError) as error:
+        except TelegramRetryAfter as error:
+            await asyncio.sleep(error.retry_after)
+            continue
+        except (TelegramNetworkError, TelegramServerError, TelegramConflictError) as error:
+            # A conflict: another process polls with this token (a deploy overlapping): wait.
             log.warning("getUpdates failed (%s); retrying in %.1fs", error, backoff.next_delay)
             await backoff.asleep()
             continue

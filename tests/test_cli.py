@@ -104,3 +104,22 @@ async def test_long_polling_handles_then_confirms(harness: Harness) -> None:
     stop.set()
     await asyncio.wait_for(task, 5)
     assert texts(standin.calls[mark:]) == []
+
+
+async def test_long_polling_outlives_a_429_and_a_conflict(harness: Harness) -> None:
+    standin = harness.standin
+    person = harness.person(language_code="en")
+    standin.inject("getUpdates", status=429, retry_after=1)
+    standin.inject(
+        "getUpdates", status=409, description="Conflict: terminated by other getUpdates request"
+    )
+    standin.push_update(standin.message_update(person.user, "/help"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(poll(harness.dp, harness.bot, stop, long_poll=1))
+    for _ in range(400):
+        if texts(standin.calls):
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert "La Collective" in texts(standin.calls)[0]
