@@ -10,14 +10,18 @@ from sqlalchemy import Text, cast, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    AssistedParticipation,
     Challenge,
     FsmRecord,
     Initiative,
+    InitiativeReport,
+    Introduction,
     Need,
     OutboxMessage,
     OutboxStatus,
     Participation,
     SurveyAnswer,
+    SurveyQuestion,
     SurveyResponse,
     User,
     utcnow,
@@ -58,6 +62,18 @@ def set_alerts(user: User, on: bool, now: datetime | None = None) -> None:
 
 def set_contact_consent(user: User, given: bool, now: datetime | None = None) -> None:
     user.contact_consent_at = (now or utcnow()) if given else None
+
+
+# What a person may have contributed, as named in the export.
+CONTRIBUTIONS = (
+    "needs",
+    "challenges",
+    "survey_responses",
+    "introductions",
+    "reports_you_made",
+    "people_you_registered",
+    "initiatives",
+)
 
 
 async def export_user_data(session: AsyncSession, user: User) -> dict[str, Any]:
@@ -116,11 +132,59 @@ async def export_user_data(session: AsyncSession, user: User) -> dict[str, Any]:
                 "survey": response.survey_id,
                 "started_at": when(response.started_at),
                 "completed_at": when(response.completed_at),
+                "answers": [
+                    {
+                        "question": code,
+                        "number": answer.value_number,
+                        "option": answer.option_code,
+                        "text": answer.value_text,
+                        "skipped": answer.skipped,
+                    }
+                    for answer, code in await session.execute(
+                        select(SurveyAnswer, SurveyQuestion.code)
+                        .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
+                        .where(SurveyAnswer.response_id == response.id)
+                        .order_by(SurveyAnswer.id)
+                    )
+                ],
             }
             for response in await session.scalars(
                 select(SurveyResponse)
                 .where(SurveyResponse.user_id == user.id)
                 .order_by(SurveyResponse.id)
+            )
+        ],
+        "introductions": [
+            {
+                "challenge": introduction.challenge_id,
+                "asked_by_you": introduction.requester_id == user.id,
+                "status": introduction.status.value,
+                "at": when(introduction.created_at),
+            }
+            for introduction in await session.scalars(
+                select(Introduction)
+                .where(
+                    or_(Introduction.requester_id == user.id, Introduction.target_id == user.id)
+                )
+                .order_by(Introduction.id)
+            )
+        ],
+        "reports_you_made": [
+            {"initiative": f"I-{report.initiative_id}", "reason": report.reason.value}
+            for report in await session.scalars(
+                select(InitiativeReport).where(InitiativeReport.reporter_id == user.id)
+            )
+        ],
+        "people_you_registered": [
+            {
+                "challenge": assisted.challenge_id,
+                "name": assisted.name,
+                "arrondissement": assisted.arrondissement,
+                "wishes": assisted.wishes,
+                "agreement_recorded_at": when(assisted.agreement_recorded_at),
+            }
+            for assisted in await session.scalars(
+                select(AssistedParticipation).where(AssistedParticipation.registered_by == user.id)
             )
         ],
         "initiatives": [

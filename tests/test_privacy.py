@@ -28,6 +28,16 @@ async def test_mydata_sends_a_summary_and_a_complete_json_file(harness: Harness)
     assert data["themes"] == ["culture"]
     assert data["privacy_notice"]["version"] == 1
     assert data["contact_sharing_consent_at"] is None
+    for key in (
+        "needs",
+        "initiatives",
+        "challenges",
+        "survey_responses",
+        "introductions",
+        "reports_you_made",
+        "people_you_registered",
+    ):
+        assert data[key] == []
 
 
 async def test_mydata_before_the_notice_says_how_little_is_kept(harness: Harness) -> None:

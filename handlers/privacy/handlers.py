@@ -25,7 +25,7 @@ from handlers.privacy.notice import notice_text
 from handlers.profile.card import settings_text
 from handlers.ui import show
 from storage.models import User
-from storage.privacy import export_user_data, forget_user
+from storage.privacy import CONTRIBUTIONS, export_user_data, forget_user
 
 router = Flow("privacy")
 
@@ -52,7 +52,8 @@ async def my_data(event: Message | CallbackQuery, session: AsyncSession, user: U
     if not isinstance(message, Message):
         return
     data = await export_user_data(session, user)
-    if user.notice_accepted_at is None:
+    contributed = any(data[key] for key in CONTRIBUTIONS)
+    if user.notice_accepted_at is None and not contributed:
         summary = _(
             "We only store your Telegram id ({id}) and your language. Nothing else is kept "
             "about you."
