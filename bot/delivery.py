@@ -273,13 +273,7 @@ class Delivery:
         else:
             self.gate.recover()
             message_id = sent.message_id if isinstance(sent, Message) else 0
-            await self._record(
-                outbox.mark_sent,
-                lease,
-                message_id=message_id,
-                now=self.now(),
-                policy=self.policy,
-            )
+            await self._record_sent(lease, message_id)
 
     async def _transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """`work` in one short transaction, carried to its end even if this task is cancelled:
@@ -293,6 +287,23 @@ class Delivery:
         self._writing.add(task)
         task.add_done_callback(self._writing.discard)
         return await asyncio.shield(task)
+
+    async def _record_sent(self, lease: Lease, message_id: int, attempts: int = 5) -> None:
+        """Telegram has the message: if the database cannot say so right now (locked, a
+        short outage), keep trying — a row left leased would be sent again when its lease
+        ends, and only a crash may cause that (DESIGN.md)."""
+        for attempt in range(attempts):
+            try:
+                await self._transaction(
+                    lambda session: outbox.mark_sent(
+                        session, lease, message_id=message_id, now=self.now(), policy=self.policy
+                    )
+                )
+                return
+            except Exception:
+                log.warning("outbox %s: could not mark it sent (try %d)", lease.id, attempt + 1)
+                await asyncio.sleep(min(0.5 * 2**attempt, 5.0))
+        log.error("outbox %s: sent, but could not be marked so", lease.id)
 
     async def _record(self, action: Callable[..., Awaitable[Any]], *args: Any, **kw: Any) -> None:
         try:

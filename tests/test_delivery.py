@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.delivery import deliver
 from bot.factory import create_bot
 from bot.standin import Call, StandIn, make_group, make_user, parse_html, private_chat
+from storage import outbox
 from storage.db import create_sessionmaker
 from storage.models import OutboxMessage, OutboxStatus, User, utcnow
 from storage.outbox import (
@@ -676,3 +677,28 @@ async def test_a_group_gets_at_most_its_quota_in_any_minute_across_workers(
             session, now=start + timedelta(seconds=60), limit=10, policy=policy
         )
     assert lease.payload["text"] == "Groupe 3"
+
+
+async def test_a_send_the_database_cannot_record_at_once_is_not_sent_again(
+    bot: Bot,
+    sessionmaker: Maker,
+    fast: Settings,
+    standin: StandIn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Telegram accepted it; marking it sent failed once (a locked database): it is recorded
+    on a later try, and not sent a second time."""
+    anna = await person(sessionmaker, standin, 1001)
+    await enqueue(sessionmaker, 1001, "Une fois", user_id=anna)
+    real = outbox.mark_sent
+    failures = [RuntimeError("database is locked")]
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "mark_sent", flaky)
+    rows = await deliver_all(bot, sessionmaker, fast)
+    assert [row.status for row in rows] == [OutboxStatus.sent]
+    assert texts_in(standin, 1001) == ["Une fois"]
