@@ -54,3 +54,54 @@ def test_a_webhook_needs_its_secret() -> None:
 
     with pytest.raises(ConfigError, match="WEBHOOK_SECRET"):
         load_settings(_env_file=None, webhook_url="https://bot.example.org")
+
+
+async def test_a_worker_registers_its_webhook_and_serves_until_stopped(harness: Harness) -> None:
+    import asyncio
+    import socket
+
+    from aiohttp import ClientSession
+
+    from bot.webhook import serve_webhook
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        serve_webhook(
+            harness.dp,
+            harness.bot,
+            url="https://bot.example.org/",
+            secret=SECRET,
+            path="/telegram",
+            host="127.0.0.1",
+            port=port,
+            stop=stop,
+        )
+    )
+    registered = []
+    for _ in range(200):
+        registered = harness.standin.calls_of("setWebhook")
+        if registered:
+            break
+        await asyncio.sleep(0.01)
+    assert registered[0].params["url"] == "https://bot.example.org/telegram"
+    assert registered[0].params["secret_token"] == SECRET
+    person = harness.person(language_code="en")
+    update = harness.standin.message_update(person.user, "/help")
+    async with ClientSession() as http:
+        for _ in range(100):
+            try:
+                async with http.post(
+                    f"http://127.0.0.1:{port}/telegram",
+                    json=update,
+                    headers={SECRET_HEADER: SECRET},
+                ) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                await asyncio.sleep(0.02)
+    assert "La Collective" in texts(harness.standin.calls)[-1]
+    stop.set()
+    await asyncio.wait_for(worker, 10)
