@@ -56,13 +56,17 @@ def create_dispatcher(
     clock: Callable[[], float] = time.monotonic,
 ) -> Dispatcher:
     storage, isolation = create_fsm(settings, sessionmaker)
-    dp = Dispatcher(storage=storage, events_isolation=isolation)
+    # aiogram's FSM middleware is registered below, inside the transaction, rather than first.
+    dp = Dispatcher(storage=storage, events_isolation=isolation, disable_fsm=True)
     dp["settings"] = settings
     dp["sessionmaker"] = sessionmaker
     dp["coordinators"] = Coordinators(settings)
 
-    # Update level, after aiogram's own (errors, user context, FSM lock), in this order:
+    # Update level, after aiogram's own (errors, user context), in this order: the transaction,
+    # then the dialog (the per-person lock, and the state read in the same transaction), then
+    # the person, then the flood limit.
     dp.update.outer_middleware(TransactionMiddleware(sessionmaker))
+    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(PersonMiddleware(settings.default_locale))
     dp.update.outer_middleware(
         FloodMiddleware(i18n, settings.flood_messages, settings.flood_seconds, clock)

@@ -2,11 +2,10 @@
 
 1. transaction — one session per update, committed on success, rolled back on error; an update
    already processed is dropped here, its id stored in the same commit as its effect;
-2. person — the stored person loaded, or created with only their Telegram id and language;
-3. flood — one person sending dozens of messages a second is slowed down, politely.
-
-aiogram's own FSM middleware runs before them and holds the per-person lock (events isolation),
-so one person's updates are handled one at a time.
+2. aiogram's FSM middleware — the per-person lock (events isolation), so that one person's
+   updates are handled one at a time, and the dialog's state, read in the same transaction;
+3. person — the stored person loaded, or created with only their Telegram id and language;
+4. flood — one person sending dozens of messages a second is slowed down, politely.
 """
 
 from __future__ import annotations
