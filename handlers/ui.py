@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 
 async def show(
@@ -25,3 +27,15 @@ async def show(
             await target.bot.send_message(message.chat.id, text, reply_markup=markup)  # type: ignore[union-attr]
         return
     await target.answer(text, reply_markup=markup)
+
+
+def in_rows(
+    buttons: Sequence[InlineKeyboardButton], width: int
+) -> list[list[InlineKeyboardButton]]:
+    """Buttons laid out `width` to a row."""
+    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+def ticked(text: str, on: bool) -> str:
+    """A multi-select button's label, ticked when chosen."""
+    return f"✅ {text}" if on else text

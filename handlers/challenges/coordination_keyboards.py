@@ -17,15 +17,12 @@ from handlers.challenges.coordination_callbacks import (
 from handlers.challenges.keyboards import kind_label
 from handlers.initiatives.cards import shorten
 from handlers.profile.labels import theme_label
+from handlers.ui import in_rows, ticked
 from storage.challenges import CONTRIBUTION_KINDS, challenge_text
 from storage.models import Challenge, ChallengeStatus, Theme
 from storage.users import ARRONDISSEMENTS
 
 Rows = list[list[InlineKeyboardButton]]
-
-
-def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> Rows:
-    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
 
 
 def _form(text: str, action: FormAction, value: str = "") -> InlineKeyboardButton:
@@ -39,24 +36,20 @@ def _manage(
     return InlineKeyboardButton(text=text, callback_data=data)
 
 
-def _ticked(text: str, ticked: bool) -> str:
-    return f"✅ {text}" if ticked else text
-
-
 def theme_keyboard(themes: Sequence[Theme], locale: str) -> InlineKeyboardMarkup:
     buttons = [_form(theme_label(t, locale), FormAction.theme, t.code) for t in themes]
-    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 2))
+    return InlineKeyboardMarkup(inline_keyboard=in_rows(buttons, 2))
 
 
 def arrondissements_keyboard(chosen: Iterable[int]) -> InlineKeyboardMarkup:
     picked = set(chosen)
     buttons = [
-        _form(_ticked(str(n), n in picked), FormAction.arrondissement, str(n))
+        _form(ticked(str(n), n in picked), FormAction.arrondissement, str(n))
         for n in ARRONDISSEMENTS
     ]
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            *_rows(buttons, 4),
+            *in_rows(buttons, 4),
             [_form(_("Whole city"), FormAction.whole_city), _form(_("Done"), FormAction.done)],
         ]
     )
@@ -69,11 +62,11 @@ def skip_keyboard() -> InlineKeyboardMarkup:
 def kinds_keyboard(chosen: Iterable[str]) -> InlineKeyboardMarkup:
     picked = set(chosen)
     buttons = [
-        _form(_ticked(kind_label(code), code in picked), FormAction.kind, code)
+        _form(ticked(kind_label(code), code in picked), FormAction.kind, code)
         for code in CONTRIBUTION_KINDS
     ]
     return InlineKeyboardMarkup(
-        inline_keyboard=[*_rows(buttons, 2), [_form(_("Done"), FormAction.done)]]
+        inline_keyboard=[*in_rows(buttons, 2), [_form(_("Done"), FormAction.done)]]
     )
 
 

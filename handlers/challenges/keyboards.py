@@ -37,6 +37,7 @@ from handlers.challenges.callbacks import (
 from handlers.initiatives.cards import shorten
 from handlers.menu import MenuAction, MenuCb
 from handlers.profile.labels import arrondissement_label, theme_label
+from handlers.ui import in_rows, ticked
 from storage.challenges import CONTRIBUTION_KINDS, activity_label, challenge_text
 from storage.models import Challenge, ChallengeStatus, Participation, Theme
 from storage.users import ARRONDISSEMENTS
@@ -57,14 +58,6 @@ def time_label(choice: str) -> str:
 
 def _button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=shorten(text, BUTTON_TEXT), callback_data=data)
-
-
-def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
-
-
-def _ticked(text: str, ticked: bool) -> str:
-    return f"✅ {text}" if ticked else text
 
 
 def menu_button(text: str, action: MenuAction) -> InlineKeyboardButton:
@@ -113,7 +106,7 @@ def themes_keyboard(themes: Sequence[Theme], locale: str) -> InlineKeyboardMarku
         _button(theme_label(theme, locale), ChallengeListCb(theme=theme.code).pack())
         for theme in themes
     ]
-    rows = _rows(buttons, 2)
+    rows = in_rows(buttons, 2)
     rows.append([_button(_("All themes"), ChallengeListCb().pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -180,10 +173,10 @@ def leave_keyboard(challenge_id: int) -> InlineKeyboardMarkup:
 
 def kinds_keyboard(kinds: Sequence[str], chosen: str | None) -> InlineKeyboardMarkup:
     buttons = [
-        _button(_ticked(kind_label(kind), kind == chosen), JoinKindCb(kind=kind).pack())
+        _button(ticked(kind_label(kind), kind == chosen), JoinKindCb(kind=kind).pack())
         for kind in kinds
     ]
-    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 2))
+    return InlineKeyboardMarkup(inline_keyboard=in_rows(buttons, 2))
 
 
 def activities_keyboard(
@@ -192,7 +185,7 @@ def activities_keyboard(
     rows = [
         [
             _button(
-                _ticked(activity_label(activity, locale), activity["code"] == chosen),
+                ticked(activity_label(activity, locale), activity["code"] == chosen),
                 JoinActivityCb(code=activity["code"]).pack(),
             )
         ]
@@ -251,7 +244,7 @@ def keep_arrondissement_keyboard(number: int) -> InlineKeyboardMarkup:
 
 def quiz_arrondissement_keyboard() -> InlineKeyboardMarkup:
     buttons = [_button(str(n), QuizArrondissementCb(number=n).pack()) for n in ARRONDISSEMENTS]
-    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 4))
+    return InlineKeyboardMarkup(inline_keyboard=in_rows(buttons, 4))
 
 
 def time_keyboard(choices: Collection[str]) -> InlineKeyboardMarkup:
@@ -268,7 +261,7 @@ def wanted_keyboard(
     rows = [
         [
             _button(
-                _ticked(activity_label(activity, locale), activity["code"] in wanted),
+                ticked(activity_label(activity, locale), activity["code"] in wanted),
                 QuizActivityCb(code=activity["code"]).pack(),
             )
         ]
@@ -302,7 +295,7 @@ def matches_keyboard(
 
 def assist_arrondissement_keyboard() -> InlineKeyboardMarkup:
     buttons = [_button(str(n), AssistArrondissementCb(number=n).pack()) for n in ARRONDISSEMENTS]
-    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 4))
+    return InlineKeyboardMarkup(inline_keyboard=in_rows(buttons, 4))
 
 
 def wishes_keyboard(activities: Sequence[dict[str, Any]], locale: str) -> InlineKeyboardMarkup:

@@ -35,7 +35,7 @@ from handlers.menu import MenuAction, MenuCb
 from handlers.profile.labels import arrondissement_label, theme_label
 from handlers.profile.onboarding import resume
 from handlers.texts import stale_button
-from handlers.ui import show
+from handlers.ui import in_rows, show
 from storage import initiatives
 from storage.initiatives import PAGE_SIZE, reference
 from storage.models import Initiative, InitiativeStatus, ReportReason, Theme, User
@@ -150,7 +150,7 @@ async def browse_pressed(
         buttons = [
             _button(theme_label(theme, user.locale), _browse(by, theme.code)) for theme in themes
         ]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows = in_rows(buttons, 2)
         rows.append([_back_up(BrowseBy.all)])
         await replace(query, _("Which theme?"), InlineKeyboardMarkup(inline_keyboard=rows))
         return

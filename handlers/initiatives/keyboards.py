@@ -17,6 +17,7 @@ from handlers.initiatives.callbacks import (
 from handlers.initiatives.cards import shorten
 from handlers.profile.callbacks import ThemeCb
 from handlers.profile.labels import arrondissement_label, theme_label
+from handlers.ui import in_rows
 from storage.initiatives import Decision
 from storage.models import Initiative, Theme
 
@@ -32,9 +33,7 @@ def theme_choice_keyboard(themes: Sequence[Theme], locale: str) -> InlineKeyboar
         )
         for theme in themes
     ]
-    return InlineKeyboardMarkup(
-        inline_keyboard=[buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    )
+    return InlineKeyboardMarkup(inline_keyboard=in_rows(buttons, 2))
 
 
 def keep_arrondissement_keyboard(arrondissement: int) -> InlineKeyboardMarkup:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -8,20 +8,13 @@ from aiogram.utils.i18n import gettext as _
 from handlers.menu import MenuAction, MenuCb
 from handlers.needs.callbacks import NeedArrondissementCb, NeedStep, NeedStepCb, NeedThemeCb
 from handlers.profile.labels import arrondissement_label, theme_label
+from handlers.ui import in_rows, ticked
 from storage.models import Theme
 from storage.users import ARRONDISSEMENTS
 
 
-def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
-
-
 def _step_button(text: str, step: NeedStep) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=NeedStepCb(step=step).pack())
-
-
-def _ticked(text: str, ticked: bool) -> str:
-    return f"✅ {text}" if ticked else text
 
 
 def theme_keyboard(
@@ -29,12 +22,12 @@ def theme_keyboard(
 ) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            text=_ticked(theme_label(theme, locale), theme.code == chosen),
+            text=ticked(theme_label(theme, locale), theme.code == chosen),
             callback_data=NeedThemeCb(code=theme.code).pack(),
         )
         for theme in themes
     ]
-    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 2))
+    return InlineKeyboardMarkup(inline_keyboard=in_rows(buttons, 2))
 
 
 def confirm_arrondissement_keyboard(number: int) -> InlineKeyboardMarkup:
@@ -51,12 +44,12 @@ def arrondissement_keyboard(chosen: int | None) -> InlineKeyboardMarkup:
     """Marseille's sixteen arrondissements: a need is always somewhere in the city."""
     buttons = [
         InlineKeyboardButton(
-            text=_ticked(str(n), n == chosen),
+            text=ticked(str(n), n == chosen),
             callback_data=NeedArrondissementCb(number=n).pack(),
         )
         for n in ARRONDISSEMENTS
     ]
-    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 4))
+    return InlineKeyboardMarkup(inline_keyboard=in_rows(buttons, 4))
 
 
 def keep_description_keyboard() -> InlineKeyboardMarkup:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -18,12 +18,9 @@ from handlers.profile.callbacks import (
     ThemesDoneCb,
 )
 from handlers.profile.labels import LANGUAGE_NAMES, arrondissement_label, role_label, theme_label
+from handlers.ui import in_rows
 from storage.models import Role, Theme
 from storage.users import ARRONDISSEMENTS, OUTSIDE_MARSEILLE
-
-
-def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
@@ -61,7 +58,7 @@ def role_keyboard() -> InlineKeyboardMarkup:
         InlineKeyboardButton(text=role_label(role), callback_data=RoleCb(role=role).pack())
         for role in CHOOSABLE_ROLES
     ]
-    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 2))
+    return InlineKeyboardMarkup(inline_keyboard=in_rows(buttons, 2))
 
 
 def arrondissement_keyboard() -> InlineKeyboardMarkup:
@@ -73,7 +70,7 @@ def arrondissement_keyboard() -> InlineKeyboardMarkup:
         text=arrondissement_label(OUTSIDE_MARSEILLE),
         callback_data=ArrondissementCb(number=OUTSIDE_MARSEILLE).pack(),
     )
-    return InlineKeyboardMarkup(inline_keyboard=[*_rows(buttons, 4), [outside]])
+    return InlineKeyboardMarkup(inline_keyboard=[*in_rows(buttons, 4), [outside]])
 
 
 def themes_keyboard(
@@ -88,7 +85,7 @@ def themes_keyboard(
         for theme in themes
     ]
     done = InlineKeyboardButton(text=_("Done"), callback_data=ThemesDoneCb().pack())
-    return InlineKeyboardMarkup(inline_keyboard=[*_rows(buttons, 2), [done]])
+    return InlineKeyboardMarkup(inline_keyboard=[*in_rows(buttons, 2), [done]])
 
 
 def contact_keyboard() -> InlineKeyboardMarkup:
