@@ -462,12 +462,13 @@ async def test_a_restart_picks_up_pending_rows_and_expired_leases_only(
     pending, expired, leased = [
         (await enqueue(sessionmaker, chat, f"Pour {chat}"))[0] for chat in (1001, 1002, 1003)
     ]
-    now = utcnow()
+    start = utcnow()
+    clock = [start]  # the sender's "now", moved by hand: the lease ends when the test says so
     async with sessionmaker.begin() as session:
         # As a worker killed mid-send leaves its rows: leased, one lease over, one not yet.
         for row_id, until in (
-            (expired, now - timedelta(seconds=1)),
-            (leased, now + timedelta(seconds=0.3)),
+            (expired, start - timedelta(seconds=1)),
+            (leased, start + timedelta(minutes=1)),
         ):
             await session.execute(
                 update(OutboxMessage)
@@ -475,13 +476,14 @@ async def test_a_restart_picks_up_pending_rows_and_expired_leases_only(
                 .values(attempts=1, not_before=until)
             )
 
-    async with delivering(bot, sessionmaker, fast):
+    async with delivering(bot, sessionmaker, fast, now=lambda: clock[0]):
         rows = await wait_for(sessionmaker, lambda rows: sum(settled([r]) for r in rows) == 2)
         assert [row.status for row in rows] == [
             OutboxStatus.sent,
             OutboxStatus.sent,
             OutboxStatus.pending,
         ]
+        clock[0] = start + timedelta(minutes=1, seconds=1)
         rows = await wait_for(sessionmaker)
 
     check_outcomes(rows, standin)
