@@ -498,9 +498,8 @@ async def test_a_worker_killed_mid_send_leaves_a_lease_the_next_one_honours(
     await person(sessionmaker, standin, 1001)
     standin.inject("sendMessage", status=500, delay=3, chat_id=1001)
     [row_id] = await enqueue(sessionmaker, 1001, "En vol")
-    settings = fast.model_copy(update={"delivery_lease_seconds": 0.5})
 
-    killed = asyncio.create_task(deliver(bot, sessionmaker, settings, asyncio.Event()))
+    killed = asyncio.create_task(deliver(bot, sessionmaker, fast, asyncio.Event()))
     [row] = await wait_for(sessionmaker, lambda rows: rows[0].attempts == 1)
     await asyncio.sleep(0.1)  # the request reaches the stand-in, which holds it
     killed.cancel()
@@ -508,8 +507,14 @@ async def test_a_worker_killed_mid_send_leaves_a_lease_the_next_one_honours(
         await killed
     [row] = await all_rows(sessionmaker)
     assert row.status is OutboxStatus.pending and row.not_before > utcnow()
+    async with delivering(bot, sessionmaker, fast):
+        await asyncio.sleep(0.2)  # a few polls: the lease holds the row back
+        assert [r.attempts for r in await all_rows(sessionmaker)] == [1]
 
-    rows = await deliver_all(bot, sessionmaker, settings)
+    # The next worker, once the lease is over.
+    lease_over = timedelta(seconds=fast.delivery_lease_seconds + 1)
+    async with delivering(bot, sessionmaker, fast, now=lambda: utcnow() + lease_over):
+        rows = await wait_for(sessionmaker)
 
     check_outcomes(rows, standin)
     assert [(r.id, r.status, r.attempts) for r in rows] == [(row_id, OutboxStatus.sent, 2)]
@@ -596,10 +601,11 @@ async def test_a_stop_lets_the_send_in_flight_finish_and_gives_back_the_rest(
     standin.inject("sendMessage", status=0, delay=0.3, chat_id=1001)
     await enqueue(sessionmaker, 1001, "En vol")
     await enqueue(sessionmaker, 1002, "Pas encore")
-    # Two claimed at once, the second spaced 0.25 s after the first.
+    # Two claimed at once, the second spaced 0.25 s after the first on a clock that stands
+    # still: it never starts.
     settings = fast.model_copy(update={"delivery_rate": 4})
 
-    async with delivering(bot, sessionmaker, settings):
+    async with delivering(bot, sessionmaker, settings, clock=lambda: 0.0):
         await wait_for(sessionmaker, lambda rows: rows[1].attempts == 1)
 
     in_flight, given_back = await all_rows(sessionmaker)
