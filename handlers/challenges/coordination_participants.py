@@ -23,7 +23,7 @@ from handlers.challenges.coordination import figures_text, kind_label
 from handlers.challenges.coordination_callbacks import ManageAction, ManageCb
 from handlers.challenges.coordination_states import ChallengeNews
 from handlers.challenges.manage import managed_challenge
-from handlers.coordination import refusal
+from handlers.coordination import sent_by_coordinator
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.initiatives.cards import shorten
@@ -196,9 +196,8 @@ async def update_typed(
     session: AsyncSession,
 ) -> None:
     """Sends the update, as typed, to each participant through the outbox."""
-    if message.from_user is None or not await coordinators(bot, message.from_user.id):
+    if not await sent_by_coordinator(message, bot, coordinators):
         await state.clear()
-        await message.reply(refusal())
         return
     if message.text is None:
         await message.reply(_("Please type the update as a text message."))

@@ -40,7 +40,7 @@ from handlers.challenges.create_steps import (
     parse_date,
     step_before,
 )
-from handlers.coordination import refusal
+from handlers.coordination import refusal, sent_by_coordinator
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.texts import explain_rejection, stale_button
@@ -75,8 +75,7 @@ async def new_challenge(
     settings: Settings,
 ) -> None:
     """Starts an empty form with the title."""
-    if message.from_user is None or not await coordinators(bot, message.from_user.id):
-        await message.reply(refusal())
+    if not await sent_by_coordinator(message, bot, coordinators):
         return
     await state.clear()
     await ask(

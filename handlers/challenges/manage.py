@@ -33,7 +33,7 @@ from handlers.challenges.coordination import (
     management_text,
 )
 from handlers.challenges.coordination_callbacks import ListCb, ManageAction, ManageCb
-from handlers.coordination import pressed_by_coordinator, refusal
+from handlers.coordination import pressed_by_coordinator, sent_by_coordinator
 from handlers.flow import Flow
 from handlers.initiatives.cards import shorten
 from handlers.texts import stale_button
@@ -94,8 +94,7 @@ async def list_command(
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    if message.from_user is None or not await coordinators(bot, message.from_user.id):
-        await message.reply(refusal())
+    if not await sent_by_coordinator(message, bot, coordinators):
         return
     await show_list(message, session, settings, 0)
 

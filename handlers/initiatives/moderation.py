@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.coordinators import Coordinators
 from bot.i18n import ngettext
-from handlers.coordination import refusal
+from handlers.coordination import refusal, sent_by_coordinator
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.initiatives import notices
@@ -236,8 +236,7 @@ async def pending(
     settings: Settings,
 ) -> None:
     """What waits for a decision, oldest first, each with its buttons."""
-    if message.from_user is None or not await coordinators(bot, message.from_user.id):
-        await message.reply(refusal())
+    if not await sent_by_coordinator(message, bot, coordinators):
         return
     waiting, total = await initiatives.pending(session)
     if not waiting:

@@ -27,6 +27,7 @@ from bot.coordinators import Coordinators
 from bot.i18n import ngettext
 from handlers.challenges.coordination import figures_text
 from handlers.challenges.coordination_keyboards import list_keyboard
+from handlers.coordination import pressed_by_coordinator, sent_by_coordinator
 from handlers.deliveries import failed
 from handlers.flow import Flow
 from handlers.initiatives.moderation import pending
@@ -60,10 +61,6 @@ _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 Clock = Callable[[], datetime]
-
-
-def refusal() -> str:
-    return _("Only the city's coordinators can do this.")
 
 
 class PeriodError(ValueError):
@@ -117,23 +114,6 @@ def stats_usage() -> str:
     )
 
 
-async def _coordinator_message(message: Message, bot: Bot, coordinators: Coordinators) -> bool:
-    if message.from_user is not None and await coordinators(bot, message.from_user.id):
-        return True
-    await message.reply(refusal())
-    return False
-
-
-async def _coordinator_query(
-    query: CallbackQuery, callback_answer: CallbackAnswer, bot: Bot, coordinators: Coordinators
-) -> bool:
-    if await coordinators(bot, query.from_user.id):
-        return True
-    callback_answer.text = refusal()
-    callback_answer.show_alert = True
-    return False
-
-
 async def answer_long(message: Message, text: str, reply_markup: object = None) -> None:
     """Sent in as many messages as Telegram's limit needs, the buttons under the last."""
     parts = split_text(text)
@@ -153,7 +133,7 @@ async def stats(
     wall_clock: Clock = utcnow,
 ) -> None:
     """The summary's figures, for the period asked, compared with the one before."""
-    if not await _coordinator_message(message, bot, coordinators):
+    if not await sent_by_coordinator(message, bot, coordinators):
         return
     now = wall_clock()
     today = local_date(now, settings.timezone)
@@ -179,7 +159,7 @@ async def export(
     wall_clock: Clock = utcnow,
 ) -> None:
     """Every CSV file for the data team, in one ZIP."""
-    if not await _coordinator_message(message, bot, coordinators):
+    if not await sent_by_coordinator(message, bot, coordinators):
         return
     now = wall_clock()
     files = await export_files(session, settings.timezone, settings.group_locale)
@@ -209,7 +189,7 @@ async def challenge_stats(
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    if await _coordinator_message(message, bot, coordinators):
+    if await sent_by_coordinator(message, bot, coordinators):
         await show_challenge_figures(message, session, settings)
 
 
@@ -221,7 +201,7 @@ async def survey_results(
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    if await _coordinator_message(message, bot, coordinators):
+    if await sent_by_coordinator(message, bot, coordinators):
         await show_survey_results(message, session, settings)
 
 
@@ -279,7 +259,7 @@ async def summary_button(
     settings: Settings,
     wall_clock: Clock = utcnow,
 ) -> None:
-    if not await _coordinator_query(query, callback_answer, bot, coordinators):
+    if not await pressed_by_coordinator(query, callback_answer, bot, coordinators):
         return
     message = _as_presser(query)
     if message is None:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.coordinators import Coordinators
 from bot.i18n import ngettext
-from handlers.coordination import pressed_by_coordinator, refusal
+from handlers.coordination import pressed_by_coordinator, sent_by_coordinator
 from handlers.flow import Flow
 from handlers.surveys import coordination_keyboards as keyboards
 from handlers.surveys import sending
@@ -92,8 +92,7 @@ async def list_command(
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    if message.from_user is None or not await coordinators(bot, message.from_user.id):
-        await message.reply(refusal())
+    if not await sent_by_coordinator(message, bot, coordinators):
         return
     await show_list(message, session, settings, 0)
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.coordinators import Coordinators
 from bot.i18n import format_when, ngettext
-from handlers.coordination import refusal
+from handlers.coordination import sent_by_coordinator
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.surveys import sending
@@ -103,9 +103,8 @@ async def send_at_typed(
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Stores `send_at` (the scheduler sends the survey then) and shows the card again."""
-    if message.from_user is None or not await coordinators(bot, message.from_user.id):
+    if not await sent_by_coordinator(message, bot, coordinators):
         await state.clear()
-        await message.reply(refusal())
         return
     now = wall_clock()
     try:
@@ -187,9 +186,8 @@ async def reminder_typed(
     settings: Settings,
 ) -> None:
     """Stores `reminder_after_hours` and shows the card again."""
-    if message.from_user is None or not await coordinators(bot, message.from_user.id):
+    if not await sent_by_coordinator(message, bot, coordinators):
         await state.clear()
-        await message.reply(refusal())
         return
     low, high = survey_sending.REMINDER_HOURS
     text = (message.text or "").strip()
