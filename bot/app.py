@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aiogram import Bot, Dispatcher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import group_moves
 from bot.commands import register_commands
 from bot.config import Settings
 from bot.delivery import deliver
@@ -57,10 +58,12 @@ async def serve(app: App, stop: asyncio.Event) -> None:
     WEBHOOK_URL is set), delivers the outbox and runs the scheduled jobs until `stop` is set;
     the update, the sends and the jobs in hand finish first."""
     settings = app.settings
+    sessionmaker = app.dp["sessionmaker"]
+    async with sessionmaker() as session:
+        await group_moves.catch_up(session, settings)
     await register_commands(app.bot, app.i18n, settings.coordinator_chat_id, settings.group_locale)
     me = await app.bot.get_me()
     log.info("@%s is listening", me.username)
-    sessionmaker = app.dp["sessionmaker"]
     delivery = asyncio.create_task(deliver(app.bot, sessionmaker, app.settings, stop))
     context = JobContext(app.bot, sessionmaker, app.settings, app.i18n)
     scheduled = asyncio.create_task(schedule(context, stop))

@@ -38,15 +38,17 @@ def group_commands() -> list[BotCommand]:
 async def register_commands(bot: Bot, i18n: I18n, group_id: int | None, group_locale: str) -> None:
     """People's commands in each language; the coordinators' commands in their group only."""
     scope = BotCommandScopeAllPrivateChats()
+    if group_id is not None:
+        await register_group_commands(bot, i18n, group_id, group_locale)
     with i18n.context():
-        if group_id is not None:
-            with i18n.use_locale(group_locale):
-                await bot.set_my_commands(
-                    group_commands(), scope=BotCommandScopeChat(chat_id=group_id)
-                )
         for locale in LOCALES:
             with i18n.use_locale(locale):
                 await bot.set_my_commands(private_commands(), scope=scope, language_code=locale)
         # For people whose Telegram language is none of ours.
         with i18n.use_locale(i18n.default_locale):
             await bot.set_my_commands(private_commands(), scope=scope)
+
+
+async def register_group_commands(bot: Bot, i18n: I18n, group_id: int, group_locale: str) -> None:
+    with i18n.context(), i18n.use_locale(group_locale):
+        await bot.set_my_commands(group_commands(), scope=BotCommandScopeChat(chat_id=group_id))

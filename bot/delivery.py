@@ -33,6 +33,7 @@ from aiogram.methods import SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import BufferedInputFile, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import group_moves
 from bot.config import Settings
 from storage import outbox
 from storage.models import utcnow
@@ -130,7 +131,7 @@ class Delivery:
         clock: Clock = time.monotonic,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.bot, self.sessionmaker = bot, sessionmaker
+        self.bot, self.sessionmaker, self.settings = bot, sessionmaker, settings
         self.policy = policy_from(settings)
         self.gate = RateGate(settings.delivery_rate, clock)
         self.poll = settings.delivery_poll_seconds
@@ -235,7 +236,6 @@ class Delivery:
             until = self.now() + timedelta(seconds=error.retry_after)
             await self._record(outbox.postpone, lease, until=until, error=error.message)
         except TelegramMigrateToChat as error:
-            # Settings cannot be rewritten from here: say it, for COORDINATOR_CHAT_ID.
             log.warning(
                 "outbox %s: chat %s became supergroup %s; its messages follow it",
                 lease.id,
@@ -243,6 +243,7 @@ class Delivery:
                 error.migrate_to_chat_id,
             )
             await self._record(outbox.retarget, lease, error.migrate_to_chat_id, self.now())
+            group_moves.follow(self.settings, lease.chat_id, error.migrate_to_chat_id)
         except TelegramForbiddenError as error:
             log.warning("outbox %s: chat %s: %s", lease.id, lease.chat_id, error.message)
             await self._record(

@@ -2,7 +2,17 @@
 
 from aiogram import Router
 
-from handlers import challenges, common, deliveries, initiatives, needs, profile, start, surveys
+from handlers import (
+    challenges,
+    common,
+    deliveries,
+    group_move,
+    initiatives,
+    needs,
+    profile,
+    start,
+    surveys,
+)
 from handlers.challenges.group_flows import group_flows as challenge_group_flows
 from handlers.filters import CoordinatorsGroup, PrivateChat
 from handlers.privacy import handlers as privacy
@@ -36,7 +46,8 @@ def build_router() -> Router:
         *(flow.router() for flow in summary_group_flows()),
     )
     root = Router(name="root")
+    # A group turning into a supergroup is news first: its new id is the coordinators' group.
     # The group's router first: its messages are the group's only, but its buttons (moderation)
     # answer wherever they are pressed, so that a forged one is refused, not ignored.
-    root.include_routers(group, private)
+    root.include_routers(group_move.router.router(), group, private)
     return root

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import group_moves
 from bot.config import Settings
 
 
@@ -24,8 +26,20 @@ class NotCommand(Filter):
 
 
 class CoordinatorsGroup(Filter):
-    """The coordinators' Telegram group (COORDINATOR_CHAT_ID)."""
+    """The coordinators' Telegram group (COORDINATOR_CHAT_ID, or the supergroup it became)."""
 
-    async def __call__(self, event: Message | CallbackQuery, settings: Settings) -> bool:
+    async def __call__(
+        self, event: Message | CallbackQuery, settings: Settings, session: AsyncSession
+    ) -> bool:
         message = event.message if isinstance(event, CallbackQuery) else event
-        return message is not None and message.chat.id == settings.coordinator_chat_id
+        if message is None:
+            return False
+        if message.chat.id == settings.coordinator_chat_id:
+            return True
+        # The group may have moved, seen by another process: the first message from its new
+        # id tells this one.
+        return (
+            message.chat.type == "supergroup"
+            and await group_moves.catch_up(session, settings)
+            and message.chat.id == settings.coordinator_chat_id
+        )

@@ -524,6 +524,17 @@ class SummaryRun(Base):
     quiet: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class ChatMove(Base):
+    """A group Telegram turned into a supergroup, which changed its id: messages and
+    settings meant for the old id follow it to the new one."""
+
+    __tablename__ = "chat_moves"
+
+    old_chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    new_chat_id: Mapped[int] = mapped_column(BigInteger)
+    moved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # The daily summary's counts are range scans on these times (bench/summary.py: without them,
 # counting a day's deliveries among 200,000 outbox rows took 0.3 to 1.2 s).
 Index("ix_users_onboarded_at_role", User.onboarded_at, User.role)

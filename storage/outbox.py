@@ -32,6 +32,7 @@ from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage import chat_moves
 from storage.models import OutboxMessage, OutboxStatus, User
 from storage.users import mark_unreachable
 
@@ -504,7 +505,9 @@ async def _drop(session: AsyncSession, condition: Any, reason: str) -> int:
 
 async def retarget(session: AsyncSession, lease: Lease, new_chat_id: int, now: datetime) -> int:
     """The group became a supergroup with a new id: this row and every row still pending for
-    the old id go there; the claim is given back at once and does not count as an attempt."""
+    the old id go there, and the move is recorded; the claim is given back at once and does
+    not count as an attempt."""
+    await chat_moves.record_move(session, lease.chat_id, new_chat_id, now)
     await session.execute(
         update(OutboxMessage)
         .where(_leased(lease))

@@ -72,10 +72,12 @@ class Harness:
             await close_storage(harness.dp if harness else dp)
             await bot.session.close()
 
-    async def restart(self) -> Dispatcher:
-        """A new dispatcher over the same database: what a restarted process would have."""
+    async def restart(self, settings: Settings | None = None) -> Dispatcher:
+        """A new dispatcher over the same database: what a restarted process would have, or
+        another process with its own `settings`."""
         await close_storage(self.dp)
-        self.dp = create_dispatcher(self.settings, self.sessionmaker, self.i18n, clock=self.clock)
+        settings = settings or self.settings
+        self.dp = create_dispatcher(settings, self.sessionmaker, self.i18n, clock=self.clock)
         return self.dp
 
     def person(self, user_id: int = 1001, language_code: str | None = "fr") -> Person:

@@ -18,8 +18,6 @@ from typing import Any
 
 import pytest
 from aiogram import Bot
-from aiogram.exceptions import TelegramMigrateToChat
-from aiogram.methods import TelegramMethod
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -28,6 +26,7 @@ from bot.delivery import deliver
 from bot.factory import create_bot
 from bot.standin import Call, StandIn, make_group, make_user, parse_html, private_chat
 from storage import outbox
+from storage.chat_moves import where_now
 from storage.db import create_sessionmaker
 from storage.models import OutboxMessage, OutboxStatus, User, utcnow
 from storage.outbox import (
@@ -377,30 +376,27 @@ async def test_a_bad_request_fails_at_once_and_the_chat_goes_on(
 
 
 async def test_a_group_upgraded_to_a_supergroup_is_followed(
-    sessionmaker: Maker, fast: Settings, standin: StandIn
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
 ) -> None:
     supergroup = -1009999
-    standin.add_chat(make_group(supergroup))
-
-    class UpgradedGroupBot(Bot):
-        async def __call__(self, method: TelegramMethod[Any], request_timeout: Any = None) -> Any:
-            if getattr(method, "chat_id", None) == GROUP:
-                description = "Bad Request: group chat was upgraded to a supergroup chat"
-                raise TelegramMigrateToChat(method, description, supergroup)
-            return await super().__call__(method, request_timeout)
-
+    standin.add_chat(make_group(GROUP))
     await enqueue(sessionmaker, GROUP, "Un", "Deux")
-    bot = UpgradedGroupBot(TOKEN, session=create_bot(TOKEN, standin.base_url).session)
-    try:
-        rows = await deliver_all(bot, sessionmaker, fast)
-    finally:
-        await close(bot)
+    standin.move_chat(GROUP, supergroup)
+    settings = fast.model_copy(update={"coordinator_chat_id": GROUP})
+
+    rows = await deliver_all(bot, sessionmaker, settings)
 
     check_outcomes(rows, standin)
     assert [(row.chat_id, row.status, row.attempts) for row in rows] == [
         (supergroup, OutboxStatus.sent, 1)
     ] * 2
     assert texts_in(standin, supergroup) == ["Un", "Deux"]
+    [refused] = sends(standin, GROUP, ok=False)
+    assert refused.error == "Bad Request: group chat was upgraded to a supergroup chat"
+    # Recorded, and followed: what comes next for the coordinators goes to the supergroup.
+    async with sessionmaker() as session:
+        assert await where_now(session, GROUP) == supergroup
+    assert settings.coordinator_chat_id == supergroup
 
 
 # -- Telegram's sizes

@@ -19,9 +19,21 @@ _DESCRIPTIONS = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.status, self.description, self.retry_after = status, description, retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
+
+    def parameters(self) -> dict[str, int]:
+        """The ResponseParameters Telegram adds to some refusals."""
+        found = {"retry_after": self.retry_after, "migrate_to_chat_id": self.migrate_to_chat_id}
+        return {name: value for name, value in found.items() if value is not None}
 
 
 def bad(description: str) -> ApiError:

@@ -25,6 +25,7 @@ class Messages:
     _chats: dict[int, dict[str, Any]]
     _users_seen: set[int]
     _blocked: set[int]
+    _moved: dict[int, int]
     _messages: dict[int, dict[int, dict[str, Any]]]
     _queries: set[str]
     _files: FileStore
@@ -47,6 +48,12 @@ class Messages:
         if isinstance(chat_id, str):
             named = [c for c in self._chats.values() if f"@{c.get('username')}" == chat_id]
             chat_id = named[0]["id"] if named else chat_id
+        if writing and chat_id in self._moved:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self._moved[chat_id],
+            )
         if writing and chat_id in self._blocked:
             if isinstance(chat_id, int) and chat_id < 0:
                 raise ApiError(403, "Forbidden: bot was kicked from the group chat")

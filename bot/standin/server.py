@@ -86,6 +86,7 @@ class StandIn(Methods):
         self._message_ids: dict[int, int] = {}
         self._members: dict[tuple[int, int], str] = {}
         self._blocked: set[int] = set()
+        self._moved: dict[int, int] = {}
         self._faults: list[Fault] = []
         self._limits: Limits | None = None
         self._queries: set[str] = set()
@@ -173,6 +174,20 @@ class StandIn(Methods):
         if chat_id < 0 and chat_id not in self._chats:
             self.add_chat(updates.make_group(chat_id))
         self._members[(chat_id, user_id)] = status
+
+    def move_chat(
+        self, group_id: int, supergroup_id: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The group becomes a supergroup: its members are there, its old id refuses to be
+        written to and names the new one. Returns the two chats."""
+        group = self._chats.get(group_id) or updates.make_group(group_id)
+        supergroup = {**group, "id": supergroup_id, "type": "supergroup"}
+        self.add_chat(supergroup)
+        for (chat_id, user_id), status in list(self._members.items()):
+            if chat_id == group_id:
+                self._members[(supergroup_id, user_id)] = status
+        self._moved[group_id] = supergroup_id
+        return group, supergroup
 
     def block(self, chat_id: int) -> None:
         self._blocked.add(chat_id)
@@ -269,6 +284,11 @@ class StandIn(Methods):
     def my_chat_member_update(self, user: dict[str, Any], status: str) -> dict[str, Any]:
         return updates.my_chat_member_update(self, user, status)
 
+    def group_upgrade_updates(
+        self, user: dict[str, Any], group_id: int, supergroup_id: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        return updates.group_upgrade_updates(self, user, group_id, supergroup_id)
+
     # -- HTTP
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -294,8 +314,8 @@ class StandIn(Methods):
                 "error_code": error.status,
                 "description": error.description,
             }
-            if error.retry_after is not None:
-                body["parameters"] = {"retry_after": error.retry_after}
+            if parameters := error.parameters():
+                body["parameters"] = parameters
             call = Call(method, params, files, False, None, error.description, error.status)
         else:
             now = time.monotonic()

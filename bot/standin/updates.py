@@ -139,3 +139,15 @@ def my_chat_member_update(standin: StandIn, user: dict[str, Any], status: str) -
         "new_chat_member": chat_member(standin.bot_user, status),
     }
     return {"update_id": standin.new_update_id(), "my_chat_member": event}
+
+
+def group_upgrade_updates(
+    standin: StandIn, user: dict[str, Any], group_id: int, supergroup_id: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`user` turning the group into a supergroup, as Telegram does it: the stand-in moves the
+    chat (see StandIn.move_chat), and each chat gets a service message naming the other — the
+    two updates, the old chat's first."""
+    group, supergroup = standin.move_chat(group_id, supergroup_id)
+    old = message_update(standin, user, chat=group, migrate_to_chat_id=supergroup_id)
+    new = message_update(standin, user, chat=supergroup, migrate_from_chat_id=group_id)
+    return old, new

@@ -1,0 +1,51 @@
+"""Telegram's word that a group became a supergroup: posted in the old chat (migrate_to_chat_id)
+and in the new one (migrate_from_chat_id). Either is enough; see bot/group_moves.py."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import group_moves
+from bot.commands import register_group_commands
+from bot.config import Settings
+from handlers.flow import Flow
+from storage import chat_moves
+
+log = logging.getLogger(__name__)
+
+router = Flow("group-move")
+
+
+@router.message(F.migrate_to_chat_id)
+async def moved_to(
+    message: Message, bot: Bot, i18n: I18n, session: AsyncSession, settings: Settings
+) -> None:
+    assert message.migrate_to_chat_id is not None
+    await moved(message.chat.id, message.migrate_to_chat_id, bot, i18n, session, settings)
+
+
+@router.message(F.migrate_from_chat_id)
+async def moved_from(
+    message: Message, bot: Bot, i18n: I18n, session: AsyncSession, settings: Settings
+) -> None:
+    assert message.migrate_from_chat_id is not None
+    await moved(message.migrate_from_chat_id, message.chat.id, bot, i18n, session, settings)
+
+
+async def moved(
+    old: int, new: int, bot: Bot, i18n: I18n, session: AsyncSession, settings: Settings
+) -> None:
+    await chat_moves.record_move(session, old, new)
+    if not group_moves.follow(settings, old, new):
+        return
+    try:
+        await register_group_commands(bot, i18n, new, settings.group_locale)
+    except TelegramAPIError as error:
+        # The menu comes at the next start; the commands work without it.
+        log.warning("could not set the commands of group %s: %s", new, error.message)

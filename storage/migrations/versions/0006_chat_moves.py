@@ -1,0 +1,32 @@
+"""chat moves: a group's new id once Telegram has made it a supergroup
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-07
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import storage.models
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "chat_moves",
+        sa.Column("old_chat_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("new_chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("moved_at", storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("old_chat_id", name=op.f("pk_chat_moves")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("chat_moves")

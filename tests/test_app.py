@@ -1,0 +1,53 @@
+"""The running bot as `collective run` builds it: migrations, the command menus, long polling,
+the sender and the jobs, until it is told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.app import open_app, serve
+from bot.config import Settings
+from bot.standin import StandIn, make_group
+from storage.chat_moves import record_move
+from tests.conftest import TOKEN
+from tests.texts import t
+
+GROUP, SUPERGROUP = -4500, -1004500
+
+
+async def test_the_bot_starts_answers_and_stops_in_a_moved_group(
+    tmp_path: Path, standin: StandIn
+) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=TOKEN,
+        telegram_api_base=standin.base_url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'collective.db'}",
+        coordinator_chat_id=GROUP,
+        coordinator_ids=frozenset({42}),
+    )
+    standin.move_chat(GROUP, SUPERGROUP)
+    coordinator = standin.make_user(42)
+    standin.push_update(
+        standin.message_update(coordinator, "/failed", chat=make_group(SUPERGROUP))
+    )
+    async with open_app(settings, TOKEN) as app:
+        # Recorded before this start, by an earlier run or another process.
+        async with app.dp["sessionmaker"].begin() as session:
+            await record_move(session, GROUP, SUPERGROUP)
+        stop = asyncio.Event()
+        running = asyncio.create_task(serve(app, stop))
+        for _ in range(250):
+            if standin.calls_of("sendMessage") or running.done():
+                break
+            await asyncio.sleep(0.02)
+        stop.set()
+        await asyncio.wait_for(running, 10)
+
+    assert settings.coordinator_chat_id == SUPERGROUP
+    menus = [c.params["scope"] for c in standin.calls_of("setMyCommands")]
+    assert {"type": "chat", "chat_id": SUPERGROUP} in menus
+    [answer] = standin.calls_of("sendMessage")
+    assert answer.params["chat_id"] == SUPERGROUP
+    assert answer.params["text"] == t("fr", "Every message has been delivered.")

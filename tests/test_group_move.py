@@ -1,0 +1,98 @@
+"""The coordinators' group made a supergroup by Telegram (a new id): the bot follows it there,
+in this process at once, in another at the new group's first message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.config import Settings
+from bot.standin import make_group
+from storage.chat_moves import record_move, where_now
+from tests.conversation import Harness, texts
+from tests.texts import t
+
+GROUP, SUPERGROUP = -4500, -1004500
+MEMBER, STRANGER = 555, 556
+
+
+def in_group(harness: Harness) -> dict[str, Any]:
+    """The coordinators' group, a plain group, with one member who is not in COORDINATOR_IDS."""
+    harness.settings.coordinator_chat_id = GROUP
+    harness.standin.add_chat(make_group(GROUP))
+    harness.standin.set_chat_member(GROUP, MEMBER, "member")
+    return harness.standin.make_user(MEMBER)
+
+
+async def say(harness: Harness, user_id: int, text: str, chat_id: int) -> list[str]:
+    chat = harness.standin.make_group(chat_id)
+    user = harness.standin.make_user(user_id)
+    mark = len(harness.standin.calls)
+    await harness.feed(harness.standin.message_update(user, text, chat=chat))
+    return texts(harness.standin.calls[mark:])
+
+
+def group_menus(harness: Harness) -> list[int]:
+    calls = harness.standin.calls_of("setMyCommands")
+    return [c.params["scope"]["chat_id"] for c in calls if c.params["scope"]["type"] == "chat"]
+
+
+async def test_the_group_made_a_supergroup_is_followed_there(harness: Harness) -> None:
+    member = in_group(harness)
+    assert await say(harness, MEMBER, "/failed", GROUP) == [
+        t("fr", "Every message has been delivered.")
+    ]
+
+    for update in harness.standin.group_upgrade_updates(member, GROUP, SUPERGROUP):
+        await harness.feed(update)
+
+    assert harness.settings.coordinator_chat_id == SUPERGROUP
+    async with harness.sessionmaker() as session:
+        assert await where_now(session, GROUP) == SUPERGROUP
+    # The coordinators' commands in the new group's menu, once.
+    assert group_menus(harness) == [SUPERGROUP]
+    assert await say(harness, MEMBER, "/failed", SUPERGROUP) == [
+        t("fr", "Every message has been delivered.")
+    ]
+    # Membership is now asked of the supergroup: someone outside it is refused there.
+    assert await say(harness, STRANGER, "/failed", SUPERGROUP) == [
+        t("fr", "Only the city's coordinators can do this.")
+    ]
+
+
+async def test_the_new_groups_word_alone_is_enough(harness: Harness) -> None:
+    """Telegram posts in both chats; the bot may see only the new one's message."""
+    member = in_group(harness)
+    _, in_new = harness.standin.group_upgrade_updates(member, GROUP, SUPERGROUP)
+    await harness.feed(in_new)
+    assert harness.settings.coordinator_chat_id == SUPERGROUP
+    assert await say(harness, MEMBER, "/failed", SUPERGROUP) == [
+        t("fr", "Every message has been delivered.")
+    ]
+
+
+async def test_another_process_follows_at_the_new_groups_first_message(harness: Harness) -> None:
+    in_group(harness)
+    harness.standin.move_chat(GROUP, SUPERGROUP)
+    async with harness.sessionmaker.begin() as session:
+        await record_move(session, GROUP, SUPERGROUP)
+    # A process started with the old COORDINATOR_CHAT_ID, before or after the move.
+    settings: Settings = harness.settings.model_copy()
+    assert settings.coordinator_chat_id == GROUP
+    await harness.restart(settings)
+
+    assert await say(harness, MEMBER, "/failed", SUPERGROUP) == [
+        t("fr", "Every message has been delivered.")
+    ]
+    assert settings.coordinator_chat_id == SUPERGROUP
+
+
+async def test_another_group_made_a_supergroup_changes_nothing(harness: Harness) -> None:
+    in_group(harness)
+    other = harness.standin.make_user(MEMBER)
+    harness.standin.add_chat(make_group(-4600))
+    for update in harness.standin.group_upgrade_updates(other, -4600, -1004600):
+        await harness.feed(update)
+    assert harness.settings.coordinator_chat_id == GROUP
+    assert group_menus(harness) == []
+    # Nobody answers in a group that is not the coordinators'.
+    assert await say(harness, MEMBER, "/failed", -1004600) == []
