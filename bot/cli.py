@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # Alembic lists its plugins when imported: of no use to anyone running the bot.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     if args.command == "i18n":
         from bot.catalogs import update
@@ -79,11 +81,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "export":
         return await _export(args.directory, settings)
     if args.command == "chat":
-        from bot.localchat import chat
-
         # The conversation is the output: keep the logs to what goes wrong.
         logging.getLogger().setLevel(logging.WARNING)
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        from bot.localchat import chat
+
         await chat(settings, language_code=args.lang)
         return 0
     if settings.bot_token is None:

@@ -11,9 +11,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
 from bot.app import open_app, serve
 from bot.config import Settings
 from bot.standin import StandIn
+from storage.models import ProcessedUpdate
 
 TOKEN = "100000:LOCAL-CHAT"
 CHAT_DATABASE = "sqlite+aiosqlite:///data/chat.db"
@@ -93,6 +96,9 @@ async def chat(
         user = standin.make_user(1, first_name="Vous", language_code=language_code)
         terminal = Terminal(standin, user["id"], write)
         async with open_app(settings, TOKEN) as app:
+            async with app.dp["sessionmaker"]() as session:
+                handled = await session.scalar(select(func.max(ProcessedUpdate.update_id)))
+            standin.continue_updates_after(handled or 0)
             stop = asyncio.Event()
             polling = asyncio.create_task(serve(app, stop))
             write(f"La Collective — local chat {HELP}")

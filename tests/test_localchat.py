@@ -42,3 +42,22 @@ async def test_a_newcomer_onboards_and_exports_their_data_in_the_terminal(
     assert "Thank you, you are all set!" in screen
     assert "[file saved: data/chat-files/my-data.json]" in screen
     assert (tmp_path / "data" / "chat-files" / "my-data.json").exists()
+
+
+async def test_a_second_session_over_the_same_database_carries_on(
+    settings: Settings,
+    engine: AsyncEngine,  # a clean database
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    first: list[str] = []
+    await chat(settings, read=script("/start", "1", "1"), write=first.append)
+    assert "Étape 3 sur 7" in "\n".join(first)
+
+    # The same database, a new stand-in: its first updates are not taken for handled ones.
+    again: list[str] = []
+    await chat(settings, read=script("bonjour", "1"), write=again.append)
+    screen = "\n".join(again)
+    assert "Merci de répondre avec l'un des boutons ci-dessous." in screen
+    assert "Étape 3 sur 7" in screen and "Étape 4 sur 7" in screen

@@ -235,6 +235,11 @@ class StandIn(Methods):
 
     # -- updates
 
+    def continue_updates_after(self, update_id: int) -> None:
+        """Update ids go on from there, as a bot's do at Telegram: a bot restarted over the
+        same database must not take new updates for ones it has already handled."""
+        self._last_update_id = max(self._last_update_id, update_id)
+
     def new_update_id(self) -> int:
         self._last_update_id += 1
         return self._last_update_id
