@@ -45,3 +45,7 @@ class Coordinators:
         )
         self.known[telegram_id] = (allowed, now)
         return allowed
+
+    def forget(self, telegram_id: int) -> None:
+        """They joined or left the group: the next question goes to Telegram."""
+        self.known.pop(telegram_id, None)

@@ -6,6 +6,7 @@ from handlers import (
     challenges,
     common,
     deliveries,
+    group_members,
     group_move,
     initiatives,
     needs,
@@ -39,6 +40,7 @@ def build_router() -> Router:
     group = Router(name="coordinators-group")
     group.message.filter(CoordinatorsGroup())
     group.include_routers(
+        group_members.router.router(),
         initiatives.group_router(),
         deliveries.router.router(),
         *(flow.router() for flow in challenge_group_flows()),

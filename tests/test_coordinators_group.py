@@ -1,5 +1,6 @@
-"""The coordinators' group made a supergroup by Telegram (a new id): the bot follows it there,
-in this process at once, in another at the new group's first message."""
+"""The coordinators' group as it changes: people joining or leaving it, and Telegram making it a
+supergroup (a new id), which the bot follows — in this process at once, in another at the new
+group's first message."""
 
 from __future__ import annotations
 
@@ -34,6 +35,32 @@ async def say(harness: Harness, user_id: int, text: str, chat_id: int) -> list[s
 def group_menus(harness: Harness) -> list[int]:
     calls = harness.standin.calls_of("setMyCommands")
     return [c.params["scope"]["chat_id"] for c in calls if c.params["scope"]["type"] == "chat"]
+
+
+async def test_someone_who_leaves_the_group_loses_the_coordinators_rights_at_once(
+    harness: Harness,
+) -> None:
+    member = in_group(harness)
+    delivered = [t("fr", "Every message has been delivered.")]
+    assert await say(harness, MEMBER, "/failed", GROUP) == delivered
+    # Removed from the group, well within the minute membership is remembered.
+    harness.standin.set_chat_member(GROUP, MEMBER, "left")
+    removal = harness.standin.message_update(
+        harness.standin.make_user(42), chat=make_group(GROUP), left_chat_member=member
+    )
+    await harness.feed(removal)
+    refused = [t("fr", "Only the city's coordinators can do this.")]
+    assert await say(harness, MEMBER, "/failed", GROUP) == refused
+    # Back in the group: the refusal is not remembered either.
+    assert await say(harness, STRANGER, "/failed", GROUP) == refused
+    harness.standin.set_chat_member(GROUP, STRANGER, "member")
+    stranger = harness.standin.make_user(STRANGER)
+    await harness.feed(
+        harness.standin.message_update(
+            stranger, chat=make_group(GROUP), new_chat_members=[stranger]
+        )
+    )
+    assert await say(harness, STRANGER, "/failed", GROUP) == delivered
 
 
 async def test_the_group_made_a_supergroup_is_followed_there(harness: Harness) -> None:
