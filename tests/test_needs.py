@@ -114,13 +114,13 @@ async def test_another_arrondissement(harness: Harness) -> None:
     await person.press("Another one")
     assert "Step 2 of 4" in person.last
     assert "In which arrondissement of Marseille is the need?" in person.last
-    assert person.buttons() == [str(n) for n in range(1, 17)]
+    assert person.buttons() == ["1st", "2nd", "3rd", *(f"{n}th" for n in range(4, 17))]
 
     await person.press("13")
     assert "Ecology · Arrondissement 13" in person.last
     # /back returns to the list the person chose from, with their choice ticked.
     await person.send("/back")
-    assert "✅ 13" in person.buttons()
+    assert "✅ 13th" in person.buttons()
     await person.press("14")
     await person.send(DESCRIPTION)
     await person.press("Skip")

@@ -16,7 +16,7 @@ from handlers.challenges.coordination_callbacks import (
 )
 from handlers.challenges.keyboards import kind_label
 from handlers.initiatives.cards import shorten
-from handlers.profile.labels import theme_label
+from handlers.profile.labels import arrondissement_button, theme_label
 from handlers.ui import in_rows, ticked
 from storage.challenges import CONTRIBUTION_KINDS, challenge_text
 from storage.models import Challenge, ChallengeStatus, Theme
@@ -44,7 +44,7 @@ def theme_keyboard(themes: Sequence[Theme], locale: str) -> InlineKeyboardMarkup
 def arrondissements_keyboard(chosen: Iterable[int]) -> InlineKeyboardMarkup:
     picked = set(chosen)
     buttons = [
-        _form(ticked(str(n), n in picked), FormAction.arrondissement, str(n))
+        _form(ticked(arrondissement_button(n), n in picked), FormAction.arrondissement, str(n))
         for n in ARRONDISSEMENTS
     ]
     return InlineKeyboardMarkup(

@@ -36,7 +36,7 @@ from handlers.challenges.callbacks import (
 )
 from handlers.initiatives.cards import shorten
 from handlers.menu import MenuAction, MenuCb
-from handlers.profile.labels import arrondissement_label, theme_label
+from handlers.profile.labels import arrondissement_button, arrondissement_label, theme_label
 from handlers.ui import in_rows, ticked
 from storage.challenges import CONTRIBUTION_KINDS, activity_label, challenge_text
 from storage.models import Challenge, ChallengeStatus, Participation, Theme
@@ -243,7 +243,10 @@ def keep_arrondissement_keyboard(number: int) -> InlineKeyboardMarkup:
 
 
 def quiz_arrondissement_keyboard() -> InlineKeyboardMarkup:
-    buttons = [_button(str(n), QuizArrondissementCb(number=n).pack()) for n in ARRONDISSEMENTS]
+    buttons = [
+        _button(arrondissement_button(n), QuizArrondissementCb(number=n).pack())
+        for n in ARRONDISSEMENTS
+    ]
     return InlineKeyboardMarkup(inline_keyboard=in_rows(buttons, 4))
 
 
@@ -294,7 +297,10 @@ def matches_keyboard(
 
 
 def assist_arrondissement_keyboard() -> InlineKeyboardMarkup:
-    buttons = [_button(str(n), AssistArrondissementCb(number=n).pack()) for n in ARRONDISSEMENTS]
+    buttons = [
+        _button(arrondissement_button(n), AssistArrondissementCb(number=n).pack())
+        for n in ARRONDISSEMENTS
+    ]
     return InlineKeyboardMarkup(inline_keyboard=in_rows(buttons, 4))
 
 

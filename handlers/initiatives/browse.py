@@ -32,7 +32,7 @@ from handlers.initiatives.cards import (
     status_label,
 )
 from handlers.menu import MenuAction, MenuCb
-from handlers.profile.labels import arrondissement_label, theme_label
+from handlers.profile.labels import arrondissement_button, arrondissement_label, theme_label
 from handlers.profile.onboarding import resume
 from handlers.texts import stale_button
 from handlers.ui import in_rows, show
@@ -156,12 +156,7 @@ async def browse_pressed(
         return
     if by is BrowseBy.arrondissement and not value:
         numbers = [*ARRONDISSEMENTS, OUTSIDE_MARSEILLE]
-        buttons = [
-            _button(
-                str(n) if n != OUTSIDE_MARSEILLE else arrondissement_label(n), _browse(by, str(n))
-            )
-            for n in numbers
-        ]
+        buttons = [_button(arrondissement_button(n), _browse(by, str(n))) for n in numbers]
         rows = [buttons[i : i + 4] for i in range(0, len(ARRONDISSEMENTS), 4)]
         rows += [[buttons[-1]], [_back_up(BrowseBy.all)]]
         await replace(

@@ -7,7 +7,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import MenuAction, MenuCb
 from handlers.needs.callbacks import NeedArrondissementCb, NeedStep, NeedStepCb, NeedThemeCb
-from handlers.profile.labels import arrondissement_label, theme_label
+from handlers.profile.labels import arrondissement_button, arrondissement_label, theme_label
 from handlers.ui import in_rows, ticked
 from storage.models import Theme
 from storage.users import ARRONDISSEMENTS
@@ -44,7 +44,7 @@ def arrondissement_keyboard(chosen: int | None) -> InlineKeyboardMarkup:
     """Marseille's sixteen arrondissements: a need is always somewhere in the city."""
     buttons = [
         InlineKeyboardButton(
-            text=ticked(str(n), n == chosen),
+            text=ticked(arrondissement_button(n), n == chosen),
             callback_data=NeedArrondissementCb(number=n).pack(),
         )
         for n in ARRONDISSEMENTS

@@ -17,7 +17,13 @@ from handlers.profile.callbacks import (
     ThemeCb,
     ThemesDoneCb,
 )
-from handlers.profile.labels import LANGUAGE_NAMES, arrondissement_label, role_label, theme_label
+from handlers.profile.labels import (
+    LANGUAGE_NAMES,
+    arrondissement_button,
+    arrondissement_label,
+    role_label,
+    theme_label,
+)
 from handlers.ui import in_rows
 from storage.models import Role, Theme
 from storage.users import ARRONDISSEMENTS, OUTSIDE_MARSEILLE
@@ -63,7 +69,9 @@ def role_keyboard() -> InlineKeyboardMarkup:
 
 def arrondissement_keyboard() -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(text=str(n), callback_data=ArrondissementCb(number=n).pack())
+        InlineKeyboardButton(
+            text=arrondissement_button(n), callback_data=ArrondissementCb(number=n).pack()
+        )
         for n in ARRONDISSEMENTS
     ]
     outside = InlineKeyboardButton(

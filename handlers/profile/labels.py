@@ -32,6 +32,16 @@ def arrondissement_label(number: int) -> str:
     return _("Arrondissement {number}").format(number=number)
 
 
+def arrondissement_button(number: int) -> str:
+    """An arrondissement on a small button, four to a row: "1er", "2e"… in French."""
+    if number == OUTSIDE_MARSEILLE:
+        return arrondissement_label(number)
+    # TRANSLATORS: Marseille's 1st arrondissement on a small button (French: "1er").
+    ordinals = {1: _("1st"), 2: _("2nd"), 3: _("3rd")}
+    # TRANSLATORS: Marseille's 4th to 16th arrondissements on a small button (French: "{number}e").
+    return ordinals.get(number) or _("{number}th").format(number=number)
+
+
 def theme_label(theme: Theme | str, locale: str) -> str:
     code = theme if isinstance(theme, str) else theme.code
     if code in SEEDED_THEMES:
