@@ -9,6 +9,19 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import LOCALES
 
+# Every command of the coordinators' group, the menu's and the ones reached from /stats.
+COORDINATOR_COMMANDS = (
+    "pending",
+    "stats",
+    "challenges",
+    "new_challenge",
+    "surveys",
+    "export",
+    "failed",
+    "challenge_stats",
+    "survey_results",
+)
+
 
 def private_commands() -> list[BotCommand]:
     return [

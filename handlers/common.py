@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from aiogram import F
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
+from bot.commands import COORDINATOR_COMMANDS
 from bot.config import Settings
+from bot.coordinators import Coordinators
+from handlers.coordination import refusal
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.menu import MenuAction, MenuCb, menu_keyboard, menu_text
@@ -68,6 +71,16 @@ async def cancel(message: Message, state: FSMContext, user: User) -> None:
         _("Cancelled. You can start again whenever you wish.") + "\n\n" + menu_text(),
         reply_markup=menu_keyboard(user),
     )
+
+
+@router.message(Command(*COORDINATOR_COMMANDS))
+async def coordinators_command(message: Message, bot: Bot, coordinators: Coordinators) -> None:
+    """The coordinators' commands work in their group only: said to a coordinator, refused to
+    anyone else, as in the group."""
+    if message.from_user is not None and await coordinators(bot, message.from_user.id):
+        await message.answer(_("This command works in the coordinators' group."))
+    else:
+        await message.answer(refusal())
 
 
 @router.my_chat_member()

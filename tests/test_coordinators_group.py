@@ -123,3 +123,17 @@ async def test_another_group_made_a_supergroup_changes_nothing(harness: Harness)
     assert group_menus(harness) == []
     # Nobody answers in a group that is not the coordinators'.
     assert await say(harness, MEMBER, "/failed", -1004600) == []
+
+
+async def test_coordinators_commands_in_a_private_chat_are_pointed_to_the_group(
+    harness: Harness,
+) -> None:
+    coordinator = harness.person(42, language_code="fr")
+    stranger = harness.person(1001, language_code="en")
+    for command in ("/pending", "/stats week", "/export", "/challenge_stats"):
+        assert texts(await coordinator.send(command)) == [
+            t("fr", "This command works in the coordinators' group.")
+        ]
+        assert texts(await stranger.send(command)) == [
+            t("en", "Only the city's coordinators can do this.")
+        ]
