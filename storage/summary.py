@@ -213,7 +213,9 @@ class Counts:
 
     @property
     def empty(self) -> bool:
-        return not any(self.totals().values())
+        """Nothing happened. Deliveries alone are no news: they follow from what is counted
+        here, or from the previous summary itself, delivered in this window."""
+        return not any(value for name, value in self.totals().items() if name != "delivered")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_date, format_timedelta
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.scheduler import JobContext, jobs
@@ -650,6 +650,42 @@ async def test_a_quiet_day_gets_no_message(harness: Harness) -> None:
     assert await rows(harness) == []
     [run] = await runs(harness)
     assert run.quiet and run.day == date(2026, 11, 15)
+
+
+async def test_the_day_after_a_summary_is_quiet_if_nothing_else_happened(
+    harness: Harness,
+) -> None:
+    async with harness.sessionmaker.begin() as session:
+        person = User(telegram_id=7000, locale="fr", role=Role.citizen)
+        session.add(person)
+        await session.flush()
+        session.add(
+            Need(
+                reporter_id=person.id,
+                theme_code="solidarity",
+                arrondissement=3,
+                text="Une voisine âgée est très seule.",
+                created_at=paris(2026, 11, 15, 8),
+            )
+        )
+    await daily_summary(context(harness), paris(2026, 11, 15, 18, 0))
+    posted = await rows(harness)
+    assert posted
+    # The summary itself is delivered a few seconds later: in the next day's window.
+    async with harness.sessionmaker.begin() as session:
+        await session.execute(
+            update(OutboxMessage).values(
+                status=OutboxStatus.sent, sent_at=paris(2026, 11, 15, 18, 0, 5)
+            )
+        )
+
+    await daily_summary(context(harness), paris(2026, 11, 16, 18, 0))
+
+    assert len(await rows(harness)) == len(posted)
+    assert [(run.day, run.quiet) for run in await runs(harness)] == [
+        (date(2026, 11, 15), False),
+        (date(2026, 11, 16), True),
+    ]
 
 
 # -- what the summary says
