@@ -38,7 +38,7 @@ from storage.models import (
     UserTheme,
     utcnow,
 )
-from storage.outbox import SEND_MESSAGE, split_text
+from storage.outbox import ALERT, SEND_MESSAGE, split_text
 from storage.privacy import NOTICE_VERSION, has_current_notice
 from storage.texts import N_, TextRejected, clean_text
 from storage.themes import known_theme_codes
@@ -883,6 +883,7 @@ async def enqueue_alerts(
                 "attempts": 0,
                 "not_before": due,
                 "created_at": now,
+                "kind": ALERT,
             }
             for payload in made[key]
         )

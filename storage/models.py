@@ -269,6 +269,8 @@ class OutboxMessage(Base):
     sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # "alert" for a challenge alert: one still waiting is dropped if the person stops alerts.
+    kind: Mapped[str | None] = mapped_column(String(20))
 
     __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -41,6 +41,8 @@ CAPTION_LIMIT = 1024
 ELLIPSIS = "…"
 SEND_MESSAGE = "sendMessage"
 SEND_PHOTO = "sendPhoto"
+# The kind of an outbox row that may be withdrawn before it goes out.
+ALERT = "alert"
 # Forbidden descriptions after which the person cannot be reached until they come back.
 FINAL_FORBIDDEN = ("blocked by the user", "user is deactivated", "kicked")
 
@@ -491,6 +493,12 @@ async def drop_pending(
     if chats:
         condition = or_(condition, OutboxMessage.chat_id.in_(chats))
     return await _drop(session, condition, reason)
+
+
+async def drop_pending_alerts(session: AsyncSession, user_id: int) -> int:
+    """The person stopped alerts: those still waiting (the night's, say) never go out."""
+    condition = and_(OutboxMessage.user_id == user_id, OutboxMessage.kind == ALERT)
+    return await _drop(session, condition, "alerts stopped")
 
 
 async def _drop(session: AsyncSession, condition: Any, reason: str) -> int:

@@ -26,7 +26,7 @@ from storage.models import (
     User,
     utcnow,
 )
-from storage.outbox import drop_pending
+from storage.outbox import drop_pending, drop_pending_alerts
 
 # Bump whenever the notice's text changes: people who acknowledged an older version are shown
 # the new one at their next visit (PRIVACY.md).
@@ -51,11 +51,15 @@ def decline_notice(user: User, now: datetime | None = None) -> None:
     user.notice_declined_at = now or utcnow()
 
 
-def set_alerts(user: User, on: bool, now: datetime | None = None) -> None:
+async def set_alerts(
+    session: AsyncSession, user: User, on: bool, now: datetime | None = None
+) -> None:
     """Consent to challenge alerts (PRIVACY.md: a separate, revocable yes/no); turning them on
-    again keeps the time of the consent already given."""
+    again keeps the time of the consent already given. Turned off, it holds at once: alerts
+    still waiting for the person are dropped."""
     if not on:
         user.alerts_consent_at = None
+        await drop_pending_alerts(session, user.id)
     elif user.alerts_consent_at is None:
         user.alerts_consent_at = now or utcnow()
 

@@ -29,6 +29,7 @@ from storage.models import (
     ChallengeStatus,
     IntroductionStatus,
     OutboxMessage,
+    OutboxStatus,
     Participation,
     Role,
     User,
@@ -131,7 +132,7 @@ async def person(
     await set_themes(session, user, themes)
     if onboarded:
         complete_onboarding(user, now=NOW - timedelta(days=60))
-    set_alerts(user, alerts, now=NOW - timedelta(days=60))
+    await set_alerts(session, user, alerts, now=NOW - timedelta(days=60))
     set_contact_consent(user, contact)
     await session.flush()
     return user
@@ -585,11 +586,34 @@ async def test_the_csv_opens_in_french_excel_and_shares_no_one_without_consent(
 async def test_alerts_are_switched_on_once_and_off_by_stop(session: AsyncSession) -> None:
     user = await person(session, 30, alerts=False)
     assert user.alerts_consent_at is None
-    set_alerts(user, True, now=NOW)
-    set_alerts(user, True, now=NOW + timedelta(days=1))
+    await set_alerts(session, user, True, now=NOW)
+    await set_alerts(session, user, True, now=NOW + timedelta(days=1))
     assert user.alerts_consent_at == NOW
-    set_alerts(user, False)
+    await set_alerts(session, user, False)
     assert user.alerts_consent_at is None
+
+
+async def test_stopping_alerts_withdraws_those_still_waiting_and_nothing_else(
+    session: AsyncSession,
+) -> None:
+    challenge = await opened(session)
+    stopping, staying = await person(session, 701), await person(session, 702)
+    night = datetime(2026, 3, 28, 22, 30, tzinfo=UTC)  # the alerts wait for 08:00
+    recipients = await ch.alert_recipients(session, challenge, night)
+    await ch.enqueue_alerts(
+        session, challenge, recipients, _message("Un défi"), now=night, timezone="Europe/Paris"
+    )
+    await enqueue_message(session, chat_id=701, text="Votre proposition", user_id=stopping.id)
+
+    await set_alerts(session, stopping, False)
+
+    rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert [(row.chat_id, row.payload["text"], row.status) for row in rows] == [
+        (701, "Un défi", OutboxStatus.dropped),
+        (702, "Un défi", OutboxStatus.pending),
+        (701, "Votre proposition", OutboxStatus.pending),
+    ]
+    assert staying.alerts_consent_at is not None
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.filters import Filter, StateFilter
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.flow import Flow
 from handlers.menu import menu_keyboard
@@ -31,16 +32,18 @@ def stopped_text() -> str:
 
 
 @router.message(StopWord())
-async def stop_typed(message: Message, user: User) -> None:
-    set_alerts(user, False)
+async def stop_typed(message: Message, session: AsyncSession, user: User) -> None:
+    await set_alerts(session, user, False)
     await message.answer(stopped_text(), reply_markup=menu_keyboard(user))
 
 
 # During onboarding the same buttons answer the alerts question (handlers/profile/answers.py).
 @router.callback_query(AlertsChoiceCb.filter(), ~StateFilter(Profile.choosing_alerts))
-async def alerts_button(query: CallbackQuery, callback_data: AlertsChoiceCb, user: User) -> None:
+async def alerts_button(
+    query: CallbackQuery, callback_data: AlertsChoiceCb, session: AsyncSession, user: User
+) -> None:
     """The one-tap «Stop these alerts» under every alert (and its opposite)."""
-    set_alerts(user, callback_data.on)
+    await set_alerts(session, user, callback_data.on)
     if query.message is not None and isinstance(query.message, Message):
         text = stopped_text() if not callback_data.on else _("Challenge alerts are on again.")
         await query.message.answer(text)

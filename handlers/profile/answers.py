@@ -219,7 +219,7 @@ async def alerts_chosen(
     settings: Settings,
 ) -> None:
     """Stores the consent to challenge alerts, or its absence: the last question."""
-    set_alerts(user, callback_data.on)
+    await set_alerts(session, user, callback_data.on)
     complete_onboarding(user)
     draft = await load_draft(state)
     await go_on(query, state=state, session=session, user=user, settings=settings, draft=draft)

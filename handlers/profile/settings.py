@@ -69,7 +69,7 @@ async def settings_pressed(
         set_contact_consent(user, user.contact_consent_at is None)
         await show_settings(query, user, settings)
     elif field == SettingsField.alerts:
-        set_alerts(user, user.alerts_consent_at is None)
+        await set_alerts(session, user, user.alerts_consent_at is None)
         await show_settings(query, user, settings)
     elif field == SettingsField.language:
         await show(query, _("Which language do you prefer?"), language_keyboard())
