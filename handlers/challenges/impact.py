@@ -21,8 +21,10 @@ from storage.surveys import question_text
 
 router = Flow("challenge-impact")
 
-# A picture per key figure, for the first few: a card is not a report.
-CHARTS = 3
+# A picture per key figure, for the first few: a card is not a report. Six leave room for a
+# usual survey's (examples/isolation-survey.yaml has four: the loneliness score's three
+# questions and the visits).
+CHARTS = 6
 
 
 @router.callback_query(ImpactCb.filter())
