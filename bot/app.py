@@ -17,6 +17,7 @@ from bot.commands import register_commands
 from bot.config import Settings
 from bot.delivery import deliver
 from bot.factory import create_bot, create_dispatcher
+from bot.group_rights import check_group_rights
 from bot.i18n import CatalogI18n, create_i18n
 from bot.polling import poll
 from bot.scheduler import JobContext, schedule
@@ -63,6 +64,7 @@ async def serve(app: App, stop: asyncio.Event) -> None:
         await group_moves.catch_up(session, settings)
     await register_commands(app.bot, app.i18n, settings.coordinator_chat_id, settings.group_locale)
     me = await app.bot.get_me()
+    await check_group_rights(app.bot, sessionmaker, settings, app.i18n)
     log.info("@%s is listening", me.username)
     delivery = asyncio.create_task(deliver(app.bot, sessionmaker, app.settings, stop))
     context = JobContext(app.bot, sessionmaker, app.settings, app.i18n)
