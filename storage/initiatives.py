@@ -200,8 +200,21 @@ async def pending(session: AsyncSession, limit: int = 10) -> tuple[Sequence[Init
     return items.all(), total
 
 
+# Words of four letters or more that say nothing of what an initiative does.
+_COMMON_WORDS = frozenset(
+    """
+    pour avec dans chez sans sous vers entre depuis pendant comme aussi mais plus moins tous
+    tout toute toutes leur leurs nous vous votre notre cette ceux celle elle elles être sont
+    fait faire très bien
+    with from that this these those their your they them have will into about more most
+    over after before than also each every other
+    التي الذي الذين
+    """.split()
+)
+
+
 def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"\w+", text.lower()) if len(w) >= 4}
+    return {w for w in re.findall(r"\w+", text.lower()) if len(w) >= 4 and w not in _COMMON_WORDS}
 
 
 async def similar(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from storage.initiatives import similar
 from storage.models import FsmRecord, Initiative, InitiativeStatus
 from tests.conversation import Harness, Person, texts
 from tests.initiatives_setup import GROUP_ID, onboarded, outbox, published, user_row
@@ -189,6 +190,29 @@ async def test_look_alikes_are_offered_before_a_duplicate(harness: Harness) -> N
     assert author_row.telegram_id == author.id
     async with harness.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Initiative)) == 1
+
+
+async def test_look_alikes_share_the_theme_and_the_place_or_words_that_mean_something(
+    harness: Harness,
+) -> None:
+    author = await onboarded(harness, 2001)
+    meals = await published(
+        harness,
+        author,
+        "Repas partagés pour les aînés, avec les voisins",
+        theme="solidarity",
+        arrondissement=3,
+        description="Chaque jeudi, un repas partagé avec les voisins du quartier.",
+    )
+
+    async def alike(title: str, arrondissement: int, theme: str = "solidarity") -> list[int]:
+        async with harness.sessionmaker() as session:
+            return [i.id for i in await similar(session, theme, arrondissement, title)]
+
+    assert await alike("Repas entre voisins le dimanche", 13) == [meals]
+    assert await alike("Un atelier vélo pour les jeunes, avec un animateur", 13) == []
+    assert await alike("Un atelier vélo pour les jeunes, avec un animateur", 3) == [meals]
+    assert await alike("Repas entre voisins le dimanche", 13, theme="culture") == []
 
 
 async def test_look_alikes_can_be_passed_by(harness: Harness) -> None:
