@@ -972,6 +972,34 @@ async def test_stats_reach_the_challenges_and_surveys_figures(harness: Harness) 
     assert texts(calls)  # the surveys' own list
 
 
+async def test_challenge_figures_show_ten_challenges_and_say_how_many_more(
+    harness: Harness,
+) -> None:
+    async with harness.sessionmaker.begin() as session:
+        session.add_all(
+            Challenge(
+                slug=f"c{n}",
+                texts={"fr": {"title": f"Défi numéro {n}", "description": "…"}},
+                theme_code="older_people",
+                status=ChallengeStatus.open,
+                opened_at=NOW - timedelta(days=n),
+            )
+            for n in range(12)
+        )
+    coordinator = group_person(harness)
+    [figures] = texts(await coordinator.send("/challenge_stats"))
+    assert sum(f"Défi numéro {n}" in figures for n in range(12)) == 10
+    assert figures.endswith(
+        tn(
+            "fr",
+            "… and {count} more open challenge: /challenges lists them all.",
+            "… and {count} more open challenges: /challenges lists them all.",
+            2,
+            count=2,
+        )
+    )
+
+
 async def test_non_coordinators_are_refused(harness: Harness) -> None:
     stranger = group_person(harness, 777)
     for command in ("/stats", "/stats week", "/export", "/challenge_stats", "/survey_results"):

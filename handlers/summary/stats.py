@@ -226,6 +226,16 @@ async def show_challenge_figures(
         title = html.quote(challenge_text(challenge, locale)[0])
         # Their first line is their own heading ("Figures"): the title stands for it here.
         lines += ["", f"<b>{title}</b>", *figures_text(figures)[1:]]
+    if total > len(items):
+        more = total - len(items)
+        lines += [
+            "",
+            ngettext(
+                "… and {count} more open challenge: /challenges lists them all.",
+                "… and {count} more open challenges: /challenges lists them all.",
+                more,
+            ).format(count=more),
+        ]
     await answer_long(message, "\n".join(lines), list_keyboard(items, locale, 0, 1))
 
 
