@@ -15,6 +15,7 @@ from babel.numbers import format_percent
 from sqlalchemy import func, select
 
 from bot.scheduler import JobContext
+from handlers.surveys import results_group
 from handlers.surveys.jobs import send_due_surveys, send_reminders
 from storage.challenges import create_challenge, join, leave
 from storage.models import (
@@ -607,6 +608,29 @@ async def test_results_and_exports_in_the_group(
     assert data["completed"] == 6 and data["invited"] == 6 and data["min_group"] == 5
     visits = next(q for q in data["questions"] if q["code"] == "visits")
     assert visits["total"] == sum(range(6))
+
+
+async def test_the_group_sees_the_first_free_texts_and_how_many_more(
+    harness: Harness, clock: dict[str, datetime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(results_group, "GROUP_TEXTS", 4)  # 30 in use: six people here
+    setup = await city(harness)
+    survey_id = await imported(harness, setup["challenge"])
+    coordinator = group_person(harness)
+    await card_of(coordinator, survey_id)
+    await coordinator.press(t("fr", "Send now"))
+    await coordinator.press(t("fr", "Yes, send it"))
+    await answered_by_all(harness, survey_id, setup["users"])
+    await card_of(coordinator, survey_id)
+
+    said = "\n".join(texts(await coordinator.press(t("fr", "Results"))))
+
+    listed = [line for line in said.split("\n") if line.startswith("• ")]
+    comments = [line for line in listed if "Réponse" in line or "Un voisin" in line]
+    assert len(comments) == 4
+    assert (
+        tn("fr", "… and {count} more answer.", "… and {count} more answers.", 2, count=2) in said
+    )
 
 
 async def test_compare_waves(harness: Harness, clock: dict[str, datetime]) -> None:

@@ -40,6 +40,8 @@ router = Flow("survey-results")
 
 # Charts of key figures sent at most, within the group's 20 messages a minute.
 WAVE_CHARTS = 4
+# Free-text answers listed per question, for the same reason: all of them are in the CSV.
+GROUP_TEXTS = 30
 COMPARED = (QuestionKind.scale, QuestionKind.number, QuestionKind.yes_no)
 
 
@@ -80,7 +82,8 @@ async def results_pressed(
         return
     results = await survey_results(session, survey.id)
     questions = await questions_of(session, survey.id)
-    await tell(query, results_message(results, survey, settings.group_locale, questions))
+    locale = settings.group_locale
+    await tell(query, results_message(results, survey, locale, questions, max_texts=GROUP_TEXTS))
     if sending.has_chart(results):
         await bot.send_photo(
             query.message.chat.id,
