@@ -263,6 +263,7 @@ async def test_ask_then_accept_shares_both_contacts(harness: Harness) -> None:
     assert alert_of(calls)["text"] == "This request was not addressed to you."
     assert alert_of(calls)["show_alert"] is True
 
+    company.user["username"] = "soleil_sas"  # the one who accepts is there: their @username
     await company.press(t("fr", "Accept"), message)
     assert t("fr", "✅ You accepted: you will each receive the other's contact.") in company.last
     assert buttons_of(harness.standin.message(COMPANY, message["message_id"]) or {}) == []
@@ -273,7 +274,9 @@ async def test_ask_then_accept_shares_both_contacts(harness: Harness) -> None:
     # Each receives the other's contact, in their own language.
     rows = await outbox(harness)
     (to_citizen,) = rows_to(rows, CITIZEN)
-    assert f'<a href="tg://user?id={COMPANY}">write to them</a>' in to_citizen["text"]
+    assert (
+        f'<a href="tg://user?id={COMPANY}">write to them</a> (@soleil_sas)' in to_citizen["text"]
+    )
     assert COMPANY_NAME in to_citizen["text"] and TITLE in to_citizen["text"]
     to_company = rows_to(rows, COMPANY)[-1]
     link = f'<a href="tg://user?id={CITIZEN}">{t("fr", "write to them")}</a>'

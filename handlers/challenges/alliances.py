@@ -426,7 +426,9 @@ async def answer_pressed(
     participation = await challenges.participation_of(session, challenge.id, requester)
     text = request_text(challenge, requester, participation, user.locale)
     if callback_data.accept:
-        await contact_to(session, i18n, challenge, to=requester, about=user)
+        await contact_to(
+            session, i18n, challenge, to=requester, about=user, username=query.from_user.username
+        )
         await contact_to(session, i18n, challenge, to=user, about=requester)
         done = _("✅ You accepted: you will each receive the other's contact.")
     else:
@@ -436,9 +438,17 @@ async def answer_pressed(
 
 
 async def contact_to(
-    session: AsyncSession, i18n: I18n, challenge: Challenge, *, to: User, about: User
+    session: AsyncSession,
+    i18n: I18n,
+    challenge: Challenge,
+    *,
+    to: User,
+    about: User,
+    username: str | None = None,
 ) -> None:
-    """`about`'s contact, in `to`'s language."""
+    """`about`'s contact, in `to`'s language: a link to their chat and, when the update that
+    accepted gave it, their @username, which works whatever their privacy settings. Neither
+    is stored."""
     if not reachable(to):
         return
     assert to.telegram_id is not None
@@ -451,7 +461,8 @@ async def contact_to(
                     title=title
                 ),
                 "",
-                f"{who_label(about)} — {contact_link(about.telegram_id)}",
+                f"{who_label(about)} — {contact_link(about.telegram_id)}"
+                + (f" (@{html.quote(username)})" if username else ""),
                 "",
                 _(
                     "If the link does not open a chat, their Telegram settings may not allow it: "
