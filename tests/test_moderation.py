@@ -144,6 +144,32 @@ async def test_the_second_coordinator_is_told_it_was_already_decided(harness: Ha
     assert await audit_count(harness) == 1
 
 
+async def test_an_older_copy_of_the_card_shows_the_decision_once_pressed(
+    harness: Harness,
+) -> None:
+    author = await onboarded(harness)
+    initiative_id = await proposed(harness, author)
+    coordinator = group_person(harness)
+    await coordinator.send("/pending")
+    older = card_of(coordinator, initiative_id)
+    await coordinator.send("/pending")
+    newer = [m for m in coordinator.bot_messages() if f"I-{initiative_id}" in m.get("text", "")][
+        -1
+    ]
+    assert newer["message_id"] != older["message_id"]
+    await coordinator.press(t("fr", "Approve"), newer)
+
+    calls = await coordinator.press(t("fr", "Reject"), older)
+
+    answer = next(c for c in calls if c.method == "answerCallbackQuery")
+    assert answer.params.get("show_alert") and "✅" in answer.params["text"]
+    now_reads = harness.standin.message(GROUP_ID, older["message_id"])
+    assert now_reads is not None and "reply_markup" not in now_reads
+    closed = harness.standin.message(GROUP_ID, newer["message_id"])
+    assert closed is not None and now_reads["text"] == closed["text"]
+    assert (await initiative(harness, initiative_id)).status is InitiativeStatus.approved
+
+
 async def test_two_coordinators_at_the_same_moment_decide_once(harness: Harness) -> None:
     author = await onboarded(harness)
     initiative_id = await proposed(harness, author)

@@ -3,7 +3,10 @@ with a reason typed in the group. The card then says who decided and when."""
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -31,6 +34,8 @@ from storage.texts import TextRejected
 
 # Buttons answer wherever they are pressed (a forged one is refused); commands and typed
 # reasons only in the group.
+log = logging.getLogger(__name__)
+
 buttons = Flow("moderation-buttons")
 group = Flow("moderation-group")
 
@@ -196,6 +201,21 @@ async def already_decided(
         line=notices.decided_line(initiative, settings.group_locale, settings, 100)
     )[:200]
     callback_answer.show_alert = True
+    # An older copy of the card (another /pending): it now says the decision too.
+    message = query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        try:
+            await close_card(
+                query.bot,  # type: ignore[arg-type]
+                message.chat.id,
+                message.message_id,
+                message.html_text,
+                bool(message.photo),
+                initiative,
+                settings,
+            )
+        except TelegramBadRequest as error:
+            log.info("card of I-%s not closed: %s", initiative.id, error.message)
 
 
 async def close_card(
