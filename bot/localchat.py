@@ -1,5 +1,8 @@
 """`collective chat`: the real bot — same dispatcher, storage and catalogs — in a terminal,
-through the local Bot API stand-in: no token, no network."""
+through the local Bot API stand-in: no token, no network.
+
+You are a person in a private chat with the bot and, to try the coordinators' side, also a
+coordinator in a local coordinators' group: /group types there, /private comes back."""
 
 from __future__ import annotations
 
@@ -15,12 +18,17 @@ from sqlalchemy import func, select
 
 from bot.app import open_app, serve
 from bot.config import Settings
-from bot.standin import StandIn
+from bot.standin import StandIn, private_chat
 from storage.models import ProcessedUpdate
 
 TOKEN = "100000:LOCAL-CHAT"
 CHAT_DATABASE = "sqlite+aiosqlite:///data/chat.db"
-HELP = "(type a message or a /command; a number presses that button; /quit leaves)"
+HELP = (
+    "(type a message or a /command; a number presses that button; /group types in the "
+    "coordinators' group, /private in your chat with the bot; /quit leaves)"
+)
+# The local coordinators' group, where you are a coordinator and the bot an administrator.
+GROUP = {"id": -1000000000001, "type": "supergroup", "title": "Coordinateurs (local)"}
 
 
 def readable(text: str | None) -> str:
@@ -32,7 +40,8 @@ class Terminal:
 
     def __init__(self, standin: StandIn, chat_id: int, write: Callable[[str], None]) -> None:
         self.standin = standin
-        self.chat_id = chat_id
+        # Where each chat's messages are shown from.
+        self.prefixes = {chat_id: "bot>", GROUP["id"]: "group>"}
         self.write = write
         self.seen = 0
         self.keyboard: tuple[dict[str, Any], list[dict[str, Any]]] | None = None
@@ -41,7 +50,7 @@ class Terminal:
         calls = self.standin.calls[self.seen :]
         self.seen += len(calls)
         for call in calls:
-            if not call.ok or call.params.get("chat_id") != self.chat_id:
+            if not call.ok or call.params.get("chat_id") not in self.prefixes:
                 if call.method == "answerCallbackQuery" and call.ok and call.params.get("text"):
                     self.write(f"  [{call.params['text']}]")
                 continue
@@ -51,11 +60,14 @@ class Terminal:
                 self._file(call)
 
     def _message(self, call: Any) -> None:
-        message = self.standin.message(self.chat_id, call.result["message_id"])
+        chat_id = call.params["chat_id"]
+        message = self.standin.message(chat_id, call.result["message_id"])
         if message is None:
             return
         if call.method != "editMessageReplyMarkup":
-            self.write("\nbot> " + readable(message.get("text")).replace("\n", "\n     "))
+            prefix = self.prefixes[chat_id]
+            text = readable(message.get("text")).replace("\n", "\n" + " " * (len(prefix) + 1))
+            self.write(f"\n{prefix} {text}")
         buttons = [
             b
             for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
@@ -72,7 +84,9 @@ class Terminal:
         for name, content in call.files.values():
             path = folder / name
             path.write_bytes(content)
-            self.write(f"\nbot> [file saved: {path}] {readable(call.params.get('caption'))}")
+            prefix = self.prefixes[call.params["chat_id"]]
+            caption = readable(call.params.get("caption"))
+            self.write(f"\n{prefix} [file saved: {path}] {caption}")
 
     def button(self, number: int) -> tuple[dict[str, Any], str] | None:
         if self.keyboard is None or not 1 <= number <= len(self.keyboard[1]):
@@ -92,9 +106,23 @@ async def chat(
         settings = settings.model_copy(update={"database_url": CHAT_DATABASE})
     read = read or _read_line
     async with StandIn(token=TOKEN, bot_username="collective_local_bot") as standin:
-        settings = settings.model_copy(update={"telegram_api_base": standin.base_url})
         user = standin.make_user(1, first_name="Vous", language_code=language_code)
+        settings = settings.model_copy(
+            update={
+                "telegram_api_base": standin.base_url,
+                "coordinator_chat_id": GROUP["id"],
+                "coordinator_ids": frozenset({user["id"]}),
+                # What goes through the outbox shows up without waiting for the next line.
+                "delivery_poll_seconds": 0.05,
+            }
+        )
+        # You started the bot in an earlier session: it may write to you first.
+        standin.add_chat(private_chat(user))
+        standin.add_chat(GROUP)
+        standin.set_chat_member(GROUP["id"], standin.bot_id, "administrator")
+        standin.set_chat_member(GROUP["id"], user["id"], "member")
         terminal = Terminal(standin, user["id"], write)
+        typing_in: dict[str, Any] | None = None  # None: the private chat
         async with open_app(settings, TOKEN) as app:
             async with app.dp["sessionmaker"]() as session:
                 handled = await session.scalar(select(func.max(ProcessedUpdate.update_id)))
@@ -106,13 +134,17 @@ async def chat(
                 line = line.strip()
                 if line == "/quit":
                     break
+                if line in ("/group", "/private"):
+                    typing_in = GROUP if line == "/group" else None
+                    write(f"  ({'coordinators group' if typing_in else 'private chat'})")
+                    continue
                 if line.isdigit() and (pressed := terminal.button(int(line))) is not None:
                     standin.push_update(standin.callback_update(user, pressed[0], pressed[1]))
                 elif line.isdigit() and terminal.keyboard is not None:
                     write(f"  (no button {line} on the last message)")
                     continue
                 elif line:
-                    standin.push_update(standin.message_update(user, line))
+                    standin.push_update(standin.message_update(user, line, chat=typing_in))
                 else:
                     continue
                 await _settle(standin)
