@@ -72,8 +72,14 @@ async def test_reject_asks_the_reason_in_the_group(harness: Harness) -> None:
     initiative_id = await proposed(harness, author)
     coordinator = group_person(harness)
     await coordinator.send("/pending")
-    await coordinator.press(t("fr", "Reject"), card_of(coordinator, initiative_id))
+    calls = await coordinator.press(t("fr", "Reject"), card_of(coordinator, initiative_id))
     assert "I-1" in coordinator.last
+    # A reply is asked of the coordinator who pressed, named by a mention: a bot that reads
+    # only replies in the group still gets the reason.
+    [ask] = [c for c in calls if c.method == "sendMessage"]
+    assert ask.params["reply_markup"] == {"force_reply": True, "selective": True}
+    [mention] = [e for e in ask.result["entities"] if e["type"] == "text_mention"]
+    assert mention["user"]["id"] == COORDINATOR_ID and mention["offset"] == 0
     calls = await coordinator.send(
         None,
         sticker={

@@ -145,9 +145,16 @@ def _end_tag(text: str, begin: int) -> tuple[str, int, int]:
     return name, at, end + 1
 
 
+_MENTION = re.compile(r"tg://user\?id=(\d+)")
+
+
 def _entity(tag: str, argument: str, expandable: bool, offset: int, end: int) -> dict[str, Any]:
     entity: dict[str, Any] = {"type": TAG_ENTITIES[tag], "offset": offset, "length": end - offset}
-    if tag == "a":
+    if tag == "a" and (mention := _MENTION.fullmatch(argument)):
+        # An inline mention: Telegram turns the link into the user it names.
+        entity["type"] = "text_mention"
+        entity["user"] = {"id": int(mention[1]), "is_bot": False, "first_name": "User"}
+    elif tag == "a":
         entity["url"] = argument
     elif tag == "tg-emoji":
         entity["custom_emoji_id"] = argument

@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, ForceReply, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -93,12 +93,14 @@ async def decision_pressed(
         if callback_data.decision is Decision.reject
         else _("{name}, please send in one message the changes you ask for {reference}.")
     )
+    # Named by a mention, with a reply asked of them only: their answer reaches the bot as a
+    # reply even where it reads only replies (not an administrator of the group).
+    name = f'<a href="tg://user?id={query.from_user.id}">{notices.quote(actor_name(query))}</a>'
     await query.message.answer(
-        ask.format(
-            name=notices.quote(actor_name(query)), reference=initiatives.reference(initiative)
-        )
+        ask.format(name=name, reference=initiatives.reference(initiative))
         + "\n"
-        + _("/cancel to give up.")
+        + _("/cancel to give up."),
+        reply_markup=ForceReply(selective=True),
     )
 
 
