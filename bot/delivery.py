@@ -112,8 +112,10 @@ def telegram_method(lease: Lease) -> TelegramMethod[Any]:
         return SendMessage(chat_id=lease.chat_id, **lease.payload)
     if lease.method == outbox.SEND_PHOTO:
         params = dict(lease.payload)
-        if lease.attachment is not None:
-            params["photo"] = BufferedInputFile(lease.attachment, filename="photo.jpg")
+        if isinstance(lease.picture, bytes):
+            params["photo"] = BufferedInputFile(lease.picture, filename="photo.png")
+        elif lease.picture is not None:
+            params["photo"] = lease.picture
         return SendPhoto(chat_id=lease.chat_id, **params)
     raise ValueError(f"no way to send {lease.method}")
 
@@ -274,7 +276,8 @@ class Delivery:
         else:
             self.gate.recover()
             message_id = sent.message_id if isinstance(sent, Message) else 0
-            await self._record_sent(lease, message_id)
+            photo = sent.photo if isinstance(sent, Message) else None
+            await self._record_sent(lease, message_id, photo[-1].file_id if photo else None)
 
     async def _transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """`work` in one short transaction, carried to its end even if this task is cancelled:
@@ -289,7 +292,9 @@ class Delivery:
         task.add_done_callback(self._writing.discard)
         return await asyncio.shield(task)
 
-    async def _record_sent(self, lease: Lease, message_id: int, attempts: int = 5) -> None:
+    async def _record_sent(
+        self, lease: Lease, message_id: int, photo_file_id: str | None, attempts: int = 5
+    ) -> None:
         """Telegram has the message: if the database cannot say so right now (locked, a
         short outage), keep trying — a row left leased would be sent again when its lease
         ends, and only a crash may cause that (DESIGN.md)."""
@@ -297,7 +302,12 @@ class Delivery:
             try:
                 await self._transaction(
                     lambda session: outbox.mark_sent(
-                        session, lease, message_id=message_id, now=self.now(), policy=self.policy
+                        session,
+                        lease,
+                        message_id=message_id,
+                        now=self.now(),
+                        policy=self.policy,
+                        photo_file_id=photo_file_id,
                     )
                 )
                 return

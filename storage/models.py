@@ -245,6 +245,20 @@ class OutboxStatus(enum.StrEnum):
     dropped = "dropped"
 
 
+class OutboxPicture(Base):
+    """A picture rendered here, stored once however many messages show it (a survey's chart to
+    each respondent); once Telegram has it, its file_id, so that the next ones send it by id
+    rather than upload it again."""
+
+    __tablename__ = "outbox_pictures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    telegram_file_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class OutboxMessage(Base):
     """A message to deliver outside the current reply, written in the transaction of the change
     that causes it and sent by the delivery loop."""
@@ -258,8 +272,8 @@ class OutboxMessage(Base):
     # Bot API method (sendMessage, sendPhoto) and its parameters, ready to send.
     method: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column()
-    # Photos rendered on the server travel with their row.
-    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # A picture rendered on the server (a chart), stored once for every row that shows it.
+    picture_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_pictures.id"))
     status: Mapped[OutboxStatus] = mapped_column(
         Enum(OutboxStatus, native_enum=False, length=10), default=OutboxStatus.pending
     )

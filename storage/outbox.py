@@ -22,18 +22,20 @@ Rules kept here, so that they are tested without a bot:
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage import chat_moves
-from storage.models import OutboxMessage, OutboxStatus, User
+from storage.models import OutboxMessage, OutboxPicture, OutboxStatus, User
 from storage.users import mark_unreachable
 
 TEXT_LIMIT = 4096
@@ -104,7 +106,7 @@ async def enqueue_photo(
         user_id=user_id,
         method=SEND_PHOTO,
         payload=payload,
-        attachment=photo if isinstance(photo, bytes) else None,
+        picture_id=await stored_picture(session, photo) if isinstance(photo, bytes) else None,
     )
     session.add(row)
     rows = [row]
@@ -112,6 +114,27 @@ async def enqueue_photo(
         rows += await enqueue_message(session, chat_id=chat_id, text=caption, user_id=user_id)
     await session.flush()
     return rows
+
+
+async def stored_picture(session: AsyncSession, content: bytes) -> int:
+    """The picture's id, stored the first time it is sent: the same chart to a thousand people
+    is kept once, and uploaded once or a few times (see `mark_sent`)."""
+    digest = hashlib.sha256(content).hexdigest()
+    found = await session.scalar(select(OutboxPicture.id).where(OutboxPicture.digest == digest))
+    if found is not None:
+        return found
+    picture = OutboxPicture(digest=digest, content=content)
+    try:
+        # Another transaction may store the same picture at the same moment.
+        async with session.begin_nested():
+            session.add(picture)
+    except IntegrityError:
+        found = await session.scalar(
+            select(OutboxPicture.id).where(OutboxPicture.digest == digest)
+        )
+        assert found is not None
+        return found
+    return picture.id
 
 
 # -- cutting texts to Telegram's limits
@@ -270,10 +293,12 @@ class Lease:
     user_id: int | None
     method: str
     payload: dict[str, Any]
-    attachment: bytes | None
+    picture_id: int | None
     attempts: int
     last_error: str | None
     until: datetime
+    # The picture to upload, or Telegram's file_id for it once it has been uploaded.
+    picture: bytes | str | None = None
 
 
 def _pending() -> Any:
@@ -315,13 +340,23 @@ async def claim_due(
             OutboxMessage.user_id,
             OutboxMessage.method,
             OutboxMessage.payload,
-            OutboxMessage.attachment,
+            OutboxMessage.picture_id,
             OutboxMessage.attempts,
             OutboxMessage.last_error,
         )
         .execution_options(synchronize_session=False)
     )
     leases = [Lease(*row, until=until) for row in result.all()]
+    wanted = {lease.picture_id for lease in leases if lease.picture_id is not None}
+    if wanted:
+        found = await session.execute(
+            select(OutboxPicture.id, OutboxPicture.telegram_file_id, OutboxPicture.content).where(
+                OutboxPicture.id.in_(wanted)
+            )
+        )
+        # Only the file_id when Telegram has the picture: its bytes are not even read.
+        pictures = {id_: file_id or content for id_, file_id, content in found}
+        leases = [replace(lease, picture=pictures.get(lease.picture_id)) for lease in leases]
     return sorted(leases, key=lambda lease: lease.id)
 
 
@@ -346,10 +381,19 @@ async def mark_sent(
     message_id: int,
     now: datetime,
     policy: DeliveryPolicy,
+    photo_file_id: str | None = None,
 ) -> None:
     """Telegram took it; the chat's next row waits for the chat's pace. A row sent after its
-    lease ended is recorded all the same: the send happened."""
+    lease ended is recorded all the same: the send happened. An uploaded picture's file_id is
+    kept: the next rows showing it send it by id."""
     chat_id = lease.chat_id
+    if photo_file_id is not None and isinstance(lease.picture, bytes):
+        await session.execute(
+            update(OutboxPicture)
+            .where(OutboxPicture.id == lease.picture_id, OutboxPicture.telegram_file_id.is_(None))
+            .values(telegram_file_id=photo_file_id)
+            .execution_options(synchronize_session=False)
+        )
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == lease.id, _pending())

@@ -249,7 +249,7 @@ async def _forget_messages(session: AsyncSession, user_id: int, telegram_id: int
     await session.execute(
         update(OutboxMessage)
         .where(or_(OutboxMessage.user_id == user_id, OutboxMessage.chat_id == telegram_id))
-        .values(user_id=None, chat_id=0, payload={}, attachment=None, last_error=None)
+        .values(user_id=None, chat_id=0, payload={}, picture_id=None, last_error=None)
     )
 
 

@@ -28,7 +28,7 @@ from bot.standin import Call, StandIn, make_group, make_user, parse_html, privat
 from storage import outbox
 from storage.chat_moves import where_now
 from storage.db import create_sessionmaker
-from storage.models import OutboxMessage, OutboxStatus, User, utcnow
+from storage.models import OutboxMessage, OutboxPicture, OutboxStatus, User, utcnow
 from storage.outbox import (
     ChatLimit,
     DeliveryPolicy,
@@ -445,6 +445,32 @@ async def test_a_long_caption_is_cut_and_the_whole_text_follows(
     assert known["caption"] == "Court" and known["photo"][0]["file_id"] == stored
     [upload, _] = standin.calls_of("sendPhoto")
     assert upload.files["photo"][1] == b"\x89PNG chart"
+
+
+async def test_a_picture_for_many_is_stored_once_and_uploaded_once(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    for chat in (1001, 1002, 1003):
+        await person(sessionmaker, standin, chat)
+    chart = b"\x89PNG the same chart"
+    async with sessionmaker.begin() as session:
+        await enqueue_photo(session, chat_id=1001, photo=chart, caption="Résultats")
+    await deliver_all(bot, sessionmaker, fast)
+    async with sessionmaker.begin() as session:
+        for chat in (1002, 1003):
+            await enqueue_photo(session, chat_id=chat, photo=chart, caption="Résultats")
+
+    rows = await deliver_all(bot, sessionmaker, fast)
+
+    check_outcomes(rows, standin)
+    first, *others = standin.calls_of("sendPhoto")
+    assert first.files["photo"][1] == chart and len(others) == 2
+    uploaded = standin.chat_messages(1001)[0]["photo"][-1]["file_id"]
+    assert [(call.files, call.params["photo"]) for call in others] == [({}, uploaded)] * 2
+    async with sessionmaker() as session:
+        [picture] = list(await session.scalars(select(OutboxPicture)))
+    assert picture.content == chart and picture.telegram_file_id == uploaded
+    assert {row.picture_id for row in rows} == {picture.id}
 
 
 # -- restarts, several workers, order, limits

@@ -36,6 +36,7 @@ from storage.models import (
     IntroductionStatus,
     Need,
     OutboxMessage,
+    OutboxPicture,
     OutboxStatus,
     Participation,
     ReportReason,
@@ -819,7 +820,10 @@ async def test_what_the_summary_says_and_its_buttons(harness: Harness) -> None:
         t("fr", "All themes"),
         t("fr", "All arrondissements"),
     ]
-    assert picture.method == "sendPhoto" and picture.attachment[:8] == b"\x89PNG\r\n\x1a\n"
+    async with harness.sessionmaker() as session:
+        stored = await session.get(OutboxPicture, picture.picture_id)
+    assert picture.method == "sendPhoto" and stored is not None
+    assert stored.content[:8] == b"\x89PNG\r\n\x1a\n"
     assert plain(picture.payload["caption"]).startswith(
         t("fr", "The last {days} days, one bar a day (the day of the month below):", days=14)
     )

@@ -23,6 +23,7 @@ from storage.models import (
     Challenge,
     ChallengeStatus,
     OutboxMessage,
+    OutboxPicture,
     Role,
     Survey,
     SurveyInvitation,
@@ -539,7 +540,10 @@ async def test_closing_sends_the_results_to_each_respondent_in_their_language(
         photos = list(
             await session.scalars(select(OutboxMessage).where(OutboxMessage.method == "sendPhoto"))
         )
-    assert len(photos) == 6 and all(p.attachment.startswith(b"\x89PNG") for p in photos)
+        # One chart for all: stored once, however many people it goes to.
+        pictures = list(await session.scalars(select(OutboxPicture)))
+    assert len(photos) == 6 and {p.picture_id for p in photos} == {pictures[0].id}
+    assert len(pictures) == 1 and pictures[0].content.startswith(b"\x89PNG")
     for telegram_id, locale in PARTICIPANTS.items():
         text = by_chat[telegram_id][0][0]
         assert TITLES[locale] in text
