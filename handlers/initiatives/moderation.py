@@ -178,17 +178,8 @@ async def decide(
     except AlreadyDecided as decided:
         await already_decided(query, callback_answer, decided.initiative, settings)
         return
-    message = query.message
-    if isinstance(message, Message):
-        await close_card(
-            query.bot,  # type: ignore[arg-type]
-            message.chat.id,
-            message.message_id,
-            message.html_text,
-            bool(message.photo),
-            initiative,
-            settings,
-        )
+    if isinstance(query.message, Message):
+        await close_pressed_card(query, query.message, initiative, settings)
     await tell_author(session, i18n, initiative)
     callback_answer.text = _("Done: the author has been told.")
 
@@ -207,17 +198,23 @@ async def already_decided(
     message = query.message
     if isinstance(message, Message) and message.reply_markup is not None:
         try:
-            await close_card(
-                query.bot,  # type: ignore[arg-type]
-                message.chat.id,
-                message.message_id,
-                message.html_text,
-                bool(message.photo),
-                initiative,
-                settings,
-            )
+            await close_pressed_card(query, message, initiative, settings)
         except TelegramBadRequest as error:
             log.info("card of I-%s not closed: %s", initiative.id, error.message)
+
+
+async def close_pressed_card(
+    query: CallbackQuery, message: Message, initiative: Initiative, settings: Settings
+) -> None:
+    await close_card(
+        query.bot,  # type: ignore[arg-type]
+        message.chat.id,
+        message.message_id,
+        message.html_text,
+        bool(message.photo),
+        initiative,
+        settings,
+    )
 
 
 async def close_card(
