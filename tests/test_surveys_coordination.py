@@ -576,9 +576,8 @@ async def test_closing_sends_the_results_to_each_respondent_in_their_language(
     assert "<b>Un voisin</b> & moi" in by_chat[2001][0][0]
 
 
-async def test_results_and_exports_in_the_group(
-    harness: Harness, clock: dict[str, datetime]
-) -> None:
+async def sent_and_answered(harness: Harness) -> tuple[Person, int]:
+    """A survey sent from the group and answered by everyone; its card shown again."""
     setup = await city(harness)
     survey_id = await imported(harness, setup["challenge"])
     coordinator = group_person(harness)
@@ -587,6 +586,13 @@ async def test_results_and_exports_in_the_group(
     await coordinator.press(t("fr", "Yes, send it"))
     await answered_by_all(harness, survey_id, setup["users"])
     await card_of(coordinator, survey_id)
+    return coordinator, survey_id
+
+
+async def test_results_and_exports_in_the_group(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    coordinator, survey_id = await sent_and_answered(harness)
 
     calls = await coordinator.press(t("fr", "Results"))
     said = "\n".join(texts(calls))
@@ -618,14 +624,7 @@ async def test_the_group_sees_the_first_free_texts_and_how_many_more(
     harness: Harness, clock: dict[str, datetime], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(results_group, "GROUP_TEXTS", 4)  # 30 in use: six people here
-    setup = await city(harness)
-    survey_id = await imported(harness, setup["challenge"])
-    coordinator = group_person(harness)
-    await card_of(coordinator, survey_id)
-    await coordinator.press(t("fr", "Send now"))
-    await coordinator.press(t("fr", "Yes, send it"))
-    await answered_by_all(harness, survey_id, setup["users"])
-    await card_of(coordinator, survey_id)
+    coordinator, survey_id = await sent_and_answered(harness)
 
     said = "\n".join(texts(await coordinator.press(t("fr", "Results"))))
 
