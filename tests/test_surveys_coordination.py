@@ -624,7 +624,7 @@ async def test_the_group_sees_the_first_free_texts_and_how_many_more(
     harness: Harness, clock: dict[str, datetime], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(results_group, "GROUP_TEXTS", 4)  # 30 in use: six people here
-    coordinator, survey_id = await sent_and_answered(harness)
+    coordinator, _survey = await sent_and_answered(harness)
 
     said = "\n".join(texts(await coordinator.press(t("fr", "Results"))))
 
