@@ -856,13 +856,16 @@ async def enqueue_alerts(
     *,
     now: datetime,
     timezone: str,
+    rate: float | None = None,
 ) -> datetime:
     """The alert's fan-out: for each of `recipients` (from `alert_recipients`), the outbox
     rows of `message(user)` — its text (HTML) and keyboard, in the person's language — due at
     `alert_time`, and the alert recorded; two bulk inserts, whatever the number of people
     (`enqueue_message` per person flushes each time: about 0.6 ms a person on SQLite). Returns
-    when the alerts go out."""
-    due = alert_time(now, timezone)
+    when the alerts go out.
+
+    At `rate` messages a second (the sender's), a fan-out that would still be going out in the
+    quiet hours waits for the morning as a whole: nobody is alerted at night."""
     rows: list[dict[str, Any]] = []
     # People of one language usually get the same text: it is split once.
     made: dict[tuple[str, int], list[dict[str, Any]]] = {}
@@ -881,12 +884,18 @@ async def enqueue_alerts(
                 "payload": payload,
                 "status": OutboxStatus.pending,
                 "attempts": 0,
-                "not_before": due,
                 "created_at": now,
                 "kind": ALERT,
             }
             for payload in made[key]
         )
+    due = alert_time(now, timezone)
+    if rate:
+        last = due + timedelta(seconds=len(rows) / rate)
+        if (morning := alert_time(last, timezone)) != last:
+            due = morning
+    for row in rows:
+        row["not_before"] = due
     if rows:
         # Core's insert: the ORM's bulk path costs a third more here, for nothing we need.
         await session.execute(insert(OutboxMessage.__table__), rows)

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import challenges as ch
@@ -799,6 +799,38 @@ async def test_an_alert_written_at_night_waits_for_the_morning_and_long_ones_are
     assert all(len(row.payload["text"]) <= 4096 for row in rows)
     alert = await session.scalar(select(ChallengeAlert))
     assert alert is not None and alert.created_at == night
+
+
+async def test_a_fan_out_that_would_run_into_the_night_waits_for_the_morning(
+    session: AsyncSession,
+) -> None:
+    challenge = await opened(session)
+    for telegram_id in (801, 802, 803):
+        await person(session, telegram_id)
+    evening = datetime(2026, 11, 20, 19, 58, tzinfo=UTC)  # 20:58 in Paris
+    recipients = await ch.alert_recipients(session, challenge, evening)
+
+    async def due_at(rate: float) -> datetime:
+        return await ch.enqueue_alerts(
+            session,
+            challenge,
+            recipients,
+            _message("Un défi"),
+            now=evening,
+            timezone="Europe/Paris",
+            rate=rate,
+        )
+
+    # Three messages at 30 a second are out by 20:58; at one a minute, the fan-out would end
+    # after 21:00: they all wait for 08:00.
+    assert await due_at(30) == evening
+    await session.execute(delete(OutboxMessage))
+    await session.execute(delete(ChallengeAlert))
+    assert await due_at(1 / 60) == datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+    rows = list(await session.scalars(select(OutboxMessage)))
+    assert len(rows) == 3 and {row.not_before for row in rows} == {
+        datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+    }
 
 
 # -- alliances

@@ -111,7 +111,13 @@ async def alert(
         return made[key]
 
     at = await enqueue_alerts(
-        session, challenge, reachable, message, now=now, timezone=settings.timezone
+        session,
+        challenge,
+        reachable,
+        message,
+        now=now,
+        timezone=settings.timezone,
+        rate=settings.delivery_rate,
     )
     return Alerted(len(reachable), at, at > now)
 
