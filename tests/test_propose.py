@@ -146,6 +146,17 @@ async def test_back_goes_to_the_previous_step_keeping_answers(harness: Harness) 
         (["theme", "place", "title"], {"text": "too short"}, "at least 20 characters"),
         (["theme", "place", "title", "desc"], {"text": "here"}, "Please send a photo"),
         (["theme", "place", "title", "desc", "skip"], {"sticker": STICKER}, "attach a location"),
+        # The contact question and the summary take buttons only.
+        (
+            ["theme", "place", "title", "desc", "skip", "skip"],
+            {"text": "oui"},
+            "one of the buttons",
+        ),
+        (
+            ["theme", "place", "title", "desc", "skip", "skip", "contact"],
+            {"text": "send it"},
+            "one of the buttons",
+        ),
     ],
 )
 async def test_bad_input_at_each_step_keeps_the_draft(
@@ -159,6 +170,7 @@ async def test_bad_input_at_each_step_keeps_the_draft(
         "title": lambda: person.send(TITLE),
         "desc": lambda: person.send(DESCRIPTION),
         "skip": lambda: person.press("Skip"),
+        "contact": lambda: person.press("Yes, they may"),
     }
     for action in step_actions:
         await actions[action]()
