@@ -184,6 +184,26 @@ async def test_bad_input_at_each_step_keeps_the_draft(
         assert await session.scalar(select(func.count()).select_from(Initiative)) == 0
 
 
+async def test_cancel_drops_the_draft_and_an_old_send_button_sends_nothing(
+    harness: Harness,
+) -> None:
+    person = await onboarded(harness)
+    await fill_form(person, photo=False, location=False)
+    summary = person.keyboard_message()
+    await person.press("Send my proposal")
+    assert "Its reference is I-1." in person.last
+    # The summary's button, pressed again: nothing is sent twice.
+    calls = await person.press("Send my proposal", summary)
+    assert "I-2" not in "".join(texts(calls))
+    await fill_form(person, photo=False, location=False)
+    calls = await person.send("/cancel")
+    assert texts(calls)[0].startswith("Cancelled. You can start again whenever you wish.")
+    assert await dialog(harness, person) == (None, {})
+    async with harness.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Initiative)) == 1
+    assert len([row for row in await outbox(harness) if row[0] == GROUP_ID]) == 1
+
+
 async def test_look_alikes_are_offered_before_a_duplicate(harness: Harness) -> None:
     author = await onboarded(harness, 2001)
     existing = await published(harness, author, "Tea afternoons for older neighbours")
