@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 
+from handlers.common import help_text
+from handlers.privacy.notice import notice_text
 from storage.models import FsmRecord, Organisation, User
-from tests.conversation import Harness, texts
+from tests.conversation import Harness, plain, texts
 from tests.test_onboarding import onboard
 from tests.texts import t
 
@@ -93,6 +96,23 @@ async def test_privacy_notice_says_who_why_how_long_and_the_rights(harness: Harn
         "15",
     ):
         assert fact in notice
+
+
+@pytest.mark.parametrize(("locale", "word"), [("fr", "conservons"), ("ar", "نحتفظ")])
+async def test_help_privacy_and_mydata_answer_in_the_persons_language(
+    harness: Harness, locale: str, word: str
+) -> None:
+    person = harness.person(language_code=locale)
+    with harness.i18n.context(), harness.i18n.use_locale(locale):
+        expected = {
+            "/help": help_text(harness.settings),
+            "/privacy": notice_text(harness.settings),
+        }
+    for command, text in expected.items():
+        assert texts(await person.send(command))[0] == plain(text)
+    # Before the notice, /mydata says how little is kept, in their language too.
+    [summary] = texts(await person.send("/mydata"))
+    assert word in summary and "Everything we store about you" not in summary
 
 
 async def test_settings_change_one_field_at_a_time(harness: Harness) -> None:
