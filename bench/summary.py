@@ -305,11 +305,12 @@ def build(path: Path, people: int) -> dict[str, int]:
                 stamp(created),
                 stamp(created),
                 None if failed else stamp(created + timedelta(seconds=2)),
+                stamp(created + timedelta(seconds=2)) if failed else None,
             )
 
     db.executemany(
         "INSERT INTO outbox (chat_id, method, payload, status, attempts, not_before, "
-        "created_at, sent_at) VALUES (?,?,?,?,?,?,?,?)",
+        "created_at, sent_at, failed_at) VALUES (?,?,?,?,?,?,?,?,?)",
         outbox(),
     )
     db.commit()

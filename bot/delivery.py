@@ -257,7 +257,7 @@ class Delivery:
             )
         except (TelegramBadRequest, TelegramNotFound, TelegramEntityTooLarge) as error:
             log.warning("outbox %s: refused: %s", lease.id, error.message)
-            await self._record(outbox.mark_failed, lease, error.message)
+            await self._record(outbox.mark_failed, lease, error.message, self.now())
         except TelegramAPIError as error:
             # Network errors and timeouts, 5xx, and what a retry may cure (401, 409).
             log.warning("outbox %s: %s (attempt %s)", lease.id, error.message, lease.attempts)
@@ -272,7 +272,7 @@ class Delivery:
             # A row that cannot be turned into a call, or an answer that cannot be read: the
             # error's text could quote the message, so only its kind is kept.
             log.error("outbox %s: %s", lease.id, type(error).__name__)
-            await self._record(outbox.mark_failed, lease, type(error).__name__)
+            await self._record(outbox.mark_failed, lease, type(error).__name__, self.now())
         else:
             self.gate.recover()
             message_id = sent.message_id if isinstance(sent, Message) else 0

@@ -283,6 +283,8 @@ class OutboxMessage(Base):
     sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # When it failed for good: the day's summary counts it then.
+    failed_at: Mapped[datetime | None]
     # "alert" for a challenge alert: one still waiting is dropped if the person stops alerts.
     kind: Mapped[str | None] = mapped_column(String(20))
 
@@ -557,3 +559,4 @@ Index("ix_users_onboarded_at_role", User.onboarded_at, User.role)
 Index("ix_participations_joined_at", Participation.joined_at, Participation.challenge_id)
 Index("ix_participations_left_at", Participation.left_at, Participation.challenge_id)
 Index("ix_outbox_sent_at", OutboxMessage.sent_at)
+Index("ix_outbox_failed_at", OutboxMessage.failed_at)

@@ -460,7 +460,7 @@ async def retry_or_fail(
     """A transient failure (network, 5xx): tried again after a backoff, or failed for good
     once `max_attempts` attempts were made."""
     if lease.attempts >= policy.max_attempts:
-        await mark_failed(session, lease, error)
+        await mark_failed(session, lease, error, now)
         return OutboxStatus.failed
     await session.execute(
         update(OutboxMessage)
@@ -471,12 +471,12 @@ async def retry_or_fail(
     return OutboxStatus.pending
 
 
-async def mark_failed(session: AsyncSession, lease: Lease, error: str) -> None:
+async def mark_failed(session: AsyncSession, lease: Lease, error: str, now: datetime) -> None:
     """Refused for good (400, or too many attempts): kept for coordinators to see."""
     await session.execute(
         update(OutboxMessage)
         .where(_leased(lease))
-        .values(status=OutboxStatus.failed, last_error=error)
+        .values(status=OutboxStatus.failed, last_error=error, failed_at=now)
         .execution_options(synchronize_session=False)
     )
 
@@ -506,7 +506,7 @@ async def forbidden(
         )
         return OutboxStatus.pending
     if lease.chat_id < 0:
-        await mark_failed(session, lease, description)
+        await mark_failed(session, lease, description, now)
         return OutboxStatus.failed
     await unreachable(session, lease, description)
     return OutboxStatus.dropped

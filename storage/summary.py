@@ -39,7 +39,6 @@ from storage.models import (
     IntroductionStatus,
     Need,
     OutboxMessage,
-    OutboxStatus,
     Participation,
     ReportReason,
     SummaryRun,
@@ -322,12 +321,9 @@ async def counts(session: AsyncSession, window: Window) -> Counts:
     found.delivered = await _count(
         session, OutboxMessage.id, _within(OutboxMessage.sent_at, window)
     )
-    # A failed row keeps no time of failure: it counts on the day it was written.
+    # Only a failed row has a failed_at (storage.outbox.mark_failed).
     found.failed = await _count(
-        session,
-        OutboxMessage.id,
-        OutboxMessage.status == OutboxStatus.failed,
-        _within(OutboxMessage.created_at, window),
+        session, OutboxMessage.id, _within(OutboxMessage.failed_at, window)
     )
     return found
 

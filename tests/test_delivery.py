@@ -370,6 +370,8 @@ async def test_a_bad_request_fails_at_once_and_the_chat_goes_on(
     ]
     assert rows[0].last_error is not None and "can't parse entities" in rows[0].last_error
     assert rows[2].last_error == "Bad Request: chat not found"
+    assert rows[0].failed_at is not None and rows[2].failed_at is not None
+    assert rows[1].failed_at is None
     async with sessionmaker() as session:
         failed = await failed_messages(session)
     assert [row.id for row in failed] == [rows[2].id, rows[0].id]

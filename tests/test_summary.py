@@ -131,8 +131,8 @@ def expected(world: World, start: datetime, end: datetime) -> dict[str, Any]:
             status == "sent" and between(sent, start, end) for status, _c, sent in world.outbox
         ),
         "failed": sum(
-            status == "failed" and between(created, start, end)
-            for status, created, _s in world.outbox
+            status == "failed" and between(failed, start, end)
+            for status, _c, failed in world.outbox
         ),
     }
 
@@ -350,8 +350,9 @@ async def generate(
         for _ in range(40):
             created = moment()
             status = rng.choice(["sent", "sent", "failed", "pending", "dropped"])
-            sent = later(created) if status == "sent" else None
-            if status == "sent" and sent is None:
+            # Sent, or failed for good, some time after it was written (maybe a day later).
+            settled = later(created) if status in ("sent", "failed") else None
+            if settled is None and status in ("sent", "failed"):
                 status = "pending"
             session.add(
                 OutboxMessage(
@@ -361,10 +362,11 @@ async def generate(
                     status=OutboxStatus(status),
                     created_at=created,
                     not_before=created,
-                    sent_at=sent,
+                    sent_at=settled if status == "sent" else None,
+                    failed_at=settled if status == "failed" else None,
                 )
             )
-            world.outbox.append((status, created, sent))
+            world.outbox.append((status, created, settled))
     return world
 
 
@@ -758,6 +760,7 @@ async def busy_day(harness: Harness) -> None:
                     status=OutboxStatus.failed,
                     last_error="Bad Request: chat not found",
                     created_at=paris(2026, 11, 15, 9),
+                    failed_at=paris(2026, 11, 15, 9, 5),
                 )
             )
 
