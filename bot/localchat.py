@@ -154,13 +154,14 @@ async def chat(
 
 
 async def _settle(standin: StandIn, quiet: float = 0.15, limit: float = 10.0) -> None:
-    """Waits until the bot has stopped calling the API for a moment."""
+    """Waits until the bot has handled what was typed (the bot confirms an update only once
+    handled) and has then stopped calling the API for a moment (the outbox's messages)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
     last = -1
     while loop.time() < deadline:
         await asyncio.sleep(quiet)
-        if len(standin.calls) == last:
+        if standin.pending_updates == 0 and len(standin.calls) == last:
             return
         last = len(standin.calls)
 

@@ -244,6 +244,11 @@ class StandIn(Methods):
         self._last_update_id += 1
         return self._last_update_id
 
+    @property
+    def pending_updates(self) -> int:
+        """Updates the bot has not confirmed yet (a bot confirms them once handled)."""
+        return len(self._updates)
+
     def push_update(self, update: dict[str, Any]) -> None:
         self._updates.append(update)
         self._wakeup.set()
