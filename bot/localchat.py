@@ -28,7 +28,8 @@ HELP = (
     "coordinators' group, /private in your chat with the bot; /quit leaves)"
 )
 # The local coordinators' group, where you are a coordinator and the bot an administrator.
-GROUP = {"id": -1000000000001, "type": "supergroup", "title": "Coordinateurs (local)"}
+GROUP_ID = -1000000000001
+GROUP: dict[str, Any] = {"id": GROUP_ID, "type": "supergroup", "title": "Coordinateurs (local)"}
 
 
 def readable(text: str | None) -> str:
@@ -41,7 +42,7 @@ class Terminal:
     def __init__(self, standin: StandIn, chat_id: int, write: Callable[[str], None]) -> None:
         self.standin = standin
         # Where each chat's messages are shown from.
-        self.prefixes = {chat_id: "bot>", GROUP["id"]: "group>"}
+        self.prefixes = {chat_id: "bot>", GROUP_ID: "group>"}
         self.write = write
         self.seen = 0
         self.keyboard: tuple[dict[str, Any], list[dict[str, Any]]] | None = None
@@ -110,7 +111,7 @@ async def chat(
         settings = settings.model_copy(
             update={
                 "telegram_api_base": standin.base_url,
-                "coordinator_chat_id": GROUP["id"],
+                "coordinator_chat_id": GROUP_ID,
                 "coordinator_ids": frozenset({user["id"]}),
                 # What goes through the outbox shows up without waiting for the next line.
                 "delivery_poll_seconds": 0.05,
@@ -119,8 +120,8 @@ async def chat(
         # You started the bot in an earlier session: it may write to you first.
         standin.add_chat(private_chat(user))
         standin.add_chat(GROUP)
-        standin.set_chat_member(GROUP["id"], standin.bot_id, "administrator")
-        standin.set_chat_member(GROUP["id"], user["id"], "member")
+        standin.set_chat_member(GROUP_ID, standin.bot_id, "administrator")
+        standin.set_chat_member(GROUP_ID, user["id"], "member")
         terminal = Terminal(standin, user["id"], write)
         typing_in: dict[str, Any] | None = None  # None: the private chat
         async with open_app(settings, TOKEN) as app:

@@ -356,7 +356,10 @@ async def claim_due(
         )
         # Only the file_id when Telegram has the picture: its bytes are not even read.
         pictures = {id_: file_id or content for id_, file_id, content in found}
-        leases = [replace(lease, picture=pictures.get(lease.picture_id)) for lease in leases]
+        leases = [
+            replace(lease, picture=pictures[lease.picture_id]) if lease.picture_id else lease
+            for lease in leases
+        ]
     return sorted(leases, key=lambda lease: lease.id)
 
 
