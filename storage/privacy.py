@@ -235,8 +235,9 @@ async def forget_user(session: AsyncSession, user: User, now: datetime | None = 
 
 
 async def _forget_messages(session: AsyncSession, user_id: int, telegram_id: int) -> None:
-    """Messages waiting to give the person's contact to someone else are dropped; messages
-    to them, sent or not, keep no text and no way back to them."""
+    """Messages waiting to give the person's contact to someone else are dropped, and those
+    already sent keep no text; messages to them, sent or not, keep no text and no way back to
+    them."""
     link = f'tg://user?id={telegram_id}"'
     carrying_contact = cast(OutboxMessage.payload, Text).contains(
         json.dumps(link)[1:-1], autoescape=True
@@ -246,6 +247,7 @@ async def _forget_messages(session: AsyncSession, user_id: int, telegram_id: int
         .where(OutboxMessage.status == OutboxStatus.pending, carrying_contact)
         .values(status=OutboxStatus.dropped, last_error="erased at the person's request")
     )
+    await session.execute(update(OutboxMessage).where(carrying_contact).values(payload={}))
     await session.execute(
         update(OutboxMessage)
         .where(or_(OutboxMessage.user_id == user_id, OutboxMessage.chat_id == telegram_id))

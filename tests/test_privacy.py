@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from handlers.common import help_text
 from handlers.privacy.notice import notice_text
@@ -280,7 +280,7 @@ async def test_forget_finds_the_persons_contact_in_waiting_messages(engine) -> N
     """On each database: the contact link is found inside the stored JSON payloads."""
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
-    from storage.models import OutboxMessage, OutboxStatus
+    from storage.models import OutboxMessage, OutboxStatus, utcnow
     from storage.outbox import enqueue_message
     from storage.privacy import forget_user
     from storage.users import get_or_create_user
@@ -288,13 +288,25 @@ async def test_forget_finds_the_persons_contact_in_waiting_messages(engine) -> N
     sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
     async with sessionmaker.begin() as session:
         user = await get_or_create_user(session, 555, "fr")
-        for telegram_id in (555, 5555):
-            link = f'<a href="tg://user?id={telegram_id}">écrire</a>'
+        for telegram_id in (555, 5555, 555):
+            link = f'<a href="tg://user?id={telegram_id}">écrire</a> (@voisin)'
             await enqueue_message(session, chat_id=-100500, text=f"Carte — {link}")
+        # The last one went out already: it keeps the fact, not the contact.
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == 3)
+            .values(status=OutboxStatus.sent, sent_at=utcnow())
+        )
     async with sessionmaker.begin() as session:
         user = await session.get(User, user.id)
         assert user is not None
         await forget_user(session, user)
     async with sessionmaker() as session:
         rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
-        assert [row.status for row in rows] == [OutboxStatus.dropped, OutboxStatus.pending]
+        assert [row.status for row in rows] == [
+            OutboxStatus.dropped,
+            OutboxStatus.pending,
+            OutboxStatus.sent,
+        ]
+        assert [('tg://user?id=555"' in str(row.payload)) for row in rows] == [False] * 3
+        assert "tg://user?id=5555" in rows[1].payload["text"]

@@ -447,8 +447,8 @@ async def contact_to(
     username: str | None = None,
 ) -> None:
     """`about`'s contact, in `to`'s language: a link to their chat and, when the update that
-    accepted gave it, their @username, which works whatever their privacy settings. Neither
-    is stored."""
+    accepted gave it, their @username, which works whatever their privacy settings. Only the
+    message carries them (/forget empties it)."""
     if not reachable(to):
         return
     assert to.telegram_id is not None

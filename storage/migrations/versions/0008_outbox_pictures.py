@@ -77,6 +77,13 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("attachment", sa.LargeBinary(), nullable=True))
+    # Rows still to send take their picture back.
+    op.execute(
+        "UPDATE outbox SET attachment = (SELECT content FROM outbox_pictures "
+        "WHERE outbox_pictures.id = outbox.picture_id) "
+        "WHERE picture_id IS NOT NULL AND status = 'pending'"
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_outbox_picture_id_outbox_pictures"), type_="foreignkey"
         )
