@@ -6,8 +6,9 @@ import time
 from collections.abc import Callable
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramMigrateToChat
 
+from bot import group_moves
 from bot.config import Settings
 
 MEMBER_STATUSES = {"creator", "administrator", "member"}
@@ -37,6 +38,11 @@ class Coordinators:
             return cached[0]
         try:
             member = await bot.get_chat_member(group, telegram_id)
+        except TelegramMigrateToChat as moved:
+            # The group became a supergroup and this process had not heard: follow, ask there.
+            if not group_moves.follow(self.settings, group, moved.migrate_to_chat_id):
+                return False
+            return await self(bot, telegram_id)
         except TelegramAPIError:
             return False
         status = str(member.status.value if hasattr(member.status, "value") else member.status)

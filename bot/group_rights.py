@@ -10,19 +10,24 @@ the operator reads it in the log and the coordinators in their group.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from storage.models import OutboxMessage, utcnow
 from storage.outbox import enqueue_message
 
 log = logging.getLogger(__name__)
 
 READING_STATUSES = {"administrator", "creator"}
+RIGHTS = "rights"  # the outbox kind of the notice
+NOTICE_EVERY = timedelta(days=1)
 
 
 async def reads_the_group(bot: Bot, group_id: int) -> bool:
@@ -62,5 +67,15 @@ async def check_group_rights(
             "it an administrator: it needs no particular right."
         )
     async with sessionmaker.begin() as session:
-        await enqueue_message(session, chat_id=group, text=text)
+        # Once a day at most, however many workers start or restart.
+        said = await session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.chat_id == group,
+                OutboxMessage.kind == RIGHTS,
+                OutboxMessage.created_at > utcnow() - NOTICE_EVERY,
+            )
+        )
+        if said is None:
+            for row in await enqueue_message(session, chat_id=group, text=text):
+                row.kind = RIGHTS
     return False

@@ -84,3 +84,10 @@ async def test_a_bot_that_cannot_read_the_group_says_so_there_and_in_the_log(
         "it an administrator: it needs no particular right.",
     )
     assert "is not an administrator of the coordinators' group" in caplog.text
+
+    # Started again (or by another worker) the same day: said in the log only.
+    standin.clear_calls()
+    caplog.clear()
+    await run_until_answered(settings, standin, answers=0)
+    assert standin.calls_of("sendMessage") == []
+    assert "is not an administrator of the coordinators' group" in caplog.text

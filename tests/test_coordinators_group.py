@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.config import Settings
+from bot.coordinators import Coordinators
 from bot.standin import make_group
 from storage.chat_moves import record_move, where_now
 from tests.conversation import Harness, texts
@@ -111,6 +112,19 @@ async def test_another_process_follows_at_the_new_groups_first_message(harness: 
         t("fr", "Every message has been delivered.")
     ]
     assert settings.coordinator_chat_id == SUPERGROUP
+
+
+async def test_a_process_that_missed_the_move_learns_it_when_asking_about_a_member(
+    harness: Harness,
+) -> None:
+    in_group(harness)
+    harness.standin.move_chat(GROUP, SUPERGROUP)  # told to nobody yet
+    coordinators = Coordinators(harness.settings)
+
+    assert await coordinators(harness.bot, MEMBER)
+
+    assert harness.settings.coordinator_chat_id == SUPERGROUP
+    assert not await coordinators(harness.bot, STRANGER)
 
 
 async def test_another_group_made_a_supergroup_changes_nothing(harness: Harness) -> None:

@@ -48,7 +48,7 @@ class Messages:
         if isinstance(chat_id, str):
             named = [c for c in self._chats.values() if f"@{c.get('username')}" == chat_id]
             chat_id = named[0]["id"] if named else chat_id
-        if writing and chat_id in self._moved:
+        if chat_id in self._moved:
             raise ApiError(
                 400,
                 "Bad Request: group chat was upgraded to a supergroup chat",
