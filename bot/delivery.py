@@ -257,7 +257,11 @@ class Delivery:
             )
         except (TelegramBadRequest, TelegramNotFound, TelegramEntityTooLarge) as error:
             log.warning("outbox %s: refused: %s", lease.id, error.message)
-            await self._record(outbox.mark_failed, lease, error.message, self.now())
+            if isinstance(lease.picture, str) and "file" in error.message.lower():
+                # A file_id Telegram no longer takes (another bot token, say): upload again.
+                await self._record(outbox.upload_again, lease, self.now())
+            else:
+                await self._record(outbox.mark_failed, lease, error.message, self.now())
         except TelegramAPIError as error:
             # Network errors and timeouts, 5xx, and what a retry may cure (401, 409).
             log.warning("outbox %s: %s (attempt %s)", lease.id, error.message, lease.attempts)

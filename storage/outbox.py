@@ -447,6 +447,18 @@ async def _paced(
     return None if oldest is None else oldest + limit.period
 
 
+async def upload_again(session: AsyncSession, lease: Lease, now: datetime) -> None:
+    """Telegram refused the picture's file_id: it is forgotten, and the row given back at once
+    (the attempt not counted) to upload the picture itself."""
+    await session.execute(
+        update(OutboxPicture)
+        .where(OutboxPicture.id == lease.picture_id)
+        .values(telegram_file_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    await release(session, [lease], now)
+
+
 async def postpone(session: AsyncSession, lease: Lease, *, until: datetime, error: str) -> None:
     """Telegram asked to wait (429): the chat waits, and the attempt does not count."""
     await session.execute(

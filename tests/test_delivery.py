@@ -475,6 +475,33 @@ async def test_a_picture_for_many_is_stored_once_and_uploaded_once(
     assert {row.picture_id for row in rows} == {picture.id}
 
 
+async def test_a_file_id_telegram_refuses_is_forgotten_and_the_picture_uploaded_again(
+    bot: Bot, sessionmaker: Maker, fast: Settings, standin: StandIn
+) -> None:
+    await person(sessionmaker, standin, 1001)
+    chart = b"\x89PNG a chart"
+    async with sessionmaker.begin() as session:
+        [row] = await enqueue_photo(session, chat_id=1001, photo=chart, caption="Résultats")
+        # Uploaded earlier under another bot token: this bot cannot use that file_id.
+        await session.execute(
+            update(OutboxPicture)
+            .where(OutboxPicture.id == row.picture_id)
+            .values(telegram_file_id="AgAC-from-another-bot")
+        )
+
+    [sent] = await deliver_all(bot, sessionmaker, fast)
+
+    check_outcomes([sent], standin)
+    refused, uploaded = standin.calls_of("sendPhoto", include_failed=True)
+    assert refused.params["photo"] == "AgAC-from-another-bot" and not refused.ok
+    assert uploaded.ok and uploaded.files["photo"][1] == chart
+    assert sent.status is OutboxStatus.sent and sent.attempts == 1
+    async with sessionmaker() as session:
+        picture = await session.get(OutboxPicture, sent.picture_id)
+    assert picture is not None
+    assert picture.telegram_file_id == uploaded.result["photo"][-1]["file_id"]
+
+
 # -- restarts, several workers, order, limits
 
 
