@@ -82,11 +82,14 @@ class Terminal:
     def _file(self, call: Any) -> None:
         folder = Path("data") / "chat-files"
         folder.mkdir(parents=True, exist_ok=True)
+        prefix = self.prefixes[call.params["chat_id"]]
+        caption = readable(call.params.get("caption"))
+        if not call.files:
+            # Sent again by its file_id: the file was saved when it was first sent.
+            self.write(f"\n{prefix} [{call.method.removeprefix('send').lower()}] {caption}")
         for name, content in call.files.values():
             path = folder / name
             path.write_bytes(content)
-            prefix = self.prefixes[call.params["chat_id"]]
-            caption = readable(call.params.get("caption"))
             self.write(f"\n{prefix} [file saved: {path}] {caption}")
 
     def button(self, number: int) -> tuple[dict[str, Any], str] | None:
