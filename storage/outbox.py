@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -349,13 +349,14 @@ async def claim_due(
     leases = [Lease(*row, until=until) for row in result.all()]
     wanted = {lease.picture_id for lease in leases if lease.picture_id is not None}
     if wanted:
+        # Only the file_id when Telegram has the picture: its bytes are not even read.
+        content = case((OutboxPicture.telegram_file_id.is_(None), OutboxPicture.content))
         found = await session.execute(
-            select(OutboxPicture.id, OutboxPicture.telegram_file_id, OutboxPicture.content).where(
+            select(OutboxPicture.id, OutboxPicture.telegram_file_id, content).where(
                 OutboxPicture.id.in_(wanted)
             )
         )
-        # Only the file_id when Telegram has the picture: its bytes are not even read.
-        pictures = {id_: file_id or content for id_, file_id, content in found}
+        pictures = {id_: file_id or data for id_, file_id, data in found}
         leases = [
             replace(lease, picture=pictures[lease.picture_id]) if lease.picture_id else lease
             for lease in leases
