@@ -28,7 +28,11 @@ def stale_button() -> str:
     return _("This button is no longer valid. Please use the latest message.")
 
 
+def mention(telegram_id: int, label: str) -> str:
+    """`label` (HTML, already escaped) linked to that person: Telegram makes it a mention."""
+    return f'<a href="tg://user?id={telegram_id}">{label}</a>'
+
+
 def contact_link(telegram_id: int) -> str:
     """A link that opens a chat with that person (shared only with their consent)."""
-    label = _("write to them")
-    return f'<a href="tg://user?id={telegram_id}">{label}</a>'
+    return mention(telegram_id, _("write to them"))

@@ -25,7 +25,7 @@ from handlers.initiatives import notices
 from handlers.initiatives.callbacks import ModerateCb
 from handlers.initiatives.keyboards import moderation_keyboard
 from handlers.initiatives.states import Moderation
-from handlers.texts import explain_rejection
+from handlers.texts import explain_rejection, mention
 from storage import initiatives
 from storage.initiatives import AlreadyDecided, Decision
 from storage.models import Initiative, InitiativeStatus, User
@@ -95,7 +95,7 @@ async def decision_pressed(
     )
     # Named by a mention, with a reply asked of them only: their answer reaches the bot as a
     # reply even where it reads only replies (not an administrator of the group).
-    name = f'<a href="tg://user?id={query.from_user.id}">{notices.quote(actor_name(query))}</a>'
+    name = mention(query.from_user.id, notices.quote(actor_name(query)))
     await query.message.answer(
         ask.format(name=name, reference=initiatives.reference(initiative))
         + "\n"
