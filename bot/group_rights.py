@@ -16,12 +16,11 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from storage.models import OutboxMessage, utcnow
-from storage.outbox import enqueue_message
+from storage.models import utcnow
+from storage.outbox import enqueue_message, said_lately
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +67,6 @@ async def check_group_rights(
         )
     async with sessionmaker.begin() as session:
         # Once a day at most, however many workers start or restart.
-        said = await session.scalar(
-            select(OutboxMessage.id).where(
-                OutboxMessage.chat_id == group,
-                OutboxMessage.kind == RIGHTS,
-                OutboxMessage.created_at > utcnow() - NOTICE_EVERY,
-            )
-        )
-        if said is None:
-            for row in await enqueue_message(session, chat_id=group, text=text):
-                row.kind = RIGHTS
+        if not await said_lately(session, group, RIGHTS, utcnow() - NOTICE_EVERY):
+            await enqueue_message(session, chat_id=group, text=text, kind=RIGHTS)
     return False

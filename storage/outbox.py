@@ -60,9 +60,11 @@ async def enqueue_message(
     reply_markup: dict[str, Any] | None = None,
     user_id: int | None = None,
     disable_preview: bool = True,
+    kind: str | None = None,
 ) -> list[OutboxMessage]:
     """A text in HTML parse mode; past 4096 characters, several messages (see `split_text`),
-    the keyboard on the last one."""
+    the keyboard on the last one. `kind` marks rows found again later (`ALERT`, and
+    `said_lately`)."""
     parts = split_text(text)
     if not parts:
         raise ValueError("empty message")
@@ -74,11 +76,27 @@ async def enqueue_message(
         if reply_markup is not None and number == len(parts):
             payload["reply_markup"] = reply_markup
         rows.append(
-            OutboxMessage(chat_id=chat_id, user_id=user_id, method=SEND_MESSAGE, payload=payload)
+            OutboxMessage(
+                chat_id=chat_id, user_id=user_id, method=SEND_MESSAGE, payload=payload, kind=kind
+            )
         )
     session.add_all(rows)
     await session.flush()
     return rows
+
+
+async def said_lately(session: AsyncSession, chat_id: int, kind: str, since: datetime) -> bool:
+    """Whether a message of that kind was written to the chat since then."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.kind == kind,
+            OutboxMessage.created_at > since,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def enqueue_photo(
