@@ -125,6 +125,11 @@ class User(Base):
     # Consent to challenge alerts; None when off (never asked, declined, or STOP).
     alerts_consent_at: Mapped[datetime | None]
     onboarded_at: Mapped[datetime | None]
+    # STOP: no unsolicited message at all (alerts, survey invitations and reminders, news).
+    stopped_at: Mapped[datetime | None]
+    # Retention (PRIVACY.md): warned once inactivity nears its limit, and again a week before.
+    inactivity_warned_at: Mapped[datetime | None]
+    inactivity_final_warned_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -184,6 +189,8 @@ class InitiativeStatus(enum.StrEnum):
     rejected = "rejected"
     changes_requested = "changes_requested"
     hidden = "hidden"
+    # The author erased their data: the initiative is gone from every list and card.
+    withdrawn = "withdrawn"
 
 
 class Initiative(Base):
@@ -287,6 +294,9 @@ class OutboxMessage(Base):
     failed_at: Mapped[datetime | None]
     # "alert" for a challenge alert: one still waiting is dropped if the person stops alerts.
     kind: Mapped[str | None] = mapped_column(String(20))
+    # What the message shows, as "initiative:42": a card is found again to be edited when its
+    # subject is withdrawn.
+    subject: Mapped[str | None] = mapped_column(String(40), index=True)
 
     __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
 
@@ -476,6 +486,8 @@ class SurveyQuestion(Base):
     show_if: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Part of the figures shown on the challenge's card over time.
     key_figure: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Free-text answers shown beyond coordinators: respondents are told before they answer.
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class SurveyInvitation(Base):
@@ -540,6 +552,16 @@ class SummaryRun(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     # Nothing new and nothing waiting: the day was claimed and no message written.
     quiet: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class JobRun(Base):
+    """A scheduled job's run for one day, claimed once across workers and restarts."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ChatMove(Base):
