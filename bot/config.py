@@ -33,8 +33,15 @@ class Settings(BaseSettings):
     programme_url: str = "https://www.marseille.fr"
     flood_messages: int = Field(default=8, ge=1)
     flood_seconds: float = Field(default=2.0, gt=0)
+    # Retention (PRIVACY.md), written in the privacy notice and enforced every day at
+    # RETENTION_TIME (handlers/privacy/jobs.py).
     inactive_months: int = Field(default=24, ge=1)
+    inactivity_warning_days: int = Field(default=30, ge=2)
+    inactivity_final_warning_days: int = Field(default=7, ge=1)
     free_text_retention_months: int = Field(default=12, ge=1)
+    outbox_content_days: int = Field(default=30, ge=1)
+    processed_updates_days: int = Field(default=2, ge=1)
+    retention_time: time = time(10, 0)
     delivery_rate: float = Field(default=30, gt=0)
     delivery_private_per_second: float = Field(default=1, gt=0)
     delivery_group_per_minute: float = Field(default=20, gt=0)
@@ -65,6 +72,16 @@ class Settings(BaseSettings):
     def _webhook_needs_a_secret(self) -> Settings:
         if self.webhook_url and not self.webhook_secret:
             raise ValueError("WEBHOOK_SECRET must be set with WEBHOOK_URL")
+        return self
+
+    @model_validator(mode="after")
+    def _warnings_in_order(self) -> Settings:
+        if self.inactivity_final_warning_days >= self.inactivity_warning_days:
+            raise ValueError(
+                "INACTIVITY_FINAL_WARNING_DAYS must be fewer than INACTIVITY_WARNING_DAYS"
+            )
+        if self.inactivity_warning_days > 28 * self.inactive_months:
+            raise ValueError("INACTIVITY_WARNING_DAYS must be shorter than INACTIVE_MONTHS")
         return self
 
     @field_validator("timezone")

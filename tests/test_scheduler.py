@@ -11,8 +11,13 @@ from bot.scheduler import JobContext, jobs, run_jobs, schedule
 from tests.conversation import Harness
 
 
-def test_the_bot_schedules_survey_sending_reminders_and_the_summary() -> None:
-    assert [name for name, _job in jobs()] == ["surveys.send", "surveys.remind", "summary.daily"]
+def test_the_bot_schedules_survey_sending_reminders_the_summary_and_retention() -> None:
+    assert [name for name, _job in jobs()] == [
+        "surveys.send",
+        "surveys.remind",
+        "summary.daily",
+        "privacy.retention",
+    ]
 
 
 async def test_a_failing_job_does_not_stop_the_others(

@@ -15,6 +15,10 @@ def months(count: int) -> str:
     return ngettext("{count} month", "{count} months", count).format(count=count)
 
 
+def days(count: int) -> str:
+    return ngettext("{count} day", "{count} days", count).format(count=count)
+
+
 def notice_text(settings: Settings) -> str:
     parts = [
         _("<b>How La Collective uses your data</b> (notice version {version})").format(
@@ -37,12 +41,17 @@ def notice_text(settings: Settings) -> str:
             "choose to share."
         ),
         _(
-            "<b>How long:</b> until you erase it, and at most {inactive} after your last visit "
-            "(you are warned beforehand). Free-text survey answers are deleted {free_text} after "
-            "the survey closes; only anonymous totals are kept."
+            "<b>How long:</b> until you erase it, and at most {inactive} after your last visit. "
+            "We write to you {warning} before, and again {final} before; any message to the bot "
+            "keeps your account. Free-text survey answers are deleted {free_text} after the "
+            "survey closes; only anonymous totals are kept. The messages the bot sends keep "
+            "their content for {messages}, then only the fact that they were sent."
         ).format(
             inactive=months(settings.inactive_months),
+            warning=days(settings.inactivity_warning_days),
+            final=days(settings.inactivity_final_warning_days),
             free_text=months(settings.free_text_retention_months),
+            messages=days(settings.outbox_content_days),
         ),
         _(
             "<b>Your rights:</b> see your data (/mydata), correct it (/settings), erase it or "
