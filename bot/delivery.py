@@ -29,8 +29,14 @@ from aiogram.exceptions import (
     TelegramNotFound,
     TelegramRetryAfter,
 )
-from aiogram.methods import SendMessage, SendPhoto, TelegramMethod
-from aiogram.types import BufferedInputFile, Message
+from aiogram.methods import (
+    EditMessageMedia,
+    EditMessageText,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.types import BufferedInputFile, InputMediaPhoto, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import group_moves
@@ -117,6 +123,19 @@ def telegram_method(lease: Lease) -> TelegramMethod[Any]:
         elif lease.picture is not None:
             params["photo"] = lease.picture
         return SendPhoto(chat_id=lease.chat_id, **params)
+    if lease.method == outbox.EDIT_TEXT:
+        return EditMessageText(chat_id=lease.chat_id, **lease.payload)
+    if lease.method == outbox.EDIT_MEDIA and lease.picture is not None:
+        params = dict(lease.payload)
+        picture = lease.picture
+        media = InputMediaPhoto(
+            media=BufferedInputFile(picture, filename="photo.png")
+            if isinstance(picture, bytes)
+            else picture,
+            caption=params.pop("caption", None),
+            parse_mode=params.pop("parse_mode", None),
+        )
+        return EditMessageMedia(chat_id=lease.chat_id, media=media, **params)
     raise ValueError(f"no way to send {lease.method}")
 
 

@@ -43,6 +43,8 @@ CAPTION_LIMIT = 1024
 ELLIPSIS = "…"
 SEND_MESSAGE = "sendMessage"
 SEND_PHOTO = "sendPhoto"
+EDIT_TEXT = "editMessageText"
+EDIT_MEDIA = "editMessageMedia"
 # The kind of an outbox row that may be withdrawn before it goes out.
 ALERT = "alert"
 # Forbidden descriptions after which the person cannot be reached until they come back.
@@ -61,10 +63,12 @@ async def enqueue_message(
     user_id: int | None = None,
     disable_preview: bool = True,
     kind: str | None = None,
+    subject: str | None = None,
 ) -> list[OutboxMessage]:
     """A text in HTML parse mode; past 4096 characters, several messages (see `split_text`),
     the keyboard on the last one. `kind` marks rows found again later (`ALERT`, and
-    `said_lately`)."""
+    `said_lately`); `subject` names what the message shows ("initiative:42", "user:7"), so that
+    it is found again when that is erased."""
     parts = split_text(text)
     if not parts:
         raise ValueError("empty message")
@@ -77,7 +81,12 @@ async def enqueue_message(
             payload["reply_markup"] = reply_markup
         rows.append(
             OutboxMessage(
-                chat_id=chat_id, user_id=user_id, method=SEND_MESSAGE, payload=payload, kind=kind
+                chat_id=chat_id,
+                user_id=user_id,
+                method=SEND_MESSAGE,
+                payload=payload,
+                kind=kind,
+                subject=subject,
             )
         )
     session.add_all(rows)
@@ -107,6 +116,7 @@ async def enqueue_photo(
     caption: str,
     reply_markup: dict[str, Any] | None = None,
     user_id: int | None = None,
+    subject: str | None = None,
 ) -> list[OutboxMessage]:
     """A photo — bytes rendered here (uploaded when sent) or a Telegram file_id — with its
     caption. A caption past 1024 characters is cut with "…" and the whole text follows as a
@@ -125,13 +135,42 @@ async def enqueue_photo(
         method=SEND_PHOTO,
         payload=payload,
         picture_id=await stored_picture(session, photo) if isinstance(photo, bytes) else None,
+        subject=subject,
     )
     session.add(row)
     rows = [row]
     if was_cut:
-        rows += await enqueue_message(session, chat_id=chat_id, text=caption, user_id=user_id)
+        rows += await enqueue_message(
+            session, chat_id=chat_id, text=caption, user_id=user_id, subject=subject
+        )
     await session.flush()
     return rows
+
+
+async def enqueue_edit(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    picture: bytes | None = None,
+    user_id: int | None = None,
+) -> OutboxMessage:
+    """A message already sent, rewritten and without its buttons: its text replaced by `text`,
+    or — a photo's — its picture by `picture` and its caption by `text`."""
+    payload: dict[str, Any] = {"message_id": message_id, "parse_mode": "HTML"}
+    if picture is None:
+        payload["text"] = cut_caption(text, TEXT_LIMIT)[0]
+        method, picture_id = EDIT_TEXT, None
+    else:
+        payload["caption"] = cut_caption(text)[0]
+        method, picture_id = EDIT_MEDIA, await stored_picture(session, picture)
+    row = OutboxMessage(
+        chat_id=chat_id, user_id=user_id, method=method, payload=payload, picture_id=picture_id
+    )
+    session.add(row)
+    await session.flush()
+    return row
 
 
 async def stored_picture(session: AsyncSession, content: bytes) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,12 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     AssistedParticipation,
+    AuditEntry,
     Challenge,
     FsmRecord,
     Initiative,
     InitiativeReport,
+    InitiativeStatus,
     Introduction,
     Need,
+    Organisation,
     OutboxMessage,
     OutboxStatus,
     Participation,
@@ -26,7 +30,7 @@ from storage.models import (
     User,
     utcnow,
 )
-from storage.outbox import drop_pending, drop_pending_alerts
+from storage.outbox import SEND_MESSAGE, SEND_PHOTO, drop_pending, drop_pending_alerts
 
 # Bump whenever the notice's text changes: people who acknowledged an older version are shown
 # the new one at their next visit (PRIVACY.md).
@@ -206,53 +210,222 @@ async def export_user_data(session: AsyncSession, user: User) -> dict[str, Any]:
     }
 
 
-async def forget_user(session: AsyncSession, user: User, now: datetime | None = None) -> None:
-    """Erases the person in the caller's transaction; the row stays, anonymous, so that their
-    contributions still count in aggregates without pointing at anyone."""
-    await drop_pending(session, user.id, "erased at the person's request")
-    if user.telegram_id is not None:
-        await _forget_messages(session, user.id, user.telegram_id)
-    # Contributions stay for the aggregates, without what the person wrote in their own words.
-    await session.execute(
-        update(Participation).where(Participation.user_id == user.id).values(text=None)
+@dataclass(frozen=True)
+class PostedCopy:
+    """A message already shown to someone else (a card in the coordinators' group, a request
+    in another person's chat) that carried the erased person's words: it is to be edited."""
+
+    chat_id: int
+    message_id: int
+    photo: bool
+    # Whom it was shown to (users.id), or None for the coordinators' group.
+    recipient_id: int | None
+
+
+def initiative_subject(initiative_id: int) -> str:
+    """The `subject` of the messages that show an initiative (its moderation card, say)."""
+    return f"initiative:{initiative_id}"
+
+
+def person_subject(user_id: int) -> str:
+    """The `subject` of the messages that show a person's details to someone else."""
+    return f"user:{user_id}"
+
+
+ERASED = "erased at the person's request"
+
+
+async def forget_user(
+    session: AsyncSession, user: User, now: datetime | None = None
+) -> list[PostedCopy]:
+    """Erases the person in the caller's transaction. What they wrote or sent goes everywhere
+    it was kept: profile, organisation (when nobody else is in it), needs' texts and places,
+    initiatives (withdrawn: no title, description, photo or place), what they wrote when
+    joining, free-text answers, the people they registered, dialogs, and the messages that
+    carried any of it. The row stays, anonymous, so that their contributions still count.
+
+    Returns the messages already shown to others that carried their words: the caller edits
+    them (`handlers.privacy.erasure.erase_person` does all of it)."""
+    initiative_ids = list(
+        await session.scalars(select(Initiative.id).where(Initiative.proposer_id == user.id))
     )
-    await session.execute(update(Need).where(Need.reporter_id == user.id).values(text=""))
+    posted = await _forget_messages(session, user, initiative_ids)
+    await _withdraw_initiatives(session, initiative_ids, now)
+    await session.execute(
+        update(Participation)
+        .where(Participation.user_id == user.id)
+        .values(text=None, organisation_id=None)
+    )
+    await session.execute(
+        update(Need)
+        .where(Need.reporter_id == user.id)
+        .values(text="", latitude=None, longitude=None)
+    )
     responses = select(SurveyResponse.id).where(SurveyResponse.user_id == user.id)
     await session.execute(
         update(SurveyAnswer)
         .where(SurveyAnswer.response_id.in_(responses), SurveyAnswer.value_text.is_not(None))
         .values(value_text=None)
     )
+    # The people they registered had only them as a link to La Collective: their details go
+    # too, and they still count, anonymously (see `forget_assisted`).
+    await session.execute(
+        update(AssistedParticipation)
+        .where(AssistedParticipation.registered_by == user.id)
+        .values(name="", wishes=None)
+    )
     if user.telegram_id is not None:
         await session.execute(delete(FsmRecord).where(FsmRecord.user_id == user.telegram_id))
+    organisations = await _organisations_of(session, user)
     _clear_profile(user)
     user.telegram_id = None
     user.notice_version = None
     user.notice_accepted_at = None
     user.notice_declined_at = None
+    user.stopped_at = None
+    user.inactivity_warned_at = None
+    user.inactivity_final_warned_at = None
     user.active = False
     user.erased_at = now or utcnow()
+    await session.flush()
+    await _drop_lone_organisations(session, organisations)
+    return posted
 
 
-async def _forget_messages(session: AsyncSession, user_id: int, telegram_id: int) -> None:
-    """Messages waiting to give the person's contact to someone else are dropped, and those
-    already sent keep no text; messages to them, sent or not, keep no text and no way back to
-    them."""
-    link = f'tg://user?id={telegram_id}"'
-    carrying_contact = cast(OutboxMessage.payload, Text).contains(
-        json.dumps(link)[1:-1], autoescape=True
+async def forget_assisted(session: AsyncSession, assisted: AssistedParticipation) -> None:
+    """An accompanied person's details erased, at their request through their organisation:
+    they still count among the challenge's participants, with nothing that says who they
+    are."""
+    assisted.name = ""
+    assisted.wishes = None
+    await session.flush()
+
+
+def is_erased(assisted: AssistedParticipation) -> bool:
+    return not assisted.name
+
+
+async def _withdraw_initiatives(
+    session: AsyncSession, initiative_ids: list[int], now: datetime | None
+) -> None:
+    """Withdrawn from every list and card, with nothing left of what the author wrote or sent;
+    theme, arrondissement and dates stay for the counts. The coordinators' decisions stay in
+    the audit, without the reasons they wrote, which may quote the proposal."""
+    if not initiative_ids:
+        return
+    await session.execute(
+        update(Initiative)
+        .where(Initiative.id.in_(initiative_ids))
+        .values(
+            status=InitiativeStatus.withdrawn,
+            title="",
+            description="",
+            photo_file_id=None,
+            latitude=None,
+            longitude=None,
+            reason=None,
+            contact_consent=False,
+            organisation_id=None,
+            updated_at=now or utcnow(),
+        )
+        .execution_options(synchronize_session="fetch")
     )
+    entries = await session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.object_type == "initiative", AuditEntry.object_id.in_(initiative_ids)
+        )
+    )
+    for entry in entries:
+        if "reason" in entry.details:
+            entry.details = {k: v for k, v in entry.details.items() if k != "reason"}
+
+
+async def _organisations_of(session: AsyncSession, user: User) -> set[int]:
+    """The organisations the person named: in their profile, on their proposals, when
+    joining a challenge."""
+    found = {user.organisation_id} if user.organisation_id is not None else set()
+    for column, owner in (
+        (Initiative.organisation_id, Initiative.proposer_id),
+        (Participation.organisation_id, Participation.user_id),
+    ):
+        found |= set(
+            await session.scalars(select(column).where(owner == user.id, column.is_not(None)))
+        )
+    return found
+
+
+async def _drop_lone_organisations(session: AsyncSession, organisation_ids: set[int]) -> None:
+    """An organisation nobody else belongs to goes with the person who named it (its name can
+    be theirs: «Chez Fatima»); one with other members stays, it is theirs too. What pointed
+    at it no longer does (ON DELETE SET NULL)."""
+    for organisation_id in organisation_ids:
+        member = await session.scalar(
+            select(User.id).where(User.organisation_id == organisation_id).limit(1)
+        )
+        if member is None:
+            for model in (Initiative, Participation):
+                await session.execute(
+                    update(model)
+                    .where(model.organisation_id == organisation_id)
+                    .values(organisation_id=None)
+                    .execution_options(synchronize_session="fetch")
+                )
+            await session.execute(delete(Organisation).where(Organisation.id == organisation_id))
+
+
+async def _forget_messages(
+    session: AsyncSession, user: User, initiative_ids: list[int]
+) -> list[PostedCopy]:
+    """Every message that carried the person's words, contact or proposals: those waiting are
+    dropped, and none keeps its text. Those that showed them to others are returned, to be
+    edited; messages to the person themselves, sent or not, keep no way back to them."""
+    await drop_pending(session, user.id, ERASED)
+    subjects = [initiative_subject(i) for i in initiative_ids] + [person_subject(user.id)]
+    about = OutboxMessage.subject.in_(subjects)
+    if user.telegram_id is not None:
+        link = f'tg://user?id={user.telegram_id}"'
+        carrying_contact = cast(OutboxMessage.payload, Text).contains(
+            json.dumps(link)[1:-1], autoescape=True
+        )
+        about = or_(about, carrying_contact)
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.pending, carrying_contact)
-        .values(status=OutboxStatus.dropped, last_error="erased at the person's request")
+        .where(OutboxMessage.status == OutboxStatus.pending, about)
+        .values(status=OutboxStatus.dropped, last_error=ERASED)
     )
-    await session.execute(update(OutboxMessage).where(carrying_contact).values(payload={}))
+    shown = await session.execute(
+        select(
+            OutboxMessage.chat_id,
+            OutboxMessage.sent_message_id,
+            OutboxMessage.method,
+            OutboxMessage.user_id,
+        )
+        .where(
+            OutboxMessage.status == OutboxStatus.sent,
+            OutboxMessage.sent_message_id.is_not(None),
+            OutboxMessage.method.in_((SEND_MESSAGE, SEND_PHOTO)),
+            about,
+        )
+        .order_by(OutboxMessage.id)
+    )
+    own = {c for c in (user.telegram_id,) if c is not None}
+    posted = [
+        PostedCopy(chat_id, message_id, method == SEND_PHOTO, recipient)
+        for chat_id, message_id, method, recipient in shown
+        if chat_id not in own and recipient != user.id and message_id
+    ]
+    await session.execute(
+        update(OutboxMessage).where(about).values(payload={}, picture_id=None, last_error=None)
+    )
+    mine = OutboxMessage.user_id == user.id
+    if user.telegram_id is not None:
+        mine = or_(mine, OutboxMessage.chat_id == user.telegram_id)
     await session.execute(
         update(OutboxMessage)
-        .where(or_(OutboxMessage.user_id == user_id, OutboxMessage.chat_id == telegram_id))
+        .where(mine)
         .values(user_id=None, chat_id=0, payload={}, picture_id=None, last_error=None)
     )
+    return posted
 
 
 def _clear_profile(user: User) -> None:

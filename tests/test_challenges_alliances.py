@@ -385,5 +385,6 @@ async def test_a_request_from_someone_forgotten_cannot_be_accepted(harness: Harn
     )
     (introduction,) = await introductions(harness)
     assert introduction.status is IntroductionStatus.asked
-    assert not any("tg://" in payload["text"] for _c, _t, payload in await outbox(harness))
+    # The request carried the person's words: it keeps no text at all now.
+    assert not any("tg://" in str(payload) for _c, _t, payload in await outbox(harness))
     assert await figures(harness, challenge) == (1, 0)

@@ -4,6 +4,7 @@ actions and answers to button presses, each refused where Telegram refuses it.""
 from __future__ import annotations
 
 import copy
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -178,6 +179,32 @@ class Messages:
         )  # fmt: skip
         changes = {"caption": caption, "caption_entities": entities}
         return self._edit(message, {**changes, "reply_markup": inline_markup(params)})
+
+    def _editMessageMedia(self, params: Params, files: Files) -> Any:
+        message = self._editable(params)
+        raw = params.get("media")
+        try:
+            media = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+        except ValueError:
+            raise bad("can't parse InputMedia JSON object") from None
+        kind = media.get("type")
+        if kind != "photo" or "photo" not in message:
+            raise bad("there is no photo in the request" if kind != "photo" else "wrong type")
+        source = str(media.get("media") or "")
+        if source.startswith("attach://"):
+            part = files.get(source.removeprefix("attach://"))
+            if part is None:
+                raise bad("wrong file identifier/HTTP URL specified")
+            stored = self._files.keep(self.bot_id, part[1], part[0], "photo")
+        else:
+            stored = self._input_file({"photo": source}, {}, "photo")
+        caption, entities = formatted(
+            media.get("caption"), media.get("parse_mode"), media.get("caption_entities"),
+            caption=True,
+        )  # fmt: skip
+        changes = {"photo": [stored.as_object()], "caption": caption}
+        changes |= {"caption_entities": entities, "reply_markup": inline_markup(params)}
+        return self._edit(message, changes)
 
     def _deleteMessage(self, params: Params, files: Files) -> Any:
         chat = self._chat(params, writing=False)

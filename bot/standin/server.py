@@ -67,7 +67,8 @@ class StandIn(Methods):
             for name in (
                 "getMe getUpdates setWebhook deleteWebhook getWebhookInfo logOut close "
                 "sendMessage editMessageText editMessageReplyMarkup editMessageCaption "
-                "deleteMessage answerCallbackQuery sendDocument sendPhoto sendChatAction "
+                "editMessageMedia deleteMessage answerCallbackQuery sendDocument sendPhoto "
+                "sendChatAction "
                 "setMyCommands deleteMyCommands getMyCommands setChatMenuButton "
                 "getChatMenuButton getChatMember getChat getFile"
             ).split()

@@ -43,6 +43,7 @@ from storage.models import (
     User,
 )
 from storage.outbox import enqueue_message
+from storage.privacy import person_subject
 
 router = Flow("challenges-alliances")
 
@@ -376,7 +377,12 @@ async def request_to_target(
             ]
         ).model_dump(exclude_none=True)
     await enqueue_message(
-        session, chat_id=target.telegram_id, text=text, reply_markup=markup, user_id=target.id
+        session,
+        chat_id=target.telegram_id,
+        text=text,
+        reply_markup=markup,
+        user_id=target.id,
+        subject=person_subject(requester.id),
     )
 
 
@@ -470,7 +476,9 @@ async def contact_to(
                 ),
             ]
         )
-    await enqueue_message(session, chat_id=to.telegram_id, text=text, user_id=to.id)
+    await enqueue_message(
+        session, chat_id=to.telegram_id, text=text, user_id=to.id, subject=person_subject(about.id)
+    )
 
 
 async def declined_to(
@@ -503,4 +511,5 @@ async def declined_to(
         text=text,
         reply_markup=markup,
         user_id=requester.id,
+        subject=person_subject(target.id),
     )

@@ -20,6 +20,7 @@ def status_label(status: InitiativeStatus) -> str:
         InitiativeStatus.rejected: _("not accepted"),
         InitiativeStatus.changes_requested: _("changes requested"),
         InitiativeStatus.hidden: _("hidden"),
+        InitiativeStatus.withdrawn: _("withdrawn"),
     }[status]
 
 

@@ -66,6 +66,9 @@ async def decision_pressed(
     if initiative is None:
         callback_answer.text = _("This proposal no longer exists.")
         return
+    if initiative.status is InitiativeStatus.withdrawn:
+        await withdrawn(query, callback_answer)
+        return
     if initiative.status is not InitiativeStatus.pending:
         await already_decided(query, callback_answer, initiative, settings)
         return
@@ -137,6 +140,9 @@ async def reason_typed(
             reason=reason,
         )
     except AlreadyDecided as decided:
+        if decided.initiative.status is InitiativeStatus.withdrawn:
+            await message.reply(withdrawn_text())
+            return
         await message.reply(
             _("Someone decided first: {line}").format(
                 line=notices.decided_line(decided.initiative, settings.group_locale, settings)
@@ -176,12 +182,35 @@ async def decide(
             reason=reason,
         )
     except AlreadyDecided as decided:
-        await already_decided(query, callback_answer, decided.initiative, settings)
+        if decided.initiative.status is InitiativeStatus.withdrawn:
+            await withdrawn(query, callback_answer)
+        else:
+            await already_decided(query, callback_answer, decided.initiative, settings)
         return
     if isinstance(query.message, Message):
         await close_pressed_card(query, query.message, initiative, settings)
     await tell_author(session, i18n, initiative)
     callback_answer.text = _("Done: the author has been told.")
+
+
+def withdrawn_text() -> str:
+    return _(
+        "This proposal was withdrawn: its author erased their data. There is nothing left to "
+        "decide, and the author cannot be told."
+    )
+
+
+async def withdrawn(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    """A card pressed after its author erased their data (an older copy, or one not yet
+    rewritten): said so, and its buttons go."""
+    callback_answer.text = withdrawn_text()
+    callback_answer.show_alert = True
+    message = query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        try:
+            await message.edit_reply_markup(reply_markup=None)
+        except TelegramBadRequest as error:
+            log.info("withdrawn card not closed: %s", error.message)
 
 
 async def already_decided(

@@ -19,6 +19,7 @@ from handlers.texts import contact_link
 from storage.initiatives import reference
 from storage.models import Initiative, InitiativeStatus, User
 from storage.outbox import enqueue_message, enqueue_photo
+from storage.privacy import initiative_subject
 
 
 def quote(text: str, limit: int = 80) -> str:
@@ -81,6 +82,7 @@ async def moderation_card(
                 photo=initiative.photo_file_id,
                 caption=moderation_text(initiative, proposer, locale, CAPTION_LIMIT),
                 reply_markup=markup,
+                subject=initiative_subject(initiative.id),
             )
         else:
             await enqueue_message(
@@ -88,6 +90,7 @@ async def moderation_card(
                 chat_id=settings.coordinator_chat_id,
                 text=moderation_text(initiative, proposer, locale, 4096),
                 reply_markup=markup,
+                subject=initiative_subject(initiative.id),
             )
 
 
@@ -104,6 +107,7 @@ def decided_line(
         InitiativeStatus.changes_requested: _("✏️ Changes asked by {who} on {when}"),
         InitiativeStatus.hidden: _("🚫 Hidden by {who} on {when}"),
         InitiativeStatus.pending: _("⏳ Waiting again since {when}"),
+        InitiativeStatus.withdrawn: _("Withdrawn at its author's request"),
     }[initiative.status].format(who=who, when=when)
     if initiative.reason and initiative.status is not InitiativeStatus.approved:
         text += "\n" + _("Reason: {reason}").format(reason=quote(initiative.reason, reason_limit))
@@ -163,4 +167,9 @@ async def support_offered(
             ).format(who=who, title=quote(initiative.title), reference=reference(initiative))
             if supporter.contact_consent_at and supporter.telegram_id is not None:
                 text += "\n" + contact_link(supporter.telegram_id)
-        await enqueue_message(session, chat_id=settings.coordinator_chat_id, text=text)
+        await enqueue_message(
+            session,
+            chat_id=settings.coordinator_chat_id,
+            text=text,
+            subject=initiative_subject(initiative.id),
+        )

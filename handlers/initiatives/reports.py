@@ -42,7 +42,7 @@ from storage.models import (
     utcnow,
 )
 from storage.outbox import enqueue_message
-from storage.privacy import has_current_notice
+from storage.privacy import has_current_notice, initiative_subject
 from storage.texts import TextRejected
 
 router = Flow("initiative-reports")
@@ -173,6 +173,7 @@ async def tell_group_reported(
         chat_id=settings.coordinator_chat_id,
         text=text,
         reply_markup=markup.model_dump(exclude_none=True),
+        subject=initiative_subject(initiative.id),
     )
 
 
@@ -500,4 +501,5 @@ async def tell_group_contested(
         chat_id=settings.coordinator_chat_id,
         text=text,
         reply_markup=markup.model_dump(exclude_none=True),
+        subject=initiative_subject(initiative.id),
     )

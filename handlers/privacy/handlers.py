@@ -15,17 +15,19 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from handlers.flow import Flow
 from handlers.menu import MenuAction, MenuCb, menu_keyboard
+from handlers.privacy.erasure import erase_person
 from handlers.privacy.notice import notice_text
 from handlers.profile.card import settings_text
 from handlers.ui import show
 from storage.models import User
-from storage.privacy import CONTRIBUTIONS, export_user_data, forget_user
+from storage.privacy import CONTRIBUTIONS, export_user_data
 
 router = Flow("privacy")
 
@@ -87,16 +89,40 @@ def forget_keyboard() -> InlineKeyboardMarkup:
     )
 
 
+def forget_text() -> str:
+    return "\n".join(
+        [
+            _("<b>Do you want us to erase your data?</b> This is what happens:"),
+            _(
+                "• your profile, your consents, any dialog in progress, and your organisation's "
+                "name unless other members belong to it, are deleted;"
+            ),
+            _(
+                "• your initiatives are withdrawn: their title, description, photo and location "
+                "are deleted, and the cards already shown to the coordinators say that they "
+                "were withdrawn at your request;"
+            ),
+            _(
+                "• the needs you reported, your participation in challenges and your survey "
+                "answers stay only as anonymous counts, without your words or your locations;"
+            ),
+            _(
+                "• the people you registered for a challenge are erased too: they still count "
+                "among its participants, anonymously;"
+            ),
+            _(
+                "• the coordinators' records keep their own decisions, without your words. The "
+                "messages in this chat stay on your device: Telegram lets you delete them."
+            ),
+            "",
+            _("This cannot be undone."),
+        ]
+    )
+
+
 @router.message(Command("forget"))
 async def forget(message: Message) -> None:
-    await message.answer(
-        _(
-            "Do you want us to erase your data? Your profile, your consents and any dialog in "
-            "progress will be deleted. What you contributed stays only in anonymous totals. "
-            "This cannot be undone."
-        ),
-        reply_markup=forget_keyboard(),
-    )
+    await message.answer(forget_text(), reply_markup=forget_keyboard())
 
 
 @router.callback_query(ForgetCb.filter())
@@ -106,13 +132,17 @@ async def forget_answered(
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    i18n: I18n,
+    settings: Settings,
 ) -> None:
     if not callback_data.confirm:
         await show(query, _("Nothing was erased."), menu_keyboard(user))
         return
     # The dialog may live in Redis rather than in the database.
     await state.clear()
-    await forget_user(session, user)
+    await erase_person(
+        session, user, i18n=i18n, group_locale=settings.group_locale, storage=state.storage
+    )
     await show(
         query,
         _(

@@ -1,0 +1,91 @@
+"""Erasing a person everywhere: their data (`storage.privacy.forget_user`), their dialogs
+wherever the dialog storage keeps them, and the copies of their words already shown to others
+— a moderation card in the coordinators' group, a request in another participant's chat —
+rewritten to say that the content was withdrawn at its author's request."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from functools import lru_cache
+
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import User
+from storage.outbox import enqueue_edit
+from storage.privacy import PostedCopy, forget_user
+
+
+async def erase_person(
+    session: AsyncSession,
+    user: User,
+    *,
+    i18n: I18n,
+    group_locale: str,
+    storage: BaseStorage | None = None,
+    now: datetime | None = None,
+) -> None:
+    """The whole erasure, in the caller's transaction (Redis dialogs excepted: they go at
+    once). What /forget and the retention of inactive accounts both do."""
+    telegram_id = user.telegram_id
+    posted = await forget_user(session, user, now)
+    if storage is not None and telegram_id is not None:
+        await forget_dialogs(storage, telegram_id)
+    await withdraw_copies(session, i18n, group_locale, posted)
+
+
+def withdrawn_text() -> str:
+    return "<i>{}</i>".format(_("This content was withdrawn at its author's request."))
+
+
+async def withdraw_copies(
+    session: AsyncSession, i18n: I18n, group_locale: str, posted: list[PostedCopy]
+) -> None:
+    """Each copy edited in its reader's language: a text replaced, a photo replaced by a
+    plain picture; the buttons go with them."""
+    for copy in posted:
+        locale = group_locale
+        if copy.recipient_id is not None:
+            reader = await session.get(User, copy.recipient_id)
+            locale = reader.locale if reader is not None else group_locale
+        with i18n.use_locale(locale):
+            text = withdrawn_text()
+        await enqueue_edit(
+            session,
+            chat_id=copy.chat_id,
+            message_id=copy.message_id,
+            text=text,
+            picture=withdrawn_picture() if copy.photo else None,
+            user_id=copy.recipient_id,
+        )
+
+
+@lru_cache(maxsize=1)
+def withdrawn_picture() -> bytes:
+    """A plain grey picture in place of a withdrawn photo (the caption says why); the same
+    bytes every time, so that it is stored and uploaded once."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 200), "#d9d9d9").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def forget_dialogs(storage: BaseStorage, telegram_id: int) -> int:
+    """Dialogs kept in Redis, in every chat (a coordinator's in the group too); the database's
+    are erased with the rest by `forget_user`. How many keys went."""
+    redis = getattr(storage, "redis", None)
+    builder = getattr(storage, "key_builder", None)
+    if redis is None or not isinstance(builder, DefaultKeyBuilder):
+        return 0
+    wanted = str(telegram_id)
+    erased = 0
+    async for raw in redis.scan_iter(match=f"{builder.prefix}{builder.separator}*{wanted}*"):
+        key = raw.decode() if isinstance(raw, bytes) else str(raw)
+        parts = key.split(builder.separator)
+        # …:<user id>:<destiny>:<state|data|lock>. A lock belongs to the update being handled.
+        if len(parts) >= 4 and parts[-3] == wanted and parts[-1] in ("state", "data"):
+            erased += await redis.delete(key)
+    return erased
