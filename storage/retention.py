@@ -166,8 +166,7 @@ async def due_for_warning(
         ]
     else:
         conditions = [
-            User.last_seen_at
-            <= add_months(now + periods.final_warning, -periods.inactive_months),
+            User.last_seen_at <= add_months(now + periods.final_warning, -periods.inactive_months),
             _holds(first),
             first <= now - periods.warning + periods.final_warning,
             _stale(last),
@@ -227,17 +226,11 @@ async def erase_inactive(
     return Batch(erased, users[-1].id if users else None)
 
 
-def note_visit(user: User, now: datetime) -> None:
-    """The person is back (any update in their private chat): seen now, and a warning about
-    their inactivity no longer holds."""
-    user.last_seen_at = now
-    user.inactivity_warned_at = None
-    user.inactivity_final_warned_at = None
-
-
 async def clear_answered_warnings(session: AsyncSession, *, limit: int) -> int:
     """Clears the marks of warnings the person answered by coming back (a final warning
-    follows a first one, so a past first warning is enough to find them)."""
+    follows a first one, so a past first warning is enough to find them). Until then the marks
+    are already void: a warning holds only if later than the last visit (`_holds`), so the
+    middleware that records visits needs to know nothing of warnings."""
     ids = (
         select(User.id)
         .where(User.inactivity_warned_at <= User.last_seen_at)

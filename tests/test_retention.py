@@ -145,7 +145,9 @@ async def assert_erased(sessionmaker: Maker, user_id: int) -> None:
     async with sessionmaker() as session:
         texts = (await session.scalars(select(Need.text).where(Need.reporter_id == user_id))).all()
         assert len(texts) == 1 and MARKER not in texts[0]  # the need still counts, wordless
-        outbox = await session.scalars(select(OutboxMessage).where(OutboxMessage.user_id.is_not(None)))
+        outbox = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.user_id.is_not(None))
+        )
         assert [row.id for row in outbox if row.user_id == user_id] == []
 
 
@@ -398,13 +400,19 @@ async def closed_survey(sessionmaker: Maker, closed_at: datetime | None) -> int:
             session.add(response)
             await session.flush()
             session.add(
-                SurveyAnswer(response_id=response.id, question_id=scale.id, value_number=number % 5 + 1)
+                SurveyAnswer(
+                    response_id=response.id, question_id=scale.id, value_number=number % 5 + 1
+                )
             )
             if number < 5:
                 text = f"{MARKER} — réponse {number}"
-                session.add(SurveyAnswer(response_id=response.id, question_id=free.id, value_text=text))
+                session.add(
+                    SurveyAnswer(response_id=response.id, question_id=free.id, value_text=text)
+                )
             else:
-                session.add(SurveyAnswer(response_id=response.id, question_id=free.id, skipped=True))
+                session.add(
+                    SurveyAnswer(response_id=response.id, question_id=free.id, skipped=True)
+                )
         return survey.id
 
 
@@ -519,13 +527,11 @@ async def test_the_outbox_keeps_what_it_sent_thirty_days_then_only_what_counts_n
         "group": "",
     }
     async with sessionmaker() as session:
-        kept = {
-            row.id: row for row in await session.scalars(select(OutboxMessage))
-        }
+        kept = {row.id: row for row in await session.scalars(select(OutboxMessage))}
         assert (await counts(session, window)).totals() == counted
         [failed] = await failed_messages(session)
         assert failed.last_error == "Bad Request: chat not found"
-    for status, row in rows.items():
+    for row in rows.values():
         stored = kept[row.id]
         assert (stored.status, stored.kind, stored.chat_id, stored.user_id) == (
             row.status, row.kind, row.chat_id, row.user_id,
