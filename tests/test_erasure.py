@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.delivery import telegram_method
 from bot.i18n import CatalogI18n
 from bot.standin import StandIn
+from handlers.initiatives.callbacks import CardCb
 from storage import initiatives as initiatives_storage
 from storage.challenges import join, register_assisted
 from storage.db import create_sessionmaker
@@ -43,11 +44,11 @@ from storage.outbox import Lease
 from storage.surveys import answer, import_surveys, open_survey, start_response
 from storage.users import find_user
 from tests.conftest import TOKEN
-from tests.conversation import Harness, Person
-from tests.initiatives_setup import GROUP_ID, group_person, published
+from tests.conversation import Harness, Person, texts
+from tests.initiatives_setup import GROUP_ID, group_person, onboarded, published
 from tests.test_challenges_alliances import participant
 from tests.test_challenges_public import TITLE as CHALLENGE_TITLE
-from tests.test_challenges_public import make_challenge
+from tests.test_challenges_public import alert_of, make_challenge
 from tests.test_onboarding import onboard
 from tests.test_surveys_respond import NOW, SURVEY
 from tests.texts import t
@@ -412,3 +413,80 @@ async def test_forget_leaves_nothing_in_redis_either(redis_harness: Harness) -> 
             await client.aclose()
 
     await erase_and_search(redis_harness, in_redis)
+
+
+# -- what the withdrawal means for everyone else
+
+
+async def forget(person: Person) -> None:
+    await person.send("/forget")
+    await person.press("Yes, erase everything")
+
+
+async def test_a_waiting_proposal_leaves_pending_and_cannot_be_decided(harness: Harness) -> None:
+    author = await onboarded(harness)
+    await propose(author, TITLE_B, DESCRIPTION_B)
+    await propose(author, TITLE_C, DESCRIPTION_C)
+    coordinator = group_person(harness)
+    await deliver(harness)
+    first, second = card_of(harness, "Titlebqzx"), card_of(harness, "Titlecqzx")
+    # A coordinator starts rejecting the second one just before the author leaves.
+    await coordinator.press(t("fr", "Reject"), second)
+    await forget(author)
+
+    calls = await coordinator.send("/pending")
+    assert texts(calls) == [t("fr", "Nothing is waiting for a decision.")]
+    # The card, pressed before it was rewritten: nothing to decide, nobody told.
+    calls = await coordinator.press(t("fr", "Approve"), first)
+    withdrawn = t(
+        "fr",
+        "This proposal was withdrawn: its author erased their data. There is nothing left to "
+        "decide, and the author cannot be told.",
+    )
+    assert alert_of(calls)["text"] == withdrawn
+    assert alert_of(calls)["show_alert"] is True
+    assert not (harness.standin.message(GROUP_ID, first["message_id"]) or {}).get("reply_markup")
+    calls = await coordinator.send("Not within the programme.")
+    assert texts(calls) == [withdrawn]
+    async with harness.sessionmaker() as session:
+        rows = (await session.scalars(select(Initiative).order_by(Initiative.id))).all()
+        assert [row.status for row in rows] == [InitiativeStatus.withdrawn] * 2
+        assert [(row.decided_by, row.reason) for row in rows] == [(None, None)] * 2
+        pending = await session.scalars(
+            select(OutboxMessage.method).where(OutboxMessage.status == OutboxStatus.pending)
+        )
+        # Only the cards' rewriting waits: nothing for the author.
+        assert pending.all() == ["editMessageText", "editMessageText"]
+
+
+async def test_a_withdrawn_initiative_leaves_every_list_and_look_alike(harness: Harness) -> None:
+    author = await onboarded(harness)
+    await published(harness, author, "Tea afternoons at the Panier")
+    other = await onboarded(harness, 1002)
+
+    async def offered() -> list[str]:
+        await other.send("/start")
+        await other.press("Propose an initiative")
+        await other.press("Older people and isolation")
+        await other.press("Yes: Arrondissement 3")
+        await other.send("Tea afternoons for neighbours")
+        return [b for b in other.buttons() if b.startswith("Support")]
+
+    assert await offered() == ["Support «Tea afternoons at the Panier»"]
+    await other.send("/cancel")
+    await forget(author)
+
+    assert await offered() == []
+    await other.send("/cancel")
+    await other.send("/start")
+    await other.press("Initiatives")
+    await other.press("All initiatives")
+    assert "No initiative has been published yet." in other.last
+    async with harness.sessionmaker() as session:
+        look_alikes = await initiatives_storage.similar(session, "older_people", 3, "Tea time")
+        assert look_alikes == []
+        assert await initiatives_storage.published(session) == ([], 0)
+        assert (await initiatives_storage.pending(session))[1] == 0
+    # Its card, opened from an old list, says it is no longer published.
+    calls = await other.press_data(CardCb(initiative_id=1).pack())
+    assert alert_of(calls)["text"] == "This initiative is no longer published."
