@@ -67,7 +67,7 @@ async def serve(app: App, stop: asyncio.Event) -> None:
     await check_group_rights(app.bot, sessionmaker, settings, app.i18n)
     log.info("@%s is listening", me.username)
     delivery = asyncio.create_task(deliver(app.bot, sessionmaker, app.settings, stop))
-    context = JobContext(app.bot, sessionmaker, app.settings, app.i18n)
+    context = JobContext(app.bot, sessionmaker, app.settings, app.i18n, storage=app.dp.storage)
     scheduled = asyncio.create_task(schedule(context, stop))
     try:
         if settings.webhook_url and settings.webhook_secret:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiogram import Bot
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,6 +33,8 @@ class JobContext:
     sessionmaker: async_sessionmaker[AsyncSession]
     settings: Settings
     i18n: I18n
+    # The dispatcher's dialog storage: a person erased by a job loses their Redis dialogs too.
+    storage: BaseStorage | None = None
 
 
 # A job does whatever is due at `now`, in its own transaction(s), and returns quickly.

@@ -1,11 +1,12 @@
 """How long data is kept: what the privacy notice promises, enforced (PRIVACY.md).
 
-- A person not seen for `inactive_months` (`last_seen_at`: their last update in a private chat)
-  is erased as /forget erases (`storage.privacy.forget_user`). They are warned `warning_days`
-  before, and again `final_warning_days` before; a late warning moves the erasure so that each
-  notice still gives its full delay. A warning holds only while the person has not been seen
-  since it: whoever comes back is not erased, and the marks of a past warning are cleared.
-  Someone who blocked the bot (`active` false) cannot be warned: they are erased at the limit.
+- A person not seen for `inactive_months` (`last_seen_at`: their last update in a private
+  chat) is erased as /forget erases them (`handlers.privacy.erasure.erase_person`). They are
+  warned `warning_days` before, and again `final_warning_days` before; a late warning moves the
+  erasure so that each notice still gives its full delay. A warning holds only while the person
+  has not been seen since it: whoever comes back is not erased, and the marks of a past warning
+  are cleared. Someone who blocked the bot (`active` false) cannot be warned: they are erased at
+  the limit.
 - Free-text survey answers are emptied `free_text_months` after their survey closed. The rows
   stay, answered and not skipped, so that the counts hold.
 - Outbox rows that went out, failed or were dropped keep their content `outbox_days`; then only
@@ -41,7 +42,6 @@ from storage.models import (
     SurveyStatus,
     User,
 )
-from storage.privacy import forget_user
 
 # The outbox kind of an inactivity warning.
 INACTIVITY = "inactivity"
@@ -188,12 +188,12 @@ def mark_warned(user: User, now: datetime, *, final: bool) -> None:
         user.inactivity_final_warned_at = None
 
 
-async def erase_inactive(
+async def due_for_erasure(
     session: AsyncSession, now: datetime, periods: Periods, *, limit: int, after: int = 0
-) -> Batch:
-    """Erases, as /forget does, up to `limit` people whose time has come (users of id above
-    `after`): not seen for the whole period and warned twice with the delays kept, or, when
-    they blocked the bot, not seen for the whole period."""
+) -> tuple[list[User], int | None]:
+    """People to erase now, among up to `limit` users of id above `after`: not seen for the
+    whole period and warned twice with the delays kept, or, when they blocked the bot, not seen
+    for the whole period. Also the last id looked at (None: nobody left), to go on from."""
     first, last = User.inactivity_warned_at, User.inactivity_final_warned_at
     warned = and_(
         _holds(first),
@@ -214,16 +214,14 @@ async def erase_inactive(
             .limit(limit)
         )
     ).all()
-    erased = 0
-    for user in users:
-        moment = erasure_moment(user, periods)
-        # The query's months are counted back from now, these forward from the last visit:
-        # around the end of a month they may differ by a day, and the later one holds.
-        if moment is None or moment > now:
-            continue
-        await forget_user(session, user, now=now)
-        erased += 1
-    return Batch(erased, users[-1].id if users else None)
+    # The query's months are counted back from now, these forward from the last visit: around
+    # the end of a month they may differ by a day, and the later one holds.
+    due = [
+        user
+        for user in users
+        if (moment := erasure_moment(user, periods)) is not None and moment <= now
+    ]
+    return due, users[-1].id if users else None
 
 
 async def clear_answered_warnings(session: AsyncSession, *, limit: int) -> int:

@@ -24,6 +24,8 @@ from handlers.privacy.jobs import JOB, enforce_retention, retain
 from handlers.privacy.notice import notice_text
 from storage.db import create_engine, create_sessionmaker
 from storage.models import (
+    Initiative,
+    InitiativeStatus,
     JobRun,
     Need,
     OutboxMessage,
@@ -39,7 +41,7 @@ from storage.models import (
     User,
 )
 from storage.outbox import enqueue_message, failed_messages
-from storage.privacy import NOTICE_VERSION
+from storage.privacy import NOTICE_VERSION, initiative_subject
 from storage.retention import add_months
 from storage.summary import counts, day_window, local_moment
 from storage.survey_results import survey_results
@@ -204,6 +206,53 @@ async def test_warned_a_month_before_again_a_week_before_then_erased(
     assert seen[date(2026, 1, 30)] == [first_warning("fr", "1 mars 2024", "1 mars 2026")]
     assert seen[date(2026, 2, 22)] == [final_warning("fr", "1 mars 2024", "1 mars 2026")]
     assert erased_on == date(2026, 3, 1)
+
+
+async def test_erasure_is_forgets_cards_posted_long_ago_are_rewritten(
+    context: JobContext, sessionmaker: Maker
+) -> None:
+    """Their proposal's card, posted to the coordinators' group in 2024, has long lost its
+    content in the outbox; erased, its author's words are withdrawn from the group all the
+    same."""
+    someone = await person(sessionmaker, 5010, active=False)
+    async with sessionmaker.begin() as session:
+        initiative = Initiative(
+            proposer_id=someone,
+            title=MARKER,
+            description=f"{MARKER}, tel 06 00 00 00 00",
+            theme_code="culture",
+            arrondissement=1,
+            status=InitiativeStatus.approved,
+            submitted_at=LAST_SEEN,
+        )
+        session.add(initiative)
+        await session.flush()
+        [card] = await enqueue_message(
+            session,
+            chat_id=-100500,
+            text=f"<b>{MARKER}</b>",
+            subject=initiative_subject(initiative.id),
+        )
+        card.status, card.sent_at, card.sent_message_id = OutboxStatus.sent, LAST_SEEN, 321
+    await enforce_retention(context, run_time(date(2024, 4, 15)))
+    async with sessionmaker() as session:
+        assert (await session.get(OutboxMessage, card.id)).payload == {}  # type: ignore[union-attr]
+
+    await enforce_retention(context, run_time(date(2026, 3, 1)))
+    await assert_erased(sessionmaker, someone)
+    async with sessionmaker() as session:
+        stored = await session.get(Initiative, initiative.id)
+        assert stored is not None and MARKER not in stored.title + stored.description
+        edits = (
+            await session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.chat_id == -100500, OutboxMessage.id != card.id
+                )
+            )
+        ).all()
+    assert [(edit.payload["message_id"], plain(edit.payload["text"])) for edit in edits] == [
+        (321, t("fr", "This content was withdrawn at its author's request."))
+    ]
 
 
 async def test_warnings_speak_the_persons_language(

@@ -16,12 +16,14 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from handlers.privacy.erasure import erase_person
 from storage import retention
 from storage.models import User
 from storage.outbox import enqueue_message
@@ -77,7 +79,7 @@ async def enforce_retention(context: JobContext, now: datetime) -> None:
     async with context.sessionmaker.begin() as session:
         if not await retention.claim_day(session, JOB, day, now):
             return
-    done = await retain(context.sessionmaker, context.i18n, settings, now)
+    done = await retain(context.sessionmaker, context.i18n, settings, now, storage=context.storage)
     log.info("retention of %s: %s", day, asdict(done))
 
 
@@ -87,12 +89,14 @@ async def retain(
     settings: Settings,
     now: datetime,
     *,
+    storage: BaseStorage | None = None,
     people: int = PEOPLE_PER_BATCH,
     rows: int = ROWS_PER_BATCH,
     batches: int = MAX_BATCHES,
 ) -> Done:
     """Everything retention asks at `now`, in batches of `people` people or `rows` rows, at
-    most `batches` of each kind."""
+    most `batches` of each kind. `storage`: the dialog storage, when dialogs are kept in
+    Redis (those kept in the database go with the rest of the person)."""
     found = periods(settings)
     done = Done()
 
@@ -120,11 +124,23 @@ async def retain(
     done.warnings_cleared = await repeat(
         lambda session: retention.clear_answered_warnings(session, limit=rows), rows
     )
-    done.erased = await walk(
-        lambda session, after: retention.erase_inactive(
-            session, now, found, limit=people, after=after
-        )
-    )
+
+    async def erase(session: AsyncSession, after: int) -> retention.Batch:
+        due, last = await retention.due_for_erasure(session, now, found, limit=people, after=after)
+        # The scheduler sets the catalogs' context; a run called on its own (tests) needs it.
+        with i18n.context():
+            for user in due:
+                await erase_person(
+                    session,
+                    user,
+                    i18n=i18n,
+                    group_locale=settings.group_locale,
+                    storage=storage,
+                    now=now,
+                )
+        return retention.Batch(len(due), last)
+
+    done.erased = await walk(erase)
     for final in (True, False):
         warned = await repeat(
             lambda session, final=final: warn(
