@@ -43,7 +43,7 @@ from bot import group_moves
 from bot.config import Settings
 from storage import outbox
 from storage.models import utcnow
-from storage.outbox import ChatLimit, DeliveryPolicy, Lease
+from storage.outbox import ChatLimit, DeliveryPolicy, Lease, QuietHours, is_unsolicited
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ def policy_from(settings: Settings) -> DeliveryPolicy:
         max_attempts=settings.delivery_max_attempts,
         backoff=timedelta(seconds=settings.delivery_backoff_seconds),
         backoff_max=timedelta(seconds=settings.delivery_backoff_max_seconds),
+        quiet=QuietHours(settings.timezone),
     )
 
 
@@ -187,6 +188,8 @@ class Delivery:
                 if delay is None or delay > 0:
                     await self._pause(self.poll if delay is None else delay)
                     continue
+                if await self._held_for_the_night(claimed):
+                    continue
                 self._start(claimed.popleft())
             if claimed:
                 await self._record(outbox.release, list(claimed), self.now())
@@ -198,6 +201,21 @@ class Delivery:
         finally:
             for relay in relays:
                 relay.cancel()
+
+    async def _held_for_the_night(self, claimed: deque[Lease]) -> bool:
+        """Claimed before the quiet hours began, waited for the rate, and now it is night:
+        the unsolicited rows are given back, to be claimed in the morning."""
+        now = self.now()
+        if not any(is_unsolicited(lease.kind) for lease in claimed):
+            return False
+        if not self.policy.quiet.contains(now):
+            return False
+        held = [lease for lease in claimed if is_unsolicited(lease.kind)]
+        kept = [lease for lease in claimed if not is_unsolicited(lease.kind)]
+        claimed.clear()
+        claimed.extend(kept)
+        await self._record(outbox.release, held, now)
+        return True
 
     async def _relay(self, event: asyncio.Event, once: bool = False) -> None:
         while True:

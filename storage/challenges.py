@@ -14,7 +14,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,7 +38,14 @@ from storage.models import (
     UserTheme,
     utcnow,
 )
-from storage.outbox import ALERT, SEND_MESSAGE, split_text
+from storage.outbox import (
+    ALERT,
+    SEND_MESSAGE,
+    QuietHours,
+    drop_pending_about,
+    queued_by,
+    split_text,
+)
 from storage.privacy import NOTICE_VERSION, has_current_notice
 from storage.texts import N_, TextRejected, clean_text
 from storage.themes import known_theme_codes
@@ -442,6 +449,7 @@ async def close_challenge(
     challenge.status = ChallengeStatus.closed
     challenge.closed_at = now or utcnow()
     audit(session, actor_id, "challenge.close", "challenge", challenge.id)
+    await drop_pending_about(session, ALERT, alert_subject(challenge), "challenge closed")
     await session.flush()
     return challenge
 
@@ -803,23 +811,9 @@ def alert_time(
     quiet_from: time = time(21),
     quiet_until: time = time(8),
 ) -> datetime:
-    """`now`, or the next `quiet_until` in `timezone` when `now` falls in the quiet hours.
-    Wall-clock arithmetic in the zone, so the morning stays at 08:00 across a DST change."""
-    if now.tzinfo is None:
-        raise ValueError("naive datetime")
-    zone = ZoneInfo(timezone)
-    local = now.astimezone(zone)
-    clock = local.time().replace(tzinfo=None)
-    if quiet_from <= quiet_until:
-        quiet = quiet_from <= clock < quiet_until
-    else:
-        quiet = clock >= quiet_from or clock < quiet_until
-    if not quiet:
-        return now
-    day = local.date() if clock < quiet_until else local.date() + timedelta(days=1)
-    morning = datetime.combine(day, quiet_until, tzinfo=zone)
-    # Through UTC: a wall time in a DST gap comes out as the instant it names.
-    return morning.astimezone(UTC).astimezone(now.tzinfo)
+    """`now`, or the next `quiet_until` in `timezone` when `now` falls in the quiet hours
+    (`storage.outbox.QuietHours`)."""
+    return QuietHours(timezone, quiet_from, quiet_until).end_after(now)
 
 
 async def record_alerts(
@@ -832,6 +826,12 @@ async def record_alerts(
         insert(ChallengeAlert.__table__),
         [{"challenge_id": challenge.id, "user_id": user.id, "created_at": now} for user in users],
     )
+
+
+def alert_subject(challenge: Challenge) -> str:
+    """What the alerts' outbox rows are about: those still waiting are withdrawn when the
+    challenge closes."""
+    return f"challenge:{challenge.id}"
 
 
 def _message_payloads(text: str, reply_markup: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -865,7 +865,8 @@ async def enqueue_alerts(
     when the alerts go out.
 
     At `rate` messages a second (the sender's), a fan-out that would still be going out in the
-    quiet hours waits for the morning as a whole: nobody is alerted at night."""
+    quiet hours — counting the rows already waiting to go out before it — waits for the
+    morning as a whole: nobody is alerted at night, and everyone at about the same time."""
     rows: list[dict[str, Any]] = []
     # People of one language usually get the same text: it is split once.
     made: dict[tuple[str, int], list[dict[str, Any]]] = {}
@@ -886,14 +887,17 @@ async def enqueue_alerts(
                 "attempts": 0,
                 "created_at": now,
                 "kind": ALERT,
+                "subject": alert_subject(challenge),
             }
             for payload in made[key]
         )
-    due = alert_time(now, timezone)
-    if rate:
-        last = due + timedelta(seconds=len(rows) / rate)
-        if (morning := alert_time(last, timezone)) != last:
-            due = morning
+    quiet = QuietHours(timezone)
+    due = quiet.end_after(now)
+    if rate and rows:
+        ahead = await queued_by(session, due)
+        last = due + timedelta(seconds=(ahead + len(rows)) / rate)
+        if last >= (night := quiet.start_after(due)):
+            due = quiet.end_after(night)
     for row in rows:
         row["not_before"] = due
     if rows:

@@ -16,7 +16,10 @@ Rules kept here, so that they are tested without a bot:
   minute in a group), counted on the rows sent, so that it holds across workers;
 - a 429 is not a failed attempt; network and server errors are retried with exponential backoff
   up to `max_attempts`; a 403 that is not "blocked"/"deactivated" is retried once before the
-  person is taken as unreachable.
+  person is taken as unreachable;
+- a message nobody asked for (`UNSOLICITED`: challenge alerts, survey invitations and
+  reminders, news) never leaves in the quiet hours: it is not claimed then, whenever it was
+  written, so that one held back by downtime, a retry or a 429 waits for the morning.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -45,8 +49,13 @@ SEND_MESSAGE = "sendMessage"
 SEND_PHOTO = "sendPhoto"
 EDIT_TEXT = "editMessageText"
 EDIT_MEDIA = "editMessageMedia"
-# The kind of an outbox row that may be withdrawn before it goes out.
+# Kinds of messages nobody asked for at the moment they are sent: each unsolicited enqueue
+# marks its rows with one. They wait for the end of the quiet hours, and STOP withdraws them.
 ALERT = "alert"
+INVITATION = "invitation"
+REMINDER = "reminder"
+NEWS = "news"
+UNSOLICITED = (ALERT, INVITATION, REMINDER, NEWS)
 # Forbidden descriptions after which the person cannot be reached until they come back.
 FINAL_FORBIDDEN = ("blocked by the user", "user is deactivated", "kicked")
 
@@ -155,10 +164,13 @@ async def enqueue_edit(
     text: str,
     picture: bytes | None = None,
     user_id: int | None = None,
+    reply_markup: dict[str, Any] | None = None,
 ) -> OutboxMessage:
-    """A message already sent, rewritten and without its buttons: its text replaced by `text`,
-    or — a photo's — its picture by `picture` and its caption by `text`."""
+    """A message already sent, rewritten: its text replaced by `text`, or — a photo's — its
+    picture by `picture` and its caption by `text`; its buttons go, unless `reply_markup`."""
     payload: dict[str, Any] = {"message_id": message_id, "parse_mode": "HTML"}
+    if reply_markup is not None:
+        payload["reply_markup"] = reply_markup
     if picture is None:
         payload["text"] = cut_caption(text, TEXT_LIMIT)[0]
         method, picture_id = EDIT_TEXT, None
@@ -323,6 +335,55 @@ class ChatLimit:
 
 
 @dataclass(frozen=True)
+class QuietHours:
+    """From `start` to `end`, wall-clock time in `timezone` (21:00 to 08:00 in Paris): no
+    unsolicited message goes out. Wall-clock arithmetic in the zone, so the morning stays at
+    08:00 across a DST change."""
+
+    timezone: str = "Europe/Paris"
+    start: time = time(21)
+    end: time = time(8)
+
+    def contains(self, moment: datetime) -> bool:
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime")
+        clock = moment.astimezone(ZoneInfo(self.timezone)).time().replace(tzinfo=None)
+        if self.start <= self.end:
+            return self.start <= clock < self.end
+        return clock >= self.start or clock < self.end
+
+    def end_after(self, moment: datetime) -> datetime:
+        """`moment`, or the end of the quiet hours it falls in."""
+        if not self.contains(moment):
+            return moment
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
+        clock = local.time().replace(tzinfo=None)
+        day = local.date()
+        if self.start > self.end and clock >= self.start:
+            day += timedelta(days=1)
+        return self._instant(day, self.end, moment)
+
+    def start_after(self, moment: datetime) -> datetime:
+        """The next start of the quiet hours, later than `moment`."""
+        day = moment.astimezone(ZoneInfo(self.timezone)).date()
+        for offset in (0, 1):
+            start = self._instant(day + timedelta(days=offset), self.start, moment)
+            if start > moment:
+                return start
+        raise AssertionError("the quiet hours start every day")
+
+    def _instant(self, day: Any, at: time, like: datetime) -> datetime:
+        local = datetime.combine(day, at, tzinfo=ZoneInfo(self.timezone))
+        # Through UTC: a wall time in a DST gap comes out as the instant it names.
+        return local.astimezone(UTC).astimezone(like.tzinfo)
+
+
+def is_unsolicited(kind: str | None) -> bool:
+    return kind in UNSOLICITED
+
+
+@dataclass(frozen=True)
 class DeliveryPolicy:
     lease: timedelta = timedelta(seconds=120)
     private: ChatLimit = ChatLimit(1, timedelta(seconds=1))
@@ -330,6 +391,7 @@ class DeliveryPolicy:
     max_attempts: int = 10
     backoff: timedelta = timedelta(seconds=1)
     backoff_max: timedelta = timedelta(minutes=10)
+    quiet: QuietHours = QuietHours()
 
     def chat_limit(self, chat_id: int) -> ChatLimit:
         """Telegram's pace for one chat: 1 message/s in private, 20/min in a group."""
@@ -356,6 +418,7 @@ class Lease:
     until: datetime
     # The picture to upload, or Telegram's file_id for it once it has been uploaded.
     picture: bytes | str | None = None
+    kind: str | None = None
 
 
 def _pending() -> Any:
@@ -377,11 +440,15 @@ async def claim_due(
 ) -> list[Lease]:
     """Leases up to `limit` due rows, the oldest first, at most one per chat. Rows another
     transaction is claiming are skipped (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: the
-    engine's BEGIN IMMEDIATE already makes claims take turns)."""
+    engine's BEGIN IMMEDIATE already makes claims take turns). In the quiet hours at `now`,
+    unsolicited rows are not claimed: they wait, holding back their chat, for the morning."""
     due = aliased(OutboxMessage, name="due")
+    conditions = [due.status == OutboxStatus.pending, due.not_before <= now, _is_head(due)]
+    if policy.quiet.contains(now):
+        conditions.append(or_(due.kind.is_(None), due.kind.not_in(UNSOLICITED)))
     claimable = (
         select(due.id)
-        .where(due.status == OutboxStatus.pending, due.not_before <= now, _is_head(due))
+        .where(*conditions)
         .order_by(due.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=due)
@@ -400,10 +467,11 @@ async def claim_due(
             OutboxMessage.picture_id,
             OutboxMessage.attempts,
             OutboxMessage.last_error,
+            OutboxMessage.kind,
         )
         .execution_options(synchronize_session=False)
     )
-    leases = [Lease(*row, until=until) for row in result.all()]
+    leases = [Lease(*row[:8], until=until, kind=row[8]) for row in result.all()]
     wanted = {lease.picture_id for lease in leases if lease.picture_id is not None}
     if wanted:
         # Only the file_id when Telegram has the picture: its bytes are not even read.
@@ -616,6 +684,29 @@ async def drop_pending_alerts(session: AsyncSession, user_id: int) -> int:
     """The person stopped alerts: those still waiting (the night's, say) never go out."""
     condition = and_(OutboxMessage.user_id == user_id, OutboxMessage.kind == ALERT)
     return await _drop(session, condition, "alerts stopped")
+
+
+async def drop_pending_unsolicited(session: AsyncSession, user_id: int) -> int:
+    """The person said STOP: nothing they did not ask for that is still waiting goes out."""
+    condition = and_(OutboxMessage.user_id == user_id, OutboxMessage.kind.in_(UNSOLICITED))
+    return await _drop(session, condition, "stopped")
+
+
+async def drop_pending_about(session: AsyncSession, kind: str, subject: str, reason: str) -> int:
+    """Rows of that kind about that subject ("challenge:42") still waiting: dropped."""
+    condition = and_(OutboxMessage.kind == kind, OutboxMessage.subject == subject)
+    return await _drop(session, condition, reason)
+
+
+async def queued_by(session: AsyncSession, moment: datetime) -> int:
+    """How many rows wait to go out by `moment`: what a fan-out due then has ahead of it
+    (a range scan on the `status, not_before` index)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(_pending(), OutboxMessage.not_before <= moment)
+    )
+    return int(count or 0)
 
 
 async def _drop(session: AsyncSession, condition: Any, reason: str) -> int:

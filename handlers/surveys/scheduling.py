@@ -30,6 +30,7 @@ from handlers.surveys.manage import already_sent, pressed_survey, show_card, tel
 from handlers.texts import stale_button
 from storage import survey_sending
 from storage.models import SurveyStatus, utcnow
+from storage.outbox import QuietHours
 from storage.surveys import SurveyError
 
 router = Flow("survey-scheduling")
@@ -129,12 +130,17 @@ async def send_at_typed(
     except (LookupError, SurveyError):
         await message.reply(_("This survey has already been sent."))
         return
-    await message.reply(
-        _("Scheduled: «{title}» will be sent on {when}.").format(
-            title=sending.title_of(survey, settings.group_locale),
-            when=format_when(moment, settings.group_locale, settings.timezone),
-        )
+    said = _("Scheduled: «{title}» will be sent on {when}.").format(
+        title=sending.title_of(survey, settings.group_locale),
+        when=format_when(moment, settings.group_locale, settings.timezone),
     )
+    morning = QuietHours(settings.timezone).end_after(moment)
+    if morning != moment:
+        said += "\n" + _(
+            "That is in the quiet hours (21:00 to 08:00): the invitations will reach people "
+            "from {when}."
+        ).format(when=format_when(morning, settings.group_locale, settings.timezone))
+    await message.reply(said)
     await show_card(message, session, settings, survey)
 
 
