@@ -121,10 +121,6 @@ async def retain(
             after = batch.last
         return total
 
-    done.warnings_cleared = await repeat(
-        lambda session: retention.clear_answered_warnings(session, limit=rows), rows
-    )
-
     async def erase(session: AsyncSession, after: int) -> retention.Batch:
         due, last = await retention.due_for_erasure(session, now, found, limit=people, after=after)
         # The scheduler sets the catalogs' context; a run called on its own (tests) needs it.
@@ -140,18 +136,16 @@ async def retain(
                 )
         return retention.Batch(len(due), last)
 
+    done.warnings_cleared = await repeat(
+        lambda session: retention.clear_answered_warnings(session, limit=rows), rows
+    )
     done.erased = await walk(erase)
-    for final in (True, False):
-        warned = await repeat(
-            lambda session, final=final: warn(
-                session, i18n, settings, now, final=final, limit=people
-            ),
-            people,
-        )
-        if final:
-            done.warned_again = warned
-        else:
-            done.warned = warned
+    done.warned_again = await repeat(
+        lambda session: warn(session, i18n, settings, now, final=True, limit=people), people
+    )
+    done.warned = await repeat(
+        lambda session: warn(session, i18n, settings, now, final=False, limit=people), people
+    )
     done.free_texts_emptied = await repeat(
         lambda session: retention.empty_free_texts(session, now, found, limit=rows), rows
     )
