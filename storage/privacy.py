@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -426,6 +427,60 @@ async def _forget_messages(
         .values(user_id=None, chat_id=0, payload={}, picture_id=None, last_error=None)
     )
     return posted
+
+
+@dataclass(frozen=True)
+class QuotingCopy:
+    """A message to the coordinators' group, already shown, that quoted the person's words
+    among other things (the daily summary lists the proposals waiting): its new text."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    reply_markup: dict[str, Any] | None
+
+
+async def scrub_quotes(
+    session: AsyncSession, quotes: Iterable[str], replacement: str
+) -> list[QuotingCopy]:
+    """Messages to the coordinators' group that are about nothing in particular (no subject)
+    but quote one of `quotes` (as sent: HTML): the quote is replaced by `replacement` in what
+    is kept — one still waiting goes out without it — and those already shown are returned,
+    to be edited."""
+    needles = sorted({quote for quote in quotes if quote}, key=len, reverse=True)
+    if not needles:
+        return []
+    payload = cast(OutboxMessage.payload, Text)
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.chat_id < 0,
+            OutboxMessage.subject.is_(None),
+            OutboxMessage.status.in_((OutboxStatus.pending, OutboxStatus.sent)),
+            or_(*(payload.contains(json.dumps(n)[1:-1], autoescape=True) for n in needles)),
+        )
+        .order_by(OutboxMessage.id)
+    )
+    copies = []
+    for row in rows:
+        changed = dict(row.payload)
+        for key in ("text", "caption"):
+            value = changed.get(key)
+            if isinstance(value, str):
+                for needle in needles:
+                    value = value.replace(needle, replacement)
+                changed[key] = value
+        if changed == row.payload:
+            continue  # LIKE ignores case: a near miss
+        row.payload = changed
+        if row.status is OutboxStatus.sent and row.sent_message_id and row.method == SEND_MESSAGE:
+            copies.append(
+                QuotingCopy(
+                    row.chat_id, row.sent_message_id, changed["text"], changed.get("reply_markup")
+                )
+            )
+    await session.flush()
+    return copies
 
 
 def _clear_profile(user: User) -> None:

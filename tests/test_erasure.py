@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram.types import Message
@@ -21,6 +22,7 @@ from bot.delivery import telegram_method
 from bot.i18n import CatalogI18n
 from bot.standin import StandIn
 from handlers.initiatives.callbacks import CardCb
+from handlers.summary.jobs import post_summary
 from storage import initiatives as initiatives_storage
 from storage.challenges import join, register_assisted
 from storage.db import create_sessionmaker
@@ -219,6 +221,13 @@ async def every_contribution(harness: Harness) -> tuple[Person, Person, Person]:
     await coordinator.press(t("fr", "Reject"), card_of(harness, "Titlecqzx"))
     await coordinator.send(REASON_C)
     await report_need(person)
+    # The proposal still waiting, listed in the day's summary.
+    async with harness.sessionmaker.begin() as session:
+        now = utcnow()
+        day = now.astimezone(ZoneInfo(harness.settings.timezone)).date()
+        assert await post_summary(session, harness.i18n, harness.settings, day, now)
+    await deliver(harness)
+    assert "Titlebqzx" in str(harness.standin.chat_messages(GROUP_ID)[-2].get("text"))
 
     async with harness.sessionmaker.begin() as session:
         user = await find_user(session, PERSON)

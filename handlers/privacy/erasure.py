@@ -1,7 +1,9 @@
 """Erasing a person everywhere: their data (`storage.privacy.forget_user`), their dialogs
 wherever the dialog storage keeps them, and the copies of their words already shown to others
 — a moderation card in the coordinators' group, a request in another participant's chat —
-rewritten to say that the content was withdrawn at its author's request."""
+rewritten to say that the content was withdrawn at its author's request; a message that only
+quoted them among other things (the daily summary lists the proposals waiting) keeps the rest.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +11,19 @@ import io
 from datetime import datetime
 from functools import lru_cache
 
+from aiogram import html
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import User
+from handlers.initiatives.cards import shorten
+from handlers.summary.texts import TITLE_LIMIT
+from storage.models import Initiative, User
 from storage.outbox import enqueue_edit
-from storage.privacy import PostedCopy, forget_user
+from storage.privacy import PostedCopy, forget_user, scrub_quotes
 
 
 async def erase_person(
@@ -32,10 +38,25 @@ async def erase_person(
     """The whole erasure, in the caller's transaction (Redis dialogs excepted: they go at
     once). What /forget and the retention of inactive accounts both do."""
     telegram_id = user.telegram_id
+    of_person = Initiative.proposer_id == user.id
+    titles = await session.scalars(select(Initiative.title).where(of_person))
+    quotes = {
+        html.quote(shown) for title in titles for shown in (title, shorten(title, TITLE_LIMIT))
+    }
     posted = await forget_user(session, user, now)
     if storage is not None and telegram_id is not None:
         await forget_dialogs(storage, telegram_id)
     await withdraw_copies(session, i18n, group_locale, posted)
+    with i18n.use_locale(group_locale):
+        replacement = "<i>{}</i>".format(_("(withdrawn at its author's request)"))
+    for copy in await scrub_quotes(session, quotes, replacement):
+        await enqueue_edit(
+            session,
+            chat_id=copy.chat_id,
+            message_id=copy.message_id,
+            text=copy.text,
+            reply_markup=copy.reply_markup,
+        )
 
 
 def withdrawn_text() -> str:
