@@ -757,7 +757,8 @@ def participants_csv(
 async def alert_recipients(
     session: AsyncSession, challenge: Challenge, now: datetime, *, monthly_cap: int = 2
 ) -> Sequence[User]:
-    """In one query: active, onboarded people with the current notice and alerts on, whose
+    """In one query: active, onboarded people with the current notice and alerts on (and who
+    did not say STOP), whose
     themes include the challenge's (and, for a local challenge, who live in one of its
     arrondissements), not yet alerted for it, not taking part already, and alerted fewer than
     `monthly_cap` times in the last 30 days. Their `theme_links` and `organisation` are not
@@ -787,6 +788,7 @@ def _recipients(challenge: Challenge, now: datetime, monthly_cap: int) -> Any:
             User.notice_accepted_at.is_not(None),
             User.onboarded_at.is_not(None),
             User.alerts_consent_at.is_not(None),
+            User.stopped_at.is_(None),
             func.coalesce(recent.c.alerts, 0) < monthly_cap,
             ~exists().where(
                 ChallengeAlert.challenge_id == challenge.id, ChallengeAlert.user_id == User.id

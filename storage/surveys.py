@@ -189,11 +189,13 @@ async def published_surveys(session: AsyncSession) -> Sequence[Survey]:
 
 
 def _reachable() -> list[Any]:
+    # STOP (`stopped_at`): no invitation, no reminder.
     return [
         User.active.is_(True),
         User.telegram_id.is_not(None),
         User.notice_version == NOTICE_VERSION,
         User.notice_accepted_at.is_not(None),
+        User.stopped_at.is_(None),
     ]
 
 

@@ -17,7 +17,7 @@ from handlers.challenges.coordination_callbacks import (
     ManageAction,
     ManageCb,
 )
-from handlers.profile.callbacks import AlertsChoiceCb
+from handlers.profile.callbacks import MessagesCb
 from storage.challenges import create_challenge, join, leave, register_assisted
 from storage.models import (
     AuditEntry,
@@ -388,10 +388,10 @@ async def test_opening_alerts_exactly_the_people_concerned_in_their_language(
         assert [b["text"] for b in buttons] == [
             t(locale, "Join"),
             t(locale, "See the challenge"),
-            t(locale, "Stop these alerts"),
+            t(locale, "Stop these messages"),
         ]
         assert buttons[0]["callback_data"] == JoinCb(challenge_id=challenge_id).pack()
-        assert buttons[2]["callback_data"] == AlertsChoiceCb(on=False).pack()
+        assert buttons[2]["callback_data"] == MessagesCb(on=False).pack()
     assert TEXTS["fr"]["title"] not in rows[2002][0]
     async with harness.sessionmaker() as session:
         not_before = set(await session.scalars(select(OutboxMessage.not_before)))

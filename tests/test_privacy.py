@@ -218,22 +218,34 @@ async def test_alerts_stop_with_stop_arret_or_the_settings(harness: Harness) -> 
             assert user is not None
             return user.alerts_consent_at is not None
 
+    async def stopped() -> bool:
+        async with harness.sessionmaker() as session:
+            user = await session.scalar(select(User).where(User.telegram_id == person.id))
+            assert user is not None
+            return user.stopped_at is not None
+
     assert await alerts_on()
+    stopped_text = "you will receive no more messages you did not ask for"
     calls = await person.send("stop")
-    assert "You will receive no more challenge alerts." in texts(calls)[0]
-    assert not await alerts_on()
+    assert stopped_text in texts(calls)[0]
+    # STOP stops everything; the consent to alerts is kept for when the person comes back.
+    assert await stopped() and await alerts_on()
     await person.send("/settings")
-    assert "Challenge alerts: off" in person.last
+    assert "Alerts, surveys and news: stopped" in person.last
+    await person.press("Receive alerts, surveys and news again")
+    assert "Alerts, surveys and news: stopped" not in person.last and not await stopped()
+    await person.press("Stop challenge alerts")
+    assert "Challenge alerts: off" in person.last and not await alerts_on()
     await person.press("Turn challenge alerts on")
     assert "Challenge alerts: on" in person.last and await alerts_on()
     await person.send("ARRÊT")
-    assert not await alerts_on()
-    # The one-tap button under every alert.
+    assert await stopped()
+    # The one-tap button under alerts sent before STOP covered every message.
     await person.send("/settings")
-    await person.press("Turn challenge alerts on")
+    await person.press("Receive alerts, surveys and news again")
     calls = await person.press_data("al:0", person.bot_messages()[-1])
-    assert "You will receive no more challenge alerts." in texts(calls)[0]
-    assert not await alerts_on()
+    assert stopped_text in texts(calls)[0]
+    assert await stopped()
 
 
 async def test_forget_keeps_contributions_without_the_persons_words(harness: Harness) -> None:

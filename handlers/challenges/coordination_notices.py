@@ -17,8 +17,9 @@ from bot.config import Settings
 from handlers.challenges.callbacks import ChallengeCb, JoinCb
 from handlers.challenges.coordination import kind_label, period_label, where_label
 from handlers.initiatives.cards import shorten
-from handlers.profile.callbacks import AlertsChoiceCb
+from handlers.profile.keyboards import stop_button
 from handlers.profile.labels import arrondissement_label, theme_label
+from storage.attention import has_stopped
 from storage.challenges import (
     alert_recipients,
     alert_time,
@@ -27,7 +28,7 @@ from storage.challenges import (
     participants,
 )
 from storage.models import Challenge, User
-from storage.outbox import enqueue_message
+from storage.outbox import NEWS, enqueue_message
 
 ALERT_DESCRIPTION = 300
 
@@ -80,7 +81,7 @@ def alert_keyboard(challenge_id: int) -> InlineKeyboardMarkup:
                 button(_("Join"), JoinCb(challenge_id=challenge_id).pack()),
                 button(_("See the challenge"), ChallengeCb(challenge_id=challenge_id).pack()),
             ],
-            [button(_("Stop these alerts"), AlertsChoiceCb(on=False).pack())],
+            [stop_button()],
         ]
     )
 
@@ -123,10 +124,11 @@ async def alert(
 
 
 async def post_update(session: AsyncSession, i18n: I18n, challenge: Challenge, update: str) -> int:
-    """A coordinator's update, as typed, to everyone who joined and can be reached; how many."""
+    """A coordinator's update, as typed, to everyone who joined and can be reached, unless
+    they said STOP; how many. News waits for the end of the quiet hours."""
     sent = 0
     for _participation, user in await participants(session, challenge.id):
-        if user.telegram_id is None or not user.active:
+        if user.telegram_id is None or not user.active or has_stopped(user):
             continue
         with i18n.use_locale(user.locale):
             title, _description = challenge_text(challenge, user.locale)
@@ -143,11 +145,17 @@ async def post_update(session: AsyncSession, i18n: I18n, challenge: Challenge, u
                             text=_("See the challenge"),
                             callback_data=ChallengeCb(challenge_id=challenge.id).pack(),
                         )
-                    ]
+                    ],
+                    [stop_button()],
                 ]
             ).model_dump(exclude_none=True)
         await enqueue_message(
-            session, chat_id=user.telegram_id, text=text, reply_markup=markup, user_id=user.id
+            session,
+            chat_id=user.telegram_id,
+            text=text,
+            reply_markup=markup,
+            user_id=user.id,
+            kind=NEWS,
         )
         sent += 1
     return sent

@@ -39,6 +39,14 @@ class AlertsChoiceCb(CallbackData, prefix="al"):
     on: bool
 
 
+class MessagesCb(CallbackData, prefix="ms"):
+    """STOP (`on` false) or receiving unsolicited messages again; from /settings, the card is
+    shown again."""
+
+    on: bool
+    settings: bool = False
+
+
 class SettingsField(enum.StrEnum):
     role = "r"
     arrondissement = "a"

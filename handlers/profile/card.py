@@ -32,6 +32,10 @@ def settings_text(user: User) -> str:
         _("Challenge alerts: {value}").format(
             value=_("on") if user.alerts_consent_at else _("off")
         ),
+    ]
+    if user.stopped_at is not None:
+        lines.append(_("Alerts, surveys and news: stopped (you said STOP)"))
+    lines += [
         "",
         _("What would you like to change?"),
     ]
@@ -43,6 +47,8 @@ async def show_settings(target: Message | CallbackQuery, user: User, settings: S
         target,
         settings_text(user),
         settings_keyboard(
-            sharing=user.contact_consent_at is not None, alerts=user.alerts_consent_at is not None
+            sharing=user.contact_consent_at is not None,
+            alerts=user.alerts_consent_at is not None,
+            stopped=user.stopped_at is not None,
         ),
     )

@@ -10,6 +10,7 @@ from handlers.profile.callbacks import (
     ArrondissementCb,
     ContactCb,
     LanguageCb,
+    MessagesCb,
     NoticeCb,
     RoleCb,
     SettingsCb,
@@ -124,12 +125,37 @@ def alerts_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-def settings_keyboard(sharing: bool, alerts: bool) -> InlineKeyboardMarkup:
+def stop_button() -> InlineKeyboardButton:
+    """Under every message the person did not ask for: STOP in one tap."""
+    return InlineKeyboardButton(
+        text=_("Stop these messages"), callback_data=MessagesCb(on=False).pack()
+    )
+
+
+def resume_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("Receive them again"), callback_data=MessagesCb(on=True).pack()
+                )
+            ]
+        ]
+    )
+
+
+def settings_keyboard(sharing: bool, alerts: bool, stopped: bool = False) -> InlineKeyboardMarkup:
     def button(text: str, field: SettingsField) -> InlineKeyboardButton:
         return InlineKeyboardButton(text=text, callback_data=SettingsCb(field=field).pack())
 
     contact = _("Stop sharing my contact") if sharing else _("Share my contact")
     alerts_label = _("Stop challenge alerts") if alerts else _("Turn challenge alerts on")
+    messages = InlineKeyboardButton(
+        text=_("Receive alerts, surveys and news again")
+        if stopped
+        else _("Stop alerts, surveys and news"),
+        callback_data=MessagesCb(on=stopped, settings=True).pack(),
+    )
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
@@ -142,6 +168,7 @@ def settings_keyboard(sharing: bool, alerts: bool) -> InlineKeyboardMarkup:
             ],
             [button(contact, SettingsField.contact)],
             [button(alerts_label, SettingsField.alerts)],
+            [messages],
             [button(_("Back to the menu"), SettingsField.menu)],
         ]
     )

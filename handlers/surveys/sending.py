@@ -18,11 +18,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import ngettext
+from handlers.profile.keyboards import stop_button
 from handlers.surveys.invitation import invitation
 from handlers.surveys.results_text import results_message
 from storage import survey_sending
+from storage.attention import has_stopped
 from storage.models import OutboxMessage, Survey, User
-from storage.outbox import SEND_MESSAGE, enqueue_message, enqueue_photo, split_text
+from storage.outbox import (
+    INVITATION,
+    REMINDER,
+    SEND_MESSAGE,
+    enqueue_message,
+    enqueue_photo,
+    split_text,
+)
 from storage.survey_results import (
     CLOSED_KINDS,
     SMALL,
@@ -53,24 +62,30 @@ async def fan_out(
     i18n: I18n,
     users: Sequence[User],
     message: Callable[[str], Message],
+    kind: str,
 ) -> int:
-    """Writes `message(locale)` — made once per language, in it — to each person's chat in
-    one bulk insert; the rows `enqueue_message` would write. How many people."""
+    """Writes `message(locale)` — made once per language, in it, with «Stop these messages»
+    below — to each person's chat in one bulk insert; the rows `enqueue_message` would write,
+    marked with their unsolicited `kind` (INVITATION, REMINDER: they wait for the end of the
+    quiet hours, and STOP withdraws them). People who said STOP are left out. How many
+    people."""
     made: dict[str, list[dict[str, Any]]] = {}
     rows: list[dict[str, Any]] = []
     reached = 0
     for user in users:
-        if user.telegram_id is None:
+        if user.telegram_id is None or has_stopped(user):
             continue
         if user.locale not in made:
             with i18n.use_locale(user.locale):
                 text, markup = message(user.locale)
+                buttons = [*(markup.inline_keyboard if markup else []), [stop_button()]]
             payloads = [
                 {"text": part, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
                 for part in split_text(text)
             ]
-            if markup is not None:
-                payloads[-1]["reply_markup"] = markup.model_dump(exclude_none=True)
+            payloads[-1]["reply_markup"] = InlineKeyboardMarkup(
+                inline_keyboard=buttons
+            ).model_dump(exclude_none=True)
             made[user.locale] = payloads
         reached += 1
         rows.extend(
@@ -79,6 +94,7 @@ async def fan_out(
                 "user_id": user.id,
                 "method": SEND_MESSAGE,
                 "payload": payload,
+                "kind": kind,
             }
             for payload in made[user.locale]
         )
@@ -95,7 +111,9 @@ async def send_survey(
     if not await survey_sending.claim_draft(session, survey_id):
         return None
     survey, invitees = await open_survey(session, survey_id, actor_id, now)
-    invited = await fan_out(session, i18n, invitees, lambda locale: invitation(survey, locale))
+    invited = await fan_out(
+        session, i18n, invitees, lambda locale: invitation(survey, locale), INVITATION
+    )
     return Sent(survey, invited)
 
 
@@ -128,7 +146,7 @@ async def remind(
     """The one reminder to those of `users` no other worker is reminding; how many."""
     claimed = set(await survey_sending.claim_reminders(session, survey.id, [u.id for u in users]))
     chosen = [user for user in users if user.id in claimed]
-    sent = await fan_out(session, i18n, chosen, lambda locale: reminder(survey, locale))
+    sent = await fan_out(session, i18n, chosen, lambda locale: reminder(survey, locale), REMINDER)
     await mark_reminded(session, survey.id, claimed, now)
     return sent
 
