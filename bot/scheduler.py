@@ -19,6 +19,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from handlers.challenges.jobs import close_ended_challenges
 from handlers.privacy.jobs import enforce_retention
 from handlers.summary.jobs import daily_summary
 from handlers.surveys.jobs import send_due_surveys, send_reminders
@@ -47,6 +48,7 @@ def jobs() -> Sequence[tuple[str, Job]]:
         ("surveys.send", send_due_surveys),
         ("surveys.remind", send_reminders),
         ("summary.daily", daily_summary),
+        ("challenges.close", close_ended_challenges),
         ("privacy.retention", enforce_retention),
     ]
 

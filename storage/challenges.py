@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, insert, select
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
@@ -454,12 +454,74 @@ async def close_challenge(
     return challenge
 
 
+def local_date(moment: datetime, timezone: str = TIMEZONE) -> date:
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def has_ended(challenge: Challenge, now: datetime, timezone: str = TIMEZONE) -> bool:
+    """Its end date (a local date) is past."""
+    return challenge.ends_on is not None and challenge.ends_on < local_date(now, timezone)
+
+
+def is_open(challenge: Challenge, now: datetime | None = None) -> bool:
+    """Open, and not past its end date (the job that closes it may not have run yet)."""
+    return challenge.status is ChallengeStatus.open and not has_ended(challenge, now or utcnow())
+
+
+async def ended_challenges(
+    session: AsyncSession, now: datetime, timezone: str = TIMEZONE
+) -> Sequence[int]:
+    """Open challenges past their end date: a cheap look before `close_ended`."""
+    found = await session.scalars(
+        select(Challenge.id).where(
+            Challenge.status == ChallengeStatus.open,
+            Challenge.ends_on < local_date(now, timezone),
+        )
+    )
+    return found.all()
+
+
+async def close_ended(
+    session: AsyncSession, now: datetime, timezone: str = TIMEZONE
+) -> Sequence[Challenge]:
+    """Closes every open challenge whose end date has passed, and returns them. The status
+    change is its own claim: of two workers at once, the second's UPDATE ... WHERE status =
+    'open' finds them closed already and closes nothing. Alerts about them still waiting are
+    withdrawn."""
+    closed = (
+        await session.scalars(
+            update(Challenge)
+            .where(
+                Challenge.status == ChallengeStatus.open,
+                Challenge.ends_on < local_date(now, timezone),
+            )
+            .values(status=ChallengeStatus.closed, closed_at=now)
+            .returning(Challenge)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    for challenge in closed:
+        audit(
+            session,
+            0,
+            "challenge.close",
+            "challenge",
+            challenge.id,
+            {"ended_on": challenge.ends_on.isoformat() if challenge.ends_on else None},
+        )
+        await drop_pending_about(session, ALERT, alert_subject(challenge), "challenge closed")
+    await session.flush()
+    return closed
+
+
 # -- taking part
 
 
-def _require_open(challenge: Challenge) -> None:
+def _require_open(challenge: Challenge, now: datetime | None = None) -> None:
     if challenge.status is not ChallengeStatus.open:
         raise ChallengeClosed(challenge.status.value)
+    if has_ended(challenge, now or utcnow()):
+        raise ChallengeClosed("ended")
 
 
 async def _organisation_id(session: AsyncSession, user: User) -> int | None:
@@ -481,9 +543,10 @@ async def join(
     activity: str | None = None,
     now: datetime | None = None,
 ) -> Participation:
-    """Joins an open challenge, or changes what the person brings: one participation per person;
-    joining again after leaving takes the same row back (its `joined_at` renewed)."""
-    _require_open(challenge)
+    """Joins an open challenge not past its end date, or changes what the person brings: one
+    participation per person; joining again after leaving takes the same row back (its
+    `joined_at` renewed)."""
+    _require_open(challenge, now)
     if not has_current_notice(user):
         raise NotAllowed("notice")
     if kind not in challenge.contribution_kinds:
@@ -571,7 +634,7 @@ async def register_assisted(
 ) -> AssistedParticipation:
     """A person without Telegram, registered by an organisation's member (or a coordinator)
     who records that the person agreed; no account is made for them."""
-    _require_open(challenge)
+    _require_open(challenge, now)
     if not has_current_notice(registered_by) or not (
         registered_by.role is Role.coordinator
         or (registered_by.role is not None and registered_by.role.is_organisation)
@@ -970,8 +1033,9 @@ async def answer_introduction(
     accept: bool,
     now: datetime | None = None,
 ) -> Introduction:
-    """Only the one asked answers, once; when they accept, each side may receive the other's
-    contact."""
+    """Only the one asked answers, once, while the challenge is open and the requester still
+    takes part (ChallengeClosed, NotParticipating otherwise); when they accept, each side may
+    receive the other's contact."""
     introduction = await session.scalar(
         select(Introduction)
         .where(Introduction.id == introduction_id)
@@ -984,6 +1048,19 @@ async def answer_introduction(
         raise NotAllowed("target")
     if introduction.status is not IntroductionStatus.asked:
         raise AlreadyAnswered(introduction.status.value)
+    challenge = await session.get(Challenge, introduction.challenge_id)
+    if challenge is None:
+        raise ChallengeNotFound(introduction.challenge_id)
+    _require_open(challenge, now)
+    still_there = await session.scalar(
+        select(Participation.id).where(
+            Participation.challenge_id == introduction.challenge_id,
+            Participation.user_id == introduction.requester_id,
+            Participation.left_at.is_(None),
+        )
+    )
+    if still_there is None:
+        raise NotParticipating("requester")
     introduction.status = IntroductionStatus.accepted if accept else IntroductionStatus.declined
     introduction.answered_at = now or utcnow()
     await session.flush()

@@ -160,7 +160,7 @@ async def test_a_closed_challenge_cannot_be_joined(harness: Harness) -> None:
     assert alert["text"] == "This challenge is closed: it can no longer be joined."
     assert alert["show_alert"] is True
     shown = harness.standin.message(person.id, card["message_id"])
-    assert shown is not None and "This challenge is closed" in shown["text"]
+    assert shown is not None and "This challenge closed on " in shown["text"]
     assert button_texts(shown) == ["« Back to the list"]
     calls = await person.press_data(QuizCb(challenge_id=challenge.id).pack())
     assert alert_of(calls)["text"] == "This challenge is closed: it can no longer be joined."

@@ -242,7 +242,8 @@ async def test_a_closed_challenge_says_so_and_offers_no_join(harness: Harness) -
     list_message = person.keyboard_message()
     await closed(harness, challenge.id)
     await person.press(TITLE, list_message)
-    assert "This challenge is closed: it can no longer be joined." in person.last
+    assert "This challenge closed on " in person.last
+    assert "it can no longer be joined." in person.last
     assert person.buttons() == ["« Back to the list"]
     # The list no longer has it.
     await person.press("« Back to the list")

@@ -16,6 +16,7 @@ def test_the_bot_schedules_survey_sending_reminders_the_summary_and_retention() 
         "surveys.send",
         "surveys.remind",
         "summary.daily",
+        "challenges.close",
         "privacy.retention",
     ]
 

@@ -31,6 +31,7 @@ from storage.challenges import (
     ChallengeError,
     ChallengeNotFound,
     NotAllowed,
+    NotParticipating,
     activity_label,
     challenge_text,
 )
@@ -426,6 +427,13 @@ async def answer_pressed(
     except AlreadyAnswered:
         refuse(callback_answer, _("You have already answered this request."))
         return
+    except (ChallengeClosed, NotParticipating) as error:
+        why = closed_request_text() if isinstance(error, ChallengeClosed) else left_request_text()
+        refuse(callback_answer, why)
+        # The request loses its buttons, which could only be refused again.
+        text = request_text(challenge, requester, None, user.locale)
+        await show(query, f"{text}\n\n<i>{why}</i>")
+        return
     except (NotAllowed, ChallengeNotFound):
         refuse(callback_answer, stale_button())
         return
@@ -441,6 +449,19 @@ async def answer_pressed(
         await declined_to(session, i18n, challenge, requester, user)
         done = _("You declined: nothing was shared.")
     await show(query, f"{text}\n\n<b>{done}</b>")
+
+
+def closed_request_text() -> str:
+    return _(
+        "This request can no longer be answered: the challenge is closed. Nothing was shared."
+    )
+
+
+def left_request_text() -> str:
+    return _(
+        "This request can no longer be answered: the one who asked has left the challenge. "
+        "Nothing was shared."
+    )
 
 
 async def contact_to(

@@ -45,7 +45,7 @@ from storage.challenges import (
     activity_label,
     challenge_text,
 )
-from storage.models import Challenge, ChallengeStatus, User
+from storage.models import Challenge, User
 from storage.texts import TextRejected, clean_text
 
 router = Flow("challenges-join")
@@ -82,7 +82,8 @@ async def join_pressed(
         callback_answer.text = unavailable()
         callback_answer.show_alert = True
         return
-    if challenge.status is not ChallengeStatus.open:
+    if not challenges.is_open(challenge):
+        # Closed, or past its end date: a stale Join button says so, and shows the card.
         callback_answer.text = closed_text()
         callback_answer.show_alert = True
         await show_card(query, session, user, challenge)
@@ -166,7 +167,7 @@ async def dialog_challenge(
     """The challenge of the dialog while it can still be joined; otherwise the dialog ends,
     saying why."""
     challenge = await visible(session, draft.challenge_id)
-    if challenge is not None and challenge.status is ChallengeStatus.open:
+    if challenge is not None and challenges.is_open(challenge):
         return challenge
     await state.clear()
     if challenge is None:

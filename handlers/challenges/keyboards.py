@@ -38,8 +38,8 @@ from handlers.initiatives.cards import shorten
 from handlers.menu import MenuAction, MenuCb
 from handlers.profile.labels import arrondissement_button, arrondissement_label, theme_label
 from handlers.ui import in_rows, ticked
-from storage.challenges import CONTRIBUTION_KINDS, activity_label, challenge_text
-from storage.models import Challenge, ChallengeStatus, Participation, Theme
+from storage.challenges import CONTRIBUTION_KINDS, activity_label, challenge_text, is_open
+from storage.models import Challenge, Participation, Theme
 from storage.users import ARRONDISSEMENTS
 
 PREVIOUS, NEXT = "◀", "▶"
@@ -121,7 +121,7 @@ def card_keyboard(
 ) -> InlineKeyboardMarkup:
     """What one can do from the card: a closed challenge offers nothing but the way back."""
     rows = []
-    if challenge.status is ChallengeStatus.open:
+    if is_open(challenge):
         if mine is None:
             rows.append([_button(_("Join"), JoinCb(challenge_id=challenge.id).pack())])
         else:

@@ -96,6 +96,15 @@ def closed_text() -> str:
     return _("This challenge is closed: it can no longer be joined.")
 
 
+def closed_on(challenge: Challenge, locale: str) -> str:
+    """The closed card's line: since when (a local date)."""
+    if challenge.closed_at is None:
+        return closed_text()
+    return _("This challenge closed on {date}: it can no longer be joined.").format(
+        date=day(challenges.paris_date(challenge.closed_at), locale)
+    )
+
+
 # -- the list
 
 
@@ -298,7 +307,7 @@ def card_text(
     title, description = challenge_text(challenge, locale)
     head = [f"<b>{html.quote(title)}</b>"]
     if challenge.status is ChallengeStatus.closed:
-        head.append("<i>" + closed_text() + "</i>")
+        head.append("<i>" + closed_on(challenge, locale) + "</i>")
     head += [
         _("Theme: {value}").format(value=html.quote(theme_label(challenge.theme_code, locale))),
         _("Where: {value}").format(value=where_label(challenge.arrondissements)),
