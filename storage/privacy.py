@@ -293,6 +293,48 @@ async def forget_user(
     return posted
 
 
+def _accompanied_by(user: User) -> Any:
+    """Registered by the person, or by another member of their organisation."""
+    mine = AssistedParticipation.registered_by == user.id
+    if user.organisation_id is None:
+        return mine
+    members = select(User.id).where(User.organisation_id == user.organisation_id)
+    return or_(mine, AssistedParticipation.registered_by.in_(members))
+
+
+async def accompanied(
+    session: AsyncSession, user: User, limit: int = 30
+) -> list[tuple[AssistedParticipation, Challenge]]:
+    """The people the person's organisation registered (not erased), newest first, each with
+    their challenge."""
+    rows = await session.execute(
+        select(AssistedParticipation, Challenge)
+        .join(Challenge, Challenge.id == AssistedParticipation.challenge_id)
+        .where(_accompanied_by(user), AssistedParticipation.name != "")
+        .order_by(AssistedParticipation.id.desc())
+        .limit(limit)
+    )
+    return [(assisted, challenge) for assisted, challenge in rows.all()]
+
+
+async def find_accompanied(
+    session: AsyncSession, user: User, assisted_id: int
+) -> tuple[AssistedParticipation, Challenge] | None:
+    """That person, if the person's organisation registered them and they are not erased."""
+    row = (
+        await session.execute(
+            select(AssistedParticipation, Challenge)
+            .join(Challenge, Challenge.id == AssistedParticipation.challenge_id)
+            .where(
+                AssistedParticipation.id == assisted_id,
+                _accompanied_by(user),
+                AssistedParticipation.name != "",
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
 async def forget_assisted(session: AsyncSession, assisted: AssistedParticipation) -> None:
     """An accompanied person's details erased, at their request through their organisation:
     they still count among the challenge's participants, with nothing that says who they
@@ -300,10 +342,6 @@ async def forget_assisted(session: AsyncSession, assisted: AssistedParticipation
     assisted.name = ""
     assisted.wishes = None
     await session.flush()
-
-
-def is_erased(assisted: AssistedParticipation) -> bool:
-    return not assisted.name
 
 
 async def _withdraw_initiatives(

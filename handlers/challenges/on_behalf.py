@@ -6,11 +6,12 @@ returns to the previous step."""
 
 from __future__ import annotations
 
-from aiogram import html
+from aiogram import F, html
 from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +30,7 @@ from handlers.flow import Flow
 from handlers.profile.labels import arrondissement_label
 from handlers.texts import explain_rejection, stale_button
 from handlers.ui import show
-from storage import challenges
+from storage import challenges, privacy
 from storage.challenges import (
     ASSISTED_NAME_LIMITS,
     CONTRIBUTION_TEXT_LIMITS,
@@ -38,7 +39,7 @@ from storage.challenges import (
     activity_label,
     challenge_text,
 )
-from storage.models import Challenge, ChallengeStatus, User
+from storage.models import AssistedParticipation, Challenge, ChallengeStatus, User
 from storage.texts import TextRejected, clean_text
 from storage.users import ARRONDISSEMENTS
 
@@ -370,8 +371,20 @@ async def agreement_answered(
         _(
             "Thank you! {name} is registered for «{title}». They count among the challenge's "
             "participants; the city's coordinators will reach them through you."
-        ).format(name=html.quote(draft.name), title=title),
-        keyboards.registered_keyboard(challenge.id),
+        ).format(name=html.quote(draft.name), title=title)
+        + "\n\n"
+        + _("If they ask, you can erase their details at any time with /accompanied."),
+        InlineKeyboardMarkup(
+            inline_keyboard=[
+                *keyboards.registered_keyboard(challenge.id).inline_keyboard,
+                [
+                    InlineKeyboardButton(
+                        text=_("People we registered"),
+                        callback_data=AccompaniedCb(assisted_id=0).pack(),
+                    )
+                ],
+            ]
+        ),
     )
 
 
@@ -418,3 +431,102 @@ async def resume_assisting(
         return
     step = current_step(await state.get_state())
     await ask(target, step, state=state, user=user, draft=draft, challenge=challenge)
+
+
+# -- Erasing someone one accompanies, at their request
+
+
+class AccompaniedCb(CallbackData, prefix="acc"):
+    """0: the list; otherwise that person, asked to confirm, then erased."""
+
+    assisted_id: int
+    confirm: bool = False
+
+
+def accompanied_text(people: list[tuple[AssistedParticipation, Challenge]], locale: str) -> str:
+    if not people:
+        return _("Your organisation has nobody registered on La Collective.")
+    lines = [
+        _("<b>People your organisation registered</b>"),
+        _("If one of them asks, you can erase their details here."),
+        "",
+    ]
+    lines += [
+        f"• {html.quote(person.name)} — «{html.quote(challenge_text(challenge, locale)[0])}»"
+        for person, challenge in people
+    ]
+    return "\n".join(lines)
+
+
+def accompanied_keyboard(
+    people: list[tuple[AssistedParticipation, Challenge]],
+) -> InlineKeyboardMarkup | None:
+    buttons = [
+        InlineKeyboardButton(
+            text=_("Erase {name}").format(name=person.name),
+            callback_data=AccompaniedCb(assisted_id=person.id).pack(),
+        )
+        for person, _challenge in people
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[[b] for b in buttons]) if buttons else None
+
+
+@router.message(Command("accompanied"))
+@router.callback_query(AccompaniedCb.filter(F.assisted_id == 0))
+async def accompanied_list(
+    event: Message | CallbackQuery, session: AsyncSession, user: User
+) -> None:
+    """The people one's organisation registered, each with a button to erase them."""
+    if not may_assist(user):
+        await show(event, refusal())
+        return
+    people = await privacy.accompanied(session, user)
+    await show(event, accompanied_text(people, user.locale), accompanied_keyboard(people))
+
+
+@router.callback_query(AccompaniedCb.filter(F.assisted_id != 0))
+async def accompanied_erase(
+    query: CallbackQuery,
+    callback_data: AccompaniedCb,
+    callback_answer: CallbackAnswer,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """Asks to confirm, then erases their details; they still count, anonymously."""
+    found = await privacy.find_accompanied(session, user, callback_data.assisted_id)
+    if not may_assist(user) or found is None:
+        callback_answer.text = _(
+            "This person's details are already erased, or not yours to erase."
+        )
+        callback_answer.show_alert = True
+        return
+    person, challenge = found
+    name = html.quote(person.name)
+    title = html.quote(challenge_text(challenge, user.locale)[0])
+    if not callback_data.confirm:
+        yes = AccompaniedCb(assisted_id=person.id, confirm=True).pack()
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=_("Yes, erase them"), callback_data=yes)],
+                [
+                    InlineKeyboardButton(
+                        text=_("No, go back"), callback_data=AccompaniedCb(assisted_id=0).pack()
+                    )
+                ],
+            ]
+        )
+        text = _(
+            "Erase the details of {name}, registered for «{title}»? Their first name and "
+            "wishes are deleted; they still count among the challenge's participants, "
+            "anonymously. Do it only if they asked. This cannot be undone."
+        ).format(name=name, title=title)
+        await show(query, text, markup)
+        return
+    await privacy.forget_assisted(session, person)
+    people = await privacy.accompanied(session, user)
+    done = _("Done: the details of {name} have been erased.").format(name=name)
+    await show(
+        query,
+        f"{done}\n\n{accompanied_text(people, user.locale)}",
+        accompanied_keyboard(people),
+    )
