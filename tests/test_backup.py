@@ -1,0 +1,390 @@
+"""Backups taken while the bot works, restores that refuse what they must, and rotation.
+
+On PostgreSQL (TEST_DATABASE_URL) the restores go into scratch databases made and dropped here;
+the shared test database is only ever read (backed up)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+
+from storage.backup import BackupError, RestoreRefused, backup, backups_in, restore, rotate
+from storage.db import create_engine, create_sessionmaker, is_sqlite
+from storage.migrate import upgrade
+from storage.models import User
+from tests.conversation import Harness
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES = os.environ.get("TEST_DATABASE_URL")
+NOON = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Scratch:
+    """Databases of the test's backend, made for one test and dropped after it."""
+
+    on_sqlite: bool
+    folder: Path
+    template: Path
+    made: list[str] = field(default_factory=list)
+
+    async def database(self, revision: str | None = "head") -> str:
+        """A new database at `revision` (None: nothing in it yet)."""
+        name = f"collective_scratch_{uuid.uuid4().hex[:12]}"
+        if self.on_sqlite:
+            path = self.folder / name / "collective.db"
+            url = f"sqlite+aiosqlite:///{path}"
+            if revision == "head":
+                path.parent.mkdir()
+                path.write_bytes(self.template.read_bytes())
+                return url
+        else:
+            assert POSTGRES is not None
+            await _admin(f'CREATE DATABASE "{name}"')
+            self.made.append(name)
+            url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+        if revision is not None:
+            await upgrade(url, revision)
+        return url
+
+    async def drop(self) -> None:
+        for name in self.made:
+            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _admin(statement: str) -> None:
+    assert POSTGRES is not None
+    engine = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def scratch(
+    database_url: str, tmp_path: Path, sqlite_template: Path
+) -> AsyncIterator[Scratch]:
+    made = Scratch(is_sqlite(database_url), tmp_path, sqlite_template)
+    try:
+        yield made
+    finally:
+        await made.drop()
+
+
+async def rows(url: str, query: str) -> list[tuple[object, ...]]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return [tuple(row) for row in await connection.execute(text(query))]
+    finally:
+        await engine.dispose()
+
+
+async def add_people(url: str, *telegram_ids: int) -> None:
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine).begin() as session:
+            session.add_all(User(telegram_id=t, locale="fr") for t in telegram_ids)
+    finally:
+        await engine.dispose()
+
+
+async def people(url: str) -> set[int]:
+    return {row[0] for row in await rows(url, "SELECT telegram_id FROM users")}
+
+
+def integrity(url: str) -> list[str]:
+    path = make_url(url).database
+    assert path is not None
+    connection = sqlite3.connect(path)
+    try:
+        return [row[0] for row in connection.execute("PRAGMA integrity_check")]
+    finally:
+        connection.close()
+
+
+@asynccontextmanager
+async def held_open(url: str) -> AsyncIterator[None]:
+    """The database open elsewhere, as a running bot has it: on SQLite another process with
+    the bot's engine (its pool keeps the connection), on PostgreSQL another session."""
+    if not is_sqlite(url):
+        engine = create_engine(url)
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            yield
+        await engine.dispose()
+        return
+    holder = (
+        "import asyncio, sys\n"
+        "from sqlalchemy import text\n"
+        "from storage.db import create_engine\n"
+        "async def main():\n"
+        "    engine = create_engine(sys.argv[1])\n"
+        "    async with engine.connect() as connection:\n"
+        "        await connection.execute(text('SELECT count(*) FROM users'))\n"
+        "    print('open', flush=True)\n"
+        "    await asyncio.to_thread(sys.stdin.read)\n"
+        "    await engine.dispose()\n"
+        "asyncio.run(main())\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        holder,
+        url,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        assert await process.stdout.readline() == b"open\n"
+        yield
+    finally:
+        process.stdin.close()
+        await process.wait()
+
+
+def damage_a_page(path: Path) -> None:
+    """A page in the middle of the file overwritten, as a bad disk or a torn copy does."""
+    size = path.stat().st_size
+    with open(path, "r+b") as damaged:
+        damaged.seek(size // 4096 // 2 * 4096)
+        damaged.write(b"\xa5" * 4096)
+
+
+# A backup while the bot works
+
+
+@pytest.mark.postgres
+async def test_a_backup_during_a_stream_of_updates_holds_every_update_handled_before_it(
+    harness: Harness, scratch: Scratch, tmp_path: Path
+) -> None:
+    """People keep writing to the bot while the backup is taken; restored elsewhere, the copy
+    has everyone whose update the bot had handled (committed) when the backup began."""
+    handled: list[int] = []
+    enough = asyncio.Event()
+    stop = asyncio.Event()
+
+    async def stream() -> None:
+        number = 0
+        while not stop.is_set():
+            number += 1
+            person = harness.person(5000 + number, language_code="fr")
+            await person.send("/start")
+            handled.append(person.id)
+            if number == 20:
+                enough.set()
+
+    writing = asyncio.create_task(stream())
+    await asyncio.wait_for(enough.wait(), 60)
+    before = list(handled)
+    path = await backup(harness.settings.database_url, tmp_path / "backups")
+    stop.set()
+    await asyncio.wait_for(writing, 60)
+
+    target = await scratch.database(revision=None)
+    restored = await restore(target, path)
+    assert not restored.migrated
+    copied = await people(target)
+    assert set(before) <= copied <= set(handled)
+    updates = await rows(target, "SELECT count(*) FROM processed_updates")
+    assert updates[0][0] == len(copied)
+    if scratch.on_sqlite:
+        assert integrity(target) == ["ok"]
+        assert integrity(f"sqlite+aiosqlite:///{path}") == ["ok"]
+
+
+async def test_the_backup_is_named_by_its_utc_time_and_said_by_its_kind(
+    scratch: Scratch, tmp_path: Path
+) -> None:
+    source = await scratch.database()
+    path = await backup(source, tmp_path, now=NOON)
+    assert path.name == "collective-20261207T120000Z." + ("db" if scratch.on_sqlite else "dump")
+    with pytest.raises(BackupError, match="already exists"):
+        await backup(source, tmp_path, now=NOON)
+
+
+# Restore: checked, then swapped in; refused, changing nothing, otherwise
+
+
+async def test_a_restore_brings_back_the_database_as_it_was_at_the_backup(
+    scratch: Scratch, tmp_path: Path
+) -> None:
+    live = await scratch.database()
+    await add_people(live, 1, 2)
+    path = await backup(live, tmp_path / "backups", now=NOON)
+    await add_people(live, 3)
+    restored = await restore(live, path)
+    assert await people(live) == {1, 2}
+    assert (restored.revision, restored.migrated) == (restored.head, False)
+    if scratch.on_sqlite:
+        # The database it replaced stays beside it, whole; nothing else is left there.
+        assert restored.replaced is not None
+        assert await people(f"sqlite+aiosqlite:///{restored.replaced}") == {1, 2, 3}
+        folder = Path(restored.database).parent
+        assert sorted(p.name for p in folder.iterdir()) == sorted(
+            ["collective.db", Path(restored.replaced).name]
+        )
+
+
+async def test_a_restore_refuses_a_database_in_use(scratch: Scratch, tmp_path: Path) -> None:
+    live = await scratch.database()
+    await add_people(live, 1)
+    path = await backup(live, tmp_path / "backups", now=NOON)
+    await add_people(live, 2)
+    async with held_open(live):
+        with pytest.raises(RestoreRefused, match="in use"):
+            await restore(live, path)
+    assert await people(live) == {1, 2}
+    if scratch.on_sqlite:
+        assert [p.name for p in Path(make_url(live).database or "").parent.iterdir()] == [
+            "collective.db"
+        ]
+    # Once the bot is stopped, it goes.
+    await restore(live, path)
+    assert await people(live) == {1}
+
+
+async def test_a_restore_refuses_a_file_that_is_not_a_backup(
+    scratch: Scratch, tmp_path: Path
+) -> None:
+    live = await scratch.database()
+    await add_people(live, 1)
+    notes = tmp_path / "notes.db"
+    notes.write_text("not a database at all\n" * 400)
+    with pytest.raises(RestoreRefused, match=r"not a readable SQLite database|not an archive"):
+        await restore(live, notes)
+    with pytest.raises(RestoreRefused, match="no such file"):
+        await restore(live, tmp_path / "missing.db")
+    assert await people(live) == {1}
+
+
+async def test_a_restore_refuses_a_damaged_sqlite_copy(scratch: Scratch, tmp_path: Path) -> None:
+    if not scratch.on_sqlite:
+        pytest.skip("an SQLite file")
+    live = await scratch.database()
+    await add_people(live, *range(1, 400))
+    path = await backup(live, tmp_path / "backups", now=NOON)
+    await add_people(live, 400)
+    damage_a_page(path)
+    with pytest.raises(RestoreRefused, match=r"integrity check|malformed"):
+        await restore(live, path)
+    assert len(await people(live)) == 400
+    assert integrity(live) == ["ok"]
+
+
+async def test_a_restore_of_a_damaged_dump_changes_nothing(
+    scratch: Scratch, tmp_path: Path
+) -> None:
+    if scratch.on_sqlite:
+        pytest.skip("a pg_dump archive")
+    live = await scratch.database()
+    await add_people(live, *range(1, 400))
+    path = await backup(live, tmp_path / "backups", now=NOON)
+    await add_people(live, 400)
+    # Damaged near its end, among the last tables' rows: its list of contents and its revision
+    # still read, so the restore starts, and fails on the damaged rows.
+    damaged = bytearray(path.read_bytes())
+    damaged[-300:-200] = b"\xa5" * 100
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(BackupError, match="rolled back"):
+        await restore(live, path)
+    assert len(await people(live)) == 400
+
+
+async def test_a_restore_refuses_a_copy_at_a_revision_this_code_does_not_know(
+    scratch: Scratch, tmp_path: Path
+) -> None:
+    newer = await scratch.database()
+    await add_people(newer, 7)
+    engine = create_engine(newer)
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = 'f00d0011'"))
+    await engine.dispose()
+    path = await backup(newer, tmp_path / "backups", now=NOON)
+    live = await scratch.database()
+    await add_people(live, 1)
+    with pytest.raises(RestoreRefused, match="revision f00d0011, unknown"):
+        await restore(live, path)
+    assert await people(live) == {1}
+
+
+async def test_a_restore_refuses_a_database_of_something_else(
+    scratch: Scratch, tmp_path: Path
+) -> None:
+    other = await scratch.database()
+    engine = create_engine(other)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP TABLE alembic_version"))
+    await engine.dispose()
+    path = await backup(other, tmp_path / "backups", now=NOON)
+    live = await scratch.database()
+    with pytest.raises(RestoreRefused, match="no migration revision"):
+        await restore(live, path)
+
+
+async def test_a_copy_from_an_older_release_is_migrated_as_it_is_restored(
+    scratch: Scratch, tmp_path: Path
+) -> None:
+    older = await scratch.database(revision="0009")
+    engine = create_engine(older)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO users (telegram_id, locale, active, created_at, updated_at, "
+                "last_seen_at) VALUES (77, 'ar', TRUE, '2026-11-30 08:00:00', "
+                "'2026-11-30 08:00:00', '2026-11-30 08:00:00')"
+            )
+        )
+    await engine.dispose()
+    path = await backup(older, tmp_path / "backups", now=NOON)
+    live = await scratch.database()
+    restored = await restore(live, path)
+    assert (restored.revision, restored.migrated) == ("0009", True)
+    assert await rows(live, "SELECT version_num FROM alembic_version") == [(restored.head,)]
+    engine = create_engine(live)
+    async with create_sessionmaker(engine)() as session:
+        person = await session.scalar(select(User).where(User.telegram_id == 77))
+        assert person is not None and person.locale == "ar" and person.stopped_at is None
+    await engine.dispose()
+
+
+# Rotation
+
+
+def test_keep_leaves_the_newest_backups_of_that_kind_and_nothing_else_is_touched(
+    tmp_path: Path,
+) -> None:
+    names = [f"collective-202612{day:02}T030000Z.db" for day in range(1, 6)]
+    others = ["collective-20261201T030000Z.dump", "notes.txt", ".collective-x.db.partial"]
+    for name in names + others:
+        (tmp_path / name).write_bytes(b"")
+    removed = rotate(tmp_path, ".db", keep=2)
+    assert [p.name for p in removed] == names[:3]
+    assert [p.name for p in backups_in(tmp_path, ".db")] == names[3:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[3:] + others)
+
+
+async def test_backup_with_keep_rotates_after_writing(scratch: Scratch, tmp_path: Path) -> None:
+    source = await scratch.database()
+    written = [
+        await backup(source, tmp_path, keep=3, now=NOON + timedelta(days=day)) for day in range(5)
+    ]
+    suffix = written[0].suffix
+    assert backups_in(tmp_path, suffix) == written[2:]
