@@ -1,5 +1,5 @@
 """`collective` (or `python -m bot`): run, chat, migrate, i18n, challenges and surveys import,
-the summary's figures and the export."""
+the summary's figures, the export, backup and restore."""
 
 from __future__ import annotations
 
@@ -44,6 +44,17 @@ def main(argv: list[str] | None = None) -> int:
     summary.add_argument("--json", action="store_true", help="print JSON instead of text")
     export = commands.add_parser("export", help="write the CSV files for the data team")
     export.add_argument("directory", help="where to write them (created if needed)")
+    backup = commands.add_parser(
+        "backup", help="write a consistent copy of the database into DIR, the bot running or not"
+    )
+    backup.add_argument("directory", metavar="DIR", help="where to write it (created if needed)")
+    backup.add_argument(
+        "--keep", type=_at_least_one, metavar="N", help="keep only the N newest backups in DIR"
+    )
+    restore = commands.add_parser(
+        "restore", help="replace the database with a backup, after checking it (bot stopped)"
+    )
+    restore.add_argument("file", help="a backup written by collective backup")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -80,6 +91,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _summary(args, settings)
     if args.command == "export":
         return await _export(args.directory, settings)
+    if args.command == "backup":
+        return await _backup(args.directory, args.keep, settings)
+    if args.command == "restore":
+        return await _restore(args.file, settings)
     if args.command == "chat":
         # The conversation is the output: keep the logs to what goes wrong.
         logging.getLogger().setLevel(logging.WARNING)
@@ -207,4 +222,47 @@ async def _export(directory: str, settings: Settings) -> int:
         await engine.dispose()
     for path in write_files(files, directory):
         print(path)
+    return 0
+
+
+def _at_least_one(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("keep at least 1")
+    return number
+
+
+async def _backup(directory: str, keep: int | None, settings: Settings) -> int:
+    """A consistent copy of the database, taken while the bot may be writing; prints its path."""
+    from storage.backup import BackupError, backup
+
+    try:
+        path = await backup(settings.database_url, directory, keep=keep)
+    except BackupError as error:
+        print(f"Backup failed: {error}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
+async def _restore(path: str, settings: Settings) -> int:
+    """The copy checked, then swapped in; refused while the database is in use."""
+    # The output is what was restored, or why not: alembic would log each migration.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from storage.backup import BackupError, RestoreRefused, restore
+
+    try:
+        restored = await restore(settings.database_url, path)
+    except RestoreRefused as error:
+        print(f"Restore refused: {error}", file=sys.stderr)
+        return 2
+    except BackupError as error:
+        print(f"Restore failed: {error}", file=sys.stderr)
+        return 1
+    revision = f"revision {restored.revision}"
+    if restored.migrated:
+        revision += f", migrated to {restored.head}"
+    print(f"Restored {path} into {restored.database} ({revision}).")
+    if restored.replaced:
+        print(f"The database it replaced is kept as {restored.replaced}.")
     return 0

@@ -388,3 +388,44 @@ async def test_backup_with_keep_rotates_after_writing(scratch: Scratch, tmp_path
     ]
     suffix = written[0].suffix
     assert backups_in(tmp_path, suffix) == written[2:]
+
+
+# The commands
+
+
+def collective(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={**environment, "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_commands_back_up_and_restore_and_say_what_they_did(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    live = tmp_path / "data" / "collective.db"
+    live.parent.mkdir()
+    live.write_bytes(sqlite_template.read_bytes())
+    url = f"sqlite+aiosqlite:///{live}"
+
+    backed_up = collective("backup", "backups", "--keep", "3", database_url=url, cwd=tmp_path)
+    assert backed_up.returncode == 0, backed_up.stderr
+    path = tmp_path / backed_up.stdout.strip()
+    assert backups_in(tmp_path / "backups", ".db") == [path]
+
+    restored = collective("restore", str(path), database_url=url, cwd=tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    said = restored.stdout.splitlines()
+    assert said[0].startswith(f"Restored {path} into {live} (revision ")
+    assert said[1].startswith(f"The database it replaced is kept as {live}.replaced-")
+
+    (tmp_path / "notes.txt").write_text("a shopping list\n" * 100)
+    refused = collective("restore", "notes.txt", database_url=url, cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("Restore refused: notes.txt is not a readable SQLite")
+    assert len(refused.stderr.strip().splitlines()) == 1
