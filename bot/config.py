@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     alerts_per_month: int = Field(default=2, ge=1)
     # The coordinators' daily summary, local time (TIMEZONE).
     summary_time: time = time(18, 0)
+    # The daily backup (storage/backup.py): off while BACKUP_DIR is empty; taken at BACKUP_TIME
+    # (local time), the BACKUP_KEEP newest kept.
+    backup_dir: str | None = None
+    backup_keep: int = Field(default=7, ge=1)
+    backup_time: time = time(3, 0)
 
     @field_validator("coordinator_ids", mode="before")
     @classmethod

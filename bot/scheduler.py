@@ -18,6 +18,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.backup_job import daily_backup
 from bot.config import Settings
 from handlers.challenges.jobs import close_ended_challenges
 from handlers.privacy.jobs import enforce_retention
@@ -50,6 +51,7 @@ def jobs() -> Sequence[tuple[str, Job]]:
         ("summary.daily", daily_summary),
         ("challenges.close", close_ended_challenges),
         ("privacy.retention", enforce_retention),
+        ("backup.daily", daily_backup),
     ]
 
 

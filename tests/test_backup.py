@@ -14,17 +14,27 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from storage.backup import BackupError, RestoreRefused, backup, backups_in, restore, rotate
+from bot.backup_job import JOB, daily_backup
+from bot.scheduler import JobContext, run_jobs
+from storage.backup import (
+    BackupError,
+    RestoreRefused,
+    backup,
+    backups_in,
+    restore,
+    rotate,
+    suffix_of,
+)
 from storage.db import create_engine, create_sessionmaker, is_sqlite
 from storage.migrate import upgrade
-from storage.models import User
+from storage.models import JobRun, User
 from tests.conversation import Harness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -429,3 +439,71 @@ def test_the_commands_back_up_and_restore_and_say_what_they_did(
     assert refused.returncode == 2
     assert refused.stderr.startswith("Restore refused: notes.txt is not a readable SQLite")
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+# The daily backup
+
+
+async def claimed_days(harness: Harness) -> list[object]:
+    async with harness.sessionmaker() as session:
+        return list(await session.scalars(select(JobRun.day).where(JobRun.name == JOB)))
+
+
+@pytest.mark.postgres
+async def test_the_daily_backup_is_written_once_a_day_after_its_time_whatever_the_workers(
+    harness: Harness, tmp_path: Path
+) -> None:
+    folder = tmp_path / "daily"
+    settings = harness.settings.model_copy(
+        update={"backup_dir": str(folder), "backup_keep": 2, "backup_time": time(3, 0)}
+    )
+    context = JobContext(harness.bot, harness.sessionmaker, settings, harness.i18n)
+    engine = create_engine(settings.database_url)
+    other_worker = JobContext(harness.bot, create_sessionmaker(engine), settings, harness.i18n)
+    suffix = suffix_of(settings.database_url)
+    paris_half_past_two = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)
+
+    await daily_backup(context, paris_half_past_two)
+    assert backups_in(folder, suffix) == []
+
+    ten_past_three = paris_half_past_two + timedelta(minutes=40)
+    await asyncio.gather(
+        daily_backup(context, ten_past_three), daily_backup(other_worker, ten_past_three)
+    )
+    await daily_backup(other_worker, ten_past_three + timedelta(hours=12))
+    assert [p.name for p in backups_in(folder, suffix)] == [f"collective-20261207T021000Z{suffix}"]
+
+    for days in (1, 2):
+        await daily_backup(context, ten_past_three + timedelta(days=days))
+    assert [p.name for p in backups_in(folder, suffix)] == [
+        f"collective-20261208T021000Z{suffix}",
+        f"collective-20261209T021000Z{suffix}",
+    ]
+    await engine.dispose()
+
+
+async def test_a_failed_daily_backup_is_tried_again_at_the_next_tick(
+    harness: Harness, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    not_a_folder = tmp_path / "backups"
+    not_a_folder.write_text("")
+    settings = harness.settings.model_copy(update={"backup_dir": str(not_a_folder)})
+    context = JobContext(harness.bot, harness.sessionmaker, settings, harness.i18n)
+    morning = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+
+    await run_jobs(context, morning, [(JOB, daily_backup)])
+    assert f"scheduled job {JOB} failed" in caplog.text
+    assert await claimed_days(harness) == []
+
+    fixed = settings.model_copy(update={"backup_dir": str(tmp_path / "daily")})
+    context = JobContext(harness.bot, harness.sessionmaker, fixed, harness.i18n)
+    await run_jobs(context, morning + timedelta(seconds=15), [(JOB, daily_backup)])
+    assert len(backups_in(tmp_path / "daily", suffix_of(fixed.database_url))) == 1
+    assert await claimed_days(harness) == [morning.date()]
+
+
+async def test_no_daily_backup_without_a_folder(harness: Harness) -> None:
+    assert not harness.settings.backup_dir
+    context = JobContext(harness.bot, harness.sessionmaker, harness.settings, harness.i18n)
+    await daily_backup(context, datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
+    assert await claimed_days(harness) == []
