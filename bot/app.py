@@ -49,7 +49,7 @@ async def open_app(settings: Settings, token: str) -> AsyncIterator[App]:
         yield App(settings, engine, i18n, bot, dp)
     finally:
         await dp.storage.close()
-        await dp.fsm.events_isolation.close()
+        await dp["person_locks"].close()
         await bot.session.close()
         await engine.dispose()
 

@@ -13,7 +13,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.types import ErrorEvent
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import gettext as _
@@ -21,9 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.coordinators import Coordinators
-from bot.fsm import DatabaseStorage
+from bot.fsm import DatabaseStorage, PersonLocks
 from bot.i18n import CatalogI18n, UserLocaleMiddleware
-from bot.middlewares import FloodMiddleware, PersonMiddleware, TransactionMiddleware
+from bot.middlewares import (
+    FloodMiddleware,
+    PersonMiddleware,
+    TransactionMiddleware,
+    TurnMiddleware,
+)
+from bot.replies import QueueReplies
 from handlers import build_router
 
 log = logging.getLogger(__name__)
@@ -31,6 +37,8 @@ log = logging.getLogger(__name__)
 
 def create_bot(token: str, api_base: str, timeout: float = 60) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base), timeout=timeout)
+    # Inside an update, what the bot says waits for the commit (bot/replies.py).
+    session.middleware(QueueReplies())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
@@ -46,7 +54,7 @@ def create_fsm(
             settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
         )
         return storage, RedisEventIsolation(storage.redis, key_builder=storage.key_builder)
-    return DatabaseStorage(sessionmaker), SimpleEventIsolation()
+    return DatabaseStorage(sessionmaker), PersonLocks()
 
 
 def create_dispatcher(
@@ -56,18 +64,21 @@ def create_dispatcher(
     clock: Callable[[], float] = time.monotonic,
 ) -> Dispatcher:
     storage, isolation = create_fsm(settings, sessionmaker)
-    # aiogram's FSM middleware is registered below, inside the transaction, rather than first.
-    dp = Dispatcher(storage=storage, events_isolation=isolation, disable_fsm=True)
+    # aiogram's FSM middleware is registered below, inside the transaction, rather than first;
+    # the person's lock is taken outside it (TurnMiddleware), so aiogram's own takes none.
+    dp = Dispatcher(storage=storage, events_isolation=DisabledEventIsolation(), disable_fsm=True)
     dp["settings"] = settings
     dp["sessionmaker"] = sessionmaker
     dp["coordinators"] = Coordinators(settings)
+    dp["person_locks"] = isolation
 
-    # Update level, after aiogram's own (errors, user context), in this order: the transaction,
-    # then the dialog (the per-person lock, and the state read in the same transaction), then
-    # the person, then the flood limit.
+    # Update level, after aiogram's own (errors, user context), in this order: the person's
+    # turn, the transaction, the person (and their dialog's state, read with them), the
+    # dialog, then the flood limit. See bot/middlewares.py.
+    dp.update.outer_middleware(TurnMiddleware(dp.fsm, isolation))
     dp.update.outer_middleware(TransactionMiddleware(sessionmaker))
+    dp.update.outer_middleware(PersonMiddleware(settings.default_locale, dp.fsm))
     dp.update.outer_middleware(dp.fsm)
-    dp.update.outer_middleware(PersonMiddleware(settings.default_locale))
     dp.update.outer_middleware(
         FloodMiddleware(i18n, settings.flood_messages, settings.flood_seconds, clock)
     )
@@ -81,16 +92,20 @@ def create_dispatcher(
     return dp
 
 
-async def _on_error(event: ErrorEvent, **data: Any) -> bool:
-    """The change was rolled back; the person is told rather than left waiting."""
-    log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
+async def _on_error(event: ErrorEvent, **data: Any) -> None:
+    """The change was rolled back, and nothing it would have said was sent. The person is told
+    rather than left waiting (by the polling loop, at the last attempt only), and the failure
+    goes on up: the update must not be confirmed as handled (bot/polling.py, bot/webhook.py).
+    aiogram would swallow it if this returned anything."""
+    log.error("update %s failed", event.update.update_id, exc_info=event.exception)
     chat = data.get("event_chat")
     bot: Bot | None = data.get("bot")
-    if bot is not None and chat is not None and chat.type == "private":
+    tell = data.get("tell_failure", True)
+    if tell and bot is not None and chat is not None and chat.type == "private":
         # The locale middleware runs for error events too: the person's language is set.
         text = _("Sorry, something went wrong on our side. Please try again in a moment.")
         try:
             await bot.send_message(chat.id, text)
         except Exception:  # the error is already logged; telling the person is best effort
             log.warning("could not tell chat %s about the error", chat.id)
-    return True
+    raise event.exception

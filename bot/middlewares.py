@@ -1,68 +1,118 @@
 """Update middlewares, in the order the dispatcher factory registers them:
 
-1. transaction — one session per update, committed on success, rolled back on error; an update
-   already processed is dropped here, its id stored in the same commit as its effect;
-2. aiogram's FSM middleware — the per-person lock (events isolation), so that one person's
-   updates are handled one at a time, and the dialog's state, read in the same transaction;
-3. person — the stored person loaded, or created with only their Telegram id and language;
-4. flood — one person sending dozens of messages a second is slowed down, politely.
+1. turn — the person's lock (events isolation): one person's updates are handled one at a
+   time, from the first read to the last reply sent;
+2. transaction — one session per update, committed on success, rolled back on error; an update
+   already processed is dropped here, its id stored in the same commit as its effect; what the
+   handler says is queued meanwhile and sent once the commit is done (bot/replies.py);
+3. person — the stored person loaded (with their dialog's state, in the same statement), or
+   created with only their Telegram id and language;
+4. aiogram's FSM middleware — the dialog's state, already read by 3;
+5. flood — one person sending dozens of messages a second is slowed down, politely.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.types import CallbackQuery, Chat, TelegramObject, Update
 from aiogram.types import User as TelegramUser
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.fsm import DatabaseStorage, current_session, remember_dialog
 from bot.i18n import guess_locale
-from storage.models import ProcessedUpdate
-from storage.users import find_user, get_or_create_user
+from bot.replies import Replies, current_replies
+from storage.updates import mark_processed
+from storage.users import find_user, find_user_and_dialog, get_or_create_user
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
-# The update's session, so that the FSM storage writes in the same transaction as the handler.
-current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
+__all__ = [
+    "FloodMiddleware",
+    "PersonMiddleware",
+    "TransactionMiddleware",
+    "TurnMiddleware",
+    "current_session",
+]
+
+
+class TurnMiddleware(BaseMiddleware):
+    """Holds the person's lock around the whole update, commit and replies included, so that
+    their next update reads what this one committed and speaks after it."""
+
+    def __init__(self, fsm: FSMContextMiddleware, isolation: BaseEventIsolation) -> None:
+        self.fsm = fsm
+        self.isolation = isolation
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        context = self.fsm.resolve_event_context(data["bot"], data)
+        if context is None:
+            return await handler(event, data)
+        async with self.isolation.lock(context.key):
+            return await handler(event, data)
 
 
 class TransactionMiddleware(BaseMiddleware):
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
+        bind = sessionmaker.kw.get("bind")
+        # SQLite has one writer at a time: updates take turns here, in order, rather than in
+        # SQLite's busy handler, which polls (up to 100 ms between tries).
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self.writer: asyncio.Lock | None = asyncio.Lock() if sqlite else None
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        if self.writer is None:
+            yield
+            return
+        async with self.writer:
+            yield
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
-        async with self.sessionmaker() as session:
-            token = current_session.set(session)
+        replies = Replies()
+        async with self._writing(), self.sessionmaker() as session:
+            session_token = current_session.set(session)
+            replies_token = current_replies.set(replies)
             try:
-                session.add(ProcessedUpdate(update_id=event.update_id))
-                try:
-                    await session.flush()
-                except IntegrityError:
+                if not await mark_processed(session, event.update_id):
                     await session.rollback()
                     return None
                 data["session"] = session
                 result = await handler(event, data)
                 await session.commit()
-                return result
             except BaseException:
+                # Whatever was said is dropped with the rest.
                 await session.rollback()
                 raise
             finally:
-                current_session.reset(token)
+                current_replies.reset(replies_token)
+                current_session.reset(session_token)
+        # Committed, the database free: now the bot speaks, in the order it meant to.
+        await replies.send()
+        return result
 
 
 class PersonMiddleware(BaseMiddleware):
-    def __init__(self, default_locale: str) -> None:
+    def __init__(
+        self,
+        default_locale: str,
+        fsm: FSMContextMiddleware | None = None,
+    ) -> None:
         self.default_locale = default_locale
+        self.fsm = fsm
+        storage = fsm.storage if fsm is not None else None
+        self.dialogs = storage if isinstance(storage, DatabaseStorage) else None
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -71,21 +121,37 @@ class PersonMiddleware(BaseMiddleware):
         chat: Chat | None = data.get("event_chat")
         if sender is None or sender.is_bot:
             return await handler(event, data)
+        found = await self._find(session, sender.id, data)
         if chat is None or chat.type == "private":
             locale = guess_locale(sender.language_code, self.default_locale)
-            user = await get_or_create_user(session, sender.id, locale)
+            user = await get_or_create_user(session, sender.id, locale, found=found)
         else:
-            user = await find_user(session, sender.id)
+            user = found
         data["user"] = user
         # A plain copy for the locale middleware: after a rollback (error events) the person's
         # row can no longer be read.
         data["person_locale"] = user.locale if user is not None else self.default_locale
         return await handler(event, data)
 
+    async def _find(self, session: AsyncSession, telegram_id: int, data: dict[str, Any]) -> Any:
+        """The person, and with them their dialog's state when it lives in the database."""
+        if self.dialogs is None or self.fsm is None:
+            return await find_user(session, telegram_id)
+        context = self.fsm.resolve_event_context(data["bot"], data)
+        if context is None:
+            return await find_user(session, telegram_id)
+        key = self.dialogs.key_builder.build(context.key)
+        user, dialog = await find_user_and_dialog(session, telegram_id, key)
+        if user is not None:
+            remember_dialog(session, key, dialog)
+        return user
+
 
 class FloodMiddleware(BaseMiddleware):
-    """Past `limit` updates in `window` seconds, a person's updates are dropped until they
-    slow down; they are told once per burst. Other people are not affected."""
+    """Each person may send `limit` updates at once, and then `limit` per `window` seconds;
+    past that their updates are dropped until they slow down, and they are told once per
+    burst. Other people are not affected. Only people who sent something within the last
+    `window` are remembered."""
 
     def __init__(
         self,
@@ -98,25 +164,24 @@ class FloodMiddleware(BaseMiddleware):
         self.limit = limit
         self.window = window
         self.clock = clock
-        self.recent: dict[int, deque[float]] = {}
-        self.warned: set[int] = set()
+        # Per person: (allowance left, when it was counted, told to slow down in this burst).
+        self.buckets: dict[int, tuple[float, float, bool]] = {}
+        self.swept = clock()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         sender: TelegramUser | None = data.get("event_from_user")
         if sender is None:
             return await handler(event, data)
         now = self.clock()
-        stamps = self.recent.setdefault(sender.id, deque())
-        while stamps and now - stamps[0] > self.window:
-            stamps.popleft()
-        if len(stamps) < self.limit:
-            stamps.append(now)
-            self.warned.discard(sender.id)
-            if len(self.recent) > 10_000:
-                self._forget_quiet(now)
+        if now - self.swept > self.window:
+            self._forget_quiet(now)
+        allowance, then, warned = self.buckets.get(sender.id, (float(self.limit), now, False))
+        allowance = min(float(self.limit), allowance + (now - then) * self.limit / self.window)
+        if allowance >= 1:
+            self.buckets[sender.id] = (allowance - 1, now, False)
             return await handler(event, data)
-        if sender.id not in self.warned:
-            self.warned.add(sender.id)
+        self.buckets[sender.id] = (allowance, now, True)
+        if not warned:
             await self._slow_down(event, data)
         return None
 
@@ -137,5 +202,7 @@ class FloodMiddleware(BaseMiddleware):
             await bot.send_message(chat.id, text)
 
     def _forget_quiet(self, now: float) -> None:
-        for key in [k for k, v in self.recent.items() if not v or now - v[-1] > self.window]:
-            del self.recent[key]
+        """A person quiet for a whole window has their full allowance back: nothing to keep."""
+        self.swept = now
+        for key in [k for k, (_a, then, _w) in self.buckets.items() if now - then >= self.window]:
+            del self.buckets[key]

@@ -1,14 +1,20 @@
-"""Long polling that confirms an update only after its effect is committed.
+"""Long polling that confirms a batch of updates only after each one's effect is committed.
 
 aiogram's own polling confirms a batch while its handlers may still run, and cancels them on
-shutdown; here each update is handled to the end before the next getUpdates confirms it, and a
-stop request lets the update in hand finish.
+shutdown. Here the updates of a batch are handled concurrently, one task per person (their
+updates in order), and the next getUpdates confirms the batch once every task is done. An
+update that fails is tried again, a few times, then set aside (marked handled with its error,
+shown to the coordinators by /failed): one bad update cannot block everyone behind it. A stop
+request (SIGTERM) lets the batch in hand finish, and confirms it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import (
@@ -18,13 +24,126 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods import GetUpdates
+from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.updates import describe, set_aside
 
 log = logging.getLogger(__name__)
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=1.5, jitter=0.1)
+ATTEMPTS = 3  # an update that fails this many times in a row is set aside
+RETRY_DELAY = 0.5  # seconds before the second attempt; doubled for each next one
 
 
-async def poll(dp: Dispatcher, bot: Bot, stop: asyncio.Event, long_poll: int = 30) -> None:
+@dataclass
+class Outcome:
+    """What became of a batch: the updates set aside, and those neither handled nor set aside
+    (the database unreachable), which must come again."""
+
+    set_aside: list[int] = field(default_factory=list)
+    unfinished: list[int] = field(default_factory=list)
+
+
+def person_of(update: Update) -> int | str:
+    """Whose update it is: its sender, else its chat; else it stands alone."""
+    event = update.event
+    sender = getattr(event, "from_user", None)
+    if sender is not None:
+        return int(sender.id)
+    chat = getattr(event, "chat", None)
+    if chat is None:
+        message = getattr(event, "message", None)
+        chat = getattr(message, "chat", None)
+    if chat is not None:
+        return int(chat.id)
+    return f"update:{update.update_id}"
+
+
+def by_person(updates: Iterable[Update]) -> list[list[Update]]:
+    """The batch cut into one queue per person, each in the order Telegram gave."""
+    queues: dict[int | str, list[Update]] = {}
+    for update in updates:
+        queues.setdefault(person_of(update), []).append(update)
+    return list(queues.values())
+
+
+class Handling:
+    """Handles one batch, with retries; shared by the polling loop and the benchmark."""
+
+    def __init__(
+        self,
+        dp: Dispatcher,
+        bot: Bot,
+        *,
+        attempts: int = ATTEMPTS,
+        retry_delay: float = RETRY_DELAY,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.dp = dp
+        self.bot = bot
+        self.attempts = attempts
+        self.retry_delay = retry_delay
+        self.sleep = sleep
+        self.sessionmaker: async_sessionmaker[AsyncSession] = dp["sessionmaker"]
+        self.set_aside_count = 0  # since the start, for the log and the benchmark
+
+    async def batch(self, updates: list[Update]) -> Outcome:
+        outcome = Outcome()
+        await asyncio.gather(*(self._queue(queue, outcome) for queue in by_person(updates)))
+        return outcome
+
+    async def _queue(self, queue: list[Update], outcome: Outcome) -> None:
+        for update in queue:
+            await self.update(update, outcome)
+
+    async def update(self, update: Update, outcome: Outcome) -> None:
+        for attempt in range(1, self.attempts + 1):
+            last = attempt == self.attempts
+            try:
+                await self.dp.feed_update(self.bot, update, tell_failure=last)
+                return
+            except Exception as error:
+                if not last:
+                    log.warning(
+                        "update %s failed (attempt %s of %s); trying again",
+                        update.update_id,
+                        attempt,
+                        self.attempts,
+                    )
+                    await self.sleep(self.retry_delay * 2 ** (attempt - 1))
+                    continue
+                await self._set_aside(update, error, outcome)
+
+    async def _set_aside(self, update: Update, error: Exception, outcome: Outcome) -> None:
+        try:
+            async with self.sessionmaker.begin() as session:
+                await set_aside(session, update.update_id, describe(error))
+        except Exception:
+            # Not even that could be written: the update must come again.
+            log.exception("update %s could not be set aside", update.update_id)
+            outcome.unfinished.append(update.update_id)
+            return
+        self.set_aside_count += 1
+        outcome.set_aside.append(update.update_id)
+        log.error(
+            "update %s set aside after %s attempts (%s so far): %s",
+            update.update_id,
+            self.attempts,
+            self.set_aside_count,
+            describe(error),
+        )
+
+
+async def poll(
+    dp: Dispatcher,
+    bot: Bot,
+    stop: asyncio.Event,
+    long_poll: int = 30,
+    *,
+    handling: Handling | None = None,
+) -> None:
+    handling = handling or Handling(dp, bot)
     allowed = dp.resolve_used_update_types()
     request = GetUpdates(timeout=long_poll, allowed_updates=allowed)
     backoff = Backoff(config=BACKOFF)
@@ -48,20 +167,27 @@ async def poll(dp: Dispatcher, bot: Bot, stop: asyncio.Event, long_poll: int = 3
             await backoff.asleep()
             continue
         backoff.reset()
-        for update in updates:
-            try:
-                await dp.feed_update(bot, update)
-            except Exception:
-                # Rolled back and logged; the update is still confirmed, so that one bad update
-                # cannot block everyone behind it.
-                log.exception("update %s failed", update.update_id)
-            request.offset = update.update_id + 1
-            if stop.is_set():
-                break
+        if not updates:
+            continue
+        # The whole batch, even when asked to stop meanwhile: `stop` is looked at between
+        # batches only.
+        outcome = await handling.batch(updates)
+        if outcome.unfinished:
+            # The database is unreachable: what is not handled comes again (the next
+            # getUpdates confirms only what came before it), after a pause.
+            request.offset = min(outcome.unfinished)
+            log.warning("updates from %s wait for the database", request.offset)
+            await backoff.asleep()
+            continue
+        request.offset = updates[-1].update_id + 1
     if request.offset is not None:
         # Confirm what was handled, so that a restart does not see it again (and if this fails,
         # the processed-updates table still keeps a second delivery from having an effect).
-        try:
-            await bot(GetUpdates(offset=request.offset, timeout=0, limit=1))
-        except (TelegramNetworkError, TelegramServerError) as error:
-            log.warning("could not confirm the last updates: %s", error)
+        await _confirm(bot, request.offset)
+
+
+async def _confirm(bot: Bot, offset: int) -> None:
+    try:
+        await bot(GetUpdates(offset=offset, timeout=0, limit=1))
+    except (TelegramNetworkError, TelegramServerError) as error:
+        log.warning("could not confirm the updates before %s: %s", offset, error)

@@ -1,6 +1,8 @@
 """Webhook mode, for several workers behind one URL: an update is answered 200 only once its
-effect is committed (aiogram's own handler answers first and handles after; Telegram waits up
-to 60 s, and re-sends what was not answered — the processed-updates table keeps it once)."""
+effect is committed and its replies sent (aiogram's own handler answers first and handles
+after; Telegram waits up to 60 s, and re-sends what was not answered — the processed-updates
+table keeps it once). An update whose transaction failed is answered 500, so that Telegram
+sends it again: the dispatcher's error handler lets the failure through for that."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""/failed in the coordinators' group: the messages that could not be delivered, and why."""
+"""/failed in the coordinators' group: the messages that could not be delivered, and why; and
+the updates the bot set aside after failing to handle them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot.i18n import format_when
 from handlers.coordination import sent_by_coordinator
 from handlers.flow import Flow
 from storage.outbox import failed_messages
+from storage.updates import set_aside_updates
 
 router = Flow("deliveries")
 
@@ -30,9 +32,9 @@ async def failed(
         return
     rows = await failed_messages(session, limit=20)
     if not rows:
-        await message.reply(_("Every message has been delivered."))
-        return
-    lines = [_("<b>Messages that could not be delivered</b> (latest first):")]
+        lines = [_("Every message has been delivered.")]
+    else:
+        lines = [_("<b>Messages that could not be delivered</b> (latest first):")]
     for row in rows:
         # Which chat and why; never the message's text.
         lines.append(
@@ -41,6 +43,28 @@ async def failed(
                 chat=row.chat_id,
                 when=format_when(row.created_at, settings.group_locale, settings.timezone),
                 error=html.quote((row.last_error or "?")[:150]),
+            )
+        )
+    # Updates the bot gave up on (bot/polling.py): what people did that had no effect.
+    aside = await set_aside_updates(session, limit=10)
+    if aside:
+        lines += [
+            "",
+            _(
+                "<b>What people did that could not be handled</b> (set aside after several "
+                "tries, latest first):"
+            ),
+        ]
+    for update in aside:
+        lines.append(
+            _("• #{id}, {when}: {error}").format(
+                id=update.update_id,
+                when=format_when(
+                    update.failed_at or update.processed_at,
+                    settings.group_locale,
+                    settings.timezone,
+                ),
+                error=html.quote((update.error or "?")[:150]),
             )
         )
     await message.reply("\n".join(lines))

@@ -7,12 +7,21 @@ from collections.abc import Sequence
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.replies import later
+
 
 async def show(
     target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
     """Replaces the pressed message when there is one (its old buttons go with it, so they
-    cannot be pressed again); otherwise sends a new message."""
+    cannot be pressed again); otherwise sends a new message. After the update's commit, like
+    every reply: whether the edit worked decides (bot/replies.py)."""
+    await later(lambda: _show(target, text, markup))
+
+
+async def _show(
+    target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
     if isinstance(target, CallbackQuery):
         message = target.message
         if isinstance(message, Message) and message.text is not None:

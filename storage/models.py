@@ -166,6 +166,10 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # An update that failed every attempt and was set aside (confirmed without effect), and
+    # why: the coordinators see these with the messages that could not be delivered.
+    failed_at: Mapped[datetime | None] = mapped_column(index=True)
+    error: Mapped[str | None] = mapped_column(String(200))
 
 
 class Need(Base):

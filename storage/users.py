@@ -3,25 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
-from storage.models import Organisation, Role, User, UserTheme, utcnow
+from storage.models import FsmRecord, Organisation, Role, User, UserTheme, utcnow
 from storage.texts import clean_text
 from storage.themes import known_theme_codes
 
 ARRONDISSEMENTS = range(1, 17)
 OUTSIDE_MARSEILLE = 0
 ORGANISATION_NAME_MAX = 120
+# When a person was last seen is kept to the hour: an update from someone seen minutes ago
+# writes nothing for it.
+SEEN_PRECISION = timedelta(hours=1)
 
 
 async def get_or_create_user(
-    session: AsyncSession, telegram_id: int, locale: str, now: datetime | None = None
+    session: AsyncSession,
+    telegram_id: int,
+    locale: str,
+    now: datetime | None = None,
+    *,
+    found: User | None = None,
 ) -> User:
-    """Only the Telegram id and the language are stored before the notice is acknowledged."""
-    user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+    """Only the Telegram id and the language are stored before the notice is acknowledged.
+    `found`: the person, already read (by `find_user_and_dialog`)."""
+    user = found or await find_user(session, telegram_id)
     now = now or utcnow()
     if user is None:
         user = User(
@@ -35,13 +45,39 @@ async def get_or_create_user(
         session.add(user)
         await session.flush()
     else:
-        user.last_seen_at = now
-        user.active = True
+        if abs(now - user.last_seen_at) >= SEEN_PRECISION:
+            user.last_seen_at = now
+        if not user.active:
+            user.active = True
     return user
 
 
+def _person() -> Select[tuple[User]]:
+    # Their themes in the same statement, rather than a second one for every update.
+    return select(User).options(joinedload(User.theme_links))
+
+
 async def find_user(session: AsyncSession, telegram_id: int) -> User | None:
-    return await session.scalar(select(User).where(User.telegram_id == telegram_id))
+    found = await session.scalars(_person().where(User.telegram_id == telegram_id))
+    return found.unique().one_or_none()
+
+
+async def find_user_and_dialog(
+    session: AsyncSession, telegram_id: int, dialog_key: str
+) -> tuple[User | None, FsmRecord | None]:
+    """The person and their dialog's stored state, in one statement. With no such person,
+    (None, None): the dialog, if any, is to be read on its own."""
+    rows = await session.execute(
+        _person()
+        .add_columns(FsmRecord)
+        .outerjoin(FsmRecord, FsmRecord.key == dialog_key)
+        .where(User.telegram_id == telegram_id)
+    )
+    # All rows: they carry the person's themes, one a row.
+    found = rows.unique().all()
+    if not found:
+        return None, None
+    return found[0][0], found[0][1]
 
 
 def set_role(user: User, role: Role, organisation_name: str | None = None) -> None:

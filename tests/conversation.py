@@ -50,6 +50,8 @@ class Harness:
     bot: Bot
     dp: Dispatcher
     clock: FakeClock = field(default_factory=FakeClock)
+    # Updates whose handling failed (rolled back; a runner would not confirm them).
+    failures: list[Exception] = field(default_factory=list)
 
     @classmethod
     @asynccontextmanager
@@ -84,7 +86,10 @@ class Harness:
         return Person(self, self.standin.make_user(user_id, language_code=language_code))
 
     async def feed(self, update: dict[str, Any]) -> None:
-        await self.dp.feed_raw_update(self.bot, update)
+        try:
+            await self.dp.feed_raw_update(self.bot, update)
+        except Exception as error:  # logged by the bot; a test may look at `failures`
+            self.failures.append(error)
         # Consecutive updates must not be taken for a flood by a fast test.
         self.clock.now += 1
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import ngettext
+from bot.replies import later
 from handlers.flow import Flow
 from handlers.initiatives.callbacks import (
     BrowseBy,
@@ -295,18 +296,24 @@ async def show_card(
 ) -> None:
     markup = card_keyboard(initiative, user, back)
     message = query.message
+    text = public_card(initiative, user.locale)
     if initiative.photo_file_id and isinstance(message, Message):
         caption = public_card(initiative, user.locale, limit=CAPTION_LIMIT)
-        try:
-            await message.answer_photo(
-                initiative.photo_file_id, caption=caption, reply_markup=markup
-            )
-        except TelegramBadRequest:
-            pass  # A photo Telegram no longer has: the card goes as text.
-        else:
-            await _delete(message)
-            return
-    await replace(query, public_card(initiative, user.locale), markup)
+        photo = initiative.photo_file_id
+
+        async def photo_or_text() -> None:
+            # After the commit (bot/replies.py): how the photo went decides.
+            try:
+                await message.answer_photo(photo, caption=caption, reply_markup=markup)
+            except TelegramBadRequest:
+                # A photo Telegram no longer has: the card goes as text.
+                await replace(query, text, markup)
+            else:
+                await _delete(message)
+
+        await later(photo_or_text)
+        return
+    await replace(query, text, markup)
 
 
 async def replace(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:

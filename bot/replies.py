@@ -1,0 +1,140 @@
+"""What the bot says while handling an update waits for the update's commit.
+
+A handler's calls to Telegram are queued instead of sent, and go out in order once the
+update's effect (its outbox rows included) is committed: no transaction, on any engine, stays
+open while Telegram answers, and nothing is said for an effect that was rolled back.
+
+Queued are the calls that speak — send, edit, delete, answer a button — whose answer no
+handler reads: they return at once a stand-in result (True, or a `Pending` that refuses to be
+read). Every other call (getChatMember, getMe, getFile…) goes out at once, since its answer is
+needed to go on; the few of them on the update path are cached (coordinators for a minute, the
+bot itself for the process). A step that must see how a call went (edit, and send anew when
+the message is too old to edit) is queued whole with `later`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+
+log = logging.getLogger(__name__)
+
+Action = Callable[[], Awaitable[Any]]
+
+# Calls that speak and whose answer handlers never read.
+QUEUED = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendMediaGroup",
+        "sendLocation",
+        "sendChatAction",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+        "editMessageMedia",
+        "deleteMessage",
+        "deleteMessages",
+        "answerCallbackQuery",
+        "setMyCommands",
+        "deleteMyCommands",
+        "setChatMenuButton",
+        "pinChatMessage",
+        "unpinChatMessage",
+    }
+)
+# A 429 while speaking: waited for, once, when Telegram asks for a short pause.
+RETRY_AFTER_MAX = 5.0
+
+
+class Pending:
+    """What a queued call returns: its answer does not exist yet."""
+
+    def __init__(self, method: str) -> None:
+        self._method = method
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(
+            f"{self._method} is sent after the update's commit: its answer cannot be read "
+            f"inside the update (use bot.replies.later for a step that needs it)"
+        )
+
+
+class Replies:
+    """One update's queue."""
+
+    def __init__(self) -> None:
+        self.actions: list[Action] = []
+
+    async def send(self, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> int:
+        """Sends what was queued, in order; returns how many failed. A call that fails is
+        logged and the next one goes on: the effect is committed whatever Telegram says."""
+        failed = 0
+        for action in self.actions:
+            try:
+                try:
+                    await action()
+                except TelegramRetryAfter as error:
+                    if error.retry_after > RETRY_AFTER_MAX:
+                        raise
+                    await sleep(error.retry_after)
+                    await action()
+                except (TelegramNetworkError, TelegramServerError):
+                    await action()  # once: Telegram's hiccups are short
+            except TelegramAPIError as error:
+                failed += 1
+                log.warning("a reply could not be sent: %s", error)
+            except Exception:
+                failed += 1
+                log.exception("a reply could not be sent")
+        self.actions.clear()
+        return failed
+
+
+# The update's queue while its transaction is open; None elsewhere (calls go out at once).
+current_replies: ContextVar[Replies | None] = ContextVar("current_replies", default=None)
+
+
+async def later(action: Action) -> None:
+    """Runs `action` once the update is committed, in order with the queued replies (at once
+    outside an update). Its calls to Telegram go out at once, and it sees how they went."""
+    replies = current_replies.get()
+    if replies is None:
+        await action()
+    else:
+        replies.actions.append(action)
+
+
+class QueueReplies(BaseRequestMiddleware):
+    """The bot session's request middleware that queues speaking calls inside an update."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Any:
+        replies = current_replies.get()
+        name = method.__api_method__
+        if replies is None or name not in QUEUED:
+            return await make_request(bot, method)
+        replies.actions.append(lambda: make_request(bot, method))
+        return True if method.__returning__ is bool else Pending(name)
