@@ -17,16 +17,13 @@ from storage.models import (
     Challenge,
     FsmRecord,
     Initiative,
-    InitiativeReport,
     InitiativeStatus,
-    Introduction,
     Need,
     Organisation,
     OutboxMessage,
     OutboxStatus,
     Participation,
     SurveyAnswer,
-    SurveyQuestion,
     SurveyResponse,
     User,
     utcnow,
@@ -71,144 +68,6 @@ async def set_alerts(
 
 def set_contact_consent(user: User, given: bool, now: datetime | None = None) -> None:
     user.contact_consent_at = (now or utcnow()) if given else None
-
-
-# What a person may have contributed, as named in the export.
-CONTRIBUTIONS = (
-    "needs",
-    "challenges",
-    "survey_responses",
-    "introductions",
-    "reports_you_made",
-    "people_you_registered",
-    "initiatives",
-)
-
-
-async def export_user_data(session: AsyncSession, user: User) -> dict[str, Any]:
-    """Everything stored about the person, with what they contributed, as JSON-ready values."""
-
-    def when(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "telegram_id": user.telegram_id,
-        "language": user.locale,
-        "role": user.role.value if user.role else None,
-        "organisation": user.organisation.name if user.organisation else None,
-        "arrondissement": user.arrondissement,
-        "themes": user.themes,
-        "privacy_notice": {
-            "version": user.notice_version,
-            "acknowledged_at": when(user.notice_accepted_at),
-            "declined_at": when(user.notice_declined_at),
-        },
-        "contact_sharing_consent_at": when(user.contact_consent_at),
-        "challenge_alerts_consent_at": when(user.alerts_consent_at),
-        "onboarded_at": when(user.onboarded_at),
-        "active": user.active,
-        "created_at": when(user.created_at),
-        "last_seen_at": when(user.last_seen_at),
-        "needs": [
-            {
-                "theme": need.theme_code,
-                "arrondissement": need.arrondissement,
-                "text": need.text,
-                "reported_at": when(need.created_at),
-            }
-            for need in await session.scalars(
-                select(Need).where(Need.reporter_id == user.id).order_by(Need.id)
-            )
-        ],
-        "challenges": [
-            {
-                "challenge": challenge.slug,
-                "brings": participation.kind,
-                "activity": participation.activity,
-                "text": participation.text,
-                "joined_at": when(participation.joined_at),
-                "left_at": when(participation.left_at),
-            }
-            for participation, challenge in await session.execute(
-                select(Participation, Challenge)
-                .join(Challenge, Challenge.id == Participation.challenge_id)
-                .where(Participation.user_id == user.id)
-                .order_by(Participation.id)
-            )
-        ],
-        "survey_responses": [
-            {
-                "survey": response.survey_id,
-                "started_at": when(response.started_at),
-                "completed_at": when(response.completed_at),
-                "answers": [
-                    {
-                        "question": code,
-                        "number": answer.value_number,
-                        "option": answer.option_code,
-                        "text": answer.value_text,
-                        "skipped": answer.skipped,
-                    }
-                    for answer, code in await session.execute(
-                        select(SurveyAnswer, SurveyQuestion.code)
-                        .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
-                        .where(SurveyAnswer.response_id == response.id)
-                        .order_by(SurveyAnswer.id)
-                    )
-                ],
-            }
-            for response in await session.scalars(
-                select(SurveyResponse)
-                .where(SurveyResponse.user_id == user.id)
-                .order_by(SurveyResponse.id)
-            )
-        ],
-        "introductions": [
-            {
-                "challenge": introduction.challenge_id,
-                "asked_by_you": introduction.requester_id == user.id,
-                "status": introduction.status.value,
-                "at": when(introduction.created_at),
-            }
-            for introduction in await session.scalars(
-                select(Introduction)
-                .where(
-                    or_(Introduction.requester_id == user.id, Introduction.target_id == user.id)
-                )
-                .order_by(Introduction.id)
-            )
-        ],
-        "reports_you_made": [
-            {"initiative": f"I-{report.initiative_id}", "reason": report.reason.value}
-            for report in await session.scalars(
-                select(InitiativeReport).where(InitiativeReport.reporter_id == user.id)
-            )
-        ],
-        "people_you_registered": [
-            {
-                "challenge": assisted.challenge_id,
-                "name": assisted.name,
-                "arrondissement": assisted.arrondissement,
-                "wishes": assisted.wishes,
-                "agreement_recorded_at": when(assisted.agreement_recorded_at),
-            }
-            for assisted in await session.scalars(
-                select(AssistedParticipation).where(AssistedParticipation.registered_by == user.id)
-            )
-        ],
-        "initiatives": [
-            {
-                "reference": f"I-{initiative.id}",
-                "title": initiative.title,
-                "description": initiative.description,
-                "status": initiative.status.value,
-                "submitted_at": when(initiative.submitted_at),
-            }
-            for initiative in await session.scalars(
-                select(Initiative).where(Initiative.proposer_id == user.id).order_by(Initiative.id)
-            )
-        ],
-    }
 
 
 @dataclass(frozen=True)

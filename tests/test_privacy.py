@@ -21,24 +21,31 @@ async def test_mydata_sends_a_summary_and_a_complete_json_file(harness: Harness)
     calls = await person.send("/mydata")
     summary = texts(calls)[0]
     assert "Everything we store about you" in summary and "Voisins du 3e" in summary
+    assert "Privacy notice (version 1) read on" in summary
+    assert "What you contributed and received\nNothing yet." in summary
     document = next(c for c in calls if c.method == "sendDocument")
     filename, content = document.files["document"]
     assert filename == "my-data.json"
     data = json.loads(content)
-    assert data["telegram_id"] == person.id
-    assert data["organisation"] == "Voisins du 3e"
-    assert data["role"] == "association" and data["arrondissement"] == 3
-    assert data["themes"] == ["culture"]
-    assert data["privacy_notice"]["version"] == 1
-    assert data["contact_sharing_consent_at"] is None
+    about = data["about you"]
+    assert about["Telegram id"] == person.id and about["organisation"] == "Voisins du 3e"
+    assert about["who you are"] == "association" and about["arrondissement"] == 3
+    assert about["themes"] == ["culture"]
+    consents = data["your consents"]
+    assert consents["privacy notice"]["version"] == 1
+    assert consents["privacy notice"]["read and acknowledged"] is not None
+    assert consents["sharing your contact with coordinators"] is None
     for key in (
-        "needs",
-        "initiatives",
-        "challenges",
-        "survey_responses",
+        "needs you reported",
+        "initiatives you proposed",
+        "challenges you joined",
+        "people you registered",
         "introductions",
-        "reports_you_made",
-        "people_you_registered",
+        "initiatives you reported",
+        "your survey answers",
+        "challenge alerts you received",
+        "survey invitations you received",
+        "what you were in the middle of",
     ):
         assert data[key] == []
 
@@ -279,7 +286,7 @@ async def test_forget_keeps_contributions_without_the_persons_words(harness: Har
     calls = await person.send("/mydata")
     document = next(c for c in calls if c.method == "sendDocument")
     data = json.loads(document.files["document"][1])
-    assert data["challenges"][0]["text"] == "Call me at 06 12 34 56 78"
+    assert data["challenges you joined"][0]["what you wrote"] == "Call me at 06 12 34 56 78"
 
     await person.send("/forget")
     await person.press("Yes, erase everything")

@@ -8,8 +8,10 @@ quoted them among other things (the daily summary lists the proposals waiting) k
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from aiogram import html
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
@@ -94,19 +96,57 @@ def withdrawn_picture() -> bytes:
     return buffer.getvalue()
 
 
-async def forget_dialogs(storage: BaseStorage, telegram_id: int) -> int:
-    """Dialogs kept in Redis, in every chat (a coordinator's in the group too); the database's
-    are erased with the rest by `forget_user`. How many keys went."""
+def _redis(storage: BaseStorage) -> tuple[Any, DefaultKeyBuilder] | None:
     redis = getattr(storage, "redis", None)
     builder = getattr(storage, "key_builder", None)
     if redis is None or not isinstance(builder, DefaultKeyBuilder):
-        return 0
+        return None
+    return redis, builder
+
+
+async def _person_keys(storage: BaseStorage, telegram_id: int) -> list[str]:
+    """The person's dialog keys in Redis, in every chat: …:<user id>:<destiny>:<state|data>
+    (a lock belongs to the update being handled)."""
+    found = _redis(storage)
+    if found is None:
+        return []
+    redis, builder = found
     wanted = str(telegram_id)
-    erased = 0
+    keys = []
     async for raw in redis.scan_iter(match=f"{builder.prefix}{builder.separator}*{wanted}*"):
         key = raw.decode() if isinstance(raw, bytes) else str(raw)
         parts = key.split(builder.separator)
-        # …:<user id>:<destiny>:<state|data|lock>. A lock belongs to the update being handled.
         if len(parts) >= 4 and parts[-3] == wanted and parts[-1] in ("state", "data"):
-            erased += await redis.delete(key)
-    return erased
+            keys.append(key)
+    return sorted(keys)
+
+
+async def forget_dialogs(storage: BaseStorage, telegram_id: int) -> int:
+    """Dialogs kept in Redis, in every chat (a coordinator's in the group too); the database's
+    are erased with the rest by `forget_user`. How many keys went."""
+    keys = await _person_keys(storage, telegram_id)
+    found = _redis(storage)
+    return int(await found[0].delete(*keys)) if keys and found else 0
+
+
+async def dialogs_in(
+    storage: BaseStorage, telegram_id: int
+) -> list[tuple[str | None, dict[str, Any]]] | None:
+    """The person's dialogs kept in Redis, as (state, draft); None when the dialogs live in
+    the database (/mydata reads them there)."""
+    found = _redis(storage)
+    if found is None:
+        return None
+    redis, builder = found
+    dialogs: dict[str, tuple[str | None, dict[str, Any]]] = {}
+    for key in await _person_keys(storage, telegram_id):
+        base, _sep, part = key.rpartition(builder.separator)
+        state, draft = dialogs.get(base, (None, {}))
+        value = await redis.get(key)
+        text = value.decode() if isinstance(value, bytes) else value
+        if part == "state":
+            state = text
+        elif text:
+            draft = json.loads(text)
+        dialogs[base] = (state, draft)
+    return list(dialogs.values())

@@ -22,12 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from handlers.flow import Flow
 from handlers.menu import MenuAction, MenuCb, menu_keyboard
-from handlers.privacy.erasure import erase_person
+from handlers.privacy.erasure import dialogs_in, erase_person
+from handlers.privacy.my_data import summary_text
 from handlers.privacy.notice import notice_text
-from handlers.profile.card import settings_text
 from handlers.ui import show
 from storage.models import User
-from storage.privacy import CONTRIBUTIONS, export_user_data
+from storage.my_data import export_user_data
 
 router = Flow("privacy")
 
@@ -48,26 +48,27 @@ async def privacy(event: Message | CallbackQuery, settings: Settings) -> None:
 
 @router.message(Command("mydata"))
 @router.callback_query(MenuCb.filter(F.action == MenuAction.mydata))
-async def my_data(event: Message | CallbackQuery, session: AsyncSession, user: User) -> None:
-    """A readable summary, then everything as a JSON file."""
+async def my_data(
+    event: Message | CallbackQuery,
+    session: AsyncSession,
+    user: User,
+    state: FSMContext,
+    settings: Settings,
+) -> None:
+    """A readable summary in the person's language, then everything as a JSON file."""
     message = event.message if isinstance(event, CallbackQuery) else event
     if not isinstance(message, Message):
         return
-    data = await export_user_data(session, user)
-    contributed = any(data[key] for key in CONTRIBUTIONS)
-    if user.notice_accepted_at is None and not contributed:
-        summary = _(
-            "We only store your Telegram id ({id}) and your language. Nothing else is kept "
-            "about you."
-        ).format(id=user.telegram_id)
-    else:
-        summary = settings_text(user).rsplit("\n\n", 1)[0]
-    await message.answer(_("<b>Everything we store about you</b>") + "\n\n" + summary)
-    document = BufferedInputFile(
-        json.dumps(data, ensure_ascii=False, indent=2).encode(), filename="my-data.json"
-    )
+    dialogs = None
+    if user.telegram_id is not None:
+        dialogs = await dialogs_in(state.storage, user.telegram_id)
+    data = await export_user_data(session, user, dialogs)
+    await message.answer(summary_text(user, data, settings))
+    # UTF-8 as written: «é» and Arabic letters stay readable, not \u escapes.
+    content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     await message.answer_document(
-        document, caption=_("The same data, complete, in a file you can keep.")
+        BufferedInputFile(content, filename="my-data.json"),
+        caption=_("The same data, complete, in a file you can keep."),
     )
 
 
