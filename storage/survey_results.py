@@ -1,51 +1,61 @@
 """Impact survey results: aggregates, wave comparisons, exports and charts.
 
 Only complete responses count. A survey's results take a handful of GROUP BY queries whatever
-its size, never one query per question, answer or response:
+its size, never one query per question, answer or response: the survey's complete responses,
+then their answers, counted per (question, answer, arrondissement answered from) — a multiple
+choice's options folded into one number per response first, so that each combination of
+options counts as one answer. Means, medians and totals come from those counts. Free texts are
+read with a join on complete responses and listed sorted (by code point, the same on every
+database), so that their order says nothing about who answered when.
 
-- scales and numbers are counted per (question, value) on the index (question_id,
-  value_number), choices and yes/no per (question, option) on (question_id, option_code): both
-  covering, so 100,000 responses are counted without reading the table. Those scans see every
-  answer, so the same counts over the unfinished responses (usually few; read through the
-  responses, then their answers) are subtracted: exactly the counts of complete responses,
-  without a join per answer. Skipped answers are the NULL value of the same scans.
-- means, medians and totals come from the per-value counts: one row per distinct value, not
-  one per answer.
-- a multiple choice's cells do not add up to its people (a person picks several). Every
-  complete response holds an answer or a skip for each question it was asked (the rule of
-  storage.surveys), so the people who answered one asked to everyone are the complete
-  responses minus its skips; one shown only after a given answer (show_if) has its people
-  counted with COUNT(DISTINCT response).
-- free texts are read with a join on complete responses and listed sorted (by code point, the
-  same on every database), so that their order says nothing about who answered when.
-- results for one arrondissement (the one the person gave when answering) read that
-  arrondissement's complete responses, then their answers. `invited` there counts the invited
-  people whose profile is in that arrondissement now; as people move, the rate is capped at 1.
+Results by arrondissement use the arrondissement each person answered from
+(`SurveyResponse.arrondissement`), never their profile's today.
 
-Small groups (PRIVACY.md: "published figures never show a group smaller than 5 people";
-`MIN_GROUP`). The rule, applied to every result this module returns and exports:
+What is published never singles out a group of fewer than MIN_GROUP people
+(PRIVACY.md; `storage.surveys.MIN_GROUP`), directly or by difference. The rule, in one place
+(`_hide`, `_Publication`):
 
-1. A distribution cell counting 1 to MIN_GROUP - 1 people is never shown on its own: such cells
-   are merged into one bucket keyed `SMALL` ("<5": answers in groups too small to show). For
-   the kinds where each person gives one answer (scale, yes/no, single choice, number) the
-   cells add up to the people who answered, so the bucket could be read as "answered minus the
-   other cells": while the merged cells hold fewer than MIN_GROUP people, the smallest other
-   cell joins them (so the bucket may hold a cell of 5 or more, never fewer than 5 people in
-   all). For a multiple choice (cells overlap) the bucket counts the people who chose at least
-   one of its options, and is left out when they are fewer than MIN_GROUP. Scales list 1..5,
-   yes/no and choices list every option, with 0 for nobody (nobody is not a small group); a
-   key missing from them is in the bucket. Numbers list the values given.
-2. A question answered by fewer than MIN_GROUP people has an empty distribution, no mean,
-   median or total, and no free texts. Its `answered` and `skipped` counts stay: they say how
-   many took part, not what anyone answered.
-3. Results for an arrondissement with fewer than MIN_GROUP complete responses hold no figures
-   at all: `suppressed` is true, every count is 0 and there are no questions.
-4. The CSV export gives a response's arrondissement only when its arrondissement has at least
-   MIN_GROUP complete responses, and no identity: no user id, no response id, no date.
+- **Answers are atoms.** For each question, every complete response asked it holds one answer:
+  a value (scale, number), an option (yes/no, single choice), the set of options it ticked (a
+  multiple choice: each combination is one answer), a written text, or none (skipped). A
+  published figure is always a sum of whole atoms, so a group that can be read from the figures,
+  by any addition or subtraction of them, is a union of atoms.
+- **Hiding is by key, the same in every table.** Keys (values, options, "skipped") that 1 to
+  MIN_GROUP - 1 people gave are hidden; a person who gave a hidden key counts in one bucket,
+  `SMALL`, and while a bucket (or any combination still shown) holds 1 to MIN_GROUP - 1 people,
+  one more key is hidden — the least given. Shown cells, the bucket and every combination left
+  then hold 0 or at least MIN_GROUP people, so any sum or difference of them does too. A cell of
+  0 is shown as such: nobody is not a small group, and the bucket's keys are known to be the
+  hidden ones, so a zero tells nothing about how the bucket splits.
+- **Means, medians and totals only when no value is hidden.** They are then functions of the
+  cells shown, and tell nothing more. With a value hidden they would give the bucket's sum back
+  (4 people answering "4" and 5 answering "2": the mean 2.889 of the 9 gives 16 = 4 × 4), so
+  they are left out. The share of "yes" (a key figure) is shown only when yes and no both are.
+- **Arrondissements.** An arrondissement has results of its own only if at least MIN_GROUP
+  complete responses came from it, and the responses of the arrondissements left out (with the
+  responses from outside Marseille) are 0 or at least MIN_GROUP: otherwise the smallest one
+  shown joins them. Per question, the whole city's hidden keys are chosen first, from the city's
+  answers alone; an arrondissement then shows that question only if, split from the rest, its
+  answers and those of the rest (city minus every arrondissement shown) need no more hidden key —
+  so whole-city figures never lose a cell to the arrondissements, and the city's figures minus
+  those of every arrondissement are again atoms of 0 or at least MIN_GROUP.
+- **Branching.** A question asked only after a given answer (show_if) is published only when
+  that answer is itself shown in the earlier question, and in no arrondissement where the
+  earlier question is not shown: how many were asked is then already known, and the people not
+  asked are never merged with the answers of those asked.
+- **Counts around.** A question's `answered` and `skipped` are shown only when "skipped" is not
+  hidden; a survey's response rate only when the invited who did not answer are 0 or at least
+  MIN_GROUP; a survey (or an arrondissement) with fewer than MIN_GROUP complete responses has
+  no figures at all (`suppressed`). `invited` and `started` are the coordinators' progress
+  figures of the whole survey (the survey's card shows them too), None in an arrondissement's.
+- **Free texts** are listed to the coordinators (who have the raw answers in the CSV); to anyone
+  else only when the question is `published` (the respondents were told before answering) and
+  its "written" atom is shown.
 
-Not covered: differences between published tables. Whole-survey figures minus those of every
-published arrondissement can narrow down the arrondissements left out; callers that publish
-per-arrondissement results widely should keep that in mind.
+A multiple choice pays for this: a rare combination of options hides one of its options, so a
+small survey shows few of them. Results of the coordinators' CSV export are raw answers, without
+identity, for their own analysis; the arrondissement of a response is given there only where
+at least MIN_GROUP complete responses share it.
 
 Charts follow `storage.charts`: digits only, never words (the bot speaks French, English and
 Arabic, and the host may have no font able to shape Arabic), deterministic bytes. The caption
@@ -59,14 +69,14 @@ import dataclasses
 import io
 import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.charts import BACKGROUND, GRID, INK
@@ -78,11 +88,11 @@ from storage.models import (
     SurveyQuestion,
     SurveyResponse,
     SurveyStatus,
-    User,
 )
 from storage.surveys import MIN_GROUP, NO, YES
+from storage.users import ARRONDISSEMENTS
 
-SMALL = "<5"  # the bucket of merged small cells (answers in groups too small to show)
+SMALL = "<5"  # the bucket: answers put together so that no small group shows
 SCALE_VALUES = (1, 2, 3, 4, 5)
 CLOSED_KINDS = (
     QuestionKind.scale,
@@ -93,6 +103,13 @@ CLOSED_KINDS = (
 
 _NUMERIC = (QuestionKind.scale, QuestionKind.number)
 _OPTIONS = (QuestionKind.single, QuestionKind.multiple, QuestionKind.yes_no)
+# Keys of an answer that are not a value nor an option (option codes start with a letter).
+_SKIP = "\x00skipped"  # skipped, or no answer at all
+_TEXT = "\x00written"  # a free text
+_REST = "\x00rest"  # the part of the responses without results of their own
+
+Atom = frozenset[Any]  # one person's answer to a question: one key, or a multiple choice's
+Atoms = Counter[Atom]  # atom -> people
 
 
 @dataclass
@@ -100,33 +117,40 @@ class QuestionResult:
     question_id: int
     code: str
     kind: str
-    answered: int  # people who answered (complete responses)
-    skipped: int  # people who skipped this optional question
-    # Value (scale, number), "yes"/"no" or option code -> people; small cells merged (SMALL).
+    answered: int | None  # people who answered; None when "skipped" is hidden
+    skipped: int | None  # people who skipped; None when hidden (then in the bucket)
+    # Value (scale, number), "yes"/"no" or option code -> people; SMALL: the bucket (people
+    # who gave a hidden key). A multiple choice counts people per option (they overlap).
     distribution: dict[str, int]
-    mean: float | None  # scales and numbers; None when answered < MIN_GROUP
-    median: float | None  # scales and numbers; None when answered < MIN_GROUP
-    total: float | None  # numbers only (e.g. total visits); None when answered < MIN_GROUP
-    texts: list[str]  # free texts, sorted, no identity; only when answered >= MIN_GROUP
+    mean: float | None  # scales and numbers, only when no value is hidden
+    median: float | None
+    total: float | None  # numbers only (e.g. total visits)
+    texts: list[str]  # free texts, sorted, no identity; see the module's rule
     position: int = 0  # 1-based number of the question in the survey, as in charts
     options: list[str] = field(default_factory=list)  # option codes of the question, in order
+    asked: int | None = None  # people the question was put to; None when not shown
 
     @property
     def published(self) -> bool:
-        """Whether the question has figures (answered by at least MIN_GROUP people)."""
-        return self.answered >= MIN_GROUP
+        """Whether the question shows anything of its answers: a cell (possibly 0) beside the
+        bucket, or for a free text how many wrote one."""
+        if self.kind == QuestionKind.text:
+            return self.answered is not None
+        return any(key != SMALL for key in self.distribution)
 
 
 @dataclass
 class SurveyResults:
     survey_id: int
-    invited: int
-    started: int
+    invited: int | None  # the whole survey's; None in an arrondissement's results
+    started: int | None  # the whole survey's; None in an arrondissement's results
     completed: int
-    response_rate: float | None  # completed / invited
+    response_rate: float | None  # completed / invited, when it shows no small group
     questions: list[QuestionResult]
     arrondissement: int | None  # None: the whole survey
-    # True for an arrondissement with fewer than MIN_GROUP complete responses: no figures.
+    # True when the results show no figure at all: fewer than MIN_GROUP complete responses
+    # (the whole survey's counts above are then the coordinators' only), or an arrondissement
+    # without results of its own.
     suppressed: bool = False
 
     def question(self, code: str) -> QuestionResult | None:
@@ -137,15 +161,55 @@ class SurveyResults:
 
 
 async def survey_results(
-    session: AsyncSession, survey_id: int, *, arrondissement: int | None = None
+    session: AsyncSession,
+    survey_id: int,
+    *,
+    arrondissement: int | None = None,
+    coordinators: bool = False,
 ) -> SurveyResults:
-    """Aggregates of a survey's complete responses (or of one arrondissement's), small groups
-    suppressed as the module says. LookupError for an unknown survey."""
+    """A survey's results for the whole city, or for the respondents of one arrondissement,
+    as the module's rule publishes them. `coordinators`: free texts of every question, not
+    only of the published ones. LookupError for an unknown survey."""
+    views = await survey_views(
+        session,
+        survey_id,
+        [] if arrondissement is None else [arrondissement],
+        coordinators=coordinators,
+    )
+    return views[arrondissement]
+
+
+async def survey_views(
+    session: AsyncSession,
+    survey_id: int,
+    arrondissements: Iterable[int | None],
+    *,
+    coordinators: bool = False,
+) -> dict[int | None, SurveyResults]:
+    """The whole city's results (key None) and those of each of `arrondissements`, counted
+    once: for sending every respondent the results of the arrondissement they answered from."""
     survey = await session.get(Survey, survey_id)
     if survey is None:
         raise LookupError(f"no survey {survey_id}")
     questions = await _questions(session, survey_id)
-    return await _results(session, survey, questions, arrondissement, with_texts=True)
+    analysis = await _analyse(session, survey, questions)
+    views: dict[int | None, SurveyResults] = {}
+    for place in [None, *arrondissements]:
+        if place not in views:
+            views[place] = await analysis.view(session, place, coordinators=coordinators)
+    return views
+
+
+async def answered_from(session: AsyncSession, survey_id: int, user_id: int) -> int | None:
+    """The arrondissement a person answered the survey from, when they completed it (None when
+    they did not, or answered from no arrondissement)."""
+    return await session.scalar(
+        select(SurveyResponse.arrondissement).where(
+            SurveyResponse.survey_id == survey_id,
+            SurveyResponse.user_id == user_id,
+            SurveyResponse.completed_at.is_not(None),
+        )
+    )
 
 
 async def _questions(session: AsyncSession, survey_id: int) -> list[SurveyQuestion]:
@@ -157,196 +221,402 @@ async def _questions(session: AsyncSession, survey_id: int) -> list[SurveyQuesti
     return list(rows)
 
 
-async def _results(
-    session: AsyncSession,
-    survey: Survey,
-    questions: Sequence[SurveyQuestion],
-    arrondissement: int | None,
-    *,
-    with_texts: bool,
-) -> SurveyResults:
-    started, completed = await _response_counts(session, survey.id, arrondissement)
-    invited = await _invited(session, survey.id, arrondissement)
-    if arrondissement is not None and completed < MIN_GROUP:
-        return SurveyResults(survey.id, 0, 0, 0, None, [], arrondissement, suppressed=True)
-    rate = completed / invited if invited else None
-    if rate is not None and arrondissement is not None:
-        # Profiles say where people live now, responses where they lived when answering.
-        rate = min(rate, 1.0)
-
-    tally = _Tally(questions)
-    if arrondissement is None:
-        await tally.every_answer(session)
-        if started > completed:
-            await tally.joined(session, _Responses(survey.id, complete=False), sign=-1)
-    else:
-        responses = _Responses(survey.id, complete=True, arrondissement=arrondissement)
-        await tally.joined(session, responses, sign=1)
-    texts = await _texts(session, survey.id, questions, arrondissement) if with_texts else {}
-
-    results = []
-    for number, question in enumerate(questions, start=1):
-        if question.kind == QuestionKind.text:
-            result = _text_result(question, number, tally, texts.get(question.id))
-        else:
-            result = await _closed_result(
-                session, question, number, tally, completed, arrondissement
-            )
-        results.append(result)
-    return SurveyResults(
-        survey_id=survey.id,
-        invited=invited,
-        started=started,
-        completed=completed,
-        response_rate=rate,
-        questions=results,
-        arrondissement=arrondissement,
-    )
-
-
-async def _response_counts(
-    session: AsyncSession, survey_id: int, arrondissement: int | None
-) -> tuple[int, int]:
-    query = select(func.count(), func.count(SurveyResponse.completed_at)).where(
-        SurveyResponse.survey_id == survey_id
-    )
-    if arrondissement is not None:
-        query = query.where(SurveyResponse.arrondissement == arrondissement)
-    started, completed = (await session.execute(query)).one()
-    return int(started), int(completed)
-
-
-async def _invited(session: AsyncSession, survey_id: int, arrondissement: int | None) -> int:
-    query = (
-        select(func.count())
-        .select_from(SurveyInvitation)
-        .where(SurveyInvitation.survey_id == survey_id)
-    )
-    if arrondissement is not None:
-        query = query.join(User, User.id == SurveyInvitation.user_id).where(
-            User.arrondissement == arrondissement
-        )
-    return int(await session.scalar(query) or 0)
-
-
 async def _rows(session: AsyncSession, query: Select[Any]) -> Sequence[Any]:
     """Rows of a Core query on the session's connection, without the ORM's work per row."""
     connection = await session.connection()
     return (await connection.execute(query)).all()
 
 
+def _complete(survey_id: int) -> tuple[Any, ...]:
+    return (SurveyResponse.survey_id == survey_id, SurveyResponse.completed_at.is_not(None))
+
+
 @dataclass(frozen=True)
-class _Responses:
-    """Answers read through their responses: the unfinished ones (complete False) or the
-    complete ones, optionally of one arrondissement. These queries never filter on the
-    question, so that the database walks the survey's responses, then their answers by
-    response, instead of every answer of a question checking its response."""
+class _Publication:
+    """What a question's results may show: `hidden` keys (None: nothing at all), and the
+    arrondissements where it has figures of its own."""
 
-    survey_id: int
-    complete: bool
-    arrondissement: int | None = None
+    hidden: frozenset[Any] | None
+    arrondissements: frozenset[int] = frozenset()
 
-    def apply(self, query: Select[Any]) -> Select[Any]:
-        query = query.join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id).where(
-            SurveyResponse.survey_id == self.survey_id
-        )
-        if self.complete:
-            query = query.where(SurveyResponse.completed_at.is_not(None))
+
+class _Analysis:
+    """A survey's answers as atoms per question and arrondissement, and what is published."""
+
+    def __init__(
+        self,
+        survey: Survey,
+        questions: Sequence[SurveyQuestion],
+        sizes: Mapping[int | None, int],
+        started: int,
+        invited: int,
+        atoms: Mapping[int, Mapping[int | None, Atoms]],
+    ) -> None:
+        self.survey = survey
+        self.questions = questions
+        self.sizes = dict(sizes)
+        self.completed = sum(sizes.values())
+        self.started = started
+        self.invited = invited
+        self.shown = _arrondissements_shown(sizes)
+        self.atoms: dict[int, dict[int | None, Atoms]] = {}
+        self.publications: dict[int, _Publication] = {}
+        by_code: dict[str, SurveyQuestion] = {}
+        for question in questions:
+            found = {
+                place: Counter(counts) for place, counts in atoms.get(question.id, {}).items()
+            }
+            if not question.show_if:
+                # Every complete response was asked: no answer at all counts as skipped.
+                for place, size in sizes.items():
+                    missing = size - sum(found.get(place, Counter()).values())
+                    if missing > 0:
+                        found.setdefault(place, Counter())[frozenset((_SKIP,))] += missing
+            self.atoms[question.id] = found
+            self.publications[question.id] = self._publication(question, found, by_code)
+            by_code[question.code] = question
+
+    def _publication(
+        self,
+        question: SurveyQuestion,
+        found: Mapping[int | None, Atoms],
+        by_code: Mapping[str, SurveyQuestion],
+    ) -> _Publication:
+        candidates = frozenset(self.shown)
+        if question.show_if:
+            source = by_code.get(question.show_if["question"])
+            if source is None:
+                return _Publication(None)
+            condition = self.publications[source.id]
+            key = _condition_key(source, question.show_if["equals"])
+            if condition.hidden is None or key in condition.hidden:
+                return _Publication(None)  # how many were asked would show a hidden group
+            candidates = condition.arrondissements
+        order = _key_order(question, found)
+        everyone: Atoms = sum(found.values(), Counter())
+        hidden = _hide({_REST: everyone}, order)
+        if hidden is None:
+            return _Publication(None)
+        accepted: list[int] = []
+        for place in sorted(candidates, key=lambda a: (-self.sizes.get(a, 0), a)):
+            parts: dict[Any, Atoms] = {a: found.get(a, Counter()) for a in (*accepted, place)}
+            parts[_REST] = everyone - sum(parts.values(), Counter())
+            if _hide(parts, order) == hidden:
+                accepted.append(place)
+        return _Publication(hidden, frozenset(accepted))
+
+    async def view(
+        self, session: AsyncSession, arrondissement: int | None, *, coordinators: bool
+    ) -> SurveyResults:
+        survey_id = self.survey.id
+        if arrondissement is not None:
+            if arrondissement not in self.shown:
+                return SurveyResults(survey_id, None, None, 0, None, [], arrondissement, True)
+            completed = self.sizes[arrondissement]
+            invited: int | None = None
+            started: int | None = None
+            rate = None
         else:
-            query = query.where(SurveyResponse.completed_at.is_(None))
-        if self.arrondissement is not None:
-            query = query.where(SurveyResponse.arrondissement == self.arrondissement)
-        return query
-
-
-class _Tally:
-    """Signed answer counts per question and value. The key of a scale or a number is its
-    value, of a choice or yes/no its option code, of a free text None; None also counts the
-    skipped answers, which hold no value."""
-
-    def __init__(self, questions: Sequence[SurveyQuestion]) -> None:
-        self.kinds = {question.id: QuestionKind(question.kind) for question in questions}
-        # Multiple choices asked only after a given answer: their people are counted (the
-        # others are every complete response but those who skipped, see _closed_result).
-        self.branched = [
-            question.id
-            for question in questions
-            if question.kind == QuestionKind.multiple and question.show_if
+            completed, invited, started = self.completed, self.invited, self.started
+            not_answered = invited - completed
+            rate = completed / invited if invited else None
+            if 0 < not_answered < MIN_GROUP:
+                rate = None
+            if completed < MIN_GROUP:
+                # The counts stay for the coordinators' progress; nothing is shown of them.
+                return SurveyResults(survey_id, invited, started, completed, None, [], None, True)
+        # Free texts: every one to the coordinators (they have the raw answers anyway); to
+        # others, those of a published question, when how many wrote one may be shown.
+        wanted = [
+            question
+            for question in self.questions
+            if question.kind == QuestionKind.text
+            and (coordinators or self._texts_shown(question, arrondissement))
         ]
-        self.counts: dict[int, dict[Any, int]] = defaultdict(lambda: defaultdict(int))
-        self.people: dict[int, int] = defaultdict(int)  # multiple choice: who chose any
-
-    def ids(self, *kinds: QuestionKind) -> list[int]:
-        return [question_id for question_id, kind in self.kinds.items() if kind in kinds]
-
-    async def every_answer(self, session: AsyncSession) -> None:
-        """Every answer of the survey's questions, complete responses or not, from the two
-        (question, value) indexes alone."""
-        a = SurveyAnswer
-        numeric = self.ids(QuestionKind.scale, QuestionKind.number, QuestionKind.text)
-        options = self.ids(*_OPTIONS)
-        multiple = self.branched
-        for ids, column in ((numeric, a.value_number), (options, a.option_code)):
-            if ids:
-                rows = await _rows(
-                    session,
-                    select(a.question_id, column, func.count())
-                    .where(a.question_id.in_(ids))
-                    .group_by(a.question_id, column),
-                )
-                self._add(rows, 1)
-        if multiple:
-            # value_number is NULL on every option row: the condition makes the database walk
-            # the (question_id, value_number) index, whose rows come in table order.
-            rows = await _rows(
-                session,
-                select(a.question_id, func.count(distinct(a.response_id)))
-                .where(a.question_id.in_(multiple), a.value_number.is_(None), a.skipped.is_(False))
-                .group_by(a.question_id),
+        texts = await _texts(session, survey_id, wanted, arrondissement) if wanted else {}
+        results = []
+        for number, question in enumerate(self.questions, start=1):
+            counts = None
+            if self._shows(question, arrondissement):
+                found = self.atoms[question.id]
+                if arrondissement is None:
+                    counts = sum(found.values(), Counter())
+                else:
+                    counts = found.get(arrondissement, Counter())
+            publication = self.publications[question.id]
+            results.append(
+                _result(question, number, publication, counts, texts.get(question.id, []))
             )
-            for question_id, count in rows:
-                self.people[question_id] += count
-
-    async def joined(self, session: AsyncSession, responses: _Responses, sign: int) -> None:
-        a = SurveyAnswer
-        rows = await _rows(
-            session,
-            responses.apply(
-                select(a.question_id, a.value_number, a.option_code, func.count()).group_by(
-                    a.question_id, a.value_number, a.option_code
-                )
-            ),
+        return SurveyResults(
+            survey_id=survey_id,
+            invited=invited,
+            started=started,
+            completed=completed,
+            response_rate=rate,
+            questions=results,
+            arrondissement=arrondissement,
         )
-        for question_id, value, code, count in rows:
-            kind = self.kinds.get(question_id)
-            if kind is None:
-                continue
-            key = code if kind in _OPTIONS else value
-            self.counts[question_id][key] += sign * count
-        if self.branched:
-            rows = await _rows(
-                session,
-                responses.apply(
-                    select(a.question_id, func.count(distinct(a.response_id)))
-                    .where(a.option_code.is_not(None))
-                    .group_by(a.question_id)
-                ),
+
+    def _texts_shown(self, question: SurveyQuestion, arrondissement: int | None) -> bool:
+        hidden = self.publications[question.id].hidden
+        return (
+            question.published
+            and self._shows(question, arrondissement)
+            and _TEXT not in (hidden or ())
+        )
+
+    def _shows(self, question: SurveyQuestion, arrondissement: int | None) -> bool:
+        publication = self.publications[question.id]
+        if publication.hidden is None:
+            return False
+        return arrondissement is None or arrondissement in publication.arrondissements
+
+
+def _arrondissements_shown(sizes: Mapping[int | None, int]) -> dict[int, int]:
+    """Arrondissements with results of their own: at least MIN_GROUP complete responses each,
+    and the others together 0 or at least MIN_GROUP (else the smallest shown joins them)."""
+    shown = {
+        place: size
+        for place, size in sizes.items()
+        if place in ARRONDISSEMENTS and size >= MIN_GROUP
+    }
+    rest = sum(sizes.values()) - sum(shown.values())
+    while shown and 0 < rest < MIN_GROUP:
+        smallest = min(shown, key=lambda place: (shown[place], place))
+        rest += shown.pop(smallest)
+    return shown
+
+
+def _hide(parts: Mapping[Any, Atoms], order: Sequence[Any]) -> frozenset[Any] | None:
+    """The keys to hide so that, in every part, each combination of shown keys (with or
+    without a hidden one) holds 0 or at least MIN_GROUP people; None when even hiding every
+    key leaves a part of 1 to MIN_GROUP - 1 people. Keys given by a small group in some part
+    go first; then, while a part still has a small combination, the least given key among
+    them (or, when only the bucket is small, among the part's keys): the figures keep as
+    many cells as they can."""
+    rank = {key: index for index, key in enumerate(order)}
+    totals: Counter[Any] = Counter()
+    hidden: set[Any] = set()
+    for atoms in parts.values():
+        given: Counter[Any] = Counter()
+        for atom, count in atoms.items():
+            for key in atom:
+                given[key] += count
+        totals.update(given)
+        hidden.update(key for key, count in given.items() if 0 < count < MIN_GROUP)
+
+    def least(key: Any) -> tuple[int, int, str]:
+        return totals[key], rank.get(key, len(rank)), str(key)
+
+    while True:
+        keys: set[Any] = set()
+        offending: list[Atoms] = []
+        for atoms in parts.values():
+            combinations: Counter[tuple[Atom, bool]] = Counter()
+            for atom, count in atoms.items():
+                if count:
+                    combinations[(atom - hidden, bool(atom & hidden))] += count
+            small = [shown for (shown, _), count in combinations.items() if count < MIN_GROUP]
+            if small:
+                offending.append(atoms)
+                keys.update(*small)
+        if not offending:
+            return frozenset(hidden)
+        if not keys:
+            keys = {key for atoms in offending for atom, n in atoms.items() if n for key in atom}
+            keys -= hidden
+        if not keys:
+            return None
+        hidden.add(min(keys, key=least))
+
+
+def _key_order(question: SurveyQuestion, found: Mapping[int | None, Atoms]) -> list[Any]:
+    """The question's keys in their natural order (scale values, options…), then any other
+    key answered, then "written" and "skipped": ties in hiding go to the earlier."""
+    kind = QuestionKind(question.kind)
+    present = {key for atoms in found.values() for atom in atoms for key in atom}
+    present -= {_SKIP, _TEXT}
+    order: list[Any] = []
+    if kind == QuestionKind.scale:
+        order = [float(value) for value in SCALE_VALUES]
+    elif kind == QuestionKind.yes_no:
+        order = [YES, NO]
+    elif kind in (QuestionKind.single, QuestionKind.multiple):
+        order = [str(option["code"]) for option in question.options or []]
+    rest = sorted(present - set(order), key=lambda key: (isinstance(key, str), key))
+    return [*order, *rest, _TEXT, _SKIP]
+
+
+def _condition_key(source: SurveyQuestion, expected: Any) -> Any:
+    """The key of `source`'s answer that a show_if condition on it asks for."""
+    if source.kind in _NUMERIC:
+        return float(expected)
+    return expected
+
+
+def _result(
+    question: SurveyQuestion,
+    number: int,
+    publication: _Publication,
+    counts: Atoms | None,
+    texts: list[str],
+) -> QuestionResult:
+    """One question's figures in one table (the city, or an arrondissement): `counts` are its
+    atoms there, None when the question shows nothing there; `texts` the free texts that may
+    be listed (the caller chose them for the reader)."""
+    kind = QuestionKind(question.kind)
+    result = _empty(question, number)
+    result.texts = sorted(texts)
+    hidden = publication.hidden
+    if hidden is None or counts is None:
+        return result
+    asked = sum(counts.values())
+    result.asked = asked
+    if _SKIP not in hidden:
+        result.skipped = counts.get(frozenset((_SKIP,)), 0)
+    if kind == QuestionKind.text:
+        if _TEXT not in hidden:
+            result.answered = counts.get(frozenset((_TEXT,)), 0)
+        return result
+    if result.skipped is not None:
+        result.answered = asked - result.skipped
+    given: Counter[Any] = Counter()
+    bucket = 0
+    for atom, count in counts.items():
+        if atom & hidden:
+            bucket += count
+        for key in atom:
+            given[key] += count
+    listed = [key for key in _listed(question, given) if key not in hidden]
+    if listed:
+        result.distribution = {_key_name(key): given.get(key, 0) for key in listed}
+        if bucket:
+            result.distribution[SMALL] = bucket
+    if kind in _NUMERIC and not any(isinstance(key, float) for key in hidden):
+        values = {key: count for key, count in given.items() if isinstance(key, float) and count}
+        if values:
+            result.mean, result.median, total = _moments(values)
+            if kind == QuestionKind.number:
+                result.total = total
+    return result
+
+
+def _listed(question: SurveyQuestion, given: Mapping[Any, int]) -> list[Any]:
+    """The keys a distribution lists, in order: a scale's five values and every option (0 for
+    nobody), a number's values given; then any other key given."""
+    kind = QuestionKind(question.kind)
+    present = [key for key, count in given.items() if count and key not in (_SKIP, _TEXT)]
+    if kind == QuestionKind.number:
+        return sorted(present)
+    order = _key_order(question, {})[:-2]
+    extra = sorted(
+        (key for key in present if key not in order), key=lambda key: (isinstance(key, str), key)
+    )
+    return [*order, *extra]
+
+
+def _key_name(key: Any) -> str:
+    return _number_key(key) if isinstance(key, float) else str(key)
+
+
+async def _analyse(
+    session: AsyncSession, survey: Survey, questions: Sequence[SurveyQuestion]
+) -> _Analysis:
+    sizes = {
+        place: int(count)
+        for place, count in await _rows(
+            session,
+            select(SurveyResponse.arrondissement, func.count())
+            .where(*_complete(survey.id))
+            .group_by(SurveyResponse.arrondissement),
+        )
+    }
+    started = int(
+        await session.scalar(
+            select(func.count())
+            .select_from(SurveyResponse)
+            .where(SurveyResponse.survey_id == survey.id)
+        )
+        or 0
+    )
+    invited = int(
+        await session.scalar(
+            select(func.count())
+            .select_from(SurveyInvitation)
+            .where(SurveyInvitation.survey_id == survey.id)
+        )
+        or 0
+    )
+    atoms = await _atoms(session, survey.id, questions)
+    return _Analysis(survey, questions, sizes, started, invited, atoms)
+
+
+async def _atoms(
+    session: AsyncSession, survey_id: int, questions: Sequence[SurveyQuestion]
+) -> dict[int, dict[int | None, Atoms]]:
+    """question -> arrondissement answered from -> atom -> people, over complete responses.
+    The queries go through the survey's responses, then their answers by response."""
+    a, r = SurveyAnswer, SurveyResponse
+    kinds = {question.id: QuestionKind(question.kind) for question in questions}
+    found: dict[int, dict[int | None, Atoms]] = defaultdict(lambda: defaultdict(Counter))
+    rows = await _rows(
+        session,
+        select(
+            a.question_id, a.value_number, a.option_code, a.skipped, r.arrondissement, func.count()
+        )
+        .join(r, r.id == a.response_id)
+        .where(*_complete(survey_id))
+        .group_by(a.question_id, a.value_number, a.option_code, a.skipped, r.arrondissement),
+    )
+    for question_id, value, code, skipped, place, count in rows:
+        kind = kinds.get(question_id)
+        if kind is None or kind == QuestionKind.multiple:
+            continue
+        if skipped:
+            key: Any = _SKIP
+        elif kind == QuestionKind.text:
+            key = _TEXT
+        elif kind in _OPTIONS:
+            key = code if code is not None else _SKIP
+        else:
+            key = float(value) if value is not None else _SKIP
+        found[question_id][place][frozenset((key,))] += count
+    multiple = [question for question in questions if kinds[question.id] == QuestionKind.multiple]
+    if multiple:
+        # One number per response and question: bit 0 for a skip, bit i + 1 for option i.
+        bits = case(
+            (a.skipped.is_(True), 1),
+            *[
+                (and_(a.question_id == question.id, a.option_code == option["code"]), 2 << index)
+                for question in multiple
+                for index, option in enumerate(question.options or [])
+            ],
+            else_=0,
+        )
+        per_response = (
+            select(
+                a.question_id.label("question_id"),
+                r.arrondissement.label("arrondissement"),
+                func.sum(bits).label("mask"),
             )
-            for question_id, count in rows:
-                if question_id in self.branched:
-                    self.people[question_id] += sign * count
-
-    def _add(self, rows: Iterable[Any], sign: int) -> None:
-        for question_id, key, count in rows:
-            self.counts[question_id][key] += sign * count
-
-    def values(self, question_id: int) -> dict[Any, int]:
-        """Key -> count over complete responses, without the skipped (None) and empty ones."""
-        counts = self.counts.get(question_id, {})
-        return {key: count for key, count in counts.items() if key is not None and count}
-
-    def unvalued(self, question_id: int) -> int:
-        return self.counts.get(question_id, {}).get(None, 0)
+            .join(r, r.id == a.response_id)
+            .where(*_complete(survey_id), a.question_id.in_([q.id for q in multiple]))
+            .group_by(a.response_id, a.question_id, r.arrondissement)
+            .subquery()
+        )
+        columns = (per_response.c.question_id, per_response.c.arrondissement, per_response.c.mask)
+        rows = await _rows(session, select(*columns, func.count()).group_by(*columns))
+        codes = {
+            question.id: [str(option["code"]) for option in question.options or []]
+            for question in multiple
+        }
+        for question_id, place, mask, count in rows:
+            mask = int(mask or 0)
+            atom = {code for index, code in enumerate(codes[question_id]) if mask & (2 << index)}
+            if mask & 1:
+                atom = {_SKIP}
+            found[question_id][place][frozenset(atom)] += count
+    return found
 
 
 async def _texts(
@@ -355,34 +625,30 @@ async def _texts(
     questions: Sequence[SurveyQuestion],
     arrondissement: int | None,
 ) -> dict[int, list[str]]:
-    """Free texts of complete responses per question."""
-    text_ids = [question.id for question in questions if question.kind == QuestionKind.text]
-    if not text_ids:
-        return {}
+    """Free texts of complete responses (of one arrondissement) per question."""
     a = SurveyAnswer
-    query = select(a.question_id, a.value_text).where(a.value_text.is_not(None))
-    if arrondissement is None:
-        query = query.join(SurveyResponse, SurveyResponse.id == a.response_id).where(
-            a.question_id.in_(text_ids), SurveyResponse.completed_at.is_not(None)
-        )
-    else:
-        # Through the arrondissement's responses; only free texts have a value_text.
-        query = _Responses(survey_id, complete=True, arrondissement=arrondissement).apply(query)
+    query = (
+        select(a.question_id, a.value_text)
+        .join(SurveyResponse, SurveyResponse.id == a.response_id)
+        .where(*_complete(survey_id), a.value_text.is_not(None))
+    )
+    if arrondissement is not None:
+        query = query.where(SurveyResponse.arrondissement == arrondissement)
     texts: dict[int, list[str]] = defaultdict(list)
-    wanted = set(text_ids)
+    wanted = {question.id for question in questions}
     for question_id, text in await _rows(session, query):
         if question_id in wanted:
             texts[question_id].append(text)
     return texts
 
 
-def _empty(question: SurveyQuestion, number: int, answered: int, skipped: int) -> QuestionResult:
+def _empty(question: SurveyQuestion, number: int) -> QuestionResult:
     return QuestionResult(
         question_id=question.id,
         code=question.code,
         kind=QuestionKind(question.kind).value,
-        answered=answered,
-        skipped=skipped,
+        answered=None,
+        skipped=None,
         distribution={},
         mean=None,
         median=None,
@@ -391,68 +657,6 @@ def _empty(question: SurveyQuestion, number: int, answered: int, skipped: int) -
         position=number,
         options=[str(option["code"]) for option in question.options or []],
     )
-
-
-def _text_result(
-    question: SurveyQuestion, number: int, tally: _Tally, texts: list[str] | None
-) -> QuestionResult:
-    # A free text's rows are its texts and its skips, all keyed None in the tally.
-    rows = tally.unvalued(question.id)
-    if texts is None:  # texts not read: count them as answered, the skips cannot be told
-        return _empty(question, number, rows, 0)
-    result = _empty(question, number, len(texts), rows - len(texts))
-    if result.published:
-        result.texts = sorted(texts)
-    return result
-
-
-async def _closed_result(
-    session: AsyncSession,
-    question: SurveyQuestion,
-    number: int,
-    tally: _Tally,
-    completed: int,
-    arrondissement: int | None,
-) -> QuestionResult:
-    kind = QuestionKind(question.kind)
-    counts = tally.values(question.id)
-    skipped = tally.unvalued(question.id)
-    option_codes = [str(option["code"]) for option in question.options or []]
-
-    cells: dict[str, int]
-    if kind in _NUMERIC:
-        values = {float(value): count for value, count in counts.items()}
-        cells = {_number_key(value): count for value, count in sorted(values.items())}
-        if kind == QuestionKind.scale:
-            cells = {
-                **{_number_key(value): values.get(float(value), 0) for value in SCALE_VALUES},
-                **cells,
-            }
-        answered = sum(values.values())
-    else:
-        known = [YES, NO] if kind == QuestionKind.yes_no else option_codes
-        cells = {code: counts.get(code, 0) for code in known}
-        cells.update({code: count for code, count in sorted(counts.items()) if code not in cells})
-        if kind == QuestionKind.multiple:
-            # Asked to everyone: a complete response holds an answer or a skip to each
-            # question it was asked (storage.surveys), so no need to count people one by one.
-            branched = question.id in tally.branched
-            answered = tally.people.get(question.id, 0) if branched else completed - skipped
-        else:
-            answered = sum(counts.values())
-
-    result = _empty(question, number, answered, skipped)
-    if answered < MIN_GROUP:
-        return result
-    if kind == QuestionKind.multiple:
-        result.distribution = await _merge_overlapping(session, question, cells, arrondissement)
-    else:
-        result.distribution = _merge_partition(cells)
-    if kind in _NUMERIC:
-        result.mean, result.median, total = _moments(values)
-        if kind == QuestionKind.number:
-            result.total = total
-    return result
 
 
 def _number_key(value: float) -> str:
@@ -482,55 +686,6 @@ def _moments(values: Mapping[float, int]) -> tuple[float, float, float]:
     else:
         median = (nth(n // 2 - 1) + nth(n // 2)) / 2
     return total / n, median, total
-
-
-def _merge_partition(cells: Mapping[str, int]) -> dict[str, int]:
-    """Cells adding up to the people who answered: small ones merged into SMALL, and more
-    (the smallest first) while the bucket would itself be a small group."""
-    small = [key for key, count in cells.items() if 0 < count < MIN_GROUP]
-    if not small:
-        return dict(cells)
-    shown = {key: count for key, count in cells.items() if key not in small}
-    merged = sum(cells[key] for key in small)
-    order = list(cells)
-    while merged < MIN_GROUP:
-        candidates = [key for key, count in shown.items() if count > 0]
-        if not candidates:
-            break
-        smallest = min(candidates, key=lambda key: (shown[key], order.index(key)))
-        merged += shown.pop(smallest)
-    shown[SMALL] = merged
-    return shown
-
-
-async def _merge_overlapping(
-    session: AsyncSession,
-    question: SurveyQuestion,
-    cells: Mapping[str, int],
-    arrondissement: int | None,
-) -> dict[str, int]:
-    """Multiple choice: small options merged into SMALL, counting the people who chose any of
-    them; the bucket is left out when they are themselves fewer than MIN_GROUP."""
-    small = [key for key, count in cells.items() if 0 < count < MIN_GROUP]
-    shown = {key: count for key, count in cells.items() if key not in small}
-    if not small:
-        return shown
-    # Few rows (the options are rare), so straight from the (question, option) index.
-    query = (
-        select(func.count(distinct(SurveyAnswer.response_id)))
-        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .where(
-            SurveyAnswer.question_id == question.id,
-            SurveyAnswer.option_code.in_(small),
-            SurveyResponse.completed_at.is_not(None),
-        )
-    )
-    if arrondissement is not None:
-        query = query.where(SurveyResponse.arrondissement == arrondissement)
-    people = int(await session.scalar(query) or 0)
-    if people >= MIN_GROUP:
-        shown[SMALL] = people
-    return shown
 
 
 # -- waves
@@ -564,33 +719,23 @@ async def key_figures_over_time(
     )
     if not surveys:
         return []
-    key_questions = await session.scalars(
-        select(SurveyQuestion)
-        .where(
-            SurveyQuestion.survey_id.in_([survey.id for survey in surveys]),
-            SurveyQuestion.key_figure.is_(True),
-        )
-        .order_by(SurveyQuestion.position, SurveyQuestion.id)
-    )
-    by_survey: dict[int, list[SurveyQuestion]] = defaultdict(list)
-    for question in key_questions:
-        by_survey[question.survey_id].append(question)
     waves: dict[int, dict[str, float | None]] = {}
     for survey in surveys:
         figures = waves.setdefault(survey.wave, {})
-        questions = by_survey.get(survey.id, [])
-        if not questions:
+        questions = await _questions(session, survey.id)
+        if not any(question.key_figure for question in questions):
             continue
-        results = await _results(session, survey, questions, None, with_texts=False)
-        for result in results.questions:
-            figures[result.code] = key_figure(result)
+        analysis = await _analyse(session, survey, questions)
+        results = await analysis.view(session, None, coordinators=False)
+        shown = {result.code: key_figure(result) for result in results.questions}
+        for question in questions:
+            if question.key_figure:
+                figures[question.code] = shown.get(question.code)
     return sorted(waves.items())
 
 
 def key_figure(result: QuestionResult) -> float | None:
     """The one figure that sums a question up over waves (see key_figures_over_time)."""
-    if not result.published:
-        return None
     if result.kind == QuestionKind.scale:
         return result.mean
     if result.kind == QuestionKind.number:
@@ -598,8 +743,9 @@ def key_figure(result: QuestionResult) -> float | None:
     if result.kind == QuestionKind.yes_no:
         distribution = result.distribution
         if YES not in distribution or NO not in distribution:
-            return None  # one of the two was merged: the share would show a small group
-        return 100 * distribution[YES] / result.answered
+            return None  # one of the two is hidden: the share would give it back
+        answered = distribution[YES] + distribution[NO]
+        return 100 * distribution[YES] / answered if answered else None
     return None
 
 
@@ -961,11 +1107,16 @@ def _suppressed(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], size:
     )
 
 
+def _hidden(result: QuestionResult) -> bool:
+    """Whether a question without cells had answers, hidden (not: nobody answered)."""
+    return result.answered != 0 and result.asked != 0
+
+
 def question_chart(result: QuestionResult, labels: Sequence[str] | None = None) -> bytes:
     """PNG bar chart of one question's distribution: a bar per key in its order, the count
-    above, `labels` below (digits and signs only; default `bar_labels`). The merged bucket is
-    grey. A question without figures shows a grey "<5" (fewer than MIN_GROUP answered) or
-    nothing (no answers). ValueError when labels hold a letter or do not match the keys."""
+    above, `labels` below (digits and signs only; default `bar_labels`). The bucket is grey. A
+    question without cells shows a grey "<5" (its answers hidden) or nothing (no answers).
+    ValueError when labels hold a letter or do not match the keys."""
     labels = bar_labels(result) if labels is None else list(labels)
     if len(labels) != len(result.distribution):
         raise ValueError("one label per distribution key")
@@ -974,7 +1125,7 @@ def question_chart(result: QuestionResult, labels: Sequence[str] | None = None) 
     draw = ImageDraw.Draw(image)
     box = (24, 24, CHART_SIZE[0] - 24, CHART_SIZE[1] - 24)
     if not result.distribution:
-        if result.answered:
+        if _hidden(result):
             _suppressed(draw, box, 120)
         return _png(image)
     values = [float(count) for count in result.distribution.values()]
@@ -1008,7 +1159,7 @@ def summary_chart(results: SurveyResults) -> bytes:
         _badge(draw, left + 14, top + 14, result.position)
         box = (left + 14, top + 54, left + width - 16, top + height - 12)
         if not result.distribution:
-            if result.answered:
+            if _hidden(result):
                 _suppressed(draw, box, 64)
             continue
         values = [float(count) for count in result.distribution.values()]

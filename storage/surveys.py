@@ -790,6 +790,7 @@ QUESTION_FIELDS = {
     "max",
     "show_if",
     "key_figure",
+    "published",
 }
 
 
@@ -1026,11 +1027,16 @@ class _SurveyReader:
         )
         is_required = entry.get("required", True)
         key_figure = entry.get("key_figure", False)
-        for field, flag in (("required", is_required), ("key_figure", key_figure)):
+        published = entry.get("published", False)
+        flags = (("required", is_required), ("key_figure", key_figure), ("published", published))
+        for field, flag in flags:
             if not isinstance(flag, bool):
                 raise self.fail(field, "true or false", item)
         if key_figure and kind not in (QuestionKind.scale, QuestionKind.number):
             raise self.fail("key_figure", "only a scale or a number is a key figure", item)
+        if published and kind is not QuestionKind.text:
+            # Other answers are published as figures; `published` is about written answers.
+            raise self.fail("published", "only a free-text question's answers are listed", item)
         question = SurveyQuestion(
             position=position,
             code=code,
@@ -1039,6 +1045,7 @@ class _SurveyReader:
             options=self.options(kind, entry.get("options"), item),
             required=is_required,
             key_figure=key_figure,
+            published=published,
             show_if=self.condition(entry.get("show_if"), earlier, item),
         )
         question.min_value, question.max_value = self.bounds(kind, entry, item)

@@ -324,83 +324,69 @@ def key(value: Any) -> str:
     return str(int(value)) if float(value).is_integer() else str(float(value))
 
 
-def check_cells(
-    result: QuestionResult, raw: Counter[str], people_in: dict[str, set[int]] | None
-) -> None:
-    """The published distribution against the raw counts: every shown cell exact and never a
-    small group; every small cell merged; the bucket, if any, the people of the missing cells
-    and never a small group itself."""
-    distribution = result.distribution
-    for cell, count in distribution.items():
-        if cell != SMALL:
-            assert count == raw.get(cell, 0), (result.code, cell)
-            assert count == 0 or count >= MIN_GROUP, (result.code, cell)
-    missing = [cell for cell, count in raw.items() if count and cell not in distribution]
-    for cell, count in raw.items():
-        if 0 < count < MIN_GROUP:
-            assert cell in missing, (result.code, cell)
-    if people_in is None:  # one answer per person: cells partition the people
-        assert distribution.get(SMALL, 0) == sum(raw[cell] for cell in missing)
-        assert sum(distribution.values()) == result.answered
-        if missing:
-            assert distribution[SMALL] >= MIN_GROUP
-    else:
-        chose_merged = set().union(*(people_in[cell] for cell in missing)) if missing else set()
-        if len(chose_merged) >= MIN_GROUP:
-            assert distribution[SMALL] == len(chose_merged)
+def raw_given(people: Sequence[P], code: str) -> Counter[str]:
+    """People per value or option (a multiple choice: per option) of complete responses."""
+    given: Counter[str] = Counter()
+    for value in raw_values(people, code):
+        if BY_CODE[code].kind == QuestionKind.multiple:
+            given.update(value)
         else:
-            assert SMALL not in distribution
+            given[key(value)] += 1
+    return given
+
+
+def asked(people: Sequence[P], code: str) -> int:
+    return sum(1 for p in people if p.complete and code in p.answers)
 
 
 def check_question(result: QuestionResult, people: Sequence[P]) -> None:
+    """The published figures against the answers: what is shown is exact and never a small
+    group, what would be one is hidden (storage.survey_results' rule), means only when no
+    value is hidden."""
     question = BY_CODE[result.code]
     values = raw_values(people, result.code)
-    assert result.skipped == skipped(people, result.code), result.code
     assert result.kind == question.kind.value
-    if question.kind == QuestionKind.multiple:
-        assert result.answered == len(values)
-    else:
+    for count in (result.asked, result.answered, result.skipped, *result.distribution.values()):
+        assert count is None or count == 0 or count >= MIN_GROUP, result
+    if result.asked is not None:
+        assert result.asked == asked(people, result.code), result.code
+    if result.skipped is not None:
+        assert result.skipped == skipped(people, result.code), result.code
         assert result.answered == len(values), result.code
-    if len(values) < MIN_GROUP:
-        assert (result.distribution, result.mean, result.median, result.total, result.texts) == (
-            {},
-            None,
-            None,
-            None,
-            [],
-        )
-        return
-    if question.kind == QuestionKind.text:
-        assert result.texts == sorted(values)
-        assert result.distribution == {}
-        return
-    assert result.texts == []
-    if question.kind == QuestionKind.multiple:
-        raw = Counter(code for chosen in values for code in chosen)
-        chosen_by: dict[str, set[int]] = {}
-        for index, chosen in enumerate(values):
-            for code in chosen:
-                chosen_by.setdefault(code, set()).add(index)
-        check_cells(result, raw, chosen_by)
-        keys = [*question.options]
     else:
-        raw = Counter(key(value) for value in values)
-        check_cells(result, raw, None)
-        keys = (
-            ["1", "2", "3", "4", "5"]
-            if question.kind == QuestionKind.scale
-            else ["yes", "no"]
-            if question.kind == QuestionKind.yes_no
-            else list(question.options)
-            if question.options
-            else sorted(raw, key=float)
-        )
-    # In a stable order: the question's values or options, then the merged bucket.
+        assert result.answered is None or question.kind == QuestionKind.text
+    if question.kind == QuestionKind.text:
+        assert result.distribution == {}
+        if result.answered is not None:
+            assert result.answered == len(values)
+        return
+    given = raw_given(people, result.code)
+    hidden = [cell for cell, count in given.items() if count and cell not in result.distribution]
+    for cell, count in given.items():
+        if 0 < count < MIN_GROUP:
+            assert cell in hidden, (result.code, cell)
+    for cell, count in result.distribution.items():
+        if cell != SMALL:
+            assert count == given.get(cell, 0), (result.code, cell)
+    if question.kind != QuestionKind.multiple and result.distribution:
+        no_answer = skipped(people, result.code) if result.skipped is None else 0
+        assert result.distribution.get(SMALL, 0) == sum(given[c] for c in hidden) + no_answer
+    keys = (
+        ["1", "2", "3", "4", "5"]
+        if question.kind == QuestionKind.scale
+        else ["yes", "no"]
+        if question.kind == QuestionKind.yes_no
+        else list(question.options)
+        if question.options
+        else sorted(given, key=float)
+    )
+    # In a stable order: the question's values or options, then the bucket.
     shown = [cell for cell in result.distribution if cell != SMALL]
     assert shown == [cell for cell in keys if cell in result.distribution]
     if SMALL in result.distribution:
         assert list(result.distribution)[-1] == SMALL
-    if question.kind in (QuestionKind.scale, QuestionKind.number):
+    numeric = question.kind in (QuestionKind.scale, QuestionKind.number)
+    if numeric and values and not hidden:
         assert result.mean == pytest.approx(statistics.fmean(values))
         assert result.median == pytest.approx(statistics.median(values))
         if question.kind == QuestionKind.number:
@@ -408,7 +394,19 @@ def check_question(result: QuestionResult, people: Sequence[P]) -> None:
         else:
             assert result.total is None
     else:
-        assert (result.mean, result.median, result.total) == (None, None, None)
+        # A hidden value would come back from them (its people × it = mean × n - the rest).
+        assert (result.mean, result.median, result.total) == (None, None, None), result.code
+
+
+def hidden_alone(counts: Mapping[str, int], order: Sequence[str]) -> set[str]:
+    """The rule for one table of one answer per person (no arrondissement shown), written
+    again here: keys of 1 to 4 people hidden, then the least given (earliest on ties) while
+    the hidden ones hold 1 to 4 people."""
+    hidden = {k for k, count in counts.items() if 0 < count < MIN_GROUP}
+    while 0 < sum(counts[k] for k in hidden) < MIN_GROUP:
+        left = [k for k in order if k not in hidden and counts.get(k, 0)]
+        hidden.add(min(left, key=lambda k: (counts[k], order.index(k))))
+    return hidden
 
 
 # -- aggregates
@@ -434,13 +432,24 @@ async def test_whole_survey_figures_match_the_answers(session: AsyncSession) -> 
     where = results.question("where")
     assert where is not None and SMALL in where.distribution and "other" not in where.distribution
     visits = results.question("visits")
-    assert visits is not None and SMALL in visits.distribution
+    assert visits is not None and SMALL in visits.distribution and visits.total is None
+    calm = results.question("calm")
+    assert calm is not None and SMALL not in calm.distribution and calm.mean is not None
     how_often = results.question("how_often")
     assert how_often is not None
     assert how_often.answered == sum(1 for p in complete if p.answers["where"] == "club")
+    # Free texts: the coordinators read them all; the question was not announced as published.
+    words = results.question("words")
+    assert (
+        words is not None
+        and words.texts == []
+        and words.answered == len(raw_values(complete, "words"))
+    )
+    read = (await survey_results(session, built.survey.id, coordinators=True)).question("words")
+    assert read is not None and read.texts == sorted(raw_values(complete, "words"))
 
 
-async def test_one_arrondissement_counts_its_complete_responses_only(
+async def test_one_arrondissement_counts_the_complete_responses_answered_from_it(
     session: AsyncSession,
 ) -> None:
     people = generated(7)
@@ -450,18 +459,22 @@ async def test_one_arrondissement_counts_its_complete_responses_only(
         results = await survey_results(session, built.survey.id, arrondissement=arrondissement)
         done = [p for p in mine if p.complete]
         assert not results.suppressed and results.arrondissement == arrondissement
-        assert (results.started, results.completed) == (len(mine), len(done))
-        living = [p for p in people if (p.lives_in or p.arrondissement) == arrondissement]
-        assert results.invited == len(living)
-        assert results.response_rate == pytest.approx(min(1.0, len(done) / len(living)))
+        assert results.completed == len(done)
+        # Profiles say where people live now: the progress figures are the whole survey's.
+        assert (results.invited, results.started, results.response_rate) == (None, None, None)
         for result in results.questions:
             check_question(result, done)
     eighth = await survey_results(session, built.survey.id, arrondissement=8)
-    assert eighth.completed == 5 and eighth.invited == 4  # one moved: the rate stays at 1
-    assert eighth.response_rate == 1.0
+    assert eighth.completed == 5  # one of them lives in the 9th now: still counted here
+    # Its five people answered so diversely that no question has figures of its own there.
+    assert not any(result.published for result in eighth.questions)
+    thirteenth = await survey_results(session, built.survey.id, arrondissement=13)
+    assert any(result.published for result in thirteenth.questions)
+    ninth = await survey_results(session, built.survey.id, arrondissement=9)
+    assert ninth.suppressed  # nobody answered from it
 
 
-async def test_an_arrondissement_of_four_shows_nothing_and_of_five_shows_figures(
+async def test_an_arrondissement_has_figures_only_when_the_rest_is_not_a_small_group(
     session: AsyncSession,
 ) -> None:
     people = [P({"calm": 4, "met": "yes"}, arrondissement=3) for _ in range(4)]
@@ -469,19 +482,30 @@ async def test_an_arrondissement_of_four_shows_nothing_and_of_five_shows_figures
     people += [P({"calm": 2, "met": "no"}, arrondissement=4) for _ in range(5)]
     built = await build(session, people, QUESTIONS[:3])
     four = await survey_results(session, built.survey.id, arrondissement=3)
-    assert four == SurveyResults(built.survey.id, 0, 0, 0, None, [], 3, suppressed=True)
+    assert four == SurveyResults(built.survey.id, None, None, 0, None, [], 3, suppressed=True)
+    # The 4th's five would be the whole city minus the 3rd's four: no figures either.
     five = await survey_results(session, built.survey.id, arrondissement=4)
-    assert not five.suppressed and five.completed == 5
-    calm = five.question("calm")
-    assert calm is not None
-    assert calm.distribution == {"1": 0, "2": 5, "3": 0, "4": 0, "5": 0}
-    assert (calm.mean, calm.median) == (2.0, 2.0)
+    assert five.suppressed and five.questions == []
     nobody = await survey_results(session, built.survey.id, arrondissement=16)
     assert nobody.suppressed and nobody.questions == []
     whole = await survey_results(session, built.survey.id)
     calm = whole.question("calm")
-    # "4" (four people) is merged, and "2" with it: the bucket alone would show four.
+    # "4" (four people) is hidden, and "2" with it: the bucket alone would show four. No mean:
+    # 9 × 2.889 = 26 = 5 × 2 + 4 × 4 would give the four back.
     assert calm is not None and calm.distribution == {"1": 0, "3": 0, "5": 0, SMALL: 9}
+    assert (calm.mean, calm.median) == (None, None)
+
+    # One more from outside Marseille: the rest (the 3rd's four and them) is five.
+    people.append(P({"calm": 2, "met": "yes"}, arrondissement=0))
+    built = await build(session, people, QUESTIONS[:3], series="again")
+    five = await survey_results(session, built.survey.id, arrondissement=4)
+    assert not five.suppressed and five.completed == 5
+    met = five.question("met")
+    assert met is not None and met.distribution == {"yes": 0, "no": 5}
+    calm = five.question("calm")
+    # The city hides «2» and «4» (four «4»), so the 4th does too, and the rest is five.
+    assert calm is not None and calm.distribution == {"1": 0, "3": 0, "5": 0, SMALL: 5}
+    assert (await survey_results(session, built.survey.id, arrondissement=3)).suppressed
 
 
 async def test_a_question_answered_by_four_has_no_figures_and_by_five_has(
@@ -492,7 +516,8 @@ async def test_a_question_answered_by_four_has_no_figures_and_by_five_has(
     built = await build(session, four, (BY_CODE["visits"], BY_CODE["words"]))
     results = await survey_results(session, built.survey.id)
     for result in results.questions:
-        assert (result.answered, result.skipped) == (4, 3)
+        # Four answered, three skipped: neither count can show.
+        assert (result.answered, result.skipped, result.asked) == (None, None, 7)
         assert not result.published
         assert (result.distribution, result.mean, result.median, result.total, result.texts) == (
             {},
@@ -501,14 +526,20 @@ async def test_a_question_answered_by_four_has_no_figures_and_by_five_has(
             None,
             [],
         )
-    five = [*four, P({"visits": 7, "words": "encore"})]
+    five = [*four, P({"visits": 7, "words": "encore"}), P({"visits": 7, "words": SKIP})]
+    five += [P({"visits": 7, "words": SKIP}) for _ in range(3)]
     built = await build(session, five, (BY_CODE["visits"], BY_CODE["words"]), series="other")
-    results = await survey_results(session, built.survey.id)
+    results = await survey_results(session, built.survey.id, coordinators=True)
     visits, words = results.questions
-    assert visits.answered == 5 and visits.published
-    assert (visits.mean, visits.median, visits.total) == (21.4, 20.0, 107.0)
-    assert visits.distribution == {SMALL: 5}  # five different values: each alone is too few
+    assert (visits.answered, visits.skipped) == (None, None)  # the three skipped are hidden
+    # 7 given by four people… no: by five (one with «encore», three skipping the words, one
+    # more); 10, 20, 30 and 40 by one each: hidden, and so is the total they would give back.
+    assert visits.distribution == {"7": 5, SMALL: 7}
+    assert (visits.mean, visits.median, visits.total) == (None, None, None)
+    assert (words.answered, words.skipped) == (5, 7) and words.published
     assert words.texts == ["encore", "texte 0", "texte 1", "texte 2", "texte 3"]
+    public = await survey_results(session, built.survey.id)
+    assert public.questions[1].texts == []  # not announced as published
 
 
 async def test_small_cells_are_merged_until_the_bucket_is_not_small(
@@ -516,7 +547,7 @@ async def test_small_cells_are_merged_until_the_bucket_is_not_small(
 ) -> None:
     # Scale: 1 and 2 are small, together 5 -> one bucket of 5.
     scale = [1] * 2 + [2] * 3 + [3] * 10 + [5] * 7
-    # Yes/no: "no" is 3; the bucket would be 3, so "yes" goes with it.
+    # Yes/no: "no" is 3; the bucket would be 3, so "yes" goes with it: nothing left to show.
     yes_no = ["yes"] * 19 + ["no"] * 3
     # Single: "other" alone (1) is too few; the smallest other cell (phone, 5) joins it.
     single = ["club"] * 9 + ["home"] * 7 + ["phone"] * 5 + ["other"]
@@ -527,26 +558,40 @@ async def test_small_cells_are_merged_until_the_bucket_is_not_small(
     results = await survey_results(session, built.survey.id)
     calm, met, where = results.questions
     assert calm.distribution == {"3": 10, "4": 0, "5": 7, SMALL: 5}
-    assert met.distribution == {SMALL: 22}
+    assert met.distribution == {} and not met.published and met.answered == 22
     assert where.distribution == {"club": 9, "home": 7, SMALL: 6}
-    # Means and medians use every answer: the merging only hides cells.
-    assert calm.mean == pytest.approx(statistics.fmean(scale))
-    assert calm.median == statistics.median(scale)
+    # No mean nor median: with the five of the bucket (2 × 1 + 3 × 2 = 8), the mean would
+    # tell that two answered 1 and three 2.
+    assert (calm.mean, calm.median) == (None, None)
+    # Without the small cells, every cell shows and so do the mean and median.
+    people = [P({"calm": s}) for s in [3] * 10 + [5] * 7]
+    built = await build(session, people, (BY_CODE["calm"],), series="calm")
+    (calm,) = (await survey_results(session, built.survey.id)).questions
+    assert calm.distribution == {"1": 0, "2": 0, "3": 10, "4": 0, "5": 7}
+    assert (calm.mean, calm.median) == (pytest.approx(statistics.fmean([3] * 10 + [5] * 7)), 3)
 
 
-async def test_a_multiple_choice_bucket_counts_people_and_hides_below_five(
+async def test_a_multiple_choice_is_counted_by_combination_of_options(
     session: AsyncSession,
 ) -> None:
-    chosen = [["walks"]] * 8 + [["walks", "tea", "music"]] * 2 + [["games"]] * 2
+    chosen = [["walks"]] * 8 + [["walks", "games"]] * 5 + [["music"]] * 6
     built = await build(session, [P({"what": c}) for c in chosen], (BY_CODE["what"],))
     (what,) = (await survey_results(session, built.survey.id)).questions
-    assert what.answered == 12
-    # tea 2, music 2 and games 2 are merged; 4 people chose one of them: no bucket.
-    assert what.distribution == {"walks": 10, "garden": 0}
-    chosen += [["garden", "games"]]
+    assert what.answered == 19
+    assert what.distribution == {"walks": 13, "games": 5, "music": 6, "garden": 0, "tea": 0}
+    # Two chose walks and tea: tea is hidden, and so is walks, or «walks with a hidden
+    # option» would be those two. Those who chose walks count in the bucket.
+    chosen += [["walks", "tea"]] * 2
     built = await build(session, [P({"what": c}) for c in chosen], (BY_CODE["what"],), series="b")
     (what,) = (await survey_results(session, built.survey.id)).questions
-    assert what.distribution == {"walks": 10, SMALL: 5}
+    assert what.distribution == {"games": 5, "music": 6, "garden": 0, SMALL: 15}
+    # Ten chose walks, two of them with music and tea, two others games: walks (10) shown
+    # with 12 answers would tell that two chose something else.
+    chosen = [["walks"]] * 8 + [["walks", "tea", "music"]] * 2 + [["games"]] * 2
+    built = await build(session, [P({"what": c}) for c in chosen], (BY_CODE["what"],), series="c")
+    (what,) = (await survey_results(session, built.survey.id)).questions
+    assert what.answered == 12
+    assert what.distribution == {"garden": 0, SMALL: 12}
 
 
 async def test_answers_written_by_the_survey_flow_are_read_back(session: AsyncSession) -> None:
@@ -578,11 +623,14 @@ async def test_answers_written_by_the_survey_flow_are_read_back(session: AsyncSe
             assert await complete_if_done(session, response, NOW)
     results = await survey_results(session, built.survey.id)
     assert (results.invited, results.started, results.completed) == (7, 7, 6)
+    assert results.response_rate is None  # the one who did not finish would show
     calm, lonely, met, again, what = results.questions
-    assert calm.answered == 6 and calm.mean == pytest.approx(2.0)
-    assert (lonely.answered, lonely.skipped) == (3, 3) and lonely.mean is None
+    # 1, 2 and 3 twice each: hidden, and the mean with them; the 5 taken back is gone.
+    assert calm.answered == 6 and calm.distribution == {"4": 0, "5": 0, SMALL: 6}
+    assert calm.mean is None
+    assert (lonely.answered, lonely.skipped, lonely.mean) == (None, None, None)
     assert met.distribution == {"yes": 6, "no": 0}
-    assert again.distribution == {SMALL: 6}  # "no" 5, "yes" 1: merged with it
+    assert again.distribution == {} and again.asked == 6  # "no" 5, "yes" 1: both hidden
     assert what.answered == 6 and what.distribution == {
         "walks": 6,
         "games": 0,
@@ -624,6 +672,10 @@ async def test_key_figures_move_across_the_waves_of_a_challenge(session: AsyncSe
     await session.flush()
     rnd = random.Random(11)
     people = {wave: [random_person(rnd, 13) for _ in range(size)] for wave, size in WAVES}
+    # The score and the visits of the first wave given by groups of five or more: they show.
+    for number, person in enumerate(people[1]):
+        person.answers["lonely"] = 2 + number % 3
+        person.answers["visits"] = number % 4
     # In the second wave only four people gave their visits: no total for it.
     for person in people[2][4:]:
         person.answers["visits"] = SKIP
@@ -640,14 +692,22 @@ async def test_key_figures_move_across_the_waves_of_a_challenge(session: AsyncSe
     await build(session, [random_person(rnd, 13) for _ in range(10)], series="else")
 
     def expected(people: Sequence[P]) -> dict[str, float | None]:
-        visits = raw_values(people, "visits")
-        met = Counter(raw_values(people, "met"))
-        small = any(0 < count < MIN_GROUP for count in met.values())
-        return {
-            "lonely": statistics.fmean(raw_values(people, "lonely")),
-            "met": None if small else 100 * met["yes"] / met.total(),
-            "visits": float(sum(visits)) if len(visits) >= MIN_GROUP else None,
-        }
+        found: dict[str, float | None] = {}
+        for code in ("lonely", "visits", "met"):
+            values = raw_values(people, code)
+            counts = Counter(key(value) for value in values)
+            order = ["yes", "no"] if code == "met" else sorted(counts, key=float)
+            counts["skipped"] = skipped(people, code)
+            hidden = hidden_alone(counts, [*order, "skipped"]) - {"skipped"}
+            if hidden or not values:
+                found[code] = None
+            elif code == "lonely":
+                found[code] = statistics.fmean(values)
+            elif code == "visits":
+                found[code] = float(sum(values))
+            else:
+                found[code] = 100 * counts["yes"] / len(values)
+        return found
 
     figures = await key_figures_over_time(session, challenge.id)
     assert [wave for wave, _ in figures] == [1, 2]
@@ -657,6 +717,7 @@ async def test_key_figures_move_across_the_waves_of_a_challenge(session: AsyncSe
         for code, value in want.items():
             assert values[code] == (None if value is None else pytest.approx(value)), code
     assert figures[1][1]["visits"] is None
+    assert None not in (figures[0][1]["lonely"], figures[0][1]["visits"], figures[0][1]["met"])
     with_open = await key_figures_over_time(session, challenge.id, include_open=True)
     assert [wave for wave, _ in with_open] == [1, 2, 3]
     assert await key_figures_over_time(session, challenge.id + 1) == []
@@ -714,7 +775,7 @@ async def test_csv_is_for_french_excel_and_names_nobody(session: AsyncSession) -
 async def test_json_and_summary_chart_of_real_results(session: AsyncSession) -> None:
     people = generated(5)
     built = await build(session, people, invited_only=3)
-    results = await survey_results(session, built.survey.id)
+    results = await survey_results(session, built.survey.id, coordinators=True)
     document = json.loads(results_json(results).decode("utf-8"))
     assert document.pop("min_group") == MIN_GROUP
     assert document == json.loads(json.dumps(asdict(results)))
@@ -732,7 +793,10 @@ async def test_json_and_summary_chart_of_real_results(session: AsyncSession) -> 
     assert len(closed) == 8
     for panel, result in zip(panels(image), closed, strict=False):
         values = [v for v in result.distribution.values() if v]
-        assert_proportional([h for _, h, _ in bars(panel)], values)
+        if values:
+            assert_proportional([h for _, h, _ in bars(panel)], values)
+        else:
+            assert no_bars(panel)
 
 
 # -- charts

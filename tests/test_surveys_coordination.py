@@ -557,23 +557,19 @@ async def test_closing_sends_the_results_to_each_respondent_in_their_language(
             rate=format_percent(1, locale=locale),
         )
         assert whole in text
-        if telegram_id == 2006:  # alone in the 13th: no figures of its own
-            assert (
-                tn(
-                    locale,
-                    "Not enough answers here to show them: published figures never show a "
-                    "group of fewer than {count} person.",
-                    "Not enough answers here to show them: published figures never show a "
-                    "group of fewer than {count} people.",
-                    5,
-                    count=5,
-                )
-                in text
-            )
-        else:
-            heading = t(locale, "<b>In your arrondissement ({place})</b>")
-            assert plain(heading.format(place="…")).split("(")[0] in text
-    assert "<b>Un voisin</b> & moi" in by_chat[2001][0][0]
+        # Alone in the 13th: no figures of its own; and the 3rd's five would be the whole
+        # city minus the 13th's one, so the 3rd has none either.
+        heading = t(locale, "<b>In your arrondissement ({place})</b>")
+        assert plain(heading.format(place="…")).split("(")[0] in text
+        not_shown = t(
+            locale,
+            "Not shown separately, so that no group of fewer than {count} people can be "
+            "singled out: these answers count in the figures for the whole city.",
+            count=5,
+        )
+        assert not_shown in text
+    # The comments were not announced as published: only the coordinators read them.
+    assert not any("Un voisin" in text for text, _ in by_chat[2001])
 
 
 async def sent_and_answered(harness: Harness) -> tuple[Person, int]:
@@ -617,7 +613,8 @@ async def test_results_and_exports_in_the_group(
     assert name == f"survey-{survey_id}.json"
     assert data["completed"] == 6 and data["invited"] == 6 and data["min_group"] == 5
     visits = next(q for q in data["questions"] if q["code"] == "visits")
-    assert visits["total"] == sum(range(6))
+    # Six different numbers of visits, each a group of one: no total, which would be theirs.
+    assert visits["distribution"] == {} and visits["total"] is None
 
 
 async def test_the_group_sees_the_first_free_texts_and_how_many_more(

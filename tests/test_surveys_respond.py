@@ -534,9 +534,9 @@ async def respond(
         assert await complete_if_done(session, response, NOW)
 
 
-async def test_published_results_with_the_persons_arrondissement(harness: Harness) -> None:
-    reader = await citizen(harness, 1001, arrondissement=3)
-    elsewhere = await citizen(harness, 1002, arrondissement=7)
+async def test_published_results_and_the_arrondissement_answered_from(harness: Harness) -> None:
+    reader = await citizen(harness, 1001, arrondissement=3)  # invited, did not answer
+    await citizen(harness, 1002, arrondissement=7)
     # Ten answer: six in the 3rd, four in the 7th; lonely 4 (five), 2 (three) and 1 (two).
     others = [(2000 + n, 3 if n < 6 else 7, 4 if n < 5 else 2 if n < 8 else 1) for n in range(10)]
     for telegram_id, arrondissement, _ in others:
@@ -558,24 +558,33 @@ async def test_published_results_with_the_persons_arrondissement(harness: Harnes
     said = [c for c in calls if c.method in ("editMessageText", "sendMessage", "sendPhoto")]
     text = "\n".join(m for m in reader.said(2))
     assert "Results: Isolation check" in text
-    assert "10 of the 12 people invited answered the whole survey (83%)." in text
+    # Two of the twelve invited did not answer: a rate would show them.
+    assert "10 people answered the whole survey." in text and "invited" not in text
     assert "• 4: 5 (50%)" in text and "• 5 (Very): 0 (0%)" in text
     # Three answers of 2 and two of 1: never shown alone, together they make five.
     assert "• 1 (Not at all): 2" not in text and "• 2: 3" not in text
-    assert "• other answers, fewer than 5 each: 5 (50%)" in text
-    assert "total: 56 visits · mean: 5.6 · median: 6" in text
-    assert "• Note 2000" in text and "• Note 2009" in text
-    assert "In your arrondissement (Arrondissement 3)" in text
-    assert "6 people answered the whole survey." in text
+    assert "• other answers, put together so that no small group stands out: 5 (50%)" in text
+    # With 1 and 2 hidden, a mean or a total (visits are twice the score) would give them back.
+    assert "mean:" not in text and "total:" not in text
+    # The free texts were not announced as published: the coordinators read them.
+    assert "Note 20" not in text
+    assert "The written answers are read by the coordinators only." in text
+    # Someone who did not answer reads no arrondissement's figures, whatever their profile.
+    assert "In your arrondissement" not in text
     assert said[-1].method == "sendPhoto"
 
-    await elsewhere.send("/start")
-    await elsewhere.press("Surveys")
-    await elsewhere.press("Results: Isolation check")
-    text = "\n".join(elsewhere.said(2))
-    assert "In your arrondissement (Arrondissement 7)" in text
-    assert "Not enough answers here to show them" in text
-    assert "Note 2006" not in text.split("In your arrondissement")[1]
+    # A respondent reads the arrondissement they answered from: the 7th's four would be the
+    # whole city minus the 3rd's six, so neither has figures of its own.
+    for telegram_id, place in ((2000, 3), (2009, 7)):
+        respondent = harness.person(telegram_id)
+        await respondent.send("/start")
+        await respondent.press("Surveys")
+        await respondent.press("Results: Isolation check")
+        text = "\n".join(respondent.said(2))
+        assert f"In your arrondissement (Arrondissement {place})" in text
+        local = text.split("In your arrondissement")[1]
+        assert "Not shown separately, so that no group of fewer than 5 people" in local
+        assert "•" not in local
 
 
 async def test_the_menu_has_surveys_for_people_who_read_the_notice(harness: Harness) -> None:

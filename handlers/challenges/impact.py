@@ -68,7 +68,10 @@ async def impact(
             decimal_mark = format_decimal(0.5, locale=locale)[1]
             charts.append((label, waves_chart(points, decimal_mark=decimal_mark)))
     lines.append(
-        _("Figures of fewer than 5 people are never shown («—»). Wave 1 is the first survey.")
+        _(
+            "«—»: not shown, so that no group of fewer than 5 people stands out. Wave 1 is the "
+            "first survey."
+        )
     )
     await query.message.answer("\n".join(lines)[:4000])
     for label, chart in charts:

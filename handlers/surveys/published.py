@@ -1,5 +1,6 @@
 """The Surveys menu: open surveys the person may answer or resume, and the published results
-of closed surveys — the whole picture, the figures of their own arrondissement, the chart."""
+of closed surveys — the whole picture, the chart, and for those who answered, the figures of
+the arrondissement they answered from (whatever their profile says today)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,13 @@ from handlers.ui import show
 from storage import surveys
 from storage.models import Survey, SurveyStatus, User
 from storage.outbox import split_text
-from storage.survey_results import CLOSED_KINDS, SMALL, summary_chart, survey_results
+from storage.survey_results import (
+    CLOSED_KINDS,
+    SMALL,
+    answered_from,
+    summary_chart,
+    survey_views,
+)
 from storage.surveys import published_surveys, questions_of
 from storage.users import ARRONDISSEMENTS
 
@@ -60,8 +67,9 @@ async def published_results(
     user: User,
     bot: Bot,
 ) -> None:
-    """A closed survey's results: the whole picture, then the person's arrondissement (no
-    figures for fewer than 5 answers there), then the summary chart when there is one."""
+    """A closed survey's results: the whole picture, then — for a respondent — the
+    arrondissement they answered from, then the summary chart when there is one. Free texts
+    only of the questions whose answers were announced as published."""
     survey = await session.get(Survey, callback_data.survey_id)
     if survey is None or survey.status is not SurveyStatus.closed:
         callback_answer.text = (
@@ -72,10 +80,13 @@ async def published_results(
         callback_answer.show_alert = True
         return
     questions = await questions_of(session, survey.id)
-    whole = await survey_results(session, survey.id)
+    place = await answered_from(session, survey.id, user.id)
+    mine = [place] if place in ARRONDISSEMENTS else []
+    views = await survey_views(session, survey.id, mine)
+    whole = views[None]
     parts = [results_message(whole, survey, user.locale, questions, max_texts=TEXTS_LISTED)]
-    if user.arrondissement in ARRONDISSEMENTS:
-        local = await survey_results(session, survey.id, arrondissement=user.arrondissement)
+    if place in ARRONDISSEMENTS:
+        local = views[place]
         parts.append(
             results_message(
                 local,
@@ -87,7 +98,7 @@ async def published_results(
                 max_texts=TEXTS_LISTED,
             )
         )
-    charted = any(r.kind in CLOSED_KINDS and r.distribution for r in whole.questions)
+    charted = any(r.kind in CLOSED_KINDS and r.published for r in whole.questions)
     chart = await asyncio.to_thread(summary_chart, whole) if charted else None
     await send_results(query, bot, split_text("\n\n".join(parts)), chart)
 
@@ -108,7 +119,7 @@ async def send_results(
     if chart is not None:
         caption = _(
             "The answers to each question with buttons, by its number above; «{small}»: "
-            "answers given by fewer than 5 people each."
+            "answers put together so that no group of fewer than 5 people stands out."
         ).format(small=html.quote(SMALL))
         await bot.send_photo(
             chat_id,

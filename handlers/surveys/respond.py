@@ -401,6 +401,13 @@ def prompt(
                 "Please write no names, and nothing about the health, religion or political "
                 "opinions of yourself or anyone else."
             ),
+            # Said before the answer: a published question's answers are read by everyone.
+            _(
+                "⚠️ The answers to this question will be published with the results, as "
+                "written, without your name: anyone using the bot can read them."
+            )
+            if question.published
+            else _("Your answer will be read by the city's coordinators only."),
         ]
     if not question.required and kind in TYPED:
         lines.append(_("You may also press «Skip»."))
@@ -473,7 +480,8 @@ def thanks_text(survey: Survey, locale: str) -> str:
     first = html.quote(thanks) if thanks else _("Thank you for your answers!")
     shared = _(
         "Your answers are recorded. When the survey closes, you will receive its results here, "
-        "in this chat — for the whole city and for your arrondissement, never showing a group "
-        "of fewer than 5 people. They will also stay in the menu, under «Surveys»."
+        "in this chat — for the whole city and, when enough people answered there, for your "
+        "arrondissement, never singling out a group of fewer than 5 people. They will also "
+        "stay in the menu, under «Surveys»."
     )
     return f"{first}\n\n{shared}"

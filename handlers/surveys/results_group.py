@@ -1,6 +1,7 @@
 """A survey's results in the coordinators' group: the figures, the chart, the exports, and how
-the figures moved between the waves of a series. Identities never appear: the storage removes
-them and suppresses groups smaller than 5."""
+the figures moved between the waves of a series. Identities never appear. The figures are those
+that may be published (`storage.survey_results` hides whatever would single out fewer than 5
+people); the coordinators also read every free-text answer, and the CSV holds the raw ones."""
 
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ async def results_pressed(
     )
     if survey is None or query.message is None:
         return
-    results = await survey_results(session, survey.id)
+    results = await survey_results(session, survey.id, coordinators=True)
     questions = await questions_of(session, survey.id)
     locale = settings.group_locale
     await tell(query, results_message(results, survey, locale, questions, max_texts=GROUP_TEXTS))
@@ -135,7 +136,7 @@ async def json_pressed(
     )
     if survey is None or query.message is None:
         return
-    data = results_json(await survey_results(session, survey.id))
+    data = results_json(await survey_results(session, survey.id, coordinators=True))
     await bot.send_document(
         query.message.chat.id,
         BufferedInputFile(data, filename=f"survey-{survey.id}.json"),
@@ -192,7 +193,7 @@ def waves_text(
     (of the latest wave, matched by code) per wave."""
     lines = [_("<b>Waves of «{series}»</b>").format(series=html.quote(series))]
     for survey, results in waves:
-        counts = Counts(results.invited, results.started, results.completed)
+        counts = Counts(results.invited or 0, results.started or 0, results.completed)
         lines.append(
             _("Wave {wave} (#{id}): {figures}").format(
                 wave=survey.wave, id=survey.id, figures=answered_line(counts)
@@ -205,7 +206,10 @@ def waves_text(
         lines.append(measure_line(question.code, question.kind, waves, locale))
     lines += [
         "",
-        _("«—»: not asked in that wave, or fewer than 5 answers."),
+        _(
+            "«—»: not asked in that wave, or not shown so that no group of fewer than 5 people "
+            "stands out."
+        ),
     ]
     return "\n".join(lines)
 

@@ -1,6 +1,6 @@
 """A survey's results as text, in the current locale: for respondents in their chat and for the
-coordinators in their group. Small groups are already suppressed by `storage.survey_results`;
-this only says so in words ("fewer than 5")."""
+coordinators in their group. What may be shown is decided by `storage.survey_results`; this
+only says so in words."""
 
 from __future__ import annotations
 
@@ -53,15 +53,20 @@ def results_message(
             lines.append(_("<b>In {place}</b>").format(place=place))
         if results.suppressed:
             lines.append(
-                ngettext(
-                    "Not enough answers here to show them: published figures never show a "
-                    "group of fewer than {count} person.",
-                    "Not enough answers here to show them: published figures never show a "
-                    "group of fewer than {count} people.",
-                    MIN_GROUP,
+                _(
+                    "Not shown separately, so that no group of fewer than {count} people can "
+                    "be singled out: these answers count in the figures for the whole city."
                 ).format(count=MIN_GROUP)
             )
             return "\n".join(lines)
+    elif results.suppressed:
+        lines.append(
+            _(
+                "Too few people answered to show any figure: published figures never show a "
+                "group of fewer than {count} people."
+            ).format(count=MIN_GROUP)
+        )
+        return "\n".join(lines)
     lines.append(_participation(results, locale))
     for result in results.questions:
         question = by_id.get(result.question_id)
@@ -73,7 +78,7 @@ def results_message(
 
 def _participation(results: SurveyResults, locale: str) -> str:
     completed = number(results.completed, locale)
-    if results.response_rate is None or results.arrondissement is not None:
+    if results.response_rate is None or results.invited is None:
         return ngettext(
             "{count} person answered the whole survey.",
             "{count} people answered the whole survey.",
@@ -90,55 +95,59 @@ def _participation(results: SurveyResults, locale: str) -> str:
     )
 
 
+def _counted(result: QuestionResult, locale: str) -> list[str]:
+    counted = []
+    if result.answered is not None:
+        counted.append(
+            ngettext("{count} answer", "{count} answers", result.answered).format(
+                count=number(result.answered, locale)
+            )
+        )
+    if result.skipped:
+        counted.append(
+            ngettext("{count} skipped", "{count} skipped", result.skipped).format(
+                count=number(result.skipped, locale)
+            )
+        )
+    return [f"<i>{' · '.join(counted)}</i>"] if counted else []
+
+
 def _question_lines(
     result: QuestionResult, question: SurveyQuestion, locale: str, max_texts: int | None
 ) -> list[str]:
     texts = question_text(question, locale)
     kind = QuestionKind(question.kind)
-    lines = [f"<b>{result.position}. {html.quote(texts['text'])}</b>"]
-    counted = ngettext("{count} answer", "{count} answers", result.answered).format(
-        count=number(result.answered, locale)
-    )
-    if result.skipped:
-        counted += " · " + ngettext("{count} skipped", "{count} skipped", result.skipped).format(
-            count=number(result.skipped, locale)
-        )
-    lines.append(f"<i>{counted}</i>")
-    if result.answered == 0:
+    lines = [f"<b>{result.position}. {html.quote(texts['text'])}</b>", *_counted(result, locale)]
+    if result.asked == 0 or result.answered == 0:
         return lines
-    if not result.published:
-        lines.append(
-            ngettext(
-                "Fewer than {count} answer: not shown.",
-                "Fewer than {count} answers: not shown.",
-                MIN_GROUP,
-            ).format(count=MIN_GROUP)
-        )
-        return lines
+    hidden = _("Not shown, so that no group of fewer than {count} people can be singled out.")
     if kind is QuestionKind.text:
-        shown = result.texts if max_texts is None else result.texts[:max_texts]
-        lines += [f"• {html.quote(text)}" for text in shown]
-        if len(shown) < len(result.texts):
-            more = len(result.texts) - len(shown)
-            lines.append(
-                ngettext("… and {count} more answer.", "… and {count} more answers.", more).format(
-                    count=number(more, locale)
-                )
-            )
-        return lines
-    unit = html.quote(texts["unit"])
+        if result.texts:  # the coordinators' (every text), or a published question's
+            return [*lines, *_text_lines(result.texts, locale, max_texts)]
+        if result.published:
+            return [*lines, _("The written answers are read by the coordinators only.")]
+        return [*lines, hidden.format(count=MIN_GROUP)]
+    if not result.published:
+        return [*lines, hidden.format(count=MIN_GROUP)]
+    # Shares of the people counted: a multiple choice's cells overlap, so of those who
+    # answered (or were asked, when skips are hidden); other cells add up to their base.
+    if kind is QuestionKind.multiple:
+        base = result.answered if result.answered is not None else result.asked or 0
+    else:
+        base = sum(result.distribution.values())
     if kind is not QuestionKind.number or len(result.distribution) <= NUMBER_CELLS_LISTED:
         if kind is QuestionKind.multiple:
             lines.append(_("Several answers were possible."))
         for key, count in result.distribution.items():
-            share = format_percent(count / result.answered, locale=locale)
-            label = _cell_label(key, kind, question, texts, locale)
+            share = format_percent(count / base if base else 0, locale=locale)
+            label = _cell_label(key, kind, question, texts, locale, result.skipped is None)
             # TRANSLATORS: one answer's figures, e.g. "Yes: 12 (40 %)".
             lines.append(
                 _("• {label}: {count} ({share})").format(
                     label=label, count=number(count, locale), share=share
                 )
             )
+    unit = html.quote(texts["unit"])
     figures = []
     if result.total is not None:
         total = number(result.total, locale)
@@ -152,15 +161,31 @@ def _question_lines(
     return lines
 
 
+def _text_lines(texts: Sequence[str], locale: str, max_texts: int | None) -> list[str]:
+    shown = texts if max_texts is None else texts[:max_texts]
+    lines = [f"• {html.quote(text)}" for text in shown]
+    if len(shown) < len(texts):
+        more = len(texts) - len(shown)
+        lines.append(
+            ngettext("… and {count} more answer.", "… and {count} more answers.", more).format(
+                count=number(more, locale)
+            )
+        )
+    return lines
+
+
 def _cell_label(
-    key: str, kind: QuestionKind, question: SurveyQuestion, texts: dict[str, str], locale: str
+    key: str,
+    kind: QuestionKind,
+    question: SurveyQuestion,
+    texts: dict[str, str],
+    locale: str,
+    with_skips: bool,
 ) -> str:
     if key == SMALL:
-        return ngettext(
-            "other answers, fewer than {count} each",
-            "other answers, fewer than {count} each",
-            MIN_GROUP,
-        ).format(count=MIN_GROUP)
+        if with_skips:
+            return _("other answers and skips, put together so that no small group stands out")
+        return _("other answers, put together so that no small group stands out")
     if kind is QuestionKind.yes_no:
         return {YES: _("Yes"), NO: _("No")}.get(key, html.quote(key))
     if kind in (QuestionKind.single, QuestionKind.multiple):
