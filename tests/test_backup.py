@@ -10,10 +10,8 @@ import os
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -33,56 +31,12 @@ from storage.backup import (
     suffix_of,
 )
 from storage.db import create_engine, create_sessionmaker, is_sqlite
-from storage.migrate import upgrade
 from storage.models import JobRun, User
 from tests.conversation import Harness
+from tests.scratch import Scratch
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES = os.environ.get("TEST_DATABASE_URL")
 NOON = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Scratch:
-    """Databases of the test's backend, made for one test and dropped after it."""
-
-    on_sqlite: bool
-    folder: Path
-    template: Path
-    made: list[str] = field(default_factory=list)
-
-    async def database(self, revision: str | None = "head") -> str:
-        """A new database at `revision` (None: nothing in it yet)."""
-        name = f"collective_scratch_{uuid.uuid4().hex[:12]}"
-        if self.on_sqlite:
-            path = self.folder / name / "collective.db"
-            url = f"sqlite+aiosqlite:///{path}"
-            if revision == "head":
-                path.parent.mkdir()
-                path.write_bytes(self.template.read_bytes())
-                return url
-        else:
-            assert POSTGRES is not None
-            await _admin(f'CREATE DATABASE "{name}"')
-            self.made.append(name)
-            url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-        if revision is not None:
-            await upgrade(url, revision)
-        return url
-
-    async def drop(self) -> None:
-        for name in self.made:
-            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def _admin(statement: str) -> None:
-    assert POSTGRES is not None
-    engine = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture
