@@ -8,7 +8,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage.db import create_engine, is_sqlite
+from storage.db import create_engine
 from storage.models import Base
 
 config = context.config
@@ -24,15 +24,38 @@ def database_url() -> str:
 
 
 def run_with(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _foreign_keys(connection, enforced=False)
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         # SQLite alters tables by copying them.
-        render_as_batch=is_sqlite(database_url()),
+        render_as_batch=sqlite,
         compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migrations broke foreign keys: {broken[:5]}")
+    if sqlite and not connection.in_transaction():
+        _foreign_keys(connection, enforced=True)
+
+
+def _foreign_keys(connection: Connection, *, enforced: bool) -> None:
+    """SQLite alters a table by copying it, dropping the old one and renaming the copy: with
+    foreign keys enforced, dropping a table that other rows reference fails, so they are off
+    while migrating, and checked at the end (https://www.sqlite.org/lang_altertable.html,
+    "Making Other Kinds Of Table Schema Changes"). The pragma does nothing inside a
+    transaction: it goes to the driver's connection before SQLAlchemy begins one."""
+    assert not connection.in_transaction()
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+    finally:
+        cursor.close()
 
 
 async def run_online() -> None:
