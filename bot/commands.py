@@ -32,6 +32,7 @@ def private_commands() -> list[BotCommand]:
         BotCommand(command="privacy", description=_("How your data is used")),
         BotCommand(command="mydata", description=_("Everything we store about you")),
         BotCommand(command="forget", description=_("Erase your data")),
+        BotCommand(command="stop", description=_("Stop alerts, invitations and news")),
         BotCommand(command="cancel", description=_("Leave what you are doing")),
     ]
 
