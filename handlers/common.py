@@ -44,6 +44,11 @@ def help_text(settings: Settings) -> str:
                 "/cancel — leave what you are doing"
             ),
             _(
+                "Challenge alerts, survey invitations and news never reach you between 21:00 "
+                "and 08:00. Send STOP (or /stop) at any time and they stop; /settings brings "
+                "them back."
+            ),
+            _(
                 "You can also take part without Telegram: on the city's website ({url}) and at "
                 "the public meetings in your town hall."
             ).format(url=settings.programme_url),
