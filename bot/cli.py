@@ -238,7 +238,7 @@ async def _backup(directory: str, keep: int | None, settings: Settings) -> int:
 
     try:
         path = await backup(settings.database_url, directory, keep=keep)
-    except BackupError as error:
+    except (BackupError, OSError) as error:
         print(f"Backup failed: {error}", file=sys.stderr)
         return 2
     print(path)
@@ -256,7 +256,7 @@ async def _restore(path: str, settings: Settings) -> int:
     except RestoreRefused as error:
         print(f"Restore refused: {error}", file=sys.stderr)
         return 2
-    except BackupError as error:
+    except (BackupError, OSError) as error:
         print(f"Restore failed: {error}", file=sys.stderr)
         return 1
     revision = f"revision {restored.revision}"

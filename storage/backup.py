@@ -22,7 +22,7 @@ import sqlite3
 import stat
 import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
@@ -102,7 +102,7 @@ async def backup(
     `now` (UTC), then keeps only the `keep` newest backups of that kind there."""
     folder = Path(directory)
     suffix = suffix_of(database_url)
-    final = folder / backup_name(now or utcnow(), suffix)
+    final = folder / backup_name((now or utcnow()).astimezone(UTC), suffix)
     # Written under a hidden name, then renamed: a backup cut short never looks complete.
     partial = folder / f".{final.name}.partial"
     await asyncio.to_thread(_make_room, final)

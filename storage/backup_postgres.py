@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from storage.backup import BackupError, Restored, RestoreRefused, check_revision, which
 from storage.db import create_engine
@@ -100,8 +101,11 @@ async def restore_dump(database_url: str, copy: Path) -> Restored:
     revision = await archive_revision(copy)
     head = check_revision(revision)
     assert revision is not None
-    others = await sessions_elsewhere(database_url)
     url = make_url(database_url)
+    try:
+        others = await sessions_elsewhere(database_url)
+    except (OSError, SQLAlchemyError) as error:
+        raise BackupError(f"cannot reach the database {url.database}: {error}") from None
     if others:
         raise RestoreRefused(
             f"the database {url.database} is in use by {others} other session(s): stop the "
@@ -147,7 +151,13 @@ async def restore_dump(database_url: str, copy: Path) -> Restored:
         reason = _last_line(consumed) if consumer.returncode else _last_line(produced)
         raise BackupError(f"the restore failed and was rolled back: {reason}")
     if revision != head:
-        await upgrade(database_url)
+        try:
+            await upgrade(database_url)
+        except SQLAlchemyError as error:
+            raise BackupError(
+                f"restored at revision {revision}, but migrating it to {head} failed (the bot "
+                f"tries again at start): {error}"
+            ) from None
     return Restored(url.render_as_string(hide_password=True), revision, head)
 
 
