@@ -221,7 +221,8 @@ async def every_contribution(harness: Harness) -> tuple[Person, Person, Person]:
     await coordinator.press(t("fr", "Reject"), card_of(harness, "Titlecqzx"))
     await coordinator.send(REASON_C)
     await report_need(person)
-    # The proposal still waiting, listed in the day's summary.
+    # The proposal still waiting, listed by /pending and in the day's summary.
+    await coordinator.send("/pending")
     async with harness.sessionmaker.begin() as session:
         now = utcnow()
         day = now.astimezone(ZoneInfo(harness.settings.timezone)).date()
@@ -391,7 +392,8 @@ async def erase_and_search(harness: Harness, dialogs: Dialogs | None = None) -> 
         for m in harness.standin.chat_messages(GROUP_ID)
         if withdrawn in str(m.get("text") or m.get("caption"))
     ]
-    assert len(cards) == 3 and sum(1 for card in cards if card.get("photo")) == 1
+    # The three cards posted, and the one /pending showed.
+    assert len(cards) == 4 and sum(1 for card in cards if card.get("photo")) == 1
     assert all(not card.get("reply_markup") for card in cards)
     # What remains counts: four proposals, withdrawn; the need, the participation.
     async with harness.sessionmaker() as session:

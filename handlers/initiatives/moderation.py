@@ -4,20 +4,22 @@ with a reason typed in the group. The card then says who decided and when."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, ForceReply, Message
+from aiogram.types import CallbackQuery, ForceReply, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.coordinators import Coordinators
 from bot.i18n import ngettext
+from bot.replies import later
 from handlers.coordination import refusal, sent_by_coordinator
 from handlers.filters import NotCommand
 from handlers.flow import Flow
@@ -30,6 +32,7 @@ from storage import initiatives
 from storage.initiatives import AlreadyDecided, Decision
 from storage.models import Initiative, InitiativeStatus, User
 from storage.outbox import CAPTION_LIMIT, cut_caption, utf16_len
+from storage.privacy import initiative_subject, remember_shown
 from storage.texts import TextRejected
 
 # Buttons answer wherever they are pressed (a forged one is refused); commands and typed
@@ -281,6 +284,7 @@ async def pending(
     bot: Bot,
     coordinators: Coordinators,
     session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
 ) -> None:
     """What waits for a decision, oldest first, each with its buttons."""
@@ -300,15 +304,33 @@ async def pending(
     for initiative in waiting:
         author = await session.get(User, initiative.proposer_id)
         assert author is not None
-        await message.answer(
-            notices.moderation_text(initiative, author, settings.group_locale, 4096),
-            reply_markup=moderation_keyboard(initiative.id),
-        )
+        text = notices.moderation_text(initiative, author, settings.group_locale, 4096)
+        markup = moderation_keyboard(initiative.id)
+        await later(partial(show_pending, message, text, markup, initiative.id, sessionmaker))
     if total > len(waiting):
         await message.answer(
             _("…and {count} more: decide on these first, then send /pending again.").format(
                 count=total - len(waiting)
             )
+        )
+
+
+async def show_pending(
+    message: Message,
+    text: str,
+    markup: InlineKeyboardMarkup,
+    initiative_id: int,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Sends one waiting proposal's card, then remembers where it was shown (without its text),
+    so that it is rewritten like the posted cards if its author erases their data."""
+    card = await message.answer(text, reply_markup=markup)
+    async with sessionmaker.begin() as session:
+        await remember_shown(
+            session,
+            chat_id=card.chat.id,
+            message_id=card.message_id,
+            subject=initiative_subject(initiative_id),
         )
 
 
