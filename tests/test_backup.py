@@ -20,7 +20,10 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from bot.backup_job import JOB, daily_backup
+from bot.config import Settings
+from bot.i18n import CatalogI18n
 from bot.scheduler import JobContext, run_jobs
+from bot.standin import StandIn
 from storage.backup import (
     BackupError,
     RestoreRefused,
@@ -32,6 +35,7 @@ from storage.backup import (
 )
 from storage.db import create_engine, create_sessionmaker, is_sqlite
 from storage.models import JobRun, User
+from tests.conftest import TOKEN
 from tests.conversation import Harness
 from tests.scratch import Scratch
 
@@ -135,9 +139,30 @@ def damage_a_page(path: Path) -> None:
 # A backup while the bot works
 
 
+@pytest.fixture
+async def harness_apart(
+    scratch: Scratch, settings: Settings, i18n: CatalogI18n, standin: StandIn
+) -> AsyncIterator[Harness]:
+    """The bot over a scratch database of its own: its backups read nothing other tests write
+    (on PostgreSQL, the shared test database)."""
+    url = await scratch.database()
+    engine = create_engine(url)
+    try:
+        async with Harness.open(
+            settings.model_copy(update={"database_url": url}),
+            create_sessionmaker(engine),
+            i18n,
+            standin,
+            TOKEN,
+        ) as harness:
+            yield harness
+    finally:
+        await engine.dispose()
+
+
 @pytest.mark.postgres
 async def test_a_backup_during_a_stream_of_updates_holds_every_update_handled_before_it(
-    harness: Harness, scratch: Scratch, tmp_path: Path
+    harness_apart: Harness, scratch: Scratch, tmp_path: Path
 ) -> None:
     """People keep writing to the bot while the backup is taken; restored elsewhere, the copy
     has everyone whose update the bot had handled (committed) when the backup began."""
@@ -149,7 +174,7 @@ async def test_a_backup_during_a_stream_of_updates_holds_every_update_handled_be
         number = 0
         while not stop.is_set():
             number += 1
-            person = harness.person(5000 + number, language_code="fr")
+            person = harness_apart.person(5000 + number, language_code="fr")
             await person.send("/start")
             handled.append(person.id)
             if number == 20:
@@ -158,7 +183,7 @@ async def test_a_backup_during_a_stream_of_updates_holds_every_update_handled_be
     writing = asyncio.create_task(stream())
     await asyncio.wait_for(enough.wait(), 60)
     before = list(handled)
-    path = await backup(harness.settings.database_url, tmp_path / "backups")
+    path = await backup(harness_apart.settings.database_url, tmp_path / "backups")
     stop.set()
     await asyncio.wait_for(writing, 60)
 
@@ -405,15 +430,19 @@ async def claimed_days(harness: Harness) -> list[object]:
 
 @pytest.mark.postgres
 async def test_the_daily_backup_is_written_once_a_day_after_its_time_whatever_the_workers(
-    harness: Harness, tmp_path: Path
+    harness_apart: Harness, tmp_path: Path
 ) -> None:
     folder = tmp_path / "daily"
-    settings = harness.settings.model_copy(
+    settings = harness_apart.settings.model_copy(
         update={"backup_dir": str(folder), "backup_keep": 2, "backup_time": time(3, 0)}
     )
-    context = JobContext(harness.bot, harness.sessionmaker, settings, harness.i18n)
+    context = JobContext(
+        harness_apart.bot, harness_apart.sessionmaker, settings, harness_apart.i18n
+    )
     engine = create_engine(settings.database_url)
-    other_worker = JobContext(harness.bot, create_sessionmaker(engine), settings, harness.i18n)
+    other_worker = JobContext(
+        harness_apart.bot, create_sessionmaker(engine), settings, harness_apart.i18n
+    )
     suffix = suffix_of(settings.database_url)
     paris_half_past_two = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)
 
@@ -437,27 +466,31 @@ async def test_the_daily_backup_is_written_once_a_day_after_its_time_whatever_th
 
 
 async def test_a_failed_daily_backup_is_tried_again_at_the_next_tick(
-    harness: Harness, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    harness_apart: Harness, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     not_a_folder = tmp_path / "backups"
     not_a_folder.write_text("")
-    settings = harness.settings.model_copy(update={"backup_dir": str(not_a_folder)})
-    context = JobContext(harness.bot, harness.sessionmaker, settings, harness.i18n)
+    settings = harness_apart.settings.model_copy(update={"backup_dir": str(not_a_folder)})
+    context = JobContext(
+        harness_apart.bot, harness_apart.sessionmaker, settings, harness_apart.i18n
+    )
     morning = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 
     await run_jobs(context, morning, [(JOB, daily_backup)])
     assert f"scheduled job {JOB} failed" in caplog.text
-    assert await claimed_days(harness) == []
+    assert await claimed_days(harness_apart) == []
 
     fixed = settings.model_copy(update={"backup_dir": str(tmp_path / "daily")})
-    context = JobContext(harness.bot, harness.sessionmaker, fixed, harness.i18n)
+    context = JobContext(harness_apart.bot, harness_apart.sessionmaker, fixed, harness_apart.i18n)
     await run_jobs(context, morning + timedelta(seconds=15), [(JOB, daily_backup)])
     assert len(backups_in(tmp_path / "daily", suffix_of(fixed.database_url))) == 1
-    assert await claimed_days(harness) == [morning.date()]
+    assert await claimed_days(harness_apart) == [morning.date()]
 
 
-async def test_no_daily_backup_without_a_folder(harness: Harness) -> None:
-    assert not harness.settings.backup_dir
-    context = JobContext(harness.bot, harness.sessionmaker, harness.settings, harness.i18n)
+async def test_no_daily_backup_without_a_folder(harness_apart: Harness) -> None:
+    assert not harness_apart.settings.backup_dir
+    context = JobContext(
+        harness_apart.bot, harness_apart.sessionmaker, harness_apart.settings, harness_apart.i18n
+    )
     await daily_backup(context, datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
-    assert await claimed_days(harness) == []
+    assert await claimed_days(harness_apart) == []
