@@ -22,6 +22,7 @@ from bot.delivery import telegram_method
 from bot.i18n import CatalogI18n
 from bot.standin import StandIn
 from handlers.initiatives.callbacks import CardCb
+from handlers.initiatives.reports import tell_group_reported
 from handlers.summary.jobs import post_summary
 from storage import initiatives as initiatives_storage
 from storage.challenges import join, register_assisted
@@ -220,6 +221,20 @@ async def every_contribution(harness: Harness) -> tuple[Person, Person, Person]:
     await coordinator.press(t("fr", "Approve"), card_of(harness, "Titleaqzx"))
     await coordinator.press(t("fr", "Reject"), card_of(harness, "Titlecqzx"))
     await coordinator.send(REASON_C)
+    # Someone reports the published one: its card in the group shows it again.
+    async with harness.sessionmaker.begin() as session:
+        reporter = await find_user(session, OTHER_ORG)
+        published_one = await session.scalar(
+            select(Initiative).where(Initiative.status == InitiativeStatus.approved)
+        )
+        assert reporter is not None and published_one is not None
+        await initiatives_storage.report(
+            session, published_one.id, reporter, ReportReason.offensive
+        )
+        with harness.i18n.context():
+            await tell_group_reported(
+                session, harness.i18n, harness.settings, published_one, ReportReason.offensive
+            )
     await report_need(person)
     # The proposal still waiting, listed by /pending and in the day's summary.
     await coordinator.send("/pending")
@@ -392,8 +407,8 @@ async def erase_and_search(harness: Harness, dialogs: Dialogs | None = None) -> 
         for m in harness.standin.chat_messages(GROUP_ID)
         if withdrawn in str(m.get("text") or m.get("caption"))
     ]
-    # The three cards posted, and the one /pending showed.
-    assert len(cards) == 4 and sum(1 for card in cards if card.get("photo")) == 1
+    # The three cards posted, the report's, and the one /pending showed.
+    assert len(cards) == 5 and sum(1 for card in cards if card.get("photo")) == 1
     assert all(not card.get("reply_markup") for card in cards)
     # What remains counts: four proposals, withdrawn; the need, the participation.
     async with harness.sessionmaker() as session:
