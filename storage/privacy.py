@@ -310,7 +310,7 @@ async def _forget_messages(
     posted = [
         PostedCopy(chat_id, message_id, method == SEND_PHOTO, recipient)
         for chat_id, message_id, method, recipient in shown
-        if chat_id not in own and recipient != user.id and message_id
+        if chat_id and chat_id not in own and recipient != user.id and message_id
     ]
     await session.execute(
         update(OutboxMessage).where(about).values(payload={}, picture_id=None, last_error=None)
