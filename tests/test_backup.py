@@ -16,7 +16,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from bot.backup_job import JOB, daily_backup
@@ -34,10 +34,10 @@ from storage.backup import (
     suffix_of,
 )
 from storage.db import create_engine, create_sessionmaker, is_sqlite
-from storage.models import JobRun, User
+from storage.models import JobRun, SurveyAnswer, User
 from tests.conftest import TOKEN
 from tests.conversation import Harness
-from tests.scratch import Scratch
+from tests.scratch import RELEASE, Scratch, fill
 
 ROOT = Path(__file__).resolve().parent.parent
 NOON = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -328,29 +328,22 @@ async def test_a_restore_refuses_a_database_of_something_else(
         await restore(live, path)
 
 
-async def test_a_copy_from_an_older_release_is_migrated_as_it_is_restored(
+async def test_a_copy_from_the_previous_release_is_migrated_as_it_is_restored(
     scratch: Scratch, tmp_path: Path
 ) -> None:
-    older = await scratch.database(revision="0009")
-    engine = create_engine(older)
-    async with engine.begin() as connection:
-        await connection.execute(
-            text(
-                "INSERT INTO users (telegram_id, locale, active, created_at, updated_at, "
-                "last_seen_at) VALUES (77, 'ar', TRUE, '2026-11-30 08:00:00', "
-                "'2026-11-30 08:00:00', '2026-11-30 08:00:00')"
-            )
-        )
-    await engine.dispose()
+    older = await scratch.database(revision=RELEASE)
+    await fill(older)
     path = await backup(older, tmp_path / "backups", now=NOON)
     live = await scratch.database()
     restored = await restore(live, path)
-    assert (restored.revision, restored.migrated) == ("0009", True)
+    assert (restored.revision, restored.migrated) == (RELEASE, True)
     assert await rows(live, "SELECT version_num FROM alembic_version") == [(restored.head,)]
     engine = create_engine(live)
     async with create_sessionmaker(engine)() as session:
-        person = await session.scalar(select(User).where(User.telegram_id == 77))
+        person = await session.scalar(select(User).where(User.telegram_id == 700000004))
         assert person is not None and person.locale == "ar" and person.stopped_at is None
+        answers = await session.scalar(select(func.count()).select_from(SurveyAnswer))
+        assert answers == 9
     await engine.dispose()
 
 

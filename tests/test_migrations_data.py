@@ -18,10 +18,8 @@ from sqlalchemy.engine import Connection
 from storage.db import create_engine, create_sessionmaker, is_sqlite
 from storage.migrate import downgrade, upgrade
 from storage.models import Base
-from tests.scratch import Scratch
+from tests.scratch import RELEASE, RELEASE_DATA, Scratch, fill, statements
 
-RELEASE = "0009"
-FIXTURE = Path(__file__).parent / "fixtures" / f"release-{RELEASE}.sql"
 # What the rows of the previous release get in the columns added since.
 ADDED = {
     ("users", "stopped_at"): None,
@@ -45,20 +43,6 @@ async def scratch(
         await made.drop()
 
 
-def statements(sql: str) -> list[str]:
-    """The fixture's statements: each ends with a line ending in ";"."""
-    found, current = [], []
-    for line in sql.splitlines():
-        if not current and (not line.strip() or line.startswith("--")):
-            continue
-        current.append(line)
-        if line.rstrip().endswith(";"):
-            found.append("\n".join(current).rstrip().rstrip(";"))
-            current = []
-    assert not current, "the fixture's last statement has no ;"
-    return found
-
-
 def inserted_per_table(sql: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for statement in statements(sql):
@@ -68,19 +52,6 @@ def inserted_per_table(sql: str) -> dict[str, int]:
             1 for line in values.splitlines() if line.lstrip().startswith("(")
         )
     return counts
-
-
-async def fill(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            if not is_sqlite(url):
-                # The fixture's times are UTC, written without a zone as SQLite stores them.
-                await connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
-            for statement in statements(FIXTURE.read_text(encoding="utf-8")):
-                await connection.exec_driver_sql(statement)
-    finally:
-        await engine.dispose()
 
 
 def _snapshot(connection: Connection) -> Snapshot:
@@ -136,7 +107,7 @@ async def test_the_previous_release_data_survives_the_upgrade_and_a_downgrade(
     await fill(url)
     release = await snapshot(url)
     # The fixture is all there before anything moves (the seeded themes besides).
-    sql = FIXTURE.read_text(encoding="utf-8")
+    sql = RELEASE_DATA.read_text(encoding="utf-8")
     for table, count in inserted_per_table(sql).items():
         seeded = 12 if table == "themes" else 0
         assert len(release[table]) == count + seeded, table
