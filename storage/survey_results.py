@@ -107,6 +107,7 @@ _OPTIONS = (QuestionKind.single, QuestionKind.multiple, QuestionKind.yes_no)
 _SKIP = "\x00skipped"  # skipped, or no answer at all
 _TEXT = "\x00written"  # a free text
 _REST = "\x00rest"  # the part of the responses without results of their own
+_ALL = "\x00all"  # every response, when no arrondissement's results are asked for
 
 Atom = frozenset[Any]  # one person's answer to a question: one key, or a multiple choice's
 Atoms = Counter[Atom]  # atom -> people
@@ -192,7 +193,8 @@ async def survey_views(
     if survey is None:
         raise LookupError(f"no survey {survey_id}")
     questions = await _questions(session, survey_id)
-    analysis = await _analyse(session, survey, questions)
+    places = [place for place in arrondissements if place is not None]
+    analysis = await _analyse(session, survey, questions, split=bool(places))
     views: dict[int | None, SurveyResults] = {}
     for place in [None, *arrondissements]:
         if place not in views:
@@ -250,7 +252,9 @@ class _Analysis:
         sizes: Mapping[int | None, int],
         started: int,
         invited: int,
-        atoms: Mapping[int, Mapping[int | None, Atoms]],
+        atoms: Mapping[int, Mapping[Any, Atoms]],
+        *,
+        split: bool,
     ) -> None:
         self.survey = survey
         self.questions = questions
@@ -259,7 +263,11 @@ class _Analysis:
         self.started = started
         self.invited = invited
         self.shown = _arrondissements_shown(sizes)
-        self.atoms: dict[int, dict[int | None, Atoms]] = {}
+        # Atoms per arrondissement answered from, or (not split) of everyone under _ALL: the
+        # whole city's figures need no more, and an arrondissement's splits do not change them.
+        self.split = split
+        places: Mapping[Any, int] = sizes if split else {_ALL: self.completed}
+        self.atoms: dict[int, dict[Any, Atoms]] = {}
         self.publications: dict[int, _Publication] = {}
         by_code: dict[str, SurveyQuestion] = {}
         for question in questions:
@@ -268,7 +276,7 @@ class _Analysis:
             }
             if not question.show_if:
                 # Every complete response was asked: no answer at all counts as skipped.
-                for place, size in sizes.items():
+                for place, size in places.items():
                     missing = size - sum(found.get(place, Counter()).values())
                     if missing > 0:
                         found.setdefault(place, Counter())[frozenset((_SKIP,))] += missing
@@ -279,10 +287,10 @@ class _Analysis:
     def _publication(
         self,
         question: SurveyQuestion,
-        found: Mapping[int | None, Atoms],
+        found: Mapping[Any, Atoms],
         by_code: Mapping[str, SurveyQuestion],
     ) -> _Publication:
-        candidates = frozenset(self.shown)
+        candidates = frozenset(self.shown) if self.split else frozenset()
         if question.show_if:
             source = by_code.get(question.show_if["question"])
             if source is None:
@@ -310,6 +318,7 @@ class _Analysis:
     ) -> SurveyResults:
         survey_id = self.survey.id
         if arrondissement is not None:
+            assert self.split, "an arrondissement's results need the answers split"
             if arrondissement not in self.shown:
                 return SurveyResults(survey_id, None, None, 0, None, [], arrondissement, True)
             completed = self.sizes[arrondissement]
@@ -520,8 +529,10 @@ def _key_name(key: Any) -> str:
 
 
 async def _analyse(
-    session: AsyncSession, survey: Survey, questions: Sequence[SurveyQuestion]
+    session: AsyncSession, survey: Survey, questions: Sequence[SurveyQuestion], *, split: bool
 ) -> _Analysis:
+    """The survey's answers, split by arrondissement answered from when `split` (needed for
+    an arrondissement's results only)."""
     sizes = {
         place: int(count)
         for place, count in await _rows(
@@ -547,18 +558,23 @@ async def _analyse(
         )
         or 0
     )
-    atoms = await _atoms(session, survey.id, questions)
-    return _Analysis(survey, questions, sizes, started, invited, atoms)
+    if split:
+        atoms = await _atoms(session, survey.id, questions)
+    else:
+        atoms = await _atoms_of_everyone(
+            session, survey.id, questions, unfinished=started > sum(sizes.values())
+        )
+    return _Analysis(survey, questions, sizes, started, invited, atoms, split=split)
 
 
 async def _atoms(
     session: AsyncSession, survey_id: int, questions: Sequence[SurveyQuestion]
-) -> dict[int, dict[int | None, Atoms]]:
+) -> dict[int, dict[Any, Atoms]]:
     """question -> arrondissement answered from -> atom -> people, over complete responses.
     The queries go through the survey's responses, then their answers by response."""
     a, r = SurveyAnswer, SurveyResponse
     kinds = {question.id: QuestionKind(question.kind) for question in questions}
-    found: dict[int, dict[int | None, Atoms]] = defaultdict(lambda: defaultdict(Counter))
+    found: dict[int, dict[Any, Atoms]] = defaultdict(lambda: defaultdict(Counter))
     rows = await _rows(
         session,
         select(
@@ -570,18 +586,95 @@ async def _atoms(
     )
     for question_id, value, code, skipped, place, count in rows:
         kind = kinds.get(question_id)
-        if kind is None or kind == QuestionKind.multiple:
+        if kind is not None and kind != QuestionKind.multiple:
+            found[question_id][place][frozenset((_key(kind, value, code, skipped),))] += count
+    await _multiple_atoms(session, survey_id, questions, found)
+    return found
+
+
+def _key(kind: QuestionKind, value: float | None, code: str | None, skipped: bool | None) -> Any:
+    """The key of one answer row of a question that takes one answer."""
+    if skipped:
+        return _SKIP
+    if kind == QuestionKind.text:
+        return _TEXT
+    if kind in _OPTIONS:
+        return code if code is not None else _SKIP
+    return float(value) if value is not None else _SKIP
+
+
+async def _atoms_of_everyone(
+    session: AsyncSession,
+    survey_id: int,
+    questions: Sequence[SurveyQuestion],
+    *,
+    unfinished: bool,
+) -> dict[int, dict[Any, Atoms]]:
+    """The same atoms as `_atoms`, of every complete response together (under _ALL), from
+    the (question, value) and (question, option) indexes alone: every answer of the
+    questions, minus those of the unfinished responses (usually few, read through them)."""
+    a, r = SurveyAnswer, SurveyResponse
+    kinds = {question.id: QuestionKind(question.kind) for question in questions}
+    found: dict[int, dict[Any, Atoms]] = defaultdict(lambda: defaultdict(Counter))
+    numeric = [i for i, kind in kinds.items() if kind in _NUMERIC]
+    options = [
+        i for i, kind in kinds.items() if kind in (QuestionKind.yes_no, QuestionKind.single)
+    ]
+    text = [i for i, kind in kinds.items() if kind == QuestionKind.text]
+    scans: list[tuple[list[int], Any, Any, Any]] = [
+        (numeric, a.value_number, None, None),
+        (options, None, a.option_code, None),
+        (text, None, None, a.skipped),  # a text's value is not in an index: told by `skipped`
+    ]
+    for ids, value, code, skipped in scans:
+        if not ids:
             continue
-        if skipped:
-            key: Any = _SKIP
-        elif kind == QuestionKind.text:
-            key = _TEXT
-        elif kind in _OPTIONS:
-            key = code if code is not None else _SKIP
-        else:
-            key = float(value) if value is not None else _SKIP
-        found[question_id][place][frozenset((key,))] += count
-    multiple = [question for question in questions if kinds[question.id] == QuestionKind.multiple]
+        column = next(c for c in (value, code, skipped) if c is not None)
+        rows = await _rows(
+            session,
+            select(a.question_id, column, func.count())
+            .where(a.question_id.in_(ids))
+            .group_by(a.question_id, column),
+        )
+        for question_id, found_value, count in rows:
+            key = _key(
+                kinds[question_id],
+                found_value if value is not None else None,
+                found_value if code is not None else None,
+                found_value if skipped is not None else None,
+            )
+            found[question_id][_ALL][frozenset((key,))] += count
+    if unfinished:
+        rows = await _rows(
+            session,
+            select(a.question_id, a.value_number, a.option_code, a.skipped, func.count())
+            .join(r, r.id == a.response_id)
+            .where(r.survey_id == survey_id, r.completed_at.is_(None))
+            .group_by(a.question_id, a.value_number, a.option_code, a.skipped),
+        )
+        for question_id, value, code, skipped, count in rows:
+            kind = kinds.get(question_id)
+            if kind is not None and kind != QuestionKind.multiple:
+                atom = frozenset((_key(kind, value, code, skipped),))
+                found[question_id][_ALL][atom] -= count
+    by_place: dict[int, dict[Any, Atoms]] = defaultdict(lambda: defaultdict(Counter))
+    await _multiple_atoms(session, survey_id, questions, by_place)
+    for question_id, places in by_place.items():
+        found[question_id][_ALL] = sum(places.values(), Counter())
+    for places in found.values():
+        places[_ALL] = +places[_ALL]  # no answer left at 0 or below
+    return found
+
+
+async def _multiple_atoms(
+    session: AsyncSession,
+    survey_id: int,
+    questions: Sequence[SurveyQuestion],
+    found: dict[int, dict[Any, Atoms]],
+) -> None:
+    """Adds the multiple choices' atoms (per arrondissement answered from) to `found`."""
+    a, r = SurveyAnswer, SurveyResponse
+    multiple = [question for question in questions if question.kind == QuestionKind.multiple]
     if multiple:
         # One number per response and question: bit 0 for a skip, bit i + 1 for option i.
         bits = case(
@@ -616,7 +709,6 @@ async def _atoms(
             if mask & 1:
                 atom = {_SKIP}
             found[question_id][place][frozenset(atom)] += count
-    return found
 
 
 async def _texts(
@@ -725,7 +817,7 @@ async def key_figures_over_time(
         questions = await _questions(session, survey.id)
         if not any(question.key_figure for question in questions):
             continue
-        analysis = await _analyse(session, survey, questions)
+        analysis = await _analyse(session, survey, questions, split=False)
         results = await analysis.view(session, None, coordinators=False)
         shown = {result.code: key_figure(result) for result in results.questions}
         for question in questions:

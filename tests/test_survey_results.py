@@ -49,6 +49,7 @@ from storage.survey_results import (
     results_json,
     summary_chart,
     survey_results,
+    survey_views,
     waves_chart,
 )
 from storage.surveys import (
@@ -428,6 +429,9 @@ async def test_whole_survey_figures_match_the_answers(session: AsyncSession) -> 
     assert [r.position for r in results.questions] == list(range(1, len(QUESTIONS) + 1))
     for result in results.questions:
         check_question(result, complete)
+    # Counted from the indexes minus the unfinished responses, or through the complete ones
+    # by arrondissement (for an arrondissement's results): the same figures.
+    assert (await survey_views(session, built.survey.id, [13]))[None] == results
     # The generated data does exercise the rules: merged cells, a rare option, branching.
     where = results.question("where")
     assert where is not None and SMALL in where.distribution and "other" not in where.distribution
