@@ -1,12 +1,15 @@
 """Impact survey results: aggregates, wave comparisons, exports and charts.
 
 Only complete responses count. A survey's results take a handful of GROUP BY queries whatever
-its size, never one query per question, answer or response: the survey's complete responses,
-then their answers, counted per (question, answer, arrondissement answered from) — a multiple
-choice's options folded into one number per response first, so that each combination of
-options counts as one answer. Means, medians and totals come from those counts. Free texts are
-read with a join on complete responses and listed sorted (by code point, the same on every
-database), so that their order says nothing about who answered when.
+its size, never one query per question, answer or response. The whole city's figures count
+every answer per (question, value) and (question, option) from their covering indexes, minus
+those of the unfinished responses (usually few, read through them). An arrondissement's results
+count the complete responses' answers per (question, answer, arrondissement answered from)
+instead — slower, and needed only there. A multiple choice's options are folded into one number
+per response first, so that each combination of options counts as one answer. Means, medians
+and totals come from those counts. Free texts are read with a join on complete responses and
+listed sorted (by code point, the same on every database), so that their order says nothing
+about who answered when.
 
 Results by arrondissement use the arrondissement each person answered from
 (`SurveyResponse.arrondissement`), never their profile's today.
