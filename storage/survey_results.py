@@ -32,8 +32,9 @@ What is published never singles out a group of fewer than MIN_GROUP people
   hidden ones, so a zero tells nothing about how the bucket splits.
 - **Means, medians and totals only when no value is hidden.** They are then functions of the
   cells shown, and tell nothing more. With a value hidden they would give the bucket's sum back
-  (4 people answering "4" and 5 answering "2": the mean 2.889 of the 9 gives 16 = 4 × 4), so
-  they are left out. The share of "yes" (a key figure) is shown only when yes and no both are.
+  (4 people answering "4" and 5 answering "2", all in the bucket with 1, 3 and 5 shown at 0:
+  the mean 2.889 makes the 9 add up to 26, and 5 × 2 + 4 × 4 is the only way), so they are
+  left out. The share of "yes" (a key figure) is shown only when yes and no both are.
 - **Arrondissements.** An arrondissement has results of its own only if at least MIN_GROUP
   complete responses came from it, and the responses of the arrondissements left out (with the
   responses from outside Marseille) are 0 or at least MIN_GROUP: otherwise the smallest one
