@@ -37,7 +37,7 @@ from storage.survey_results import (
     SMALL,
     SurveyResults,
     summary_chart,
-    survey_results,
+    survey_views,
 )
 from storage.surveys import mark_reminded, open_survey, questions_of, survey_text
 
@@ -170,18 +170,15 @@ async def results_to_respondents(session: AsyncSession, i18n: I18n, survey: Surv
     if not people:
         return 0
     questions = await questions_of(session, survey.id)
-    whole = await survey_results(session, survey.id)
+    # Counted once for the city and every arrondissement answered from.
+    local = await survey_views(session, survey.id, {place for _, place in people})
+    whole = local[None]
     chart = summary_chart(whole) if has_chart(whole) else None
-    local: dict[int, SurveyResults] = {}
     texts: dict[tuple[str, int | None], str] = {}
     for user, arrondissement in people:
         assert user.telegram_id is not None
         key = (user.locale, arrondissement)
         if key not in texts:
-            if arrondissement is not None and arrondissement not in local:
-                local[arrondissement] = await survey_results(
-                    session, survey.id, arrondissement=arrondissement
-                )
             with i18n.use_locale(user.locale):
                 parts = [
                     _(
