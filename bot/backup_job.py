@@ -13,7 +13,8 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from storage.backup import backup, claim_day, day_claimed, release_day
+from storage.backup import backup
+from storage.job_runs import claim_day, day_claimed, release_day
 from storage.summary import due_day
 
 if TYPE_CHECKING:

@@ -22,18 +22,15 @@ import sqlite3
 import stat
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import is_sqlite
 from storage.migrate import alembic_config, upgrade
-from storage.models import JobRun, utcnow
+from storage.models import utcnow
 
 PREFIX = "collective-"
 STAMP = "%Y%m%dT%H%M%SZ"
@@ -387,28 +384,3 @@ def which(program: str) -> str:
             "server's major version or newer)"
         )
     return found
-
-
-# The daily backup's claim (a scheduled job, once a day across workers and restarts).
-
-
-async def day_claimed(session: AsyncSession, name: str, day: date) -> bool:
-    found = await session.scalar(select(JobRun.day).where(JobRun.name == name, JobRun.day == day))
-    return found is not None
-
-
-async def claim_day(session: AsyncSession, name: str, day: date, *, now: datetime) -> bool:
-    """Takes job `name` for `day` in this transaction: False when a worker already took it."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.execute(
-        insert(JobRun)
-        .values(name=name, day=day, ran_at=now)
-        .on_conflict_do_nothing(index_elements=[JobRun.name, JobRun.day])
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def release_day(session: AsyncSession, name: str, day: date) -> None:
-    """Gives the day back, so that the next tick tries again (the job failed)."""
-    await session.execute(delete(JobRun).where(JobRun.name == name, JobRun.day == day))

@@ -28,7 +28,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Text, and_, cast, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -91,20 +90,6 @@ def add_months(moment: datetime, months: int) -> datetime:
 async def day_claimed(session: AsyncSession, name: str, day: date) -> bool:
     found = await session.scalar(select(JobRun.day).where(JobRun.name == name, JobRun.day == day))
     return found is not None
-
-
-async def claim_day(session: AsyncSession, name: str, day: date, now: datetime) -> bool:
-    """Takes the job's `day` for this transaction: False when another worker, or an earlier
-    run, already took it. On PostgreSQL a concurrent claim waits for the first one's
-    transaction, then finds the day taken; on SQLite, BEGIN IMMEDIATE makes them take turns."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.execute(
-        insert(JobRun)
-        .values(name=name, day=day, ran_at=now)
-        .on_conflict_do_nothing(index_elements=[JobRun.name, JobRun.day])
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 # -- inactive people

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from handlers.privacy.erasure import erase_person
 from storage import retention
+from storage.job_runs import claim_day
 from storage.models import User
 from storage.outbox import enqueue_message
 from storage.summary import due_day, local_date, local_moment
@@ -77,7 +78,7 @@ async def enforce_retention(context: JobContext, now: datetime) -> None:
         if await retention.day_claimed(session, JOB, day):
             return
     async with context.sessionmaker.begin() as session:
-        if not await retention.claim_day(session, JOB, day, now):
+        if not await claim_day(session, JOB, day, now=now):
             return
     done = await retain(context.sessionmaker, context.i18n, settings, now, storage=context.storage)
     log.info("retention of %s: %s", day, asdict(done))
