@@ -23,12 +23,26 @@ class TextRejected(ValueError):
         self.limit = limit
 
 
+def _kept(char: str) -> bool:
+    """Control characters (newline and tab aside) and lone surrogates are dropped; everything
+    else is kept as typed, format characters included: the joiner inside 👨‍👩‍👧, the Persian
+    zero-width non-joiner, the tag characters of a regional flag, direction marks."""
+    return char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cs")
+
+
+def _visible(char: str) -> bool:
+    return not char.isspace() and unicodedata.category(char) != "Cf"
+
+
 def clean_text(raw: str | None, *, min_length: int = 1, max_length: int) -> str:
-    """Trims, drops control characters and folds runs of blank lines; enforces the limits."""
-    text = "".join(ch for ch in (raw or "") if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    """Trims, drops control characters and folds runs of blank lines; enforces the limits.
+
+    A text of nothing but spaces and invisible characters is empty."""
+    text = (raw or "").replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(char for char in text if _kept(char))
     lines = [line.strip() for line in text.strip().splitlines()]
     text = "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1]))
-    if not text:
+    if not any(_visible(char) for char in text):
         raise TextRejected(TextRejected.EMPTY, min_length)
     if len(text) < min_length:
         raise TextRejected(TextRejected.TOO_SHORT, min_length)
