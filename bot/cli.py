@@ -263,6 +263,11 @@ async def _restore(path: str, settings: Settings) -> int:
     if restored.migrated:
         revision += f", migrated to {restored.head}"
     print(f"Restored {path} into {restored.database} ({revision}).")
+    if restored.erasures_replayed:
+        print(
+            f"{restored.erasures_replayed} erasure(s) done since the backup were done again "
+            "on the restored data."
+        )
     if restored.replaced:
         print(f"The database it replaced is kept as {restored.replaced}.")
     return 0

@@ -29,6 +29,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from storage.db import is_sqlite
+from storage.erasures import Erasures, erasures_in, replay
 from storage.migrate import alembic_config, upgrade
 from storage.models import utcnow
 
@@ -56,6 +57,8 @@ class Restored:
     head: str
     # Where the database it replaced was kept (SQLite), if there was one.
     replaced: str | None = None
+    # People (and people registered by an organisation) erased since the backup, erased again.
+    erasures_replayed: int = 0
 
     @property
     def migrated(self) -> bool:
@@ -209,20 +212,30 @@ async def _sqlite_restore(database_url: str, source: Path) -> Restored:
     target = sqlite_path(database_url)
     # Refused before any work when the bot runs; checked again, and held, at the swap.
     await asyncio.to_thread(_release_if_unused, target)
+    erased = await erasures_in(database_url) if target.exists() else Erasures()
     prepared = await asyncio.to_thread(_beside, target)
     try:
         revision = await asyncio.to_thread(_prepare_copy, source, prepared)
         head = check_revision(revision)
+        copy_url = f"sqlite+aiosqlite:///{prepared}"
         if revision != head:
             # Migrated on the copy, before the swap: a failing migration leaves the database
             # as it was.
-            await upgrade(f"sqlite+aiosqlite:///{prepared}")
+            await upgrade(copy_url)
+        replayed = await replay(copy_url, erased)
+        if revision != head or replayed:
             await asyncio.to_thread(_settle, prepared)
         replaced = await asyncio.to_thread(_swap, prepared, target)
     finally:
         for leftover in (prepared, *_companions(prepared)):
             leftover.unlink(missing_ok=True)
-    return Restored(str(target), revision, head, replaced=str(replaced) if replaced else None)
+    return Restored(
+        str(target),
+        revision,
+        head,
+        replaced=str(replaced) if replaced else None,
+        erasures_replayed=replayed,
+    )
 
 
 def _beside(target: Path) -> Path:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storage.backup import BackupError, Restored, RestoreRefused, check_revision, which
 from storage.db import create_engine
+from storage.erasures import erasures_in, replay
 from storage.migrate import upgrade
 
 # Other sessions on the database, the bot's pooled connections among them (not autovacuum).
@@ -102,6 +103,7 @@ async def restore_dump(database_url: str, copy: Path) -> Restored:
     head = check_revision(revision)
     assert revision is not None
     url = make_url(database_url)
+    erased = await erasures_in(database_url)
     try:
         others = await sessions_elsewhere(database_url)
     except (OSError, SQLAlchemyError) as error:
@@ -158,7 +160,10 @@ async def restore_dump(database_url: str, copy: Path) -> Restored:
                 f"restored at revision {revision}, but migrating it to {head} failed (the bot "
                 f"tries again at start): {error}"
             ) from None
-    return Restored(url.render_as_string(hide_password=True), revision, head)
+    replayed = await replay(database_url, erased)
+    return Restored(
+        url.render_as_string(hide_password=True), revision, head, erasures_replayed=replayed
+    )
 
 
 def _last_line(output: bytes) -> str:

@@ -34,7 +34,9 @@ from storage.backup import (
     suffix_of,
 )
 from storage.db import create_engine, create_sessionmaker, is_sqlite
-from storage.models import JobRun, SurveyAnswer, User
+from storage.migrate import upgrade
+from storage.models import AssistedParticipation, JobRun, SurveyAnswer, User
+from storage.privacy import forget_assisted, forget_user
 from tests.conftest import TOKEN
 from tests.conversation import Harness
 from tests.scratch import RELEASE, Scratch, fill
@@ -345,6 +347,40 @@ async def test_a_copy_from_the_previous_release_is_migrated_as_it_is_restored(
         answers = await session.scalar(select(func.count()).select_from(SurveyAnswer))
         assert answers == 9
     await engine.dispose()
+
+
+async def test_people_erased_since_the_backup_stay_erased_after_a_restore(
+    scratch: Scratch, tmp_path: Path
+) -> None:
+    live = await scratch.database(revision=RELEASE)
+    await fill(live)
+    await upgrade(live)
+    erased_before = await rows(live, "SELECT id FROM users WHERE erased_at IS NOT NULL")
+    path = await backup(live, tmp_path / "backups", now=NOON)
+    engine = create_engine(live)
+    try:
+        async with create_sessionmaker(engine).begin() as session:
+            # The person who reported need 1 uses /forget; an association erases Mme R.
+            person = await session.get(User, 1)
+            assert person is not None
+            await forget_user(session, person, NOON)
+            assisted = await session.get(AssistedParticipation, 1)
+            assert assisted is not None
+            await forget_assisted(session, assisted)
+    finally:
+        await engine.dispose()
+
+    restored = await restore(live, path)
+
+    assert restored.erasures_replayed == 2
+    assert await rows(
+        live, "SELECT telegram_id, erased_at IS NOT NULL FROM users WHERE id = 1"
+    ) == [(None, True)]
+    assert await rows(live, "SELECT text, latitude FROM needs WHERE id = 1") == [("", None)]
+    assert await rows(live, "SELECT name, wishes FROM assisted_participations") == [("", None)]
+    # Nobody else was touched.
+    erased_after = await rows(live, "SELECT id FROM users WHERE erased_at IS NOT NULL")
+    assert sorted(erased_after) == sorted([*erased_before, (1,)])
 
 
 # Rotation
