@@ -20,7 +20,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InaccessibleMessage,
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.coordinators import Coordinators
@@ -266,6 +266,7 @@ async def summary_button(
     coordinators: Coordinators,
     i18n: I18n,
     session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     wall_clock: Clock = utcnow,
 ) -> None:
@@ -277,7 +278,7 @@ async def summary_button(
         return
     action = callback_data.action
     if action is SummaryAction.pending:
-        await pending(message, bot, coordinators, session, settings)
+        await pending(message, bot, coordinators, session, sessionmaker, settings)
     elif action is SummaryAction.failed:
         await failed(message, bot, coordinators, session, settings)
     elif action is SummaryAction.reports:
