@@ -32,7 +32,7 @@ from storage.outbox import SEND_MESSAGE, SEND_PHOTO, drop_pending, drop_pending_
 
 # Bump whenever the notice's text changes: people who acknowledged an older version are shown
 # the new one at their next visit (PRIVACY.md).
-NOTICE_VERSION = 1
+NOTICE_VERSION = 2
 
 
 def has_current_notice(user: User) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from handlers.common import help_text
 from handlers.privacy.notice import notice_text
 from storage.models import FsmRecord, Organisation, User
+from storage.privacy import NOTICE_VERSION
 from tests.conversation import Harness, plain, texts
 from tests.test_onboarding import onboard
 from tests.texts import t
@@ -21,7 +22,7 @@ async def test_mydata_sends_a_summary_and_a_complete_json_file(harness: Harness)
     calls = await person.send("/mydata")
     summary = texts(calls)[0]
     assert "Everything we store about you" in summary and "Voisins du 3e" in summary
-    assert "Privacy notice (version 1) read on" in summary
+    assert f"Privacy notice (version {NOTICE_VERSION}) read on" in summary
     assert "What you contributed and received\nNothing yet." in summary
     document = next(c for c in calls if c.method == "sendDocument")
     filename, content = document.files["document"]
@@ -32,7 +33,7 @@ async def test_mydata_sends_a_summary_and_a_complete_json_file(harness: Harness)
     assert about["who you are"] == "association" and about["arrondissement"] == 3
     assert about["themes"] == ["culture"]
     consents = data["your consents"]
-    assert consents["privacy notice"]["version"] == 1
+    assert consents["privacy notice"]["version"] == NOTICE_VERSION
     assert consents["privacy notice"]["read and acknowledged"] is not None
     assert consents["sharing your contact with coordinators"] is None
     for key in (

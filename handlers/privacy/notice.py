@@ -38,7 +38,9 @@ def notice_text(settings: Settings) -> str:
         ),
         _(
             "<b>Who sees it:</b> the city's coordinators. Other participants only see what you "
-            "choose to share."
+            "choose to share. Published figures never show a group of fewer than 5 people, "
+            "and free-text survey answers are read only by coordinators, unless a question "
+            "tells you before you answer that its answers will be published."
         ),
         _(
             "<b>How long:</b> until you erase it, and at most {inactive} after your last visit. "
