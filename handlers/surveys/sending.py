@@ -154,7 +154,8 @@ async def remind(
 def chart_caption() -> str:
     return _(
         "The figures in one picture: a panel per question with answers to choose from, "
-        "numbered as in the survey; «{small}» stands for fewer than 5 people."
+        "numbered as in the survey; «{small}»: answers put together so that no group of "
+        "fewer than 5 people stands out."
     ).format(small=html.quote(SMALL))
 
 
