@@ -23,6 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="run the bot (long polling); migrates the database first")
     chat = commands.add_parser("chat", help="talk to the bot in this terminal, with no token")
     chat.add_argument("--lang", default="fr", help="your Telegram language (fr, en, ar…)")
+    chat.add_argument(
+        "--database",
+        metavar="FILE_OR_URL",
+        help="the database to chat over (default: DATABASE_URL, else data/collective.db)",
+    )
     commands.add_parser("migrate", help="apply the database migrations")
     commands.add_parser("i18n", help="re-extract the texts and update every catalog")
     challenges = commands.add_parser("challenges", help="challenges from files")
@@ -68,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         for path in update():
             print(path)
         return 0
+    database = getattr(args, "database", None)
+    overrides = {"database_url": as_database_url(database)} if database else {}
     try:
-        settings = load_settings()
+        settings = load_settings(**overrides)
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
@@ -81,7 +88,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from storage.migrate import upgrade
 
         await upgrade(settings.database_url)
-        print("The database is up to date.")
+        print(f"The database {database_name(settings.database_url)} is up to date.")
         return 0
     if args.command == "surveys":
         return await _import_surveys(args.file, settings)
@@ -99,15 +106,20 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         # The conversation is the output: keep the logs to what goes wrong.
         logging.getLogger().setLevel(logging.WARNING)
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        from bot.localchat import chat
+        from bot.localchat import ChatRefused, chat
 
-        await chat(settings, language_code=args.lang)
+        try:
+            await chat(settings, language_code=args.lang, chosen=args.database is not None)
+        except ChatRefused as error:
+            print(error, file=sys.stderr)
+            return 2
         return 0
     if settings.bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
     from bot.app import run
 
+    logging.getLogger(__name__).info("database: %s", database_name(settings.database_url))
     await run(settings, settings.bot_token.get_secret_value())
     return 0
 
@@ -142,6 +154,7 @@ async def _import_surveys(path: str, settings: Settings) -> int:
         await engine.dispose()
     for line in lines:
         print(line)
+    print(f"Saved in the database {database_name(settings.database_url)}.")
     return 0
 
 
@@ -172,6 +185,7 @@ async def _import_challenges(path: str, settings: Settings) -> int:
     for challenge in challenges:
         title, _description = challenge_text(challenge, settings.default_locale)
         print(f"{challenge.id}\t{challenge.slug}\t{challenge.status.value}\t{title}")
+    print(f"Saved in the database {database_name(settings.database_url)}.")
     return 0
 
 
@@ -223,6 +237,21 @@ async def _export(directory: str, settings: Settings) -> int:
     for path in write_files(files, directory):
         print(path)
     return 0
+
+
+def as_database_url(value: str) -> str:
+    """--database: a URL as in DATABASE_URL, or the path of a SQLite file."""
+    return value if "://" in value else f"sqlite+aiosqlite:///{value}"
+
+
+def database_name(url: str) -> str:
+    """The database as a person finds it: SQLite's file, or the URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or url
+    return parsed.render_as_string(hide_password=True)
 
 
 def _at_least_one(value: str) -> int:

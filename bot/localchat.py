@@ -2,7 +2,9 @@
 through the local Bot API stand-in: no token, no network.
 
 You are a person in a private chat with the bot and, to try the coordinators' side, also a
-coordinator in a local coordinators' group: /group types there, /private comes back."""
+coordinator in a local coordinators' group: /group types there, /private comes back. A button is
+pressed by typing its number after "#" (#2): a number alone is a message, as a question asking
+for a number expects, and #2 presses a button in the chat you are typing in, never the other."""
 
 from __future__ import annotations
 
@@ -17,19 +19,27 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import open_app, serve
+from bot.cli import database_name
 from bot.config import Settings
 from bot.standin import StandIn, private_chat
-from storage.models import ProcessedUpdate
+from storage.models import ProcessedUpdate, User
 
 TOKEN = "100000:LOCAL-CHAT"
-CHAT_DATABASE = "sqlite+aiosqlite:///data/chat.db"
+LOCAL_USER_ID = 1
 HELP = (
-    "(type a message or a /command; a number presses that button; /group types in the "
-    "coordinators' group, /private in your chat with the bot; /quit leaves)"
+    "(type a message or a /command; to press a button shown as [#2], type #2 — a number "
+    "alone is sent as a message; /group types in the coordinators' group, /private in your "
+    "chat with the bot; /quit leaves)"
 )
 # The local coordinators' group, where you are a coordinator and the bot an administrator.
 GROUP_ID = -1000000000001
 GROUP: dict[str, Any] = {"id": GROUP_ID, "type": "supergroup", "title": "Coordinateurs (local)"}
+# "#3", "# 3", "#٣": a button pressed. Any digits Python reads as a number, Arabic-Indic too.
+PRESS = re.compile(r"#\s*(\d+)")
+
+
+class ChatRefused(Exception):
+    """The chat would not start; str() says why and what to do, in one line."""
 
 
 def readable(text: str | None) -> str:
@@ -37,7 +47,8 @@ def readable(text: str | None) -> str:
 
 
 class Terminal:
-    """Shows what the bot sends, numbering the buttons of its latest keyboard."""
+    """Shows what the bot sends, numbering the buttons of each message; remembers, per chat,
+    the latest message that has buttons, so that #N presses one of its buttons there only."""
 
     def __init__(self, standin: StandIn, chat_id: int, write: Callable[[str], None]) -> None:
         self.standin = standin
@@ -45,7 +56,7 @@ class Terminal:
         self.prefixes = {chat_id: "bot>", GROUP_ID: "group>"}
         self.write = write
         self.seen = 0
-        self.keyboard: tuple[dict[str, Any], list[dict[str, Any]]] | None = None
+        self.keyboards: dict[int, int] = {}  # chat id: id of its latest message with buttons
 
     def show_new(self) -> None:
         calls = self.standin.calls[self.seen :]
@@ -55,7 +66,12 @@ class Terminal:
                 if call.method == "answerCallbackQuery" and call.ok and call.params.get("text"):
                     self.write(f"  [{call.params['text']}]")
                 continue
-            if call.method in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
+            if call.method in (
+                "sendMessage",
+                "editMessageText",
+                "editMessageCaption",
+                "editMessageReplyMarkup",
+            ):
                 self._message(call)
             elif call.method in ("sendDocument", "sendPhoto"):
                 self._file(call)
@@ -67,22 +83,25 @@ class Terminal:
             return
         if call.method != "editMessageReplyMarkup":
             prefix = self.prefixes[chat_id]
-            text = readable(message.get("text")).replace("\n", "\n" + " " * (len(prefix) + 1))
+            said = message.get("text", message.get("caption"))
+            text = readable(said).replace("\n", "\n" + " " * (len(prefix) + 1))
             self.write(f"\n{prefix} {text}")
-        buttons = [
-            b
-            for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
-            for b in row
-        ]
+        self._buttons(chat_id, message)
+
+    def _buttons(self, chat_id: int, message: dict[str, Any]) -> None:
+        buttons = buttons_of(message)
         if buttons:
-            self.keyboard = (message, buttons)
+            self.keyboards[chat_id] = message["message_id"]
             for number, button in enumerate(buttons, 1):
-                self.write(f"     [{number}] {button['text']}")
+                self.write(f"     [#{number}] {button['text']}")
+        elif self.keyboards.get(chat_id) == message["message_id"]:
+            del self.keyboards[chat_id]  # its buttons were taken away
 
     def _file(self, call: Any) -> None:
         folder = Path("data") / "chat-files"
         folder.mkdir(parents=True, exist_ok=True)
-        prefix = self.prefixes[call.params["chat_id"]]
+        chat_id = call.params["chat_id"]
+        prefix = self.prefixes[chat_id]
         caption = readable(call.params.get("caption"))
         if not call.files:
             # Sent again by its file_id: the file was saved when it was first sent.
@@ -91,12 +110,26 @@ class Terminal:
             path = folder / name
             path.write_bytes(content)
             self.write(f"\n{prefix} [file saved: {path}] {caption}")
+        message = self.standin.message(chat_id, call.result["message_id"])
+        if message is not None:
+            self._buttons(chat_id, message)
 
-    def button(self, number: int) -> tuple[dict[str, Any], str] | None:
-        if self.keyboard is None or not 1 <= number <= len(self.keyboard[1]):
-            return None
-        message, buttons = self.keyboard
-        return message, buttons[number - 1].get("callback_data", "")
+    def button(self, chat_id: int, number: int) -> tuple[dict[str, Any], dict[str, Any]] | str:
+        """The message and button that #number presses in that chat, or why there is none."""
+        message_id = self.keyboards.get(chat_id)
+        message = self.standin.message(chat_id, message_id) if message_id else None
+        buttons = buttons_of(message) if message else []
+        if not buttons:
+            return "no message with buttons in this chat yet"
+        if not 1 <= number <= len(buttons):
+            return f"no button #{number}: the latest buttons here go from #1 to #{len(buttons)}"
+        assert message is not None
+        return message, buttons[number - 1]
+
+
+def buttons_of(message: dict[str, Any]) -> list[dict[str, Any]]:
+    markup = message.get("reply_markup") or {}
+    return [button for row in markup.get("inline_keyboard", []) for button in row]
 
 
 async def chat(
@@ -104,13 +137,18 @@ async def chat(
     language_code: str = "fr",
     read: Callable[[], Awaitable[str | None]] | None = None,
     write: Callable[[str], None] = print,
+    *,
+    chosen: bool = False,
 ) -> None:
-    if settings.database_url == Settings.model_fields["database_url"].default:
-        # Trying the bot does not touch the real database.
-        settings = settings.model_copy(update={"database_url": CHAT_DATABASE})
+    """The chat over the database of `settings`, the same as every other command's.
+
+    Unless the database was `chosen` for the chat (--database), it must hold nobody but the
+    chat's own person: the chat delivers the outbox and runs the daily jobs as the bot would,
+    so over a real bot's database their messages would go nowhere (ChatRefused)."""
     read = read or _read_line
+    where = database_name(settings.database_url)
     async with StandIn(token=TOKEN, bot_username="collective_local_bot") as standin:
-        user = standin.make_user(1, first_name="Vous", language_code=language_code)
+        user = standin.make_user(LOCAL_USER_ID, first_name="Vous", language_code=language_code)
         settings = settings.model_copy(
             update={
                 "telegram_api_base": standin.base_url,
@@ -130,23 +168,43 @@ async def chat(
         async with open_app(settings, TOKEN) as app:
             async with app.dp["sessionmaker"]() as session:
                 handled = await session.scalar(select(func.max(ProcessedUpdate.update_id)))
+                others = await session.scalar(
+                    select(func.count())
+                    .select_from(User)
+                    .where(User.telegram_id.is_not(None), User.telegram_id != LOCAL_USER_ID)
+                )
+            if others and not chosen:
+                people = f"{others} person" if others == 1 else f"{others} people"
+                raise ChatRefused(
+                    f"{where} holds the data of a bot on Telegram ({people}): the local chat "
+                    "would take the messages waiting for them and run their daily jobs. Try "
+                    "the bot in a database of its own: collective chat --database data/chat.db"
+                )
             standin.continue_updates_after(handled or 0)
             stop = asyncio.Event()
             polling = asyncio.create_task(serve(app, stop))
-            write(f"La Collective — local chat {HELP}")
+            write(f"La Collective — local chat, database {where} {HELP}")
             while (line := await read()) is not None:
                 line = line.strip()
+                chat_id = typing_in["id"] if typing_in else user["id"]
                 if line == "/quit":
                     break
                 if line in ("/group", "/private"):
                     typing_in = GROUP if line == "/group" else None
                     write(f"  ({'coordinators group' if typing_in else 'private chat'})")
                     continue
-                if line.isdigit() and (pressed := terminal.button(int(line))) is not None:
-                    standin.push_update(standin.callback_update(user, pressed[0], pressed[1]))
-                elif line.isdigit() and terminal.keyboard is not None:
-                    write(f"  (no button {line} on the last message)")
-                    continue
+                if pressing := PRESS.fullmatch(line):
+                    found = terminal.button(chat_id, int(pressing[1]))
+                    if isinstance(found, str):
+                        write(f"  ({found})")
+                        continue
+                    message, button = found
+                    if "callback_data" not in button:
+                        write(f"  (a link, opened outside the chat: {button.get('url', '')})")
+                        continue
+                    write(f"  (pressed: {button['text']})")
+                    data = button["callback_data"]
+                    standin.push_update(standin.callback_update(user, message, data))
                 elif line:
                     standin.push_update(standin.message_update(user, line, chat=typing_in))
                 else:

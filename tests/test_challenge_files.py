@@ -232,7 +232,8 @@ def test_the_cli_imports_a_file_in_one_transaction(
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     assert collective(["challenges", "import", str(EXAMPLE)]) == 0
     out, _err = capsys.readouterr()
-    [line] = out.splitlines()
+    [line, database] = out.splitlines()
+    assert database == f"Saved in the database {tmp_path / 'cli.db'}."
     number, slug, status, title = line.split("\t")
     assert (number, status, title) == ("1", "draft", "Rompre l'isolement des personnes âgées")
     assert len(slug) == 8

@@ -465,7 +465,10 @@ def test_the_cli_imports_all_or_nothing(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
     result = collective("surveys", "import", str(EXAMPLE), env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "survey 1: series isolation-older-people, wave 1, 8 questions\n"
+    assert result.stdout == (
+        "survey 1: series isolation-older-people, wave 1, 8 questions\n"
+        f"Saved in the database {database}.\n"
+    )
     assert result.stderr == ""
 
     bad = [item(), item(_set("q:visits.min", 20000))]
