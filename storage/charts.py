@@ -8,11 +8,11 @@ emoji matching each theme's colour.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
+
+from storage.drawing import BACKGROUND, GRID, INK, font, png, text_size
 
 WIDTH = 1280
 HEIGHT = 800
@@ -46,11 +46,6 @@ _PALETTE: tuple[tuple[str, str], ...] = (
 # ⬜ and ⚪ are left out on purpose: a white segment would vanish on the white background.
 THEME_MARKERS: tuple[str, ...] = tuple(marker for _, marker in _PALETTE)
 
-BACKGROUND = "#FFFFFF"
-# Not pure black: pure black is a theme colour, and tests tell bars from ink by colour.
-INK = "#333333"
-GRID = "#E6E6E6"
-
 _MARGIN = 24
 _KEY_TOP = 16
 _KEY_ROW = 44
@@ -76,17 +71,6 @@ def theme_colours(theme_order: Sequence[str]) -> list[tuple[str, str]]:
     return [(code, theme_colour(index)) for index, code in enumerate(theme_order)]
 
 
-@lru_cache(maxsize=8)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    # Pillow's bundled scalable font: nothing to install, and digits are all it must draw.
-    return ImageFont.load_default(size=size)
-
-
-def _text_size(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, text: str) -> tuple[int, int]:
-    left, top, right, bottom = font.getbbox(text)
-    return int(right - left), int(bottom - top)
-
-
 def _draw_text(
     draw: ImageDraw.ImageDraw,
     xy: tuple[float, float],
@@ -95,7 +79,7 @@ def _draw_text(
     fill: str,
     anchor: str,
 ) -> None:
-    draw.text(xy, text, fill=fill, font=_font(size), anchor=anchor)
+    draw.text(xy, text, fill=fill, font=font(size), anchor=anchor)
 
 
 def _validate(counts: Mapping[tuple[int, str], int], theme_order: Sequence[str]) -> None:
@@ -135,7 +119,7 @@ def _draw_key(draw: ImageDraw.ImageDraw, theme_count: int) -> int:
     if theme_count == 0:
         return _KEY_TOP
     size = 28
-    number_width = _text_size(_font(size), str(theme_count))[0]
+    number_width = text_size(str(theme_count), size)[0]
     entry = _SWATCH + 8 + number_width + 28
     per_row = max(1, (WIDTH - 2 * _MARGIN) // entry)
     rows = -(-theme_count // per_row)
@@ -208,7 +192,7 @@ def needs_chart(counts: Mapping[tuple[int, str], int], theme_order: Sequence[str
             colour = theme_colour(index)
             draw.rectangle((left, top_y, right, bottom_y - 1), fill=colour)
             label = str(index + 1)
-            width, height = _text_size(_font(22), label)
+            width, height = text_size(label, 22)
             if bottom_y - top_y >= height + 8 and width <= bar_width - 8:
                 ink = INK if _luminance(colour) > 0.45 else BACKGROUND
                 middle = (top_y + bottom_y) / 2
@@ -223,7 +207,4 @@ def needs_chart(counts: Mapping[tuple[int, str], int], theme_order: Sequence[str
     # Just below the columns, never over their bottom row.
     draw.rectangle((_PLOT_LEFT, _BASELINE, plot_right, _BASELINE + 1), fill=INK)
 
-    buffer = io.BytesIO()
-    # Pillow writes no timestamp chunk, so equal inputs give equal bytes.
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png(image)

@@ -10,13 +10,12 @@ emoji of their colour (`series_marker`).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
-from functools import lru_cache
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from storage.charts import BACKGROUND, GRID, INK, theme_colour, theme_marker
+from storage.charts import theme_colour, theme_marker
+from storage.drawing import BACKGROUND, GRID, INK, font, png
 from storage.summary import DayActivity
 
 WIDTH = 1280
@@ -38,11 +37,6 @@ def series_colour(index: int) -> str:
 def series_marker(index: int) -> str:
     """The emoji of the series' colour, for the caption."""
     return theme_marker(index)
-
-
-@lru_cache(maxsize=8)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
 
 
 def dashboard_png(days: Sequence[DayActivity]) -> bytes:
@@ -68,7 +62,7 @@ def dashboard_png(days: Sequence[DayActivity]) -> bytes:
             (16, middle - _SWATCH / 2, 16 + _SWATCH - 1, middle + _SWATCH / 2 - 1), fill=colour
         )
         draw.text(
-            (16 + _SWATCH + 10, middle), str(index + 1), fill=INK, font=_font(28), anchor="lm"
+            (16 + _SWATCH + 10, middle), str(index + 1), fill=INK, font=font(28), anchor="lm"
         )
         draw.line((_LEFT, baseline, WIDTH - _RIGHT, baseline), fill=GRID, width=2)
         for position, value in enumerate(values):
@@ -83,14 +77,11 @@ def dashboard_png(days: Sequence[DayActivity]) -> bytes:
                 (centre, baseline - height - 4),
                 str(value),
                 fill=INK,
-                font=_font(value_size),
+                font=font(value_size),
                 anchor="ms",
             )
     axis = HEIGHT - _BOTTOM + 10
     for position, day in enumerate(days):
         centre = _LEFT + (position + 0.5) * slot
-        draw.text((centre, axis), str(day.day.day), fill=INK, font=_font(26), anchor="mt")
-    buffer = io.BytesIO()
-    # Pillow writes no timestamp chunk, so equal inputs give equal bytes.
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+        draw.text((centre, axis), str(day.day.day), fill=INK, font=font(26), anchor="mt")
+    return png(image)

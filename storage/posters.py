@@ -8,13 +8,15 @@ bundled font with each missing letter replaced by its unaccented form ("agees").
 
 from __future__ import annotations
 
-import io
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 import segno
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
+
+from storage import drawing
+from storage.drawing import Font
 
 WIDTH, HEIGHT = 1240, 1754  # A4 at 150 dpi
 MARGIN = 90
@@ -30,17 +32,9 @@ QUIET_ZONE = 4  # modules of white around the code, as the standard asks
 ERROR_LEVEL = "q"
 FOOTER = "La Collective · Marseille"
 
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
-
-@lru_cache(maxsize=16)
 def _font(size: int) -> Font:
-    for name in FONT_FILES:
-        try:
-            return ImageFont.truetype(name, size)
-        except OSError:
-            continue
-    return ImageFont.load_default(size=size)
+    return drawing.font(size, FONT_FILES)
 
 
 def _missing(font: Font, character: str) -> bool:
@@ -174,6 +168,4 @@ def challenge_poster(title: str, link: str) -> bytes:
         font=footer_font,
         anchor="ms",
     )
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", dpi=(150, 150))
-    return buffer.getvalue()
+    return drawing.png(image, dpi=(150, 150))

@@ -20,8 +20,8 @@ from PIL import Image, ImageColor
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from storage.charts import INK
 from storage.db import create_sessionmaker
+from storage.drawing import INK
 from storage.models import (
     Challenge,
     ChallengeStatus,
@@ -34,23 +34,25 @@ from storage.models import (
     SurveyStatus,
     User,
 )
-from storage.survey_results import (
+from storage.survey_charts import (
     BAR,
     MERGED_BAR,
     PANEL_SIZE,
+    bar_labels,
+    question_chart,
+    summary_chart,
+    waves_chart,
+)
+from storage.survey_results import (
     SMALL,
     QuestionResult,
     SurveyResults,
     answers_csv,
-    bar_labels,
     compare_waves,
     key_figures_over_time,
-    question_chart,
     results_json,
-    summary_chart,
     survey_results,
     survey_views,
-    waves_chart,
 )
 from storage.surveys import (
     MIN_GROUP,

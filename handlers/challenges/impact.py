@@ -16,7 +16,8 @@ from handlers.flow import Flow
 from handlers.initiatives.cards import shorten
 from storage.challenges import challenge_text
 from storage.models import User
-from storage.survey_results import key_figure_questions, key_figures_over_time, waves_chart
+from storage.survey_charts import waves_chart
+from storage.survey_results import key_figure_questions, key_figures_over_time
 from storage.surveys import question_text
 
 router = Flow("challenge-impact")

@@ -23,11 +23,11 @@ from handlers.ui import show
 from storage import surveys
 from storage.models import Survey, SurveyStatus, User
 from storage.outbox import split_text
+from storage.survey_charts import summary_chart
 from storage.survey_results import (
     CLOSED_KINDS,
     SMALL,
     answered_from,
-    summary_chart,
     survey_views,
 )
 from storage.surveys import published_surveys, questions_of

@@ -24,15 +24,14 @@ from handlers.surveys.manage import pressed_survey, tell
 from handlers.surveys.results_text import number, results_message
 from storage.models import QuestionKind, Survey, SurveyQuestion, SurveyStatus
 from storage.outbox import cut_caption
+from storage.survey_charts import summary_chart, waves_chart
 from storage.survey_results import (
     SurveyResults,
     answers_csv,
     compare_waves,
     key_figure,
     results_json,
-    summary_chart,
     survey_results,
-    waves_chart,
 )
 from storage.survey_sending import Counts
 from storage.surveys import question_text, questions_of

@@ -32,11 +32,11 @@ from storage.outbox import (
     enqueue_photo,
     split_text,
 )
+from storage.survey_charts import summary_chart
 from storage.survey_results import (
     CLOSED_KINDS,
     SMALL,
     SurveyResults,
-    summary_chart,
     survey_views,
 )
 from storage.surveys import mark_reminded, open_survey, questions_of, survey_text
