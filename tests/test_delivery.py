@@ -3,13 +3,13 @@ within Telegram's limits, through every kind of failure the stand-in can inject 
 on each database backend.
 
 Timings (poll, backoff, lease) are shortened through the settings; nothing asserts on speed:
-waits are measured on the stand-in's own call times.
+a wait the sender must keep (a backoff, a 429's retry_after, a lease) is checked on its own
+clock (`now=`), which the test moves by hand.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.delivery import deliver
+from bot.delivery import deliver, policy_from
 from bot.factory import create_bot
 from bot.standin import Call, StandIn, make_group, make_user, parse_html, private_chat
 from storage import outbox
@@ -234,16 +234,28 @@ async def test_a_429_waits_retry_after_for_that_chat_only_and_is_not_an_attempt(
     standin.inject("sendMessage", status=429, retry_after=1, chat_id=1001)
     await enqueue(sessionmaker, 1001, "Attends")
     await enqueue(sessionmaker, 1002, "Passe", "Passe encore")
+    start = utcnow()
+    clock = [start]  # the sender's "now", moved by hand: the second passes when the test says
 
-    rows = await deliver_all(bot, sessionmaker, fast)
+    async with delivering(bot, sessionmaker, fast, now=lambda: clock[0]):
+        # The other chat is not held up by that wait.
+        waiting, *others = await wait_for(
+            sessionmaker, lambda rows: settled(rows[1:]) and rows[0].last_error is not None
+        )
+        assert [row.status for row in others] == [OutboxStatus.sent] * 2
+        assert waiting.status is OutboxStatus.pending and waiting.attempts == 0
+        assert waiting.not_before == start + timedelta(seconds=1)
+        async with sessionmaker.begin() as session:
+            policy = policy_from(fast)
+            almost = start + timedelta(seconds=1) - timedelta(microseconds=1)
+            assert await claim_due(session, now=almost, limit=10, policy=policy) == []
+        clock[0] = start + timedelta(seconds=1)
+        rows = await wait_for(sessionmaker)
 
     check_outcomes(rows, standin)
     assert [row.status for row in rows] == [OutboxStatus.sent] * 3
     [refused, accepted] = sends(standin, 1001, ok=False)
     assert refused.status == 429 and accepted.ok
-    assert accepted.at - refused.at >= 1
-    # The other chat was not held up by that wait.
-    assert all(call.at < refused.at + 1 for call in sends(standin, 1002))
     assert rows[0].attempts == 1
 
 
@@ -312,15 +324,26 @@ async def test_server_errors_are_retried_with_backoff_up_to_the_limit(
     await person(sessionmaker, standin, 1001)
     standin.inject("sendMessage", status=500, times=errors)
     await enqueue(sessionmaker, 1001, "Bonjour")
+    start = utcnow()
+    clock = [start]  # the sender's "now": each backoff passes when the test moves it
+    lease = timedelta(seconds=fast.delivery_lease_seconds)
 
-    [row] = await deliver_all(bot, sessionmaker, fast)
+    def failed_attempt(attempt: int) -> Callable[[Rows], bool]:
+        # Tried `attempt` times, the last one answered, and not leased any more.
+        return lambda rows: rows[0].attempts == attempt and rows[0].not_before < clock[0] + lease
+
+    async with delivering(bot, sessionmaker, fast, now=lambda: clock[0]):
+        for attempt, backoff in ((1, 0.05), (2, 0.1)):  # 1×, then 2× the backoff
+            [row] = await wait_for(sessionmaker, failed_attempt(attempt))
+            assert row.status is OutboxStatus.pending
+            assert row.not_before == clock[0] + timedelta(seconds=backoff)
+            assert len(sends(standin, 1001, ok=False)) == attempt
+            clock[0] = row.not_before
+        [row] = await wait_for(sessionmaker)
 
     check_outcomes([row], standin)
     assert row.status is expected and row.attempts == 3
-    calls = sends(standin, 1001, ok=False)
-    assert len(calls) == 3
-    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(calls)]
-    assert gaps[0] >= 0.05 and gaps[1] >= 0.1  # 1×, then 2× the backoff
+    assert len(sends(standin, 1001, ok=False)) == 3
     if expected is OutboxStatus.failed:
         assert row.last_error == "Internal Server Error"
 
