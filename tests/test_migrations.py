@@ -1,13 +1,15 @@
-"""Every revision goes up, down and up again; the models and the migrations agree."""
+"""Every revision goes up, down and up again, and down undoes up; the models and the migrations
+agree."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import select, text
+from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import create_engine
@@ -16,12 +18,45 @@ from storage.models import Base, Theme
 from storage.themes import SEEDED_THEMES
 
 
+async def schema(url: str) -> dict[str, list[str]]:
+    """Each table's columns, as the database has them."""
+
+    def read(connection: Connection) -> dict[str, list[str]]:
+        found = inspect(connection)
+        return {
+            table: sorted(column["name"] for column in found.get_columns(table))
+            for table in sorted(found.get_table_names())
+            if table != "alembic_version"
+        }
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(read)
+    finally:
+        await engine.dispose()
+
+
 async def test_stairway(database_url: str) -> None:
+    """From an empty database, each revision in turn goes up, down (leaving the tables as they
+    were before it) and up again. A failure names the revision and the step."""
     revisions = list(ScriptDirectory.from_config(alembic_config(database_url)).walk_revisions())
+    await downgrade(database_url, "base")  # the fixture's database is migrated
     for revision in reversed(revisions):
-        await upgrade(database_url, revision.revision)
-        await downgrade(database_url, revision.down_revision or "base")
-        await upgrade(database_url, revision.revision)
+        name = f"revision {revision.revision} ({revision.doc})"
+        below = revision.down_revision or "base"
+        before = await schema(database_url)
+        for step, move, target in (
+            ("up", upgrade, revision.revision),
+            ("down", downgrade, below),
+            ("up again", upgrade, revision.revision),
+        ):
+            try:
+                await move(database_url, target)
+            except Exception as error:
+                pytest.fail(f"{name}: {step} to {target} failed: {error!r}")
+            if step == "down":
+                assert await schema(database_url) == before, f"{name}: down left other tables"
 
 
 async def test_models_match_migrations(engine: AsyncEngine) -> None:
