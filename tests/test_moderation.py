@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from storage.initiatives import Proposal, submit
 from storage.models import AuditEntry, InitiativeStatus
 from storage.users import find_user
-from tests.conversation import Harness, Person, button_texts, texts
+from tests.conversation import Harness, Person, button_texts, plain, texts
 from tests.initiatives_setup import (
     COORDINATOR_ID,
     GROUP_ID,
@@ -19,7 +19,7 @@ from tests.initiatives_setup import (
     onboarded,
     outbox,
 )
-from tests.texts import t
+from tests.texts import t, tn
 
 # Races and once-only work: on PostgreSQL too.
 pytestmark = pytest.mark.postgres
@@ -33,6 +33,11 @@ async def proposed(harness: Harness, author: Person, title: str = "Hello neighbo
         assert user is not None
         found = await submit(session, user, Proposal(title, DESCRIPTION, "older_people", 3))
         return found.id
+
+
+def heading(initiative_id: int) -> str:
+    msgid = "<b>New proposal to review</b> ({reference})"
+    return plain(t("fr", msgid, reference=f"I-{initiative_id}"))
 
 
 def card_of(person: Person, initiative_id: int) -> dict:
@@ -53,7 +58,19 @@ async def test_pending_lists_the_oldest_first_and_approve_decides(harness: Harne
     coordinator = group_person(harness)
     calls = await coordinator.send("/pending")
     said = texts(calls)
-    assert said[1].index("First proposal") >= 0 and "Second proposal" in said[2]
+    waiting = tn(
+        "fr",
+        "{count} proposal is waiting, oldest first:",
+        "{count} proposals are waiting, oldest first:",
+        2,
+        count=2,
+    )
+    assert said[0] == waiting
+    # Each card: its heading with the proposal's reference, a blank line, then the title.
+    assert [card.splitlines()[:3] for card in said[1:]] == [
+        [heading(first), "", "First proposal"],
+        [heading(second), "", "Second proposal"],
+    ]
     assert len(button_texts(card_of(coordinator, first))) == 3
 
     calls = await coordinator.press(t("fr", "Approve"), card_of(coordinator, first))
