@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade
 from storage.survey_charts import summary_chart
-from storage.survey_results import answers_csv, survey_results
+from storage.survey_export import answers_csv
+from storage.survey_results import survey_results
 
 SURVEY_ID = 1
 SCALE_WEIGHTS = (1, 2, 4, 3, 2)

@@ -8,8 +8,6 @@ Every function takes the caller's session and never commits. Bad input raises
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from storage.audit import audit
+from storage.excel_csv import csv_bytes
 from storage.models import (
     AssistedParticipation,
     Challenge,
@@ -761,57 +760,43 @@ CSV_COLUMNS = (
     "joined_on",
     "telegram_id",
 )
-# Excel runs a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def participants_csv(
     rows: Sequence[tuple[Participation, User]], assisted: Sequence[AssistedParticipation]
 ) -> bytes:
-    """The participants for French Excel: UTF-8 with a BOM, `;` between cells, CRLF. Columns
-    are codes (`CSV_COLUMNS`), values too (role, kind, activity). A person's Telegram id only
-    with their consent to share contact details; an assisted person's name never."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for participation, user in rows:
-        writer.writerow(
-            _cell(value)
-            for value in (
-                "participant",
-                user.role.value if user.role else None,
-                user.organisation.name if user.organisation else None,
-                user.arrondissement,
-                participation.kind,
-                participation.activity,
-                participation.text,
-                paris_date(participation.joined_at).isoformat(),
-                user.telegram_id if user.contact_consent_at is not None else None,
-            )
+    """The participants for French Excel (`storage.excel_csv`). Columns are codes
+    (`CSV_COLUMNS`), values too (role, kind, activity). A person's Telegram id only with their
+    consent to share contact details; an assisted person's name never."""
+    people = (
+        (
+            "participant",
+            user.role.value if user.role else None,
+            user.organisation.name if user.organisation else None,
+            user.arrondissement,
+            participation.kind,
+            participation.activity,
+            participation.text,
+            paris_date(participation.joined_at).isoformat(),
+            user.telegram_id if user.contact_consent_at is not None else None,
         )
-    for person in assisted:
-        writer.writerow(
-            _cell(value)
-            for value in (
-                "assisted",
-                None,
-                None,
-                person.arrondissement,
-                None,
-                person.activity,
-                person.wishes,
-                paris_date(person.created_at).isoformat(),
-                None,
-            )
+        for participation, user in rows
+    )
+    others = (
+        (
+            "assisted",
+            None,
+            None,
+            person.arrondissement,
+            None,
+            person.activity,
+            person.wishes,
+            paris_date(person.created_at).isoformat(),
+            None,
         )
-    return buffer.getvalue().encode("utf-8-sig")
+        for person in assisted
+    )
+    return csv_bytes(CSV_COLUMNS, (*people, *others))
 
 
 # -- alerts

@@ -1,23 +1,22 @@
 """Exports for the city's data team: CSV files for French Excel, and a ZIP of them.
 
-Every file is UTF-8 with a BOM, ";" between cells, CRLF, a header row of stable codes; values
-are codes too (role, theme, status), dates local (Europe/Paris) and without time, decimals with
-a comma. A cell starting with = + - @ is quoted with ' so that Excel does not run it.
+Every file is written as `storage.excel_csv` writes for French Excel, with a header row of
+stable codes; values are codes too (role, theme, status), dates local (Europe/Paris) and
+without time, decimals with a comma.
 
 Personal data (PRIVACY.md): a person's Telegram id appears only when they consented to share
 their contact details; otherwise a row says what they are (role, arrondissement, themes,
 dates), never who. No file carries an internal id that would link a person's rows across
-files. Survey answers come from the surveys' own export (`survey_results.answers_csv`), which
+files. Survey answers come from the surveys' own export (`survey_export.answers_csv`), which
 applies the small-group rule.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.excel_csv import csv_bytes
 from storage.models import (
     AssistedParticipation,
     Challenge,
@@ -42,10 +42,7 @@ from storage.models import (
     utcnow,
 )
 from storage.summary import DEFAULT_TIMEZONE
-from storage.survey_results import answers_csv
-
-# Excel runs a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from storage.survey_export import answers_csv
 
 PEOPLE_COLUMNS = (
     "role",
@@ -104,27 +101,6 @@ SURVEYS_COLUMNS = (
     "completed",
     "answers_file",
 )
-
-
-def cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        # French Excel reads "43,296" as a number and "43.296" as text.
-        return f"{value:g}".replace(".", ",")
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(cell(value) for value in row)
-    return buffer.getvalue().encode("utf-8-sig")
 
 
 class _Dates:

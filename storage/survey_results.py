@@ -64,10 +64,6 @@ at least MIN_GROUP complete responses share it.
 
 from __future__ import annotations
 
-import csv
-import dataclasses
-import io
-import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -86,7 +82,7 @@ from storage.models import (
     SurveyResponse,
     SurveyStatus,
 )
-from storage.surveys import MIN_GROUP, NO, YES
+from storage.surveys import MIN_GROUP, NO, YES, questions_of
 from storage.users import ARRONDISSEMENTS
 
 SMALL = "<5"  # the bucket: answers put together so that no small group shows
@@ -189,7 +185,7 @@ async def survey_views(
     survey = await session.get(Survey, survey_id)
     if survey is None:
         raise LookupError(f"no survey {survey_id}")
-    questions = await _questions(session, survey_id)
+    questions = await questions_of(session, survey_id)
     places = [place for place in arrondissements if place is not None]
     analysis = await _analyse(session, survey, questions, split=bool(places))
     views: dict[int | None, SurveyResults] = {}
@@ -209,15 +205,6 @@ async def answered_from(session: AsyncSession, survey_id: int, user_id: int) -> 
             SurveyResponse.completed_at.is_not(None),
         )
     )
-
-
-async def _questions(session: AsyncSession, survey_id: int) -> list[SurveyQuestion]:
-    rows = await session.scalars(
-        select(SurveyQuestion)
-        .where(SurveyQuestion.survey_id == survey_id)
-        .order_by(SurveyQuestion.position, SurveyQuestion.id)
-    )
-    return list(rows)
 
 
 async def _rows(session: AsyncSession, query: Select[Any]) -> Sequence[Any]:
@@ -522,7 +509,7 @@ def _listed(question: SurveyQuestion, given: Mapping[Any, int]) -> list[Any]:
 
 
 def _key_name(key: Any) -> str:
-    return _number_key(key) if isinstance(key, float) else str(key)
+    return number_key(key) if isinstance(key, float) else str(key)
 
 
 async def _analyse(
@@ -748,7 +735,7 @@ def _empty(question: SurveyQuestion, number: int) -> QuestionResult:
     )
 
 
-def _number_key(value: float) -> str:
+def number_key(value: float) -> str:
     """How a value is named in a distribution: 3, not 3.0; 2.5 as is."""
     value = float(value)
     if value.is_integer():
@@ -811,7 +798,7 @@ async def key_figures_over_time(
     waves: dict[int, dict[str, float | None]] = {}
     for survey in surveys:
         figures = waves.setdefault(survey.wave, {})
-        questions = await _questions(session, survey.id)
+        questions = await questions_of(session, survey.id)
         if not any(question.key_figure for question in questions):
             continue
         analysis = await _analyse(session, survey, questions, split=False)
@@ -836,155 +823,6 @@ def key_figure(result: QuestionResult) -> float | None:
         answered = distribution[YES] + distribution[NO]
         return 100 * distribution[YES] / answered if answered else None
     return None
-
-
-# -- exports
-
-
-def results_json(results: SurveyResults) -> bytes:
-    """The aggregates as UTF-8 JSON, with the small-group threshold they were computed with."""
-    document = {"min_group": MIN_GROUP, **dataclasses.asdict(results)}
-    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
-
-
-# Excel runs a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text_cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def _number_cell(value: float) -> str:
-    # French Excel reads "2,5" as a number and "2.5" as a date or text.
-    return _number_key(value).replace(".", ",")
-
-
-async def answers_csv(session: AsyncSession, survey_id: int) -> bytes:
-    """Raw answers of complete responses for French Excel: UTF-8 with a BOM, ";" between
-    cells, CRLF. One row per response (`response` numbers them 1..n, in no meaningful way
-    beyond their order), `arrondissement` only where at least MIN_GROUP responses share it,
-    then one column per question code: numbers with a decimal comma, yes/no and options as
-    codes (a multiple choice joined with ", ", in the question's order), texts as written (a
-    leading = + - @ is quoted with ' so that Excel does not run it). Skipped or not asked:
-    empty. Answers are streamed, not loaded all at once."""
-    questions = await _questions(session, survey_id)
-    complete = (SurveyResponse.survey_id == survey_id, SurveyResponse.completed_at.is_not(None))
-    sizes = dict(
-        (
-            await session.execute(
-                select(SurveyResponse.arrondissement, func.count())
-                .where(*complete)
-                .group_by(SurveyResponse.arrondissement)
-            )
-        ).all()
-    )
-    responses = await session.execute(
-        select(SurveyResponse.id, SurveyResponse.arrondissement)
-        .where(*complete)
-        .order_by(SurveyResponse.id)
-    )
-    sheet = _Sheet(questions, responses.all(), sizes)
-    # Core rows through the session's connection: no ORM work per row.
-    connection = await session.connection()
-    answers = await connection.stream(
-        select(
-            SurveyAnswer.response_id,
-            SurveyAnswer.question_id,
-            SurveyAnswer.value_number,
-            SurveyAnswer.option_code,
-            SurveyAnswer.value_text,
-        )
-        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .where(*complete, SurveyAnswer.skipped.is_(False))
-        .order_by(SurveyAnswer.response_id, SurveyAnswer.id)
-        .execution_options(yield_per=20_000)
-    )
-    async for partition in answers.partitions():
-        sheet.add(partition)
-    return sheet.finish()
-
-
-class _Sheet:
-    """The CSV, written response by response as answers (ordered by response) come in."""
-
-    def __init__(
-        self,
-        questions: Sequence[SurveyQuestion],
-        responses: Sequence[Any],
-        sizes: Mapping[int | None, int],
-    ) -> None:
-        self.questions = questions
-        self.column = {question.id: index for index, question in enumerate(questions)}
-        self.yes_no = {q.id for q in questions if q.kind == QuestionKind.yes_no}
-        self.ranks = {
-            question.id: {str(o["code"]): i for i, o in enumerate(question.options or [])}
-            for question in questions
-        }
-        self.sizes = sizes
-        self.responses = iter(responses)  # (id, arrondissement) by id
-        self.number = 0
-        self.current: Any = None  # (id, arrondissement) being filled
-        self.cells: list[list[str]] = []
-        self.numbers: dict[float, str] = {}
-        self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer, delimiter=";", lineterminator="\r\n")
-        self.writer.writerow(["response", "arrondissement", *[q.code for q in questions]])
-
-    def add(self, answers: Iterable[Any]) -> None:
-        for response_id, question_id, value, code, text in answers:
-            if self.current is None or self.current[0] != response_id:
-                self._move_to(response_id)
-            index = self.column.get(question_id)
-            if index is None:
-                continue
-            if code is not None:
-                cell = _text_cell(code)
-            elif value is not None:
-                if question_id in self.yes_no:
-                    cell = YES if value else NO
-                else:
-                    cell = self.numbers.get(value) or self.numbers.setdefault(
-                        value, _number_cell(value)
-                    )
-            elif text is not None:
-                cell = _text_cell(text)
-            else:
-                continue
-            self.cells[index].append(cell)
-
-    def _move_to(self, response_id: int | None) -> None:
-        """Writes the response being filled, and those without answers before `response_id`."""
-        if self.current is not None:
-            self._write()
-        for response in self.responses:
-            if response[0] == response_id:
-                self.current = response
-                self.cells = [[] for _ in self.questions]
-                return
-            self.current, self.cells = response, [[] for _ in self.questions]
-            self._write()
-        self.current = None
-
-    def _write(self) -> None:
-        _, arrondissement = self.current
-        self.number += 1
-        for question, values in zip(self.questions, self.cells, strict=True):
-            if len(values) > 1:
-                ranks = self.ranks[question.id]
-                values.sort(key=lambda code: (ranks.get(code, len(ranks)), code))
-        shown = arrondissement if self.sizes.get(arrondissement, 0) >= MIN_GROUP else None
-        self.writer.writerow(
-            [
-                str(self.number),
-                "" if shown is None else str(shown),
-                *(", ".join(values) for values in self.cells),
-            ]
-        )
-
-    def finish(self) -> bytes:
-        self._move_to(None)
-        return self.buffer.getvalue().encode("utf-8-sig")
 
 
 async def key_figure_questions(

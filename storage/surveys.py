@@ -155,7 +155,7 @@ async def questions_of(session: AsyncSession, survey_id: int) -> Sequence[Survey
     result = await session.scalars(
         select(SurveyQuestion)
         .where(SurveyQuestion.survey_id == survey_id)
-        .order_by(SurveyQuestion.position)
+        .order_by(SurveyQuestion.position, SurveyQuestion.id)
     )
     return result.all()
 

@@ -43,14 +43,13 @@ from storage.survey_charts import (
     summary_chart,
     waves_chart,
 )
+from storage.survey_export import answers_csv, results_json
 from storage.survey_results import (
     SMALL,
     QuestionResult,
     SurveyResults,
-    answers_csv,
     compare_waves,
     key_figures_over_time,
-    results_json,
     survey_results,
     survey_views,
 )

@@ -25,12 +25,11 @@ from handlers.surveys.results_text import number, results_message
 from storage.models import QuestionKind, Survey, SurveyQuestion, SurveyStatus
 from storage.outbox import cut_caption
 from storage.survey_charts import summary_chart, waves_chart
+from storage.survey_export import answers_csv, results_json
 from storage.survey_results import (
     SurveyResults,
-    answers_csv,
     compare_waves,
     key_figure,
-    results_json,
     survey_results,
 )
 from storage.survey_sending import Counts
