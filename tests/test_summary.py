@@ -18,10 +18,12 @@ from PIL import Image
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.i18n import CatalogI18n
 from bot.scheduler import JobContext, jobs
 from handlers.summary import jobs as summary_jobs
 from handlers.summary.jobs import daily_summary
 from handlers.summary.stats import PeriodError, parse_period
+from handlers.summary.texts import period_text
 from storage.dashboard import dashboard_png, series_colour
 from storage.db import create_engine, create_sessionmaker
 from storage.models import (
@@ -478,7 +480,17 @@ def test_stats_periods() -> None:
     # Swapped dates are put in order; the future is cut at today.
     assert parse_period("15/11/2026 01/11/2026", today) == (date(2026, 11, 1), today)
     assert parse_period("10/11/2026 30/11/2026", today) == (date(2026, 11, 10), today)
-    for wrong in ("yesterday", "31/02/2026", "01/11/2026 02/11/2026 03/11/2026", "01/12/2026"):
+    # Without a year: the latest such day up to today.
+    assert parse_period("01/11 05/11", today) == (date(2026, 11, 1), date(2026, 11, 5))
+    assert parse_period("01/12 05/12", today) == (date(2025, 12, 1), date(2025, 12, 5))
+    assert parse_period("15.11", today) == (today, today)
+    for wrong in (
+        "yesterday",
+        "31/02/2026",
+        "31/02",
+        "01/11/2026 02/11/2026 03/11/2026",
+        "01/12/2026",
+    ):
         with pytest.raises(PeriodError):
             parse_period(wrong, today)
     with pytest.raises(PeriodError):
@@ -1079,3 +1091,84 @@ def test_the_dashboard_draws_digits_in_each_series_colour() -> None:
         hex_colour = series_colour(series)
         rgb = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
         assert rgb in colours, hex_colour
+
+
+# -- one way of writing a period
+
+
+@pytest.mark.parametrize(
+    ("locale", "days", "one_day", "today_so_far", "summary_day"),
+    [
+        (
+            "fr",
+            "Du 1 déc. 2026 au 5 déc. 2026",
+            "5 déc. 2026",
+            "Le 7 déc. 2026, de 00:00 à 16:30",
+            "Du 6 déc. 2026, 18:00 au 7 déc. 2026, 18:00",
+        ),
+        (
+            "en",
+            "From Dec 1, 2026 to Dec 5, 2026",
+            "Dec 5, 2026",
+            "Dec 7, 2026, from 12:00\u202fAM to 4:30\u202fPM",
+            "From Dec 6, 2026, 6:00\u202fPM to Dec 7, 2026, 6:00\u202fPM",
+        ),
+        (
+            "ar",
+            "من 01‏/12‏/2026 إلى 05‏/12‏/2026",
+            "05‏/12‏/2026",
+            "يوم 07‏/12‏/2026، من 12:00 ص إلى 4:30 م",
+            "من 06‏/12‏/2026، 6:00 م إلى 07‏/12‏/2026، 6:00 م",
+        ),
+    ],
+)
+def test_a_period_is_written_one_way(
+    i18n: CatalogI18n, locale: str, days: str, one_day: str, today_so_far: str, summary_day: str
+) -> None:
+    zone = "Europe/Paris"
+    with i18n.context(), i18n.use_locale(locale):
+        # Whole days end at midnight: they are named by the last day they include.
+        assert period_text(period_window(date(2026, 12, 1), date(2026, 12, 5), zone), locale) == (
+            days
+        )
+        assert period_text(period_window(date(2026, 12, 5), date(2026, 12, 5), zone), locale) == (
+            one_day
+        )
+        today = period_window(date(2026, 12, 7), date(2026, 12, 7), zone)
+        assert period_text(today.capped(paris(2026, 12, 7, 16, 30)), locale) == today_so_far
+        summary = day_window(date(2026, 12, 7), zone, SIX)
+        assert period_text(summary, locale) == summary_day
+
+
+async def test_stats_and_the_summary_write_their_periods_alike(harness: Harness) -> None:
+    await busy_day(harness)
+    harness.dp["wall_clock"] = lambda: NOW
+    coordinator = group_person(harness)
+
+    # Two days without a year: the latest such days; the title names them, nothing else.
+    [dates] = texts(await coordinator.send("/stats 01/11 05/11"))
+    assert dates.startswith(
+        plain(
+            t(
+                "fr",
+                "📊 <b>Figures from {first} to {last}</b>",
+                first="1 nov. 2026",
+                last="5 nov. 2026",
+            )
+        )
+        + "\n\n"
+    )
+    assert "6 nov." not in dates and "06/11" not in dates and "00:00" not in dates
+
+    [today] = texts(await coordinator.send("/stats"))
+    assert today.splitlines()[1] == "Le 15 nov. 2026, de 00:00 à 16:30"
+
+    [two_days] = texts(await coordinator.send("/stats 14/11 15/11"))
+    assert two_days.splitlines()[1] == "Du 14 nov. 2026, 00:00 au 15 nov. 2026, 16:30"
+    [listing] = texts(await coordinator.press(t("fr", "All themes")))
+    assert listing.splitlines()[1] == "Du 14 nov. 2026, 00:00 au 15 nov. 2026, 16:30"
+
+    await daily_summary(context(harness), paris(2026, 11, 15, 18, 0))
+    message, _picture = [r for r in await rows(harness) if r.chat_id == GROUP_ID]
+    summary = plain(message.payload["text"])
+    assert summary.splitlines()[1] == "Du 14 nov. 2026, 18:00 au 15 nov. 2026, 18:00"

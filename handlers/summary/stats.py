@@ -59,6 +59,7 @@ _WEEK_WORDS = {"week", "semaine", "7"}
 _MONTH_WORDS = {"month", "mois", "30"}
 _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})[/.](\d{1,2})$")
 
 Clock = Callable[[], datetime]
 
@@ -67,7 +68,15 @@ class PeriodError(ValueError):
     """What /stats was given cannot name a period; the message says what is expected."""
 
 
-def parse_day(text: str) -> date:
+def parse_day(text: str, today: date) -> date:
+    """DD/MM/YYYY, YYYY-MM-DD, or DD/MM: the latest such day up to today."""
+    if found := _DAY_MONTH.match(text):
+        day, month = (int(part) for part in found.groups())
+        try:
+            found_day = date(today.year, month, day)
+            return found_day if found_day <= today else date(today.year - 1, month, day)
+        except ValueError as error:
+            raise PeriodError(text) from error
     found = _DATE.match(text)
     if found:
         day, month, year = (int(part) for part in found.groups())
@@ -84,7 +93,8 @@ def parse_day(text: str) -> date:
 
 def parse_period(args: str | None, today: date) -> tuple[date, date]:
     """(first day, last day) of what /stats was asked: nothing (today so far), "week" (the
-    last 7 days), "month" (the last 30), one date, or two dates (DD/MM/YYYY or YYYY-MM-DD)."""
+    last 7 days), "month" (the last 30), one date, or two dates (DD/MM/YYYY, YYYY-MM-DD or
+    DD/MM)."""
     words = (args or "").lower().split()
     if not words:
         return today, today
@@ -94,7 +104,7 @@ def parse_period(args: str | None, today: date) -> tuple[date, date]:
         return today - timedelta(days=MONTH - 1), today
     if len(words) > 2:
         raise PeriodError(args)
-    days = [parse_day(word) for word in words]
+    days = [parse_day(word, today) for word in words]
     first, last = days[0], days[-1]
     if last < first:
         first, last = last, first

@@ -6,22 +6,31 @@ caption of the dashboard. Lists longer than FIRST_ITEMS show their first items; 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date, format_timedelta
+from babel.dates import format_date, format_time, format_timedelta, get_datetime_format
 from babel.numbers import format_decimal
 
 from bot.config import Settings
-from bot.i18n import format_when, ngettext
+from bot.i18n import ngettext
 from handlers.initiatives.cards import shorten
 from handlers.profile.labels import arrondissement_label, role_label, theme_label
 from handlers.summary.callbacks import Section
 from storage.dashboard import series_marker
 from storage.models import Role, Theme
-from storage.summary import FIRST_ITEMS, Activity, Counts, DayActivity, SummaryFigures, Waiting
+from storage.summary import (
+    FIRST_ITEMS,
+    Activity,
+    Counts,
+    DayActivity,
+    SummaryFigures,
+    Waiting,
+    Window,
+)
 
 TITLE_LIMIT = 60
 
@@ -260,10 +269,41 @@ def section_text(counts: Counts, section: Section, labels: Labels) -> str:
 
 
 def period_line(counts: Counts, labels: Labels) -> str:
-    window = counts.window
+    return period_text(counts.window, labels.locale)
+
+
+def whole_days(window: Window) -> bool:
+    """Whether the window runs from a midnight to a midnight, in the city's time."""
+    zone = ZoneInfo(window.timezone)
+    return window.start.astimezone(zone).time() == window.end.astimezone(zone).time() == time(0)
+
+
+def period_text(window: Window, locale: str) -> str:
+    """A period as the summary and /stats write it everywhere: days as "5 Dec 2026", a time
+    only where the period does not start or end at midnight, and whole days by the last day
+    they include ("from 1 Dec 2026 to 5 Dec 2026", never "to 6 Dec 2026, 00:00")."""
+    zone = ZoneInfo(window.timezone)
+    start, end = window.start.astimezone(zone), window.end.astimezone(zone)
+
+    def day(moment: date) -> str:
+        return format_date(moment, "medium", locale=locale)
+
+    def clock(moment: datetime) -> str:
+        return format_time(moment, "short", locale=locale)
+
+    if whole_days(window):
+        last = end.date() - timedelta(days=1)
+        if last <= start.date():
+            return day(start.date())
+        return _("From {start} to {end}").format(start=day(start.date()), end=day(last))
+    if start.date() == end.date():
+        return _("{day}, from {start} to {end}").format(
+            day=day(start.date()), start=clock(start), end=clock(end)
+        )
+    moment = get_datetime_format("medium", locale=locale)
     return _("From {start} to {end}").format(
-        start=format_when(window.start, labels.locale, window.timezone),
-        end=format_when(window.end, labels.locale, window.timezone),
+        start=moment.format(clock(start), day(start.date())),
+        end=moment.format(clock(end), day(end.date())),
     )
 
 
@@ -314,7 +354,9 @@ def stats_title(first: date, last: date, today: date, labels: Labels) -> str:
 
 def stats_text(figures: SummaryFigures, title: str, labels: Labels) -> str:
     counts = figures.counts
-    lines = [title, period_line(counts, labels), ""]
+    # Whole days are named by the title already (stats_title), in the same words.
+    lines = [title] if whole_days(counts.window) else [title, period_line(counts, labels)]
+    lines.append("")
     decide = waiting_lines(figures.waiting, counts.failed, labels)
     if decide:
         lines += [*decide, ""]
