@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import DisabledEventIsolation
+from aiogram.methods import Response, TelegramMethod
 from aiogram.types import ErrorEvent
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import gettext as _
@@ -35,8 +36,23 @@ from handlers import build_router
 log = logging.getLogger(__name__)
 
 
+class Session(AiohttpSession):
+    """aiogram's session, keeping each answer's type (`Response[Message]`…) once built:
+    pydantic caches them weakly, and rebuilt them hundreds of times per thousand calls."""
+
+    answer_types: ClassVar[dict[Any, Any]] = {}
+
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[Any], status_code: int, content: str
+    ) -> Response[Any]:
+        returning = method.__returning__
+        if returning not in self.answer_types:
+            self.answer_types[returning] = Response[returning]  # type: ignore[valid-type]
+        return super().check_response(bot, method, status_code, content)
+
+
 def create_bot(token: str, api_base: str, timeout: float = 60) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base), timeout=timeout)
+    session = Session(api=TelegramAPIServer.from_base(api_base), timeout=timeout)
     # Inside an update, what the bot says waits for the commit (bot/replies.py).
     session.middleware(QueueReplies())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
@@ -89,7 +105,27 @@ def create_dispatcher(
 
     dp.include_router(build_router())
     dp.errors.register(_on_error)
+    run_checks_inline(dp)
     return dp
+
+
+def run_checks_inline(router: Router) -> None:
+    """aiogram runs a sync filter (a bare State, F.data == …) in a thread, each check some
+    120 µs and two switches (DESIGN.md): they are pure and quick, so they run in the loop."""
+    for each in router.chain_tail:
+        for observer in each.observers.values():
+            for handler in (observer._handler, *observer.handlers):
+                for check in handler.filters or ():
+                    if not check.awaitable:
+                        check.callback = _in_the_loop(check.callback)
+                        check.awaitable = True
+
+
+def _in_the_loop(check: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        return check(*args, **kwargs)
+
+    return run
 
 
 async def _on_error(event: ErrorEvent, **data: Any) -> None:

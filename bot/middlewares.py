@@ -13,10 +13,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -62,26 +60,15 @@ class TurnMiddleware(BaseMiddleware):
 
 
 class TransactionMiddleware(BaseMiddleware):
+    """On SQLite, transactions take turns for the writer in the loop (storage/sqlite.py)."""
+
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
-        bind = sessionmaker.kw.get("bind")
-        # SQLite has one writer at a time: updates take turns here, in order, rather than in
-        # SQLite's busy handler, which polls (up to 100 ms between tries).
-        sqlite = bind is not None and bind.dialect.name == "sqlite"
-        self.writer: asyncio.Lock | None = asyncio.Lock() if sqlite else None
-
-    @asynccontextmanager
-    async def _writing(self) -> AsyncIterator[None]:
-        if self.writer is None:
-            yield
-            return
-        async with self.writer:
-            yield
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         replies = Replies()
-        async with self._writing(), self.sessionmaker() as session:
+        async with self.sessionmaker() as session:
             session_token = current_session.set(session)
             replies_token = current_replies.set(replies)
             try:

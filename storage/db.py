@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -25,7 +27,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+    # Statements run in the loop's thread, writers in turn (storage/sqlite.py).
+    connect_args = {"timeout": 30, "async_creator_fn": sqlite.connect}
+    engine = create_async_engine(url, connect_args=connect_args, **kwargs)
     _configure_sqlite(engine)
     return engine
 
