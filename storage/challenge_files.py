@@ -19,6 +19,10 @@ A file holds one challenge, a list of them, or `{challenges: [...]}`. A challeng
 
 With a single language, `title`, `description` (and `label` for an activity) may stand alone,
 with `language: fr` (the default) naming it.
+
+A long description is written on several lines with `|`: Telegram breaks lines itself, so a
+single line break becomes a space; a blank line starts a paragraph, and a line starting with
+"- " or "1. " a list item (storage.texts.fold_lines). A JSON file's texts are taken as written.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.challenges import InvalidChallenge, create_challenge
 from storage.models import Challenge
+from storage.texts import load_yaml
 
 CHALLENGE_KEYS = (
     "theme",
@@ -107,7 +112,7 @@ def load_challenge_file(path: str | Path) -> list[dict[str, Any]]:
     except (OSError, UnicodeDecodeError) as error:
         raise ChallengeFileError("unreadable", detail=str(error)) from None
     try:
-        data = json.loads(source) if suffix == ".json" else yaml.safe_load(source)
+        data = json.loads(source) if suffix == ".json" else load_yaml(source)
     except json.JSONDecodeError as error:
         raise ChallengeFileError("not_json", detail=f"line {error.lineno}: {error.msg}") from None
     except yaml.YAMLError as error:

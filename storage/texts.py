@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from typing import Any
+
+import yaml
 
 
 def N_(message: str) -> str:
@@ -49,3 +53,44 @@ def clean_text(raw: str | None, *, min_length: int = 1, max_length: int) -> str:
     if len(text) > max_length:
         raise TextRejected(TextRejected.TOO_LONG, max_length)
     return text
+
+
+# A line that starts a list item keeps its line break: "- ", "• ", "* ", "– ", "1. ", "2) ".
+_LIST_ITEM = re.compile(r"(?:[-•*–—]|\d{1,2}[.)])\s")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def fold_lines(text: str) -> str:
+    """A text written across lines in a file, as it should read in Telegram, which breaks
+    lines itself: a single line break inside a paragraph becomes a space; a blank line (a new
+    paragraph) and a line starting with a list marker keep theirs."""
+    paragraphs = []
+    for paragraph in _BLANK_LINE.split(text.replace("\r\n", "\n").strip()):
+        folded = ""
+        for line in (line.strip() for line in paragraph.splitlines()):
+            if not line:
+                continue
+            if folded:
+                folded += "\n" if _LIST_ITEM.match(line) else " "
+            folded += line
+        if folded:
+            paragraphs.append(folded)
+    return "\n\n".join(paragraphs)
+
+
+class _FoldingLoader(yaml.SafeLoader):
+    """YAML's safe loader, with literal blocks (`|`) folded as `fold_lines` says: people use
+    them to write long texts on several lines, not to break lines in the middle of a sentence."""
+
+
+def _string(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    value = loader.construct_scalar(node)
+    return fold_lines(value) if node.style == "|" else value
+
+
+_FoldingLoader.add_constructor("tag:yaml.org,2002:str", _string)
+
+
+def load_yaml(source: str) -> Any:
+    """A YAML file's data, as yaml.safe_load reads it but for its literal blocks, folded."""
+    return yaml.load(source, Loader=_FoldingLoader)  # a SafeLoader: no object is built

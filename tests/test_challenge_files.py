@@ -64,7 +64,7 @@ async def test_the_isolation_challenge_imports_in_three_languages(session: Async
     assert challenge.status is ChallengeStatus.draft and challenge.author_telegram_id == 42
     assert challenge.theme_code == "older_people" and challenge.arrondissements == []
     assert set(challenge.texts) == {"fr", "en", "ar"}
-    assert challenge_text(challenge, "fr")[0] == "Rompre l'isolement des personnes âgées"
+    assert challenge_text(challenge, "fr")[0] == "Rompre l’isolement des personnes âgées"
     assert challenge_text(challenge, "ar")[0] == "كسر عزلة كبار السن"
     assert challenge.contribution_kinds == [
         "time",
@@ -82,6 +82,58 @@ async def test_the_isolation_challenge_imports_in_three_languages(session: Async
         assert activity["on_site"] or activity["remote"]
         assert activity["hours_per_month"] > 0
     assert [a["remote"] for a in challenge.activities] == [False, True, False, False, True]
+
+
+async def test_the_example_reads_in_paragraphs(session: AsyncSession) -> None:
+    """Written on short lines in the file, read in Telegram as whole paragraphs."""
+    [challenge] = await import_challenges(session, load_challenge_file(EXAMPLE))
+    for locale, entry in challenge.texts.items():
+        paragraphs = entry["description"].split("\n\n")
+        assert len(paragraphs) == 2, locale
+        assert all("\n" not in paragraph for paragraph in paragraphs), locale
+        assert all(paragraph.endswith(".") for paragraph in paragraphs), locale
+
+
+def test_a_text_written_on_several_lines_reads_as_paragraphs(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "lines.yaml",
+        """\
+theme: older_people
+contribution_kinds: [time]
+title: |
+  Appeler
+  nos aînés
+description: |
+  Un appel par semaine
+  suffit à rompre
+  la solitude.
+
+
+  Ce qu’il faut\u202f:
+  - un téléphone,
+  - une heure par semaine.
+activities:
+  - code: calls
+    label: |
+      Appels
+      de convivialité
+""",
+    )
+    [item] = load_challenge_file(path)
+    assert item["title"] == "Appeler nos aînés"
+    assert item["description"] == (
+        "Un appel par semaine suffit à rompre la solitude.\n\n"
+        "Ce qu’il faut\u202f:\n- un téléphone,\n- une heure par semaine."
+    )
+    assert item["activities"][0]["label"] == "Appels de convivialité"
+
+    # What YAML folds itself, a quoted line break and JSON's are taken as written.
+    folded = write(tmp_path, "folded.yaml", 'description: >\n  a\n  b\n\n  c\ntitle: "d\\ne"\n')
+    [item] = load_challenge_file(folded)
+    assert (item["description"], item["title"]) == ("a b\nc\n", "d\ne")
+    [item] = load_challenge_file(write(tmp_path, "lines.json", one_language(description="a\nb")))
+    assert item["description"] == "a\nb"
 
 
 async def test_json_with_one_language_and_every_shape_of_file(
@@ -235,7 +287,7 @@ def test_the_cli_imports_a_file_in_one_transaction(
     [line, database] = out.splitlines()
     assert database == f"Saved in the database {tmp_path / 'cli.db'}."
     number, slug, status, title = line.split("\t")
-    assert (number, status, title) == ("1", "draft", "Rompre l'isolement des personnes âgées")
+    assert (number, status, title) == ("1", "draft", "Rompre l’isolement des personnes âgées")
     assert len(slug) == 8
 
     bad = write(tmp_path, "bad.json", [one_language(title="Un bon défi"), one_language(theme="x")])

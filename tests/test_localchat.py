@@ -21,7 +21,8 @@ from bot.localchat import LOCAL_USER_ID, chat
 from storage.db import create_sessionmaker
 from storage.models import Role, SurveyAnswer, SurveyQuestion
 from storage.privacy import accept_notice
-from storage.surveys import import_surveys, open_survey
+from storage.survey_files import import_surveys
+from storage.surveys import open_survey
 from storage.users import (
     complete_onboarding,
     get_or_create_user,
@@ -223,7 +224,7 @@ def test_the_chat_shows_what_the_other_commands_wrote(
     assert collective(["chat"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("La Collective — local chat, database data/collective.db (")
-    assert "Rompre l'isolement des personnes âgées" in out.split("(coordinators group)")[1]
+    assert "Rompre l’isolement des personnes âgées" in out.split("(coordinators group)")[1]
     assert not (tmp_path / "data" / "chat.db").exists()
 
     assert collective(["migrate"]) == 0

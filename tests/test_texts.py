@@ -8,7 +8,7 @@ from aiogram import html
 
 from bot.standin import parse_html, utf16_len
 from storage.outbox import cut_caption, split_text
-from storage.texts import TextRejected, clean_text
+from storage.texts import TextRejected, clean_text, fold_lines
 from tests.conversation import Harness
 from tests.test_needs import at_description, needs
 
@@ -99,3 +99,23 @@ async def test_a_need_is_stored_as_typed(harness: Harness) -> None:
     (need,) = await needs(harness)
     assert need.text.encode() == typed.encode()
     assert typed in person.last
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("Une phrase coupée\nau milieu.", "Une phrase coupée au milieu."),
+        ("  Un\r\n  paragraphe.\r\n\r\n\n  \n  Un autre.  \n", "Un paragraphe.\n\nUn autre."),
+        (
+            "في مرسيليا، يعيش\nكثير من كبار السن وحدهم.",
+            "في مرسيليا، يعيش كثير من كبار السن وحدهم.",
+        ),
+        ("Pour aider :\n- appeler\n• visiter\n1. venir\n2) rester", None),
+        (
+            "Un tiret-\nau bout, un nombre\n12 ans plus tard",
+            "Un tiret- au bout, un nombre 12 ans plus tard",
+        ),
+    ],
+)
+def test_lines_of_a_file_fold_into_paragraphs(written: str, read: str | None) -> None:
+    assert fold_lines(written) == (written if read is None else read)
