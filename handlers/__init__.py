@@ -16,6 +16,9 @@ from handlers import (
 )
 from handlers.challenges.group_flows import group_flows as challenge_group_flows
 from handlers.filters import CoordinatorsGroup, PrivateChat
+from handlers.flow import coordinators_only
+from handlers.initiatives import moderation
+from handlers.initiatives import public as initiatives_public
 from handlers.privacy import handlers as privacy
 from handlers.summary.group_flows import group_flows as summary_group_flows
 from handlers.surveys.group_flows import group_flows as survey_group_flows
@@ -41,11 +44,16 @@ def build_router() -> Router:
     group.message.filter(CoordinatorsGroup())
     group.include_routers(
         group_members.router.router(),
-        initiatives.group_router(),
-        deliveries.router.router(),
-        *(flow.router() for flow in challenge_group_flows()),
-        *(flow.router() for flow in survey_group_flows()),
-        *(flow.router() for flow in summary_group_flows()),
+        coordinators_only(
+            "coordinators",
+            moderation.buttons,
+            moderation.group,
+            *initiatives_public.group_flows(),
+            deliveries.router,
+            *challenge_group_flows(),
+            *survey_group_flows(),
+            *summary_group_flows(),
+        ),
     )
     root = Router(name="root")
     # A group turning into a supergroup is news first: its new id is the coordinators' group.

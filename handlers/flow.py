@@ -1,7 +1,12 @@
-"""Handlers declared once, at import, and a fresh aiogram Router for each dispatcher.
+"""Handlers declared once, at import, and fresh aiogram Routers for each dispatcher.
 
 An aiogram Router can be attached to one parent only, so module-level routers would allow one
 dispatcher per process; tests (and a restart in the same process) need several.
+
+The one way to put a flow in the bot: its module declares a `Flow` and registers its handlers
+on it; its package's `__init__` lists its flows for each side (`private`, `coordinators`), in
+order; `handlers/__init__.py` builds the tree from those lists with `side` and
+`coordinators_only`, the only places a Router is made.
 """
 
 from __future__ import annotations
@@ -10,6 +15,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiogram import Router
+from aiogram.filters import Filter
+
+from handlers.coordination import Coordinator, Taken, refuse_button, refuse_message
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -42,3 +50,37 @@ class Flow:
         for event, handler, filters, kwargs in self.registrations:
             router.observers[event].register(handler, *filters, **kwargs)
         return router
+
+
+def side(
+    name: str,
+    *parts: Flow | Router,
+    messages: Filter | None = None,
+    buttons: Filter | None = None,
+) -> Router:
+    """`parts` in this order, the messages and buttons they hear narrowed to a scope (where
+    people write from) once for all of them."""
+    router = Router(name=name)
+    if messages is not None:
+        router.message.filter(messages)
+    if buttons is not None:
+        router.callback_query.filter(buttons)
+    router.include_routers(*(part.router() if isinstance(part, Flow) else part for part in parts))
+    return router
+
+
+def coordinators_only(name: str, *flows: Flow) -> Router:
+    """`flows` for coordinators: anyone else gets the refusal wherever one of their handlers
+    would have answered (a command, a typed answer, a button, forged or not), and nothing
+    else is asked of what no handler here takes."""
+    gated = side(f"{name}-gated", *flows, messages=Coordinator(), buttons=Coordinator())
+    refused = Router(name=f"{name}-refused")
+    refused.message.register(refuse_message)
+    refused.callback_query.register(refuse_button)
+    return side(
+        name,
+        gated,
+        refused,
+        messages=Taken(gated, "message"),
+        buttons=Taken(gated, "callback_query"),
+    )
