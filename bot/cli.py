@@ -130,7 +130,8 @@ async def _import_surveys(path: str, settings: Settings) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from storage.db import create_engine, create_sessionmaker
     from storage.migrate import upgrade
-    from storage.surveys import InvalidSurvey, import_surveys, load_survey_file, questions_of
+    from storage.survey_files import InvalidSurvey, import_surveys, load_survey_file
+    from storage.surveys import questions_of
 
     try:
         items = load_survey_file(path)

@@ -54,8 +54,8 @@ from storage.outbox import (
     enqueue_message,
 )
 from storage.privacy import accept_notice, set_alerts
+from storage.survey_files import import_surveys
 from storage.survey_sending import set_reminder
-from storage.surveys import import_surveys
 from storage.users import (
     complete_onboarding,
     find_user,

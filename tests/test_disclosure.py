@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.db import create_sessionmaker
 from storage.models import QuestionKind, SurveyQuestion
+from storage.survey_files import InvalidSurvey, import_surveys
 from storage.survey_results import (
     SMALL,
     QuestionResult,
@@ -29,12 +30,10 @@ from storage.survey_results import (
 )
 from storage.surveys import (
     MIN_GROUP,
-    InvalidSurvey,
     answer,
     close_survey,
     complete_if_done,
     get_survey,
-    import_surveys,
     open_survey,
     questions_of,
     start_response,

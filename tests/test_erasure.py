@@ -44,7 +44,8 @@ from storage.models import (
     utcnow,
 )
 from storage.outbox import Lease
-from storage.surveys import answer, import_surveys, open_survey, start_response
+from storage.survey_files import import_surveys
+from storage.surveys import answer, open_survey, start_response
 from storage.users import find_user
 from tests.conftest import TOKEN
 from tests.conversation import Harness, Person, texts

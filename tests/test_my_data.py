@@ -12,7 +12,8 @@ from storage.challenges import ask_introduction, register_assisted
 from storage.initiatives import Proposal, report, submit
 from storage.models import Challenge, ChallengeAlert, ReportReason, Role, SurveyQuestion
 from storage.needs import report_need
-from storage.surveys import answer, import_surveys, open_survey, start_response
+from storage.survey_files import import_surveys
+from storage.surveys import answer, open_survey, start_response
 from storage.users import find_user
 from tests.conversation import Harness, texts
 from tests.initiatives_setup import published

@@ -31,14 +31,8 @@ from storage.models import (
     User,
 )
 from storage.privacy import NOTICE_VERSION
-from storage.surveys import (
-    answer,
-    complete_if_done,
-    get_survey,
-    import_surveys,
-    questions_of,
-    start_response,
-)
+from storage.survey_files import import_surveys
+from storage.surveys import answer, complete_if_done, get_survey, questions_of, start_response
 from tests.conversation import Harness, Person, plain, texts
 from tests.initiatives_setup import GROUP_ID, group_person, outbox
 from tests.texts import t, tn

@@ -26,12 +26,12 @@ from storage.models import (
     SurveyResponse,
 )
 from storage.privacy import accept_notice
+from storage.survey_files import import_surveys
 from storage.surveys import (
     answer,
     close_survey,
     complete_if_done,
     get_survey,
-    import_surveys,
     open_survey,
     skip,
     start_response,

@@ -38,10 +38,10 @@ from storage.models import (
     User,
 )
 from storage.privacy import NOTICE_VERSION, accept_notice
+from storage.survey_files import InvalidSurvey, import_surveys, load_survey_file
 from storage.surveys import (
     TEXT_ANSWER_LIMITS,
     InvalidAnswer,
-    InvalidSurvey,
     SurveyError,
     answer,
     audience,
@@ -50,9 +50,7 @@ from storage.surveys import (
     due_reminders,
     due_to_send,
     get_survey,
-    import_surveys,
     list_surveys,
-    load_survey_file,
     mark_reminded,
     next_question,
     open_survey,
