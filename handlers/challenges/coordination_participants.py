@@ -15,7 +15,6 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.coordinators import Coordinators
 from bot.i18n import ngettext
 from handlers.challenges import coordination_keyboards as keyboards
 from handlers.challenges import coordination_notices as notices
@@ -23,7 +22,6 @@ from handlers.challenges.coordination import figures_text, kind_label
 from handlers.challenges.coordination_callbacks import ManageAction, ManageCb
 from handlers.challenges.coordination_states import ChallengeNews
 from handlers.challenges.manage import managed_challenge
-from handlers.coordination import sent_by_coordinator
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.initiatives.cards import shorten
@@ -87,15 +85,11 @@ async def participants_pressed(
     query: CallbackQuery,
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """Who takes part and what they bring, a page at a time, under the counts."""
-    challenge = await managed_challenge(
-        query, callback_answer, bot, coordinators, session, callback_data.challenge_id
-    )
+    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
     if challenge is None:
         return
     locale = settings.group_locale
@@ -120,14 +114,11 @@ async def export_pressed(
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """The participants as a CSV file that opens in French Excel."""
-    challenge = await managed_challenge(
-        query, callback_answer, bot, coordinators, session, callback_data.challenge_id
-    )
+    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
     if challenge is None or query.message is None:
         return
     rows = await challenges.participants(session, challenge.id)
@@ -152,16 +143,12 @@ async def update_pressed(
     query: CallbackQuery,
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """Asks for the update's text, in the group."""
-    challenge = await managed_challenge(
-        query, callback_answer, bot, coordinators, session, callback_data.challenge_id
-    )
+    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
     if challenge is None or query.message is None:
         return
     if query.message.chat.id != settings.coordinator_chat_id:
@@ -188,17 +175,9 @@ async def update_pressed(
 
 @router.message(ChallengeNews.typing_update, NotCommand())
 async def update_typed(
-    message: Message,
-    bot: Bot,
-    coordinators: Coordinators,
-    i18n: I18n,
-    state: FSMContext,
-    session: AsyncSession,
+    message: Message, i18n: I18n, state: FSMContext, session: AsyncSession
 ) -> None:
     """Sends the update, as typed, to each participant through the outbox."""
-    if not await sent_by_coordinator(message, bot, coordinators):
-        await state.clear()
-        return
     if message.text is None:
         await message.reply(_("Please type the update as a text message."))
         return

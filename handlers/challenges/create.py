@@ -19,7 +19,6 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.coordinators import Coordinators
 from handlers.challenges import manage
 from handlers.challenges.coordination import ChallengeDraft, load_draft
 from handlers.challenges.coordination_callbacks import (
@@ -40,7 +39,6 @@ from handlers.challenges.create_steps import (
     parse_date,
     step_before,
 )
-from handlers.coordination import refusal, sent_by_coordinator
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.texts import explain_rejection, stale_button
@@ -67,16 +65,9 @@ router = Flow("challenge-form")
 
 @router.message(Command("new_challenge"))
 async def new_challenge(
-    message: Message,
-    bot: Bot,
-    coordinators: Coordinators,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
+    message: Message, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
     """Starts an empty form with the title."""
-    if not await sent_by_coordinator(message, bot, coordinators):
-        return
     await state.clear()
     await ask(
         message,
@@ -93,17 +84,11 @@ async def edit_challenge(
     query: CallbackQuery,
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """Edit on a challenge's card: the form filled in with it, on its preview."""
-    if not await coordinators(bot, query.from_user.id):
-        callback_answer.text = refusal()
-        callback_answer.show_alert = True
-        return
     challenge = await challenges.get_challenge(session, callback_data.challenge_id)
     # The form's answers are typed in the group: elsewhere they would not be heard.
     in_group = query.message is not None and query.message.chat.id == settings.coordinator_chat_id
@@ -330,7 +315,6 @@ async def save(
     callback_data: FormCb,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    coordinators: Coordinators,
     i18n: I18n,
     state: FSMContext,
     session: AsyncSession,
@@ -339,10 +323,6 @@ async def save(
 ) -> None:
     """Stores the challenge (a new one as a draft); «Open now» then opens it and alerts the
     people it concerns. Ends on the challenge's management card."""
-    if not await coordinators(bot, query.from_user.id):
-        callback_answer.text = refusal()
-        callback_answer.show_alert = True
-        return
     draft = await load_draft(state)
     existing = await existing_of(session, draft)
     if draft.challenge_id is not None and existing is None:
@@ -396,15 +376,6 @@ async def ask_again(
 
 @router.callback_query(FormCb.filter())
 @router.callback_query(EditFieldCb.filter())
-async def stale(
-    query: CallbackQuery,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
-) -> None:
+async def stale(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     """A form's button pressed out of its step, from an old message or forged."""
-    if not await coordinators(bot, query.from_user.id):
-        callback_answer.text = refusal()
-        callback_answer.show_alert = True
-        return
     callback_answer.text = stale_button()

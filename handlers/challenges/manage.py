@@ -3,8 +3,8 @@ coordinators do from it — preview, open (alerting the people it concerns), clo
 poster. Edit is in `create.py`; participants, export and updates in
 `coordination_participants.py`.
 
-Every button checks that the person is a coordinator: buttons answer wherever pressed, so that
-a forged one is refused, not ignored.
+Coordinators only, by their router's gate (handlers/coordination.py); the buttons answer
+wherever pressed, so that a forged one is refused, not ignored.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.coordinators import Coordinators
 from bot.i18n import format_when, ngettext
 from handlers.challenges import coordination_keyboards as keyboards
 from handlers.challenges import coordination_notices as notices
@@ -33,7 +32,6 @@ from handlers.challenges.coordination import (
     management_text,
 )
 from handlers.challenges.coordination_callbacks import ListCb, ManageAction, ManageCb
-from handlers.coordination import pressed_by_coordinator, sent_by_coordinator
 from handlers.flow import Flow
 from handlers.initiatives.cards import shorten
 from handlers.texts import stale_button
@@ -50,16 +48,9 @@ EVERY_STATUS = (ChallengeStatus.draft, ChallengeStatus.open, ChallengeStatus.clo
 
 
 async def managed_challenge(
-    query: CallbackQuery,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
-    session: AsyncSession,
-    challenge_id: int,
+    callback_answer: CallbackAnswer, session: AsyncSession, challenge_id: int
 ) -> Challenge | None:
-    """The challenge a button names, when a coordinator pressed it and it still exists."""
-    if not await pressed_by_coordinator(query, callback_answer, bot, coordinators):
-        return None
+    """The challenge a button names, when it still exists."""
     challenge = await challenges.get_challenge(session, challenge_id)
     if challenge is None:
         callback_answer.text = stale_button()
@@ -87,30 +78,15 @@ async def show_card(
 
 
 @router.message(Command("challenges"))
-async def list_command(
-    message: Message,
-    bot: Bot,
-    coordinators: Coordinators,
-    session: AsyncSession,
-    settings: Settings,
-) -> None:
-    if not await sent_by_coordinator(message, bot, coordinators):
-        return
+async def list_command(message: Message, session: AsyncSession, settings: Settings) -> None:
     await show_list(message, session, settings, 0)
 
 
 @router.callback_query(ListCb.filter())
 async def list_page(
-    query: CallbackQuery,
-    callback_data: ListCb,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
-    session: AsyncSession,
-    settings: Settings,
+    query: CallbackQuery, callback_data: ListCb, session: AsyncSession, settings: Settings
 ) -> None:
-    if await pressed_by_coordinator(query, callback_answer, bot, coordinators):
-        await show_list(query, session, settings, callback_data.page)
+    await show_list(query, session, settings, callback_data.page)
 
 
 async def show_list(
@@ -151,13 +127,10 @@ async def card(
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    challenge = await managed_challenge(
-        query, callback_answer, bot, coordinators, session, callback_data.challenge_id
-    )
+    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
     if challenge is not None:
         await show_card(query, bot, session, settings, challenge)
 
@@ -167,15 +140,11 @@ async def preview(
     query: CallbackQuery,
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """The card as citizens see it, in the group's language."""
-    challenge = await managed_challenge(
-        query, callback_answer, bot, coordinators, session, callback_data.challenge_id
-    )
+    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
     if challenge is None:
         return
     figures = await challenges.challenge_figures(session, challenge.id)
@@ -190,16 +159,13 @@ async def open_pressed(
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    coordinators: Coordinators,
     i18n: I18n,
     session: AsyncSession,
     settings: Settings,
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Open (or Reopen): the challenge opens and the people it concerns are alerted."""
-    challenge = await managed_challenge(
-        query, callback_answer, bot, coordinators, session, callback_data.challenge_id
-    )
+    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
     if challenge is None:
         return
     try:
@@ -258,15 +224,12 @@ async def close_pressed(
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     settings: Settings,
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Nobody can join any more; participants and figures stay."""
-    challenge = await managed_challenge(
-        query, callback_answer, bot, coordinators, session, callback_data.challenge_id
-    )
+    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
     if challenge is None:
         return
     try:
@@ -285,13 +248,10 @@ async def poster_pressed(
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
 ) -> None:
     """A PNG to print, with the title and a QR code of the challenge's link."""
-    challenge = await managed_challenge(
-        query, callback_answer, bot, coordinators, session, callback_data.challenge_id
-    )
+    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
     if challenge is None or query.message is None:
         return
     link = await bot_link(bot, challenge)
