@@ -65,7 +65,7 @@ from storage.users import (
     set_themes,
 )
 from tests.conftest import TOKEN
-from tests.conversation import Harness, Person, button_texts, buttons_of, texts
+from tests.conversation import Harness, Person, button_texts, buttons_of, close_bot, texts
 from tests.initiatives_setup import GROUP_ID, outbox
 from tests.test_challenges_alliances import cast
 from tests.test_challenges_alliances import organisations_of as organisations
@@ -158,7 +158,7 @@ async def sending_at(
     finally:
         stop.set()
         await task
-        await (await bot.session.create_session()).close()  # type: ignore[attr-defined]
+        await close_bot(bot)
 
 
 async def rows_once(maker: Maker, condition: Callable[[list[OutboxMessage]], bool]) -> None:
@@ -320,7 +320,8 @@ async def stopped_at(harness: Harness, telegram_id: int) -> datetime | None:
 
 
 @pytest.mark.parametrize(
-    ("locale", "typed"), [("fr", "STOP"), ("fr", "Arrêt !"), ("ar", "توقف"), ("en", "/stop")]
+    ("locale", "typed"),
+    [("fr", "STOP"), ("fr", "Arrêt !"), ("ar", "توقف"), ("en", "/stop"), ("fr", "/STOP")],
 )
 async def test_stop_withdraws_every_unsolicited_message_and_says_how_to_come_back(
     harness: Harness, locale: str, typed: str

@@ -43,6 +43,7 @@ from storage.outbox import (
 )
 from storage.users import get_or_create_user
 from tests.conftest import TOKEN
+from tests.conversation import close_bot
 
 GROUP = -1001234
 FAST = {
@@ -71,17 +72,11 @@ def sessionmaker(engine: AsyncEngine) -> Maker:
     return create_sessionmaker(engine)
 
 
-async def close(bot: Bot) -> None:
-    """aiogram's own close waits 250 ms for TLS connections to wind down; the stand-in speaks
-    plain HTTP, and short tests would spend most of their time waiting."""
-    await (await bot.session.create_session()).close()  # type: ignore[attr-defined]
-
-
 @pytest.fixture
 async def bot(standin: StandIn) -> AsyncIterator[Bot]:
     bot = create_bot(TOKEN, standin.base_url, timeout=5)
     yield bot
-    await close(bot)
+    await close_bot(bot)
 
 
 async def person(sessionmaker: Maker, standin: StandIn, telegram_id: int) -> int:
@@ -367,7 +362,7 @@ async def test_timeouts_are_retried_up_to_the_limit(
     try:
         [row] = await deliver_all(bot, sessionmaker, settings)
     finally:
-        await close(bot)
+        await close_bot(bot)
 
     assert row.status is expected and row.attempts == timeouts + (expected is OutboxStatus.sent)
     if expected is OutboxStatus.failed:
@@ -611,7 +606,7 @@ async def test_two_workers_at_once_never_send_a_row_twice_and_keep_each_chat_in_
         ):
             rows = await wait_for(sessionmaker)
     finally:
-        await close(other)
+        await close_bot(other)
 
     check_outcomes(rows, standin)
     assert all(row.status is OutboxStatus.sent and row.attempts == 1 for row in rows)
