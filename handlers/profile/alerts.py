@@ -44,7 +44,8 @@ def resumed_text() -> str:
     )
 
 
-@router.message(Command("stop"))
+# /STOP and /Stop too: people who type STOP in capitals type the command so as well.
+@router.message(Command("stop", ignore_case=True))
 @router.message(StopWord())
 async def stop_typed(message: Message, session: AsyncSession, user: User) -> None:
     await stop_messages(session, user)
