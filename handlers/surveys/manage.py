@@ -3,8 +3,9 @@ from it — preview, send now, close (the results then go to the respondents). S
 and the reminder's delay are typed (`scheduling.py`); results, exports and waves are in
 `results_group.py`.
 
-Every button checks that the person is a coordinator: buttons answer wherever pressed, so that
-a forged one is refused, not ignored. Every action checks the survey's state again.
+Coordinators only, by their router's gate (handlers/coordination.py); the buttons answer
+wherever pressed, so that a forged one is refused, not ignored. Every action checks the survey's
+state again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from aiogram import Bot, F
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -21,9 +22,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.coordinators import Coordinators
 from bot.i18n import ngettext
-from handlers.coordination import pressed_by_coordinator, sent_by_coordinator
 from handlers.flow import Flow
 from handlers.surveys import coordination_keyboards as keyboards
 from handlers.surveys import sending
@@ -43,16 +42,9 @@ LIST_PAGE = 8
 
 
 async def pressed_survey(
-    query: CallbackQuery,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
-    session: AsyncSession,
-    survey_id: int,
+    callback_answer: CallbackAnswer, session: AsyncSession, survey_id: int
 ) -> Survey | None:
-    """The survey a button names, when a coordinator pressed it and it still exists."""
-    if not await pressed_by_coordinator(query, callback_answer, bot, coordinators):
-        return None
+    """The survey a button names, when it still exists."""
     survey = await get_survey(session, survey_id)
     if survey is None:
         callback_answer.text = stale_button()
@@ -85,30 +77,15 @@ async def show_card(
 
 
 @router.message(Command("surveys"))
-async def list_command(
-    message: Message,
-    bot: Bot,
-    coordinators: Coordinators,
-    session: AsyncSession,
-    settings: Settings,
-) -> None:
-    if not await sent_by_coordinator(message, bot, coordinators):
-        return
+async def list_command(message: Message, session: AsyncSession, settings: Settings) -> None:
     await show_list(message, session, settings, 0)
 
 
 @router.callback_query(ListCb.filter())
 async def list_page(
-    query: CallbackQuery,
-    callback_data: ListCb,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
-    session: AsyncSession,
-    settings: Settings,
+    query: CallbackQuery, callback_data: ListCb, session: AsyncSession, settings: Settings
 ) -> None:
-    if await pressed_by_coordinator(query, callback_answer, bot, coordinators):
-        await show_list(query, session, settings, callback_data.page)
+    await show_list(query, session, settings, callback_data.page)
 
 
 async def show_list(
@@ -145,14 +122,10 @@ async def card(
     query: CallbackQuery,
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    survey = await pressed_survey(
-        query, callback_answer, bot, coordinators, session, callback_data.survey_id
-    )
+    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
     if survey is not None:
         await show_card(query, session, settings, survey)
 
@@ -162,15 +135,11 @@ async def preview(
     query: CallbackQuery,
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """Every question as respondents of the group's language will see it, under the card."""
-    survey = await pressed_survey(
-        query, callback_answer, bot, coordinators, session, callback_data.survey_id
-    )
+    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
     if survey is None:
         return
     questions = await survey_questions(session, survey.id)
@@ -185,15 +154,11 @@ async def send_pressed(
     query: CallbackQuery,
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """Says how many people the survey goes to, and asks to confirm."""
-    survey = await pressed_survey(
-        query, callback_answer, bot, coordinators, session, callback_data.survey_id
-    )
+    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
     if survey is None:
         return
     if survey.status is not SurveyStatus.draft:
@@ -213,17 +178,13 @@ async def send_confirmed(
     query: CallbackQuery,
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
     i18n: I18n,
     session: AsyncSession,
     settings: Settings,
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Opens the survey and writes the invitations to the outbox; the group is told how many."""
-    survey = await pressed_survey(
-        query, callback_answer, bot, coordinators, session, callback_data.survey_id
-    )
+    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
     if survey is None:
         return
     sent = await sending.send_survey(session, i18n, survey.id, query.from_user.id, wall_clock())
@@ -255,15 +216,11 @@ async def close_pressed(
     query: CallbackQuery,
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """Asks to confirm: nobody can answer afterwards."""
-    survey = await pressed_survey(
-        query, callback_answer, bot, coordinators, session, callback_data.survey_id
-    )
+    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
     if survey is None:
         return
     if survey.status is not SurveyStatus.open:
@@ -285,17 +242,13 @@ async def close_confirmed(
     query: CallbackQuery,
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
     i18n: I18n,
     session: AsyncSession,
     settings: Settings,
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Closes the survey; each respondent receives the results through the outbox."""
-    survey = await pressed_survey(
-        query, callback_answer, bot, coordinators, session, callback_data.survey_id
-    )
+    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
     if survey is None:
         return
     try:

@@ -15,7 +15,6 @@ from babel.numbers import format_percent, get_decimal_symbol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.coordinators import Coordinators
 from handlers.flow import Flow
 from handlers.surveys import sending
 from handlers.surveys.coordination import answered_line
@@ -45,15 +44,10 @@ COMPARED = (QuestionKind.scale, QuestionKind.number, QuestionKind.yes_no)
 
 
 async def _sent_survey(
-    query: CallbackQuery,
-    callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
-    session: AsyncSession,
-    survey_id: int,
+    query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, survey_id: int
 ) -> Survey | None:
-    """The survey, when a coordinator pressed and it has been sent (a draft has no answers)."""
-    survey = await pressed_survey(query, callback_answer, bot, coordinators, session, survey_id)
+    """The survey, when it has been sent (a draft has no answers)."""
+    survey = await pressed_survey(callback_answer, session, survey_id)
     if survey is None or query.message is None:
         return None
     if survey.status is SurveyStatus.draft:
@@ -69,14 +63,11 @@ async def results_pressed(
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """The response rate, each question's figures and free-text answers, then the chart."""
-    survey = await _sent_survey(
-        query, callback_answer, bot, coordinators, session, callback_data.survey_id
-    )
+    survey = await _sent_survey(query, callback_answer, session, callback_data.survey_id)
     if survey is None or query.message is None:
         return
     results = await survey_results(session, survey.id, coordinators=True)
@@ -97,14 +88,11 @@ async def csv_pressed(
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """The raw answers, one row per complete response, for French Excel."""
-    survey = await _sent_survey(
-        query, callback_answer, bot, coordinators, session, callback_data.survey_id
-    )
+    survey = await _sent_survey(query, callback_answer, session, callback_data.survey_id)
     if survey is None or query.message is None:
         return
     data = await answers_csv(session, survey.id)
@@ -124,14 +112,11 @@ async def json_pressed(
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """The aggregates as computed for publication (small groups suppressed)."""
-    survey = await _sent_survey(
-        query, callback_answer, bot, coordinators, session, callback_data.survey_id
-    )
+    survey = await _sent_survey(query, callback_answer, session, callback_data.survey_id)
     if survey is None or query.message is None:
         return
     data = results_json(await survey_results(session, survey.id, coordinators=True))
@@ -218,14 +203,11 @@ async def waves_pressed(
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """The series' waves side by side, and a chart per key figure."""
-    survey = await pressed_survey(
-        query, callback_answer, bot, coordinators, session, callback_data.survey_id
-    )
+    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
     if survey is None or query.message is None:
         return
     waves = await compare_waves(session, survey.series)

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, F, html
+from aiogram import F, html
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -18,9 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.coordinators import Coordinators
 from bot.i18n import format_when, ngettext
-from handlers.coordination import sent_by_coordinator
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.surveys import sending
@@ -61,17 +59,13 @@ async def send_at_pressed(
     query: CallbackQuery,
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Asks, in the group, when to send the draft."""
-    survey = await pressed_survey(
-        query, callback_answer, bot, coordinators, session, callback_data.survey_id
-    )
+    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
     if survey is None or query.message is None:
         return
     if survey.status is not SurveyStatus.draft:
@@ -96,17 +90,12 @@ async def send_at_pressed(
 @router.message(SurveySchedule.typing_send_at, NotCommand())
 async def send_at_typed(
     message: Message,
-    bot: Bot,
-    coordinators: Coordinators,
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Stores `send_at` (the scheduler sends the survey then) and shows the card again."""
-    if not await sent_by_coordinator(message, bot, coordinators):
-        await state.clear()
-        return
     now = wall_clock()
     try:
         typed = datetime.strptime((message.text or "").strip(), DATE_FORMAT)
@@ -149,16 +138,12 @@ async def reminder_pressed(
     query: CallbackQuery,
     callback_data: ManageCb,
     callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """Asks after how many hours the unfinished are reminded."""
-    survey = await pressed_survey(
-        query, callback_answer, bot, coordinators, session, callback_data.survey_id
-    )
+    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
     if survey is None or query.message is None:
         return
     if survey.status is SurveyStatus.closed:
@@ -185,16 +170,11 @@ async def reminder_pressed(
 @router.message(SurveySchedule.typing_reminder, NotCommand())
 async def reminder_typed(
     message: Message,
-    bot: Bot,
-    coordinators: Coordinators,
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """Stores `reminder_after_hours` and shows the card again."""
-    if not await sent_by_coordinator(message, bot, coordinators):
-        await state.clear()
-        return
     low, high = survey_sending.REMINDER_HOURS
     text = (message.text or "").strip()
     hours = int(text) if text.isascii() and text.isdigit() else 0
