@@ -3,16 +3,14 @@ the updates the bot set aside after failing to handle them."""
 
 from __future__ import annotations
 
-from aiogram import Bot, html
+from aiogram import html
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.coordinators import Coordinators
 from bot.i18n import format_when
-from handlers.coordination import sent_by_coordinator
 from handlers.flow import Flow
 from storage.outbox import failed_messages
 from storage.updates import set_aside_updates
@@ -21,15 +19,11 @@ router = Flow("deliveries")
 
 
 @router.message(Command("failed"))
-async def failed(
-    message: Message,
-    bot: Bot,
-    coordinators: Coordinators,
-    session: AsyncSession,
-    settings: Settings,
-) -> None:
-    if not await sent_by_coordinator(message, bot, coordinators):
-        return
+async def failed(message: Message, session: AsyncSession, settings: Settings) -> None:
+    await message.reply(await failed_text(session, settings))
+
+
+async def failed_text(session: AsyncSession, settings: Settings) -> str:
     rows = await failed_messages(session, limit=20)
     if not rows:
         lines = [_("Every message has been delivered.")]
@@ -67,4 +61,4 @@ async def failed(
                 error=html.quote((update.error or "?")[:150]),
             )
         )
-    await message.reply("\n".join(lines))
+    return "\n".join(lines)

@@ -17,10 +17,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.coordinators import Coordinators
 from bot.i18n import ngettext
 from bot.replies import later
-from handlers.coordination import refusal, sent_by_coordinator
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.initiatives import notices
@@ -35,8 +33,8 @@ from storage.outbox import CAPTION_LIMIT, cut_caption, utf16_len
 from storage.privacy import initiative_subject, remember_shown
 from storage.texts import TextRejected
 
-# Buttons answer wherever they are pressed (a forged one is refused); commands and typed
-# reasons only in the group.
+# Coordinators only, by their router's gate (handlers/coordination.py). Buttons answer wherever
+# they are pressed (a forged one is refused); commands and typed reasons only in the group.
 log = logging.getLogger(__name__)
 
 buttons = Flow("moderation-buttons")
@@ -53,18 +51,12 @@ async def decision_pressed(
     query: CallbackQuery,
     callback_data: ModerateCb,
     callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
     i18n: I18n,
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """Approve decides at once; Reject and Ask for changes first ask the reason."""
-    if not await coordinators(bot, query.from_user.id):
-        callback_answer.text = refusal()
-        callback_answer.show_alert = True
-        return
     initiative = await initiatives.get_initiative(session, callback_data.initiative_id)
     if initiative is None:
         callback_answer.text = _("This proposal no longer exists.")
@@ -114,15 +106,11 @@ async def decision_pressed(
 async def reason_typed(
     message: Message,
     bot: Bot,
-    coordinators: Coordinators,
     i18n: I18n,
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    if not await coordinators(bot, message.from_user.id if message.from_user else 0):
-        await state.clear()
-        return
     if message.text is None:
         await message.reply(_("Please type the reason as a text message."))
         return
@@ -281,15 +269,21 @@ async def tell_author(session: AsyncSession, i18n: I18n, initiative: Initiative)
 @group.message(Command("pending"))
 async def pending(
     message: Message,
-    bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
 ) -> None:
-    """What waits for a decision, oldest first, each with its buttons."""
-    if not await sent_by_coordinator(message, bot, coordinators):
-        return
+    await list_pending(message, session, sessionmaker, settings)
+
+
+async def list_pending(
+    message: Message,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    """What waits for a decision, oldest first, each with its buttons, in the chat of `message`
+    (a /pending, or the summary whose button asked), the «nothing» replying to it."""
     waiting, total = await initiatives.pending(session)
     if not waiting:
         await message.reply(_("Nothing is waiting for a decision."))

@@ -1,11 +1,14 @@
 """Figures on demand in the coordinators' group: /stats (today so far, a week, a month, a range
 of dates), /export (a ZIP of CSV files), /challenge_stats and /survey_results, and the buttons
-of the summary and of /stats. Coordinators only; buttons answer wherever they are pressed, so
-that a forged one is refused, not ignored.
+of the summary and of /stats. Coordinators only, by their router's gate
+(handlers/coordination.py); buttons answer wherever they are pressed, so that a forged one is
+refused, not ignored.
 
-The challenges' and surveys' figures are theirs: these handlers call the challenges' and the
-surveys' own functions and views (`storage.challenges.challenge_figures`,
-`handlers.challenges.manage`, `handlers.surveys.manage`), never a copy of them.
+The challenges' and surveys' figures are theirs, and so are the waiting proposals and the failed
+deliveries: these handlers call those flows' own functions and views
+(`storage.challenges.challenge_figures`, `handlers.surveys.manage.show_list`,
+`handlers.initiatives.moderation.list_pending`, `handlers.deliveries.failed_text`), never a copy
+of them nor their handlers.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from aiogram import Bot, html
+from aiogram import html
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -23,14 +26,12 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.coordinators import Coordinators
 from bot.i18n import ngettext
 from handlers.challenges.coordination import figures_text
 from handlers.challenges.coordination_keyboards import list_keyboard
-from handlers.coordination import pressed_by_coordinator, sent_by_coordinator
-from handlers.deliveries import failed
+from handlers.deliveries import failed_text
 from handlers.flow import Flow
-from handlers.initiatives.moderation import pending
+from handlers.initiatives.moderation import list_pending
 from handlers.initiatives.reports import tell_group_reported
 from handlers.summary.callbacks import SummaryAction, SummaryCb
 from handlers.summary.keyboards import figures_keyboard
@@ -136,15 +137,11 @@ async def answer_long(message: Message, text: str, reply_markup: object = None) 
 async def stats(
     message: Message,
     command: CommandObject,
-    bot: Bot,
-    coordinators: Coordinators,
     session: AsyncSession,
     settings: Settings,
     wall_clock: Clock = utcnow,
 ) -> None:
     """The summary's figures, for the period asked, compared with the one before."""
-    if not await sent_by_coordinator(message, bot, coordinators):
-        return
     now = wall_clock()
     today = local_date(now, settings.timezone)
     try:
@@ -161,16 +158,9 @@ async def stats(
 
 @router.message(Command("export"))
 async def export(
-    message: Message,
-    bot: Bot,
-    coordinators: Coordinators,
-    session: AsyncSession,
-    settings: Settings,
-    wall_clock: Clock = utcnow,
+    message: Message, session: AsyncSession, settings: Settings, wall_clock: Clock = utcnow
 ) -> None:
     """Every CSV file for the data team, in one ZIP."""
-    if not await sent_by_coordinator(message, bot, coordinators):
-        return
     now = wall_clock()
     files = await export_files(session, settings.timezone, settings.group_locale)
     name = f"la-collective-{local_date(now, settings.timezone).isoformat()}.zip"
@@ -192,27 +182,13 @@ async def export(
 
 
 @router.message(Command("challenge_stats"))
-async def challenge_stats(
-    message: Message,
-    bot: Bot,
-    coordinators: Coordinators,
-    session: AsyncSession,
-    settings: Settings,
-) -> None:
-    if await sent_by_coordinator(message, bot, coordinators):
-        await show_challenge_figures(message, session, settings)
+async def challenge_stats(message: Message, session: AsyncSession, settings: Settings) -> None:
+    await show_challenge_figures(message, session, settings)
 
 
 @router.message(Command("survey_results"))
-async def survey_results(
-    message: Message,
-    bot: Bot,
-    coordinators: Coordinators,
-    session: AsyncSession,
-    settings: Settings,
-) -> None:
-    if await sent_by_coordinator(message, bot, coordinators):
-        await show_survey_results(message, session, settings)
+async def survey_results(message: Message, session: AsyncSession, settings: Settings) -> None:
+    await show_survey_results(message, session, settings)
 
 
 async def show_challenge_figures(
@@ -258,39 +234,27 @@ async def show_survey_results(message: Message, session: AsyncSession, settings:
 # -- the buttons
 
 
-def _as_presser(query: CallbackQuery) -> Message | None:
-    """The pressed message, as if the presser had sent it: /pending and /failed reply to it,
-    and check who sent it."""
-    message = query.message
-    if message is None or isinstance(message, InaccessibleMessage):
-        return None
-    return message.model_copy(update={"from_user": query.from_user})
-
-
 @router.callback_query(SummaryCb.filter())
 async def summary_button(
     query: CallbackQuery,
     callback_data: SummaryCb,
     callback_answer: CallbackAnswer,
-    bot: Bot,
-    coordinators: Coordinators,
     i18n: I18n,
     session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     wall_clock: Clock = utcnow,
 ) -> None:
-    if not await pressed_by_coordinator(query, callback_answer, bot, coordinators):
-        return
-    message = _as_presser(query)
-    if message is None:
+    """What the pressed message (a summary, or /stats) cut short, answered under it."""
+    message = query.message
+    if message is None or isinstance(message, InaccessibleMessage):
         callback_answer.text = _("This message is too old: send the command again.")
         return
     action = callback_data.action
     if action is SummaryAction.pending:
-        await pending(message, bot, coordinators, session, sessionmaker, settings)
+        await list_pending(message, session, sessionmaker, settings)
     elif action is SummaryAction.failed:
-        await failed(message, bot, coordinators, session, settings)
+        await message.reply(await failed_text(session, settings))
     elif action is SummaryAction.reports:
         await resend_reports(callback_answer, i18n, session, settings)
     elif action is SummaryAction.challenges:
