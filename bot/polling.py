@@ -142,7 +142,10 @@ async def poll(
     long_poll: int = 30,
     *,
     handling: Handling | None = None,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
 ) -> None:
+    """Fetches updates until `stop` is set; `sleep` waits out Telegram's retry_after and the
+    backoff after a failure (a test passes its own, to move time by hand)."""
     handling = handling or Handling(dp, bot)
     allowed = dp.resolve_used_update_types()
     request = GetUpdates(timeout=long_poll, allowed_updates=allowed)
@@ -159,12 +162,12 @@ async def poll(
         try:
             updates = fetch.result()
         except TelegramRetryAfter as error:
-            await asyncio.sleep(error.retry_after)
+            await sleep(error.retry_after)
             continue
         except (TelegramNetworkError, TelegramServerError, TelegramConflictError) as error:
             # A conflict: another process polls with this token (a deploy overlapping): wait.
             log.warning("getUpdates failed (%s); retrying in %.1fs", error, backoff.next_delay)
-            await backoff.asleep()
+            await sleep(next(backoff))
             continue
         backoff.reset()
         if not updates:
@@ -177,7 +180,7 @@ async def poll(
             # getUpdates confirms only what came before it), after a pause.
             request.offset = min(outcome.unfinished)
             log.warning("updates from %s wait for the database", request.offset)
-            await backoff.asleep()
+            await sleep(next(backoff))
             continue
         request.offset = updates[-1].update_id + 1
     if request.offset is not None:

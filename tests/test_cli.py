@@ -114,8 +114,13 @@ async def test_long_polling_outlives_a_429_and_a_conflict(harness: Harness) -> N
         "getUpdates", status=409, description="Conflict: terminated by other getUpdates request"
     )
     standin.push_update(standin.message_update(person.user, "/help"))
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # time passes when the poller says it waits
+        waits.append(seconds)
+
     stop = asyncio.Event()
-    task = asyncio.create_task(poll(harness.dp, harness.bot, stop, long_poll=1))
+    task = asyncio.create_task(poll(harness.dp, harness.bot, stop, long_poll=1, sleep=sleep))
     for _ in range(400):
         if texts(standin.calls):
             break
@@ -123,3 +128,10 @@ async def test_long_polling_outlives_a_429_and_a_conflict(harness: Harness) -> N
     stop.set()
     await asyncio.wait_for(task, 10)
     assert "La Collective" in texts(standin.calls)[0]
+    # The 429's retry_after, then the backoff's first delay after the conflict.
+    assert waits == [1, 1.0]
+    assert [c.status for c in standin.calls_of("getUpdates", include_failed=True)][:3] == [
+        429,
+        409,
+        200,
+    ]
