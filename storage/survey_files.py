@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Challenge, QuestionKind, Role, Survey, SurveyQuestion, SurveyStatus
 from storage.surveys import NO, SCALE, YES, SurveyError, in_locale
+from storage.texts import load_yaml
 from storage.themes import known_theme_codes
 
 MAX_QUESTIONS = 50
@@ -58,7 +59,7 @@ def load_survey_file(path: str | Path) -> list[dict[str, Any]]:
         if path.suffix.lower() == ".json":
             data = json.loads(source)
         else:
-            data = yaml.safe_load(source)
+            data = load_yaml(source)  # a text written on lines after | reads as paragraphs
     except json.JSONDecodeError as error:
         raise InvalidSurvey(path.name, "", f"line {error.lineno}: not JSON: {error.msg}") from None
     except yaml.YAMLError as error:

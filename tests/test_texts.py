@@ -3,11 +3,15 @@ dropped, never the invisible characters that writing systems and emoji are made 
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 import pytest
 from aiogram import html
 
 from bot.standin import parse_html, utf16_len
 from storage.outbox import cut_caption, split_text
+from storage.survey_files import load_survey_file
 from storage.texts import TextRejected, clean_text, fold_lines
 from tests.conversation import Harness
 from tests.test_needs import at_description, needs
@@ -119,3 +123,24 @@ async def test_a_need_is_stored_as_typed(harness: Harness) -> None:
 )
 def test_lines_of_a_file_fold_into_paragraphs(written: str, read: str | None) -> None:
     assert fold_lines(written) == (written if read is None else read)
+
+
+def test_a_survey_file_folds_its_lines_too(tmp_path: Path) -> None:
+    path = tmp_path / "survey.yaml"
+    path.write_text(
+        "series: isolation\n"
+        "texts:\n"
+        "  fr:\n"
+        "    title: Point isolement\n"
+        "    intro: |\n"
+        "      Quelques questions courtes,\n"
+        "      deux minutes.\n"
+        "\n"
+        "      Vos réponses restent anonymes.\n"
+        "send_at: 2026-12-07 10:00:00\n",
+        encoding="utf-8",
+    )
+    [survey] = load_survey_file(path)
+    intro = survey["texts"]["fr"]["intro"]
+    assert intro == "Quelques questions courtes, deux minutes.\n\nVos réponses restent anonymes."
+    assert survey["send_at"] == datetime(2026, 12, 7, 10, 0)  # YAML's own types, as before
