@@ -30,6 +30,7 @@ def build_router() -> Router:
     private.callback_query.filter(PrivateChat())
     private.include_routers(
         common.router.router(),
+        coordinators_only("coordinators-commands", common.coordinators_commands),
         start.router.router(),
         profile.build_router(),
         privacy.router.router(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
@@ -11,8 +11,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.commands import COORDINATOR_COMMANDS
 from bot.config import Settings
-from bot.coordinators import Coordinators
-from handlers.coordination import refusal
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.menu import MenuAction, MenuCb, menu_keyboard, menu_text
@@ -22,6 +20,9 @@ from storage.models import User
 from storage.users import mark_unreachable
 
 router = Flow("common")
+# The coordinators' commands said in a private chat: for coordinators only
+# (handlers/flow.py: coordinators_only), anyone else refused as in the group.
+coordinators_commands = Flow("coordinators-commands")
 fallback = Flow("fallback")
 
 
@@ -78,14 +79,10 @@ async def cancel(message: Message, state: FSMContext, user: User) -> None:
     )
 
 
-@router.message(Command(*COORDINATOR_COMMANDS))
-async def coordinators_command(message: Message, bot: Bot, coordinators: Coordinators) -> None:
-    """The coordinators' commands work in their group only: said to a coordinator, refused to
-    anyone else, as in the group."""
-    if message.from_user is not None and await coordinators(bot, message.from_user.id):
-        await message.answer(_("This command works in the coordinators' group."))
-    else:
-        await message.answer(refusal())
+@coordinators_commands.message(Command(*COORDINATOR_COMMANDS))
+async def coordinators_command(message: Message) -> None:
+    """The coordinators' commands work in their group only."""
+    await message.answer(_("This command works in the coordinators' group."))
 
 
 @router.my_chat_member()

@@ -69,21 +69,3 @@ async def refuse_button(query: CallbackQuery, callback_answer: CallbackAnswer) -
     """A coordinators' button pressed by anyone else, forged or not: nothing changes."""
     callback_answer.text = refusal()
     callback_answer.show_alert = True
-
-
-async def pressed_by_coordinator(
-    query: CallbackQuery, callback_answer: CallbackAnswer, bot: Bot, coordinators: Coordinators
-) -> bool:
-    """True for a coordinator; anyone else (or a forged button) gets the refusal in an alert."""
-    if await coordinators(bot, query.from_user.id):
-        return True
-    await refuse_button(callback_answer)
-    return False
-
-
-async def sent_by_coordinator(message: Message, bot: Bot, coordinators: Coordinators) -> bool:
-    """True for a coordinator; anyone else is answered with the refusal."""
-    if message.from_user is not None and await coordinators(bot, message.from_user.id):
-        return True
-    await message.reply(refusal())
-    return False
