@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.factory import create_bot, create_dispatcher
+from bot.fsm import DatabaseStorage
 from bot.i18n import CatalogI18n
 from bot.standin import Call, StandIn
 from bot.standin.html import parse_html
@@ -29,8 +30,9 @@ def plain(text: str | None) -> str:
 
 async def close_storage(dp: Dispatcher) -> None:
     await dp.storage.close()
-    # redis-py closes its sockets without waiting; let the loop finish that before it ends.
-    await asyncio.sleep(0.01)
+    if not isinstance(dp.storage, DatabaseStorage):
+        # redis-py closes its sockets without waiting; let the loop finish that before it ends.
+        await asyncio.sleep(0.01)
 
 
 async def close_bot(bot: Bot) -> None:
