@@ -152,8 +152,10 @@ class Delivery:
         wake: asyncio.Event | None = None,
         clock: Clock = time.monotonic,
         now: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.bot, self.sessionmaker, self.settings = bot, sessionmaker, settings
+        self.sleep = sleep
         self.policy = policy_from(settings)
         self.gate = RateGate(settings.delivery_rate, clock)
         self.poll = settings.delivery_poll_seconds
@@ -354,7 +356,7 @@ class Delivery:
                 return
             except Exception:
                 log.warning("outbox %s: could not mark it sent (try %d)", lease.id, attempt + 1)
-                await asyncio.sleep(min(0.5 * 2**attempt, 5.0))
+                await self.sleep(min(0.5 * 2**attempt, 5.0))
         log.error("outbox %s: sent, but could not be marked so", lease.id)
 
     async def _record(self, action: Callable[..., Awaitable[Any]], *args: Any, **kw: Any) -> None:
@@ -374,7 +376,10 @@ async def deliver(
     wake: asyncio.Event | None = None,
     clock: Clock = time.monotonic,
     now: Callable[[], datetime] = utcnow,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
 ) -> None:
     """Delivers the outbox until `stop` is set. `wake`, set after a commit that enqueued
-    messages, spares the wait for the next look at the table."""
-    await Delivery(bot, sessionmaker, settings, wake=wake, clock=clock, now=now).run(stop)
+    messages, spares the wait for the next look at the table. `clock` paces the sends, `now`
+    dates the rows (due, leased, retried), `sleep` waits before recording a send again."""
+    delivery = Delivery(bot, sessionmaker, settings, wake=wake, clock=clock, now=now, sleep=sleep)
+    await delivery.run(stop)

@@ -32,10 +32,10 @@ from storage.models import OutboxMessage, OutboxPicture, OutboxStatus, User, utc
 from storage.outbox import (
     ChatLimit,
     DeliveryPolicy,
+    PhotoMessage,
+    TextMessage,
     claim_due,
     drop_pending,
-    enqueue_message,
-    enqueue_photo,
     failed_messages,
     mark_sent,
     split_text,
@@ -93,7 +93,9 @@ async def enqueue(
         rows = [
             row
             for text in texts
-            for row in await enqueue_message(session, chat_id=chat_id, text=text, user_id=user_id)
+            for row in await outbox.enqueue(
+                session, TextMessage(chat_id=chat_id, text=text, user_id=user_id)
+            )
         ]
     return [row.id for row in rows]
 
@@ -182,12 +184,14 @@ async def test_rows_written_with_a_change_are_sent_once_and_marked_sent(
         user = await session.get(User, anna)
         assert user is not None
         user.arrondissement = 13
-        await enqueue_message(
-            session, chat_id=1001, text="<b>Décision</b> &amp; suite", user_id=anna
+        await outbox.enqueue(
+            session, TextMessage(chat_id=1001, text="<b>Décision</b> &amp; suite", user_id=anna)
         )
-        await enqueue_message(session, chat_id=1001, text="Deuxième", reply_markup=KEYBOARD)
-        await enqueue_message(session, chat_id=1002, text="Pour Bruno")
-        await enqueue_message(session, chat_id=GROUP, text="Carte à modérer")
+        await outbox.enqueue(
+            session, TextMessage(chat_id=1001, text="Deuxième", reply_markup=KEYBOARD)
+        )
+        await outbox.enqueue(session, TextMessage(chat_id=1002, text="Pour Bruno"))
+        await outbox.enqueue(session, TextMessage(chat_id=GROUP, text="Carte à modérer"))
 
     rows = await deliver_all(bot, sessionmaker, fast)
 
@@ -208,7 +212,7 @@ async def test_a_rolled_back_change_sends_nothing(
     await person(sessionmaker, standin, 1001)
     with pytest.raises(RuntimeError):
         async with sessionmaker.begin() as session:
-            await enqueue_message(session, chat_id=1001, text="Jamais")
+            await outbox.enqueue(session, TextMessage(chat_id=1001, text="Jamais"))
             raise RuntimeError("the change failed")
     await enqueue(sessionmaker, 1001, "Après")
 
@@ -429,7 +433,9 @@ async def test_a_long_text_goes_in_parts_with_the_keyboard_on_the_last(
     paragraph = " ".join(["<b>Marseille</b> &amp; ses quartiers, 😀 solidarité."] * 20)
     text = "\n\n".join(f"{number}. {paragraph}" for number in range(12))
     async with sessionmaker.begin() as session:
-        parts = await enqueue_message(session, chat_id=1001, text=text, reply_markup=KEYBOARD)
+        parts = await outbox.enqueue(
+            session, TextMessage(chat_id=1001, text=text, reply_markup=KEYBOARD)
+        )
 
     rows = await deliver_all(bot, sessionmaker, fast)
 
@@ -448,11 +454,16 @@ async def test_a_long_caption_is_cut_and_the_whole_text_follows(
     await person(sessionmaker, standin, 1001)
     caption = "<b>Initiative</b>\n" + " ".join(["jardin &amp; partage"] * 80)
     async with sessionmaker.begin() as session:
-        rendered = await enqueue_photo(
-            session, chat_id=1001, photo=b"\x89PNG chart", caption=caption, reply_markup=KEYBOARD
+        rendered = await outbox.enqueue(
+            session,
+            PhotoMessage(
+                chat_id=1001, picture=b"\x89PNG chart", caption=caption, reply_markup=KEYBOARD
+            ),
         )
         stored = standin.store_file(b"jpeg", "photo.jpg", photo=True)["file_id"]
-        by_id = await enqueue_photo(session, chat_id=1001, photo=stored, caption="Court")
+        by_id = await outbox.enqueue(
+            session, PhotoMessage(chat_id=1001, picture=stored, caption="Court")
+        )
     assert len(rendered) == 2 and len(by_id) == 1
 
     rows = await deliver_all(bot, sessionmaker, fast)
@@ -474,11 +485,15 @@ async def test_a_picture_for_many_is_stored_once_and_uploaded_once(
         await person(sessionmaker, standin, chat)
     chart = b"\x89PNG the same chart"
     async with sessionmaker.begin() as session:
-        await enqueue_photo(session, chat_id=1001, photo=chart, caption="Résultats")
+        await outbox.enqueue(
+            session, PhotoMessage(chat_id=1001, picture=chart, caption="Résultats")
+        )
     await deliver_all(bot, sessionmaker, fast)
     async with sessionmaker.begin() as session:
         for chat in (1002, 1003):
-            await enqueue_photo(session, chat_id=chat, photo=chart, caption="Résultats")
+            await outbox.enqueue(
+                session, PhotoMessage(chat_id=chat, picture=chart, caption="Résultats")
+            )
 
     rows = await deliver_all(bot, sessionmaker, fast)
 
@@ -499,7 +514,9 @@ async def test_a_file_id_telegram_refuses_is_forgotten_and_the_picture_uploaded_
     await person(sessionmaker, standin, 1001)
     chart = b"\x89PNG a chart"
     async with sessionmaker.begin() as session:
-        [row] = await enqueue_photo(session, chat_id=1001, photo=chart, caption="Résultats")
+        [row] = await outbox.enqueue(
+            session, PhotoMessage(chat_id=1001, picture=chart, caption="Résultats")
+        )
         # Uploaded earlier under another bot token: this bot cannot use that file_id.
         await session.execute(
             update(OutboxPicture)
@@ -776,6 +793,13 @@ async def test_a_send_the_database_cannot_record_at_once_is_not_sent_again(
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(outbox, "mark_sent", flaky)
-    rows = await deliver_all(bot, sessionmaker, fast)
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # the pause before trying again, not waited
+        waits.append(seconds)
+
+    async with delivering(bot, sessionmaker, fast, sleep=sleep):
+        rows = await wait_for(sessionmaker)
     assert [row.status for row in rows] == [OutboxStatus.sent]
     assert texts_in(standin, 1001) == ["Une fois"]
+    assert waits == [0.5]
