@@ -362,9 +362,13 @@ async def test_open_now_from_the_preview_at_night_delays_the_alerts(
         people[who] for who in ("fr", "en", "ar", "elsewhere")
     }
     assert all(row.not_before == NEXT_MORNING for row in rows)
-    said = texts(calls)[-1]
-    assert alerted(4) in said
-    assert "08:00" in said or "8:00" in said
+    night = t(
+        "fr",
+        "It is night: the alerts wait until {when}, the end of the quiet hours.",
+        when="11/03/2027 08:00",  # NEXT_MORNING in Paris, as the group's French writes it
+    )
+    opened = t("fr", "«{title}» is open.", title=TITLE)
+    assert texts(calls)[-1] == f"{opened} {alerted(4)} {night}"
 
 
 async def test_opening_alerts_exactly_the_people_concerned_in_their_language(
