@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -12,6 +13,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.methods import Response, TelegramMethod
@@ -30,7 +32,7 @@ from bot.middlewares import (
     TransactionMiddleware,
     TurnMiddleware,
 )
-from bot.replies import QueueReplies
+from bot.replies import QueueReplies, answers_unread
 from handlers import build_router
 
 log = logging.getLogger(__name__)
@@ -41,10 +43,17 @@ class Session(AiohttpSession):
     pydantic caches them weakly, and rebuilt them hundreds of times per thousand calls."""
 
     answer_types: ClassVar[dict[Any, Any]] = {}
+    unread: ClassVar[Response[Any]] = Response[Any](ok=True)
 
     def check_response(
         self, bot: Bot, method: TelegramMethod[Any], status_code: int, content: str
     ) -> Response[Any]:
+        if answers_unread.get() and 200 <= status_code < 300:
+            # A reply sent after the commit: its answer is not read (bot/replies.py), only
+            # whether Telegram took it.
+            with contextlib.suppress(ValueError):
+                if self.json_loads(content).get("ok") is True:
+                    return self.unread
         returning = method.__returning__
         if returning not in self.answer_types:
             self.answer_types[returning] = Response[returning]  # type: ignore[valid-type]
@@ -110,13 +119,18 @@ def create_dispatcher(
 
 
 def run_checks_inline(router: Router) -> None:
-    """aiogram runs a sync filter (a bare State, F.data == …) in a thread, each check some
-    120 µs and two switches (DESIGN.md): they are pure and quick, so they run in the loop."""
+    """Cheaper filters, same answers. aiogram runs a sync filter (a bare State, F.data == …)
+    in a thread, each check some 120 µs and two switches (DESIGN.md): they are pure and quick,
+    so they run in the loop. And a button's press is tried against every callback-data filter
+    in turn, each unpacking the data into a pydantic model (or failing to, with an exception):
+    its prefix is looked at first."""
     for each in router.chain_tail:
         for observer in each.observers.values():
             for handler in (observer._handler, *observer.handlers):
                 for check in handler.filters or ():
-                    if not check.awaitable:
+                    if isinstance(check.callback, CallbackQueryFilter):
+                        check.callback = _prefix_first(check.callback)
+                    elif not check.awaitable:
                         check.callback = _in_the_loop(check.callback)
                         check.awaitable = True
 
@@ -124,6 +138,19 @@ def run_checks_inline(router: Router) -> None:
 def _in_the_loop(check: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     async def run(*args: Any, **kwargs: Any) -> Any:
         return check(*args, **kwargs)
+
+    return run
+
+
+def _prefix_first(check: CallbackQueryFilter) -> Callable[..., Awaitable[Any]]:
+    prefix = check.callback_data.__prefix__
+    start = prefix + check.callback_data.__separator__
+
+    async def run(query: Any, *args: Any, **kwargs: Any) -> Any:
+        data = getattr(query, "data", None)
+        if not data or (data != prefix and not data.startswith(start)):
+            return False
+        return await check(query, *args, **kwargs)
 
     return run
 

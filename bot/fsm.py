@@ -4,7 +4,6 @@ per-person locks that keep one person's updates in order."""
 from __future__ import annotations
 
 import asyncio
-import copy
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -19,6 +18,7 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
 
 from storage.models import FsmRecord
 
@@ -80,7 +80,10 @@ class DatabaseStorage(BaseStorage):
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         async with self._session() as session:
             record = await self._record(session, key)
-            record.data = copy.deepcopy(dict(data))
+            record.data = dict(data)
+            # Written whatever SQLAlchemy compares: a handler may have changed a list inside
+            # the data it read, which is also the value SQLAlchemy would compare with.
+            flag_modified(record, "data")
             if record.state is None and not record.data:
                 # A finished dialog leaves no row behind.
                 if record in session.new:
@@ -92,9 +95,7 @@ class DatabaseStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         async with self._session() as session:
             record = await self._find(session, self.key_builder.build(key))
-            # A copy all the way down: a handler changing a list in it must not change the
-            # stored value behind SQLAlchemy's back (it would then see nothing to write).
-            return copy.deepcopy(record.data) if record else {}
+            return dict(record.data) if record else {}
 
     async def close(self) -> None:
         pass

@@ -88,6 +88,16 @@ class Replies:
         """Sends what was queued, in order; returns how many failed. A call that fails is
         logged and the next one goes on: the effect is committed whatever Telegram says."""
         failed = 0
+        unread = answers_unread.set(True)
+        try:
+            failed = await self._send(sleep)
+        finally:
+            answers_unread.reset(unread)
+        self.actions.clear()
+        return failed
+
+    async def _send(self, sleep: Callable[[float], Awaitable[Any]]) -> int:
+        failed = 0
         for action in self.actions:
             try:
                 try:
@@ -105,12 +115,14 @@ class Replies:
             except Exception:
                 failed += 1
                 log.exception("a reply could not be sent")
-        self.actions.clear()
         return failed
 
 
 # The update's queue while its transaction is open; None elsewhere (calls go out at once).
 current_replies: ContextVar[Replies | None] = ContextVar("current_replies", default=None)
+# True while queued replies go out: nobody reads their answers (bot/factory.py's session
+# then does not turn the echoed message, keyboard and all, into aiogram objects).
+answers_unread: ContextVar[bool] = ContextVar("answers_unread", default=False)
 
 
 async def later(action: Action) -> None:

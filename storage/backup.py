@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from storage.db import is_sqlite
@@ -147,6 +146,8 @@ async def restore(database_url: str, source: str | Path) -> Restored:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None
     return head
@@ -159,6 +160,8 @@ def check_revision(revision: str | None) -> str:
             "the copy holds no migration revision (no alembic_version): it is not a database "
             "of this bot"
         )
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     known = {r.revision for r in script.walk_revisions()}
     if revision not in known:

@@ -9,8 +9,10 @@ emoji matching each theme's colour.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw
+if TYPE_CHECKING:
+    from PIL import ImageDraw
 
 from storage.drawing import BACKGROUND, GRID, INK, font, png, text_size
 
@@ -153,6 +155,8 @@ def needs_chart(counts: Mapping[tuple[int, str], int], theme_order: Sequence[str
         for arrondissement in columns
     }
     top_value, step = _scale_top(max(sum(stack) for stack in stacks.values()))
+
+    from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)

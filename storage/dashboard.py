@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PIL import Image, ImageDraw
-
 from storage.charts import theme_colour, theme_marker
 from storage.drawing import BACKGROUND, GRID, INK, font, png
 from storage.summary import DayActivity
@@ -44,6 +42,8 @@ def dashboard_png(days: Sequence[DayActivity]) -> bytes:
     if not days:
         raise ValueError("no day to draw")
     series = DayActivity.SERIES
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     band = (HEIGHT - _TOP - _BOTTOM - _GAP * (len(series) - 1)) / len(series)

@@ -11,21 +11,26 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageFont
+if TYPE_CHECKING:
+    from PIL import Image, ImageFont
+
+    Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+# Pillow (some 4 MB resident) is loaded with the first picture drawn.
 
 BACKGROUND = "#FFFFFF"
 # Not pure black: pure black is a theme colour, and tests tell bars from ink by colour.
 INK = "#333333"
 GRID = "#E6E6E6"
 
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
-
 
 @lru_cache(maxsize=64)
 def font(size: int, files: tuple[str, ...] = ()) -> Font:
     """The first of `files` the system has, at `size`; else Pillow's bundled font."""
+    from PIL import ImageFont
+
     for name in files:
         try:
             return ImageFont.truetype(name, size)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import segno
-from PIL import Image, ImageDraw
+if TYPE_CHECKING:
+    import segno
+
+    from storage.drawing import Font
 
 from storage import drawing
-from storage.drawing import Font
 
 WIDTH, HEIGHT = 1240, 1754  # A4 at 150 dpi
 MARGIN = 90
@@ -115,6 +117,8 @@ class QrPlacement:
 def qr_code(link: str) -> segno.QRCode:
     """The code drawn for `link`: a full QR code (never a Micro QR, which phones' cameras do
     not read), error correction Q."""
+    import segno
+
     return segno.make(link, error=ERROR_LEVEL, micro=False, boost_error=False)
 
 
@@ -146,6 +150,8 @@ def challenge_poster(title: str, link: str) -> bytes:
     wrapped on up to four lines, the QR code of `link` as large as the page allows, the link
     under it."""
     title_font, title_lines, link_font, qr = layout(title, link)
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     line_height = round(title_font.size * 1.2)

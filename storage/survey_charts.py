@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw
+if TYPE_CHECKING:
+    from PIL import ImageDraw
 
 from storage.drawing import BACKGROUND, GRID, INK, font, png, text_size
 from storage.models import QuestionKind
@@ -226,6 +228,8 @@ def question_chart(result: QuestionResult, labels: Sequence[str] | None = None) 
     if len(labels) != len(result.distribution):
         raise ValueError("one label per distribution key")
     _check_labels(labels)
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", CHART_SIZE, BACKGROUND)
     draw = ImageDraw.Draw(image)
     box = (24, 24, CHART_SIZE[0] - 24, CHART_SIZE[1] - 24)
@@ -253,6 +257,8 @@ def summary_chart(results: SurveyResults) -> bytes:
     columns = 3
     rows = max(1, -(-len(panels) // columns))
     width, height = PANEL_SIZE
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", (columns * width, rows * height), BACKGROUND)
     draw = ImageDraw.Draw(image)
     for index, result in enumerate(panels):
@@ -286,6 +292,8 @@ def waves_chart(points: Sequence[tuple[int, float | None]], *, decimal_mark: str
     below; None (figure suppressed or missing) draws no bar."""
     if any(not isinstance(wave, int) for wave, _ in points):
         raise ValueError("waves are numbers")
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", WAVES_SIZE, BACKGROUND)
     draw = ImageDraw.Draw(image)
     values = [None if value is None else float(value) for _, value in points]
