@@ -1,64 +1,54 @@
-"""The router tree, assembled in one place and in a deliberate order."""
+"""The router tree, assembled in one place and in a deliberate order.
+
+Each flow package lists its flows for each side in its `flows.py` (`private`, `coordinators`);
+a flow of one module is named here itself. See handlers/flow.py.
+"""
 
 from aiogram import Router
 
-from handlers import (
-    challenges,
-    common,
-    deliveries,
-    group_members,
-    group_move,
-    initiatives,
-    needs,
-    profile,
-    start,
-    surveys,
-)
-from handlers.challenges.group_flows import group_flows as challenge_group_flows
+from handlers import common, deliveries, group_members, group_move, start
+from handlers.challenges import flows as challenges
 from handlers.filters import CoordinatorsGroup, PrivateChat
-from handlers.flow import coordinators_only
-from handlers.initiatives import moderation
-from handlers.initiatives import public as initiatives_public
-from handlers.privacy import handlers as privacy
-from handlers.summary.group_flows import group_flows as summary_group_flows
-from handlers.surveys.group_flows import group_flows as survey_group_flows
+from handlers.flow import coordinators_only, side
+from handlers.initiatives import flows as initiatives
+from handlers.needs import flows as needs
+from handlers.privacy import flows as privacy
+from handlers.profile import flows as profile
+from handlers.summary import flows as summary
+from handlers.surveys import flows as surveys
 
 
 def build_router() -> Router:
-    private = Router(name="private")
-    private.message.filter(PrivateChat())
-    private.callback_query.filter(PrivateChat())
-    private.include_routers(
-        common.router.router(),
-        coordinators_only("coordinators-commands", common.coordinators_commands),
-        start.router.router(),
-        profile.build_router(),
-        privacy.router.router(),
-        initiatives.private_router(),
-        needs.build_router(),
-        *(flow.router() for flow in challenges.private_flows()),
-        *(flow.router() for flow in surveys.private_flows()),
+    private = side(
+        "private",
+        common.router,
+        coordinators_only("coordinators-private", common.coordinators_commands),
+        start.router,
+        *profile.private,
+        *privacy.private,
+        *initiatives.private,
+        *needs.private,
+        *challenges.private,
+        *surveys.private,
         # Last: whatever no flow expected.
-        common.fallback.router(),
+        common.fallback,
+        messages=PrivateChat(),
+        buttons=PrivateChat(),
     )
-    group = Router(name="coordinators-group")
-    group.message.filter(CoordinatorsGroup())
-    group.include_routers(
-        group_members.router.router(),
+    group = side(
+        "coordinators-group",
+        group_members.router,
         coordinators_only(
             "coordinators",
-            moderation.buttons,
-            moderation.group,
-            *initiatives_public.group_flows(),
+            *initiatives.coordinators,
             deliveries.router,
-            *challenge_group_flows(),
-            *survey_group_flows(),
-            *summary_group_flows(),
+            *challenges.coordinators,
+            *surveys.coordinators,
+            *summary.coordinators,
         ),
+        messages=CoordinatorsGroup(),
     )
-    root = Router(name="root")
     # A group turning into a supergroup is news first: its new id is the coordinators' group.
     # The group's router first: its messages are the group's only, but its buttons (moderation)
     # answer wherever they are pressed, so that a forged one is refused, not ignored.
-    root.include_routers(group_move.router.router(), group, private)
-    return root
+    return side("root", group_move.router, group, private)

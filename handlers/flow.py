@@ -4,9 +4,10 @@ An aiogram Router can be attached to one parent only, so module-level routers wo
 dispatcher per process; tests (and a restart in the same process) need several.
 
 The one way to put a flow in the bot: its module declares a `Flow` and registers its handlers
-on it; its package's `__init__` lists its flows for each side (`private`, `coordinators`), in
+on it; its package's `flows.py` lists its flows for each side (`private`, `coordinators`), in
 order; `handlers/__init__.py` builds the tree from those lists with `side` and
-`coordinators_only`, the only places a Router is made.
+`coordinators_only`, the only places a Router is made. (`flows.py` rather than the package's
+`__init__`: other flows import a package's modules, and must not import all of its flows.)
 """
 
 from __future__ import annotations

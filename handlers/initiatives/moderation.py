@@ -37,8 +37,7 @@ from storage.texts import TextRejected
 # they are pressed (a forged one is refused); commands and typed reasons only in the group.
 log = logging.getLogger(__name__)
 
-buttons = Flow("moderation-buttons")
-group = Flow("moderation-group")
+router = Flow("moderation")
 
 
 def actor_name(query_or_message: CallbackQuery | Message) -> str:
@@ -46,7 +45,7 @@ def actor_name(query_or_message: CallbackQuery | Message) -> str:
     return person.full_name if person else "?"
 
 
-@buttons.callback_query(ModerateCb.filter())
+@router.callback_query(ModerateCb.filter())
 async def decision_pressed(
     query: CallbackQuery,
     callback_data: ModerateCb,
@@ -102,7 +101,7 @@ async def decision_pressed(
     )
 
 
-@group.message(Moderation.typing_reason, NotCommand())
+@router.message(Moderation.typing_reason, NotCommand())
 async def reason_typed(
     message: Message,
     bot: Bot,
@@ -266,7 +265,7 @@ async def tell_author(session: AsyncSession, i18n: I18n, initiative: Initiative)
         await notices.decision_to_author(session, i18n, initiative, author)
 
 
-@group.message(Command("pending"))
+@router.message(Command("pending"))
 async def pending(
     message: Message,
     session: AsyncSession,
@@ -328,7 +327,7 @@ async def show_pending(
         )
 
 
-@group.message(Command("cancel"), Moderation.typing_reason)
+@router.message(Command("cancel"), Moderation.typing_reason)
 async def cancel_reason(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.reply(_("Cancelled: the proposal is still waiting."))

@@ -44,8 +44,9 @@ from storage.privacy import has_current_notice, initiative_subject
 from storage.texts import TextRejected
 
 router = Flow("initiative-reports")
-# Its buttons answer wherever they are pressed, so that a forged one is refused.
-group_router = Flow("initiative-reports-group")
+# The coordinators' decisions on reports and contests. Their buttons answer wherever they are
+# pressed, so that a forged one is refused.
+decisions = Flow("initiative-report-decisions")
 
 GROUP_CARD_LIMIT = 2500
 
@@ -209,7 +210,7 @@ def signed(template: str, query: CallbackQuery, settings: Settings) -> str:
     return template.format(who=html.quote(actor_name(query)), when=when)
 
 
-@group_router.callback_query(HideCb.filter())
+@decisions.callback_query(HideCb.filter())
 async def reports_settled(
     query: CallbackQuery,
     callback_data: HideCb,
@@ -243,7 +244,7 @@ async def reports_settled(
         callback_answer.text = _("Done.")
 
 
-@group_router.callback_query(RestoreCb.filter())
+@decisions.callback_query(RestoreCb.filter())
 async def contest_settled(
     query: CallbackQuery,
     callback_data: RestoreCb,
