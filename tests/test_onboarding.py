@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from storage.models import FsmRecord, Role, User
 from storage.privacy import NOTICE_VERSION
-from tests.conversation import Harness, Person
+from tests.conversation import Harness, Person, plain
 from tests.texts import t
 
 LANGUAGE_BUTTON = {"fr": "Français", "en": "English", "ar": "العربية"}
@@ -36,7 +36,8 @@ async def test_a_person_completes_onboarding_in_their_language(
 
     await person.press(LANGUAGE_BUTTON[locale])
     assert t(locale, "Step {number} of {total}", number=2, total=7) in person.last
-    assert f"({NOTICE_VERSION})" in person.last or str(NOTICE_VERSION) in person.last
+    heading = "<b>How La Collective uses your data</b> (notice version {version})"
+    assert plain(t(locale, heading, version=NOTICE_VERSION)) in person.last
     await person.press(t(locale, "I have read it, continue"))
 
     assert t(locale, "Who are you?") in person.last
