@@ -477,9 +477,14 @@ async def test_participants_their_counts_and_the_csv_export(
     assert t("fr", "A citizen ({place})", place=t("fr", "Arrondissement {number}", number=3)) in (
         listing
     )
-    assert t("fr", "Visites à domicile") in listing or "Visites à domicile" in listing
     assert "2003" not in listing  # left, and never an id
     time, premises = t("fr", "Volunteers' time"), t("fr", "Premises")
+    # Each participant: who, what they bring, and the activity they chose.
+    citizen = t("fr", "A citizen ({place})", place=t("fr", "Arrondissement {number}", number=3))
+    assert listing.splitlines()[-2:] == [
+        f"• {citizen} — {time}: <b>Visites</b> & appels (Visites à domicile)",
+        f"• Petits Frères — {premises}: Une salle le jeudi (Visites à domicile)",
+    ]
     assert f"{time} 1" in listing and f"{premises} 1" in listing
     assert (
         t("fr", "Participants: {count} ({recent} in the last 7 days; {left} left)",
