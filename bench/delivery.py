@@ -30,7 +30,7 @@ from bot.standin import StandIn, make_group, make_user, private_chat
 from storage.db import create_engine, create_sessionmaker, is_sqlite
 from storage.migrate import upgrade
 from storage.models import OutboxMessage, OutboxStatus
-from storage.outbox import enqueue_message
+from storage.outbox import TextMessage, enqueue
 
 TOKEN = "100000:BENCH"
 GROUP = -1001000000001
@@ -83,12 +83,12 @@ async def run(argv: list[str]) -> dict[str, Any]:
                         chat_id = 10_000 + index
                         standin.add_chat(private_chat(make_user(chat_id)))
                         text_ = f"Message {round_} to {chat_id}"
-                        await enqueue_message(session, chat_id=chat_id, text=text_)
+                        await enqueue(session, TextMessage(chat_id=chat_id, text=text_))
                         counts[chat_id] = counts.get(chat_id, 0) + 1
                     if round_ == 0:
                         for number in range(args.group):
                             text_ = f"Message {number} to the group"
-                            await enqueue_message(session, chat_id=GROUP, text=text_)
+                            await enqueue(session, TextMessage(chat_id=GROUP, text=text_))
                 if args.group:
                     counts[GROUP] = args.group
             total = sum(counts.values())

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from storage.models import utcnow
-from storage.outbox import enqueue_message, said_lately
+from storage.outbox import TextMessage, enqueue, said_lately
 
 log = logging.getLogger(__name__)
 
@@ -68,5 +68,5 @@ async def check_group_rights(
     async with sessionmaker.begin() as session:
         # Once a day at most, however many workers start or restart.
         if not await said_lately(session, group, RIGHTS, utcnow() - NOTICE_EVERY):
-            await enqueue_message(session, chat_id=group, text=text, kind=RIGHTS)
+            await enqueue(session, TextMessage(chat_id=group, text=text, kind=RIGHTS))
     return False

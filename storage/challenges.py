@@ -29,8 +29,6 @@ from storage.models import (
     ChallengeStatus,
     Introduction,
     IntroductionStatus,
-    OutboxMessage,
-    OutboxStatus,
     Participation,
     Role,
     User,
@@ -39,11 +37,12 @@ from storage.models import (
 )
 from storage.outbox import (
     ALERT,
-    SEND_MESSAGE,
     QuietHours,
+    TextMessage,
     drop_pending_about,
+    enqueue_many,
     queued_by,
-    split_text,
+    row_count,
 )
 from storage.privacy import NOTICE_VERSION, has_current_notice
 from storage.texts import N_, TextRejected, clean_text
@@ -884,20 +883,6 @@ def alert_subject(challenge: Challenge) -> str:
     return f"challenge:{challenge.id}"
 
 
-def _message_payloads(text: str, reply_markup: dict[str, Any] | None) -> list[dict[str, Any]]:
-    # The payloads `enqueue_message` writes: HTML, no link preview, the keyboard on the last part.
-    parts = split_text(text)
-    if not parts:
-        raise ValueError("empty message")
-    payloads = [
-        {"text": part, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
-        for part in parts
-    ]
-    if reply_markup is not None:
-        payloads[-1]["reply_markup"] = reply_markup
-    return payloads
-
-
 async def enqueue_alerts(
     session: AsyncSession,
     challenge: Challenge,
@@ -908,52 +893,41 @@ async def enqueue_alerts(
     timezone: str,
     rate: float | None = None,
 ) -> datetime:
-    """The alert's fan-out: for each of `recipients` (from `alert_recipients`), the outbox
-    rows of `message(user)` — its text (HTML) and keyboard, in the person's language — due at
-    `alert_time`, and the alert recorded; two bulk inserts, whatever the number of people
-    (`enqueue_message` per person flushes each time: about 0.6 ms a person on SQLite). Returns
-    when the alerts go out.
+    """The alert's fan-out: for each of `recipients` (from `alert_recipients`), `message(user)`
+    — its text (HTML) and keyboard, in the person's language, the same objects for people of
+    one language — due at `alert_time`, and the alert recorded; two bulk inserts, whatever the
+    number of people (`storage.outbox.enqueue_many`). Returns when the alerts go out.
 
     At `rate` messages a second (the sender's), a fan-out that would still be going out in the
     quiet hours — counting the rows already waiting to go out before it — waits for the
     morning as a whole: nobody is alerted at night, and everyone at about the same time."""
-    rows: list[dict[str, Any]] = []
-    # People of one language usually get the same text: it is split once.
-    made: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    subject = alert_subject(challenge)
+    alerts: list[TextMessage] = []
+    reached: list[User] = []
     for user in recipients:
         if user.telegram_id is None:
             continue
+        reached.append(user)
         text, markup = message(user)
-        key = (text, id(markup))
-        if key not in made:
-            made[key] = _message_payloads(text, markup)
-        rows.extend(
-            {
-                "chat_id": user.telegram_id,
-                "user_id": user.id,
-                "method": SEND_MESSAGE,
-                "payload": payload,
-                "status": OutboxStatus.pending,
-                "attempts": 0,
-                "created_at": now,
-                "kind": ALERT,
-                "subject": alert_subject(challenge),
-            }
-            for payload in made[key]
+        alerts.append(
+            TextMessage(
+                chat_id=user.telegram_id,
+                user_id=user.id,
+                text=text,
+                reply_markup=markup,
+                kind=ALERT,
+                subject=subject,
+            )
         )
     quiet = QuietHours(timezone)
     due = quiet.end_after(now)
-    if rate and rows:
+    if rate and alerts:
         ahead = await queued_by(session, due)
-        last = due + timedelta(seconds=(ahead + len(rows)) / rate)
+        last = due + timedelta(seconds=(ahead + row_count(alerts)) / rate)
         if last >= (night := quiet.start_after(due)):
             due = quiet.end_after(night)
-    for row in rows:
-        row["not_before"] = due
-    if rows:
-        # Core's insert: the ORM's bulk path costs a third more here, for nothing we need.
-        await session.execute(insert(OutboxMessage.__table__), rows)
-    await record_alerts(session, challenge, [u for u in recipients if u.telegram_id], now)
+    await enqueue_many(session, alerts, now=now, not_before=due)
+    await record_alerts(session, challenge, reached, now)
     return due
 
 

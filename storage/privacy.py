@@ -326,26 +326,6 @@ async def _forget_messages(
     return posted
 
 
-async def remember_shown(
-    session: AsyncSession, *, chat_id: int, message_id: int, subject: str, photo: bool = False
-) -> None:
-    """A copy shown in a direct reply rather than through the outbox (a proposal listed by
-    /pending) is remembered as the outbox's own cards are, without its text, so that it is
-    rewritten too when its subject is erased. No `sent_at`: no count takes it for a
-    delivery."""
-    session.add(
-        OutboxMessage(
-            chat_id=chat_id,
-            method=SEND_PHOTO if photo else SEND_MESSAGE,
-            payload={},
-            status=OutboxStatus.sent,
-            sent_message_id=message_id,
-            subject=subject,
-        )
-    )
-    await session.flush()
-
-
 @dataclass(frozen=True)
 class QuotingCopy:
     """A message to the coordinators' group, already shown, that quoted the person's words

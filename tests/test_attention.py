@@ -50,8 +50,9 @@ from storage.outbox import (
     SEND_MESSAGE,
     UNSOLICITED,
     DeliveryPolicy,
+    TextMessage,
     claim_due,
-    enqueue_message,
+    enqueue,
 )
 from storage.privacy import accept_notice, set_alerts
 from storage.survey_files import import_surveys
@@ -115,7 +116,7 @@ async def row_for(
     maker: Maker, chat_id: int, text: str, kind: str | None, not_before: datetime
 ) -> int:
     async with maker.begin() as session:
-        (row,) = await enqueue_message(session, chat_id=chat_id, text=text, kind=kind)
+        (row,) = await enqueue(session, TextMessage(chat_id=chat_id, text=text, kind=kind))
         row.not_before = not_before
         await session.flush()
         return row.id
@@ -329,8 +330,9 @@ async def test_stop_withdraws_every_unsolicited_message_and_says_how_to_come_bac
     async with harness.sessionmaker.begin() as session:
         user = await member(session, 1201, locale, alerts=True)
         for kind in (*UNSOLICITED, None):
-            await enqueue_message(
-                session, chat_id=1201, text=f"Un message ({kind})", user_id=user.id, kind=kind
+            await enqueue(
+                session,
+                TextMessage(chat_id=1201, text=f"Un message ({kind})", user_id=user.id, kind=kind),
             )
     person = harness.person(1201, language_code=locale)
     calls = await person.send(typed)
@@ -358,8 +360,8 @@ async def test_the_stop_button_stops_everything_and_the_settings_bring_it_back(
 ) -> None:
     async with harness.sessionmaker.begin() as session:
         user = await member(session, 1202, "en", alerts=True)
-        await enqueue_message(
-            session, chat_id=1202, text="A challenge", user_id=user.id, kind=ALERT
+        await enqueue(
+            session, TextMessage(chat_id=1202, text="A challenge", user_id=user.id, kind=ALERT)
         )
     person = harness.person(1202, language_code="en")
     await person.send("/start")

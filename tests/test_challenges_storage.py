@@ -34,7 +34,7 @@ from storage.models import (
     Role,
     User,
 )
-from storage.outbox import enqueue_message, split_text
+from storage.outbox import TextMessage, enqueue, split_text
 from storage.privacy import (
     NOTICE_VERSION,
     accept_notice,
@@ -603,7 +603,7 @@ async def test_stopping_alerts_withdraws_those_still_waiting_and_nothing_else(
     await ch.enqueue_alerts(
         session, challenge, recipients, _message("Un défi"), now=night, timezone="Europe/Paris"
     )
-    await enqueue_message(session, chat_id=701, text="Votre proposition", user_id=stopping.id)
+    await enqueue(session, TextMessage(chat_id=701, text="Votre proposition", user_id=stopping.id))
 
     await set_alerts(session, stopping, False)
 
@@ -749,7 +749,7 @@ def _message(text: str) -> Any:
     )
 
 
-async def test_the_fan_out_writes_what_enqueue_message_would_and_records_the_alerts(
+async def test_the_fan_out_writes_what_enqueue_would_and_records_the_alerts(
     session: AsyncSession,
 ) -> None:
     challenge = await opened(session)
@@ -757,7 +757,7 @@ async def test_the_fan_out_writes_what_enqueue_message_would_and_records_the_ale
     ar = await person(session, 402, locale="ar")
     recipients = await ch.alert_recipients(session, challenge, NOW)
     text, keyboard = _message("Un nouveau défi")(fr)
-    reference = await enqueue_message(session, chat_id=1, text=text, reply_markup=keyboard)
+    reference = await enqueue(session, TextMessage(chat_id=1, text=text, reply_markup=keyboard))
     due = await ch.enqueue_alerts(
         session,
         challenge,

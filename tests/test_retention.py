@@ -40,7 +40,7 @@ from storage.models import (
     SurveyStatus,
     User,
 )
-from storage.outbox import enqueue_message, failed_messages
+from storage.outbox import TextMessage, enqueue, failed_messages
 from storage.privacy import NOTICE_VERSION, initiative_subject
 from storage.retention import add_months
 from storage.summary import counts, day_window, local_moment
@@ -227,11 +227,11 @@ async def test_erasure_is_forgets_cards_posted_long_ago_are_rewritten(
         )
         session.add(initiative)
         await session.flush()
-        [card] = await enqueue_message(
+        [card] = await enqueue(
             session,
-            chat_id=-100500,
-            text=f"<b>{MARKER}</b>",
-            subject=initiative_subject(initiative.id),
+            TextMessage(
+                chat_id=-100500, text=f"<b>{MARKER}</b>", subject=initiative_subject(initiative.id)
+            ),
         )
         card.status, card.sent_at, card.sent_message_id = OutboxStatus.sent, LAST_SEEN, 321
     await enforce_retention(context, run_time(date(2024, 4, 15)))
@@ -532,12 +532,14 @@ async def test_the_outbox_keeps_what_it_sent_thirty_days_then_only_what_counts_n
     async with sessionmaker.begin() as session:
         rows = {}
         for status in (*OutboxStatus, "group"):
-            [row] = await enqueue_message(
+            [row] = await enqueue(
                 session,
-                chat_id=-100500 if status == "group" else 5300,
-                user_id=None if status == "group" else someone,
-                text=f"{MARKER} <b>{status}</b>",
-                kind="alert" if status == "sent" else None,
+                TextMessage(
+                    chat_id=-100500 if status == "group" else 5300,
+                    user_id=None if status == "group" else someone,
+                    text=f"{MARKER} <b>{status}</b>",
+                    kind="alert" if status == "sent" else None,
+                ),
             )
             row.created_at = sent_at - timedelta(minutes=5)
             rows[status] = row

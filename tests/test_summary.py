@@ -49,6 +49,7 @@ from storage.models import (
     SurveyStatus,
     User,
 )
+from storage.outbox import Message, PhotoMessage, enqueue
 from storage.summary import (
     DayActivity,
     activity,
@@ -596,11 +597,14 @@ async def test_a_crash_while_writing_leaves_the_day_to_the_next_tick(
 ) -> None:
     await some_activity(harness, date(2026, 11, 15))
 
-    async def crash(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("killed mid-summary")
+    async def crash(session: AsyncSession, *messages: Message) -> list[OutboxMessage]:
+        # The text is written; the picture never is.
+        if any(isinstance(message, PhotoMessage) for message in messages):
+            raise RuntimeError("killed mid-summary")
+        return await enqueue(session, *messages)
 
     with monkeypatch.context() as patch:
-        patch.setattr(summary_jobs, "enqueue_photo", crash)
+        patch.setattr(summary_jobs, "enqueue", crash)
         with pytest.raises(RuntimeError):
             await daily_summary(context(harness), paris(2026, 11, 15, 18, 0))
     # Neither the claim nor the text was committed.

@@ -43,7 +43,7 @@ from storage.models import (
     Participation,
     User,
 )
-from storage.outbox import enqueue_message
+from storage.outbox import TextMessage, enqueue
 from storage.privacy import person_subject
 
 router = Flow("challenges-alliances")
@@ -377,13 +377,15 @@ async def request_to_target(
                 ]
             ]
         ).model_dump(exclude_none=True)
-    await enqueue_message(
+    await enqueue(
         session,
-        chat_id=target.telegram_id,
-        text=text,
-        reply_markup=markup,
-        user_id=target.id,
-        subject=person_subject(requester.id),
+        TextMessage(
+            chat_id=target.telegram_id,
+            text=text,
+            reply_markup=markup,
+            user_id=target.id,
+            subject=person_subject(requester.id),
+        ),
     )
 
 
@@ -497,8 +499,11 @@ async def contact_to(
                 ),
             ]
         )
-    await enqueue_message(
-        session, chat_id=to.telegram_id, text=text, user_id=to.id, subject=person_subject(about.id)
+    await enqueue(
+        session,
+        TextMessage(
+            chat_id=to.telegram_id, text=text, user_id=to.id, subject=person_subject(about.id)
+        ),
     )
 
 
@@ -526,11 +531,13 @@ async def declined_to(
                 ]
             ]
         ).model_dump(exclude_none=True)
-    await enqueue_message(
+    await enqueue(
         session,
-        chat_id=requester.telegram_id,
-        text=text,
-        reply_markup=markup,
-        user_id=requester.id,
-        subject=person_subject(target.id),
+        TextMessage(
+            chat_id=requester.telegram_id,
+            text=text,
+            reply_markup=markup,
+            user_id=requester.id,
+            subject=person_subject(target.id),
+        ),
     )

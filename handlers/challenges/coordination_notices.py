@@ -28,7 +28,7 @@ from storage.challenges import (
     participants,
 )
 from storage.models import Challenge, User
-from storage.outbox import NEWS, enqueue_message
+from storage.outbox import NEWS, TextMessage, enqueue
 
 ALERT_DESCRIPTION = 300
 
@@ -149,13 +149,15 @@ async def post_update(session: AsyncSession, i18n: I18n, challenge: Challenge, u
                     [stop_button()],
                 ]
             ).model_dump(exclude_none=True)
-        await enqueue_message(
+        await enqueue(
             session,
-            chat_id=user.telegram_id,
-            text=text,
-            reply_markup=markup,
-            user_id=user.id,
-            kind=NEWS,
+            TextMessage(
+                chat_id=user.telegram_id,
+                text=text,
+                reply_markup=markup,
+                user_id=user.id,
+                kind=NEWS,
+            ),
         )
         sent += 1
     return sent

@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from storage import challenges
 from storage.challenges import challenge_text
 from storage.models import Challenge
-from storage.outbox import QuietHours, enqueue_message
+from storage.outbox import QuietHours, TextMessage, enqueue
 
 if TYPE_CHECKING:
     from bot.scheduler import JobContext
@@ -48,9 +48,13 @@ async def close_ended_challenges(context: JobContext, now: datetime) -> None:
                 text = "\n\n".join(
                     closed_note(challenge, settings.group_locale) for challenge in closed
                 )
-            for row in await enqueue_message(
-                session, chat_id=settings.coordinator_chat_id, text=text
-            ):
-                row.not_before = QuietHours(settings.timezone).end_after(now)
+            await enqueue(
+                session,
+                TextMessage(
+                    chat_id=settings.coordinator_chat_id,
+                    text=text,
+                    not_before=QuietHours(settings.timezone).end_after(now),
+                ),
+            )
     for challenge in closed:
         log.info("challenge %s closed: its end date %s passed", challenge.id, challenge.ends_on)

@@ -29,8 +29,8 @@ from handlers.texts import explain_rejection, mention
 from storage import initiatives
 from storage.initiatives import AlreadyDecided, Decision
 from storage.models import Initiative, InitiativeStatus, User
-from storage.outbox import CAPTION_LIMIT, cut_caption, utf16_len
-from storage.privacy import initiative_subject, remember_shown
+from storage.outbox import CAPTION_LIMIT, cut_caption, remember_shown, utf16_len
+from storage.privacy import initiative_subject
 from storage.texts import TextRejected
 
 # Coordinators only, by their router's gate (handlers/coordination.py). Buttons answer wherever

@@ -18,7 +18,7 @@ from handlers.profile.labels import arrondissement_label, role_label
 from handlers.texts import contact_link
 from storage.initiatives import reference
 from storage.models import Initiative, InitiativeStatus, User
-from storage.outbox import enqueue_message, enqueue_photo
+from storage.outbox import PhotoMessage, TextMessage, enqueue
 from storage.privacy import initiative_subject
 
 
@@ -76,21 +76,25 @@ async def moderation_card(
     with i18n.use_locale(locale):
         markup = moderation_keyboard(initiative.id).model_dump(exclude_none=True)
         if initiative.photo_file_id:
-            await enqueue_photo(
+            await enqueue(
                 session,
-                chat_id=settings.coordinator_chat_id,
-                photo=initiative.photo_file_id,
-                caption=moderation_text(initiative, proposer, locale, CAPTION_LIMIT),
-                reply_markup=markup,
-                subject=initiative_subject(initiative.id),
+                PhotoMessage(
+                    chat_id=settings.coordinator_chat_id,
+                    picture=initiative.photo_file_id,
+                    caption=moderation_text(initiative, proposer, locale, CAPTION_LIMIT),
+                    reply_markup=markup,
+                    subject=initiative_subject(initiative.id),
+                ),
             )
         else:
-            await enqueue_message(
+            await enqueue(
                 session,
-                chat_id=settings.coordinator_chat_id,
-                text=moderation_text(initiative, proposer, locale, 4096),
-                reply_markup=markup,
-                subject=initiative_subject(initiative.id),
+                TextMessage(
+                    chat_id=settings.coordinator_chat_id,
+                    text=moderation_text(initiative, proposer, locale, 4096),
+                    reply_markup=markup,
+                    subject=initiative_subject(initiative.id),
+                ),
             )
 
 
@@ -141,8 +145,9 @@ async def decision_to_author(
                 "{reason}\n\nYou can edit it and send it again."
             ).format(title=title, reference=ref, reason=reason)
             markup = resubmit_keyboard(initiative.id).model_dump(exclude_none=True)
-    await enqueue_message(
-        session, chat_id=author.telegram_id, text=text, reply_markup=markup, user_id=author.id
+    await enqueue(
+        session,
+        TextMessage(chat_id=author.telegram_id, text=text, reply_markup=markup, user_id=author.id),
     )
 
 
@@ -157,7 +162,9 @@ async def support_offered(
                 "Someone who was about to propose a similar initiative would like to support "
                 "«{title}» ({reference}). The city's coordinators can put you in touch."
             ).format(title=quote(initiative.title), reference=reference(initiative))
-        await enqueue_message(session, chat_id=author.telegram_id, text=text, user_id=author.id)
+        await enqueue(
+            session, TextMessage(chat_id=author.telegram_id, text=text, user_id=author.id)
+        )
     if settings.coordinator_chat_id is not None:
         with i18n.use_locale(settings.group_locale):
             who = role_label(supporter.role) if supporter.role else "—"
@@ -167,9 +174,11 @@ async def support_offered(
             ).format(who=who, title=quote(initiative.title), reference=reference(initiative))
             if supporter.contact_consent_at and supporter.telegram_id is not None:
                 text += "\n" + contact_link(supporter.telegram_id)
-        await enqueue_message(
+        await enqueue(
             session,
-            chat_id=settings.coordinator_chat_id,
-            text=text,
-            subject=initiative_subject(initiative.id),
+            TextMessage(
+                chat_id=settings.coordinator_chat_id,
+                text=text,
+                subject=initiative_subject(initiative.id),
+            ),
         )

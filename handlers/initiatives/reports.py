@@ -39,7 +39,7 @@ from storage.models import (
     User,
     utcnow,
 )
-from storage.outbox import enqueue_message
+from storage.outbox import TextMessage, enqueue
 from storage.privacy import has_current_notice, initiative_subject
 from storage.texts import TextRejected
 
@@ -167,12 +167,14 @@ async def tell_group_reported(
             _button(_("Keep"), HideCb(initiative_id=initiative.id, hide=False).pack()),
         ]
         markup = InlineKeyboardMarkup(inline_keyboard=[buttons])
-    await enqueue_message(
+    await enqueue(
         session,
-        chat_id=settings.coordinator_chat_id,
-        text=text,
-        reply_markup=markup.model_dump(exclude_none=True),
-        subject=initiative_subject(initiative.id),
+        TextMessage(
+            chat_id=settings.coordinator_chat_id,
+            text=text,
+            reply_markup=markup.model_dump(exclude_none=True),
+            subject=initiative_subject(initiative.id),
+        ),
     )
 
 
@@ -308,8 +310,9 @@ async def tell_author(
         if told is Told.hidden:
             button = _button(_("Contest"), ContestCb(initiative_id=initiative.id).pack())
             markup = InlineKeyboardMarkup(inline_keyboard=[[button]]).model_dump(exclude_none=True)
-    await enqueue_message(
-        session, chat_id=author.telegram_id, text=text, reply_markup=markup, user_id=author.id
+    await enqueue(
+        session,
+        TextMessage(chat_id=author.telegram_id, text=text, reply_markup=markup, user_id=author.id),
     )
 
 
@@ -483,10 +486,12 @@ async def tell_group_contested(
             ),
         ]
         markup = InlineKeyboardMarkup(inline_keyboard=[buttons])
-    await enqueue_message(
+    await enqueue(
         session,
-        chat_id=settings.coordinator_chat_id,
-        text=text,
-        reply_markup=markup.model_dump(exclude_none=True),
-        subject=initiative_subject(initiative.id),
+        TextMessage(
+            chat_id=settings.coordinator_chat_id,
+            text=text,
+            reply_markup=markup.model_dump(exclude_none=True),
+            subject=initiative_subject(initiative.id),
+        ),
     )

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.initiatives.cards import shorten
 from handlers.summary.texts import TITLE_LIMIT
 from storage.models import Initiative, User
-from storage.outbox import enqueue_edit
+from storage.outbox import MessageEdit, enqueue
 from storage.privacy import PostedCopy, forget_user, scrub_quotes
 
 
@@ -52,12 +52,14 @@ async def erase_person(
     with i18n.use_locale(group_locale):
         replacement = "<i>{}</i>".format(_("(withdrawn at its author's request)"))
     for copy in await scrub_quotes(session, quotes, replacement):
-        await enqueue_edit(
+        await enqueue(
             session,
-            chat_id=copy.chat_id,
-            message_id=copy.message_id,
-            text=copy.text,
-            reply_markup=copy.reply_markup,
+            MessageEdit(
+                chat_id=copy.chat_id,
+                message_id=copy.message_id,
+                text=copy.text,
+                reply_markup=copy.reply_markup,
+            ),
         )
 
 
@@ -77,13 +79,15 @@ async def withdraw_copies(
             locale = reader.locale if reader is not None else group_locale
         with i18n.use_locale(locale):
             text = withdrawn_text()
-        await enqueue_edit(
+        await enqueue(
             session,
-            chat_id=copy.chat_id,
-            message_id=copy.message_id,
-            text=text,
-            picture=withdrawn_picture() if copy.photo else None,
-            user_id=copy.recipient_id,
+            MessageEdit(
+                chat_id=copy.chat_id,
+                message_id=copy.message_id,
+                text=text,
+                picture=withdrawn_picture() if copy.photo else None,
+                user_id=copy.recipient_id,
+            ),
         )
 
 

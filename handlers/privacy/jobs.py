@@ -27,7 +27,7 @@ from handlers.privacy.erasure import erase_person
 from storage import retention
 from storage.job_runs import claim_day
 from storage.models import User
-from storage.outbox import enqueue_message
+from storage.outbox import TextMessage, enqueue
 from storage.summary import due_day, local_date, local_moment
 
 if TYPE_CHECKING:
@@ -178,12 +178,11 @@ async def warn(
             text = warning_text(user, erasure_day(moment, settings), settings, final=final)
         retention.mark_warned(user, now, final=final)
         assert user.telegram_id is not None
-        await enqueue_message(
+        await enqueue(
             session,
-            chat_id=user.telegram_id,
-            text=text,
-            user_id=user.id,
-            kind=retention.INACTIVITY,
+            TextMessage(
+                chat_id=user.telegram_id, text=text, user_id=user.id, kind=retention.INACTIVITY
+            ),
         )
     await session.flush()
     return len(users)

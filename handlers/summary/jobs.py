@@ -21,7 +21,7 @@ from handlers.summary.keyboards import figures_keyboard
 from handlers.summary.texts import Labels, dashboard_caption, summary_text
 from storage.dashboard import dashboard_png
 from storage.needs import themes_in_order
-from storage.outbox import enqueue_message, enqueue_photo
+from storage.outbox import PhotoMessage, TextMessage, enqueue
 from storage.summary import (
     DayActivity,
     SummaryFigures,
@@ -77,8 +77,10 @@ async def post_summary(
     days = await activity(session, day, settings.timezone, cutoff=settings.summary_time, now=now)
     text, markup, caption = await render(session, i18n, settings, figures, late, now, days)
     chat = settings.coordinator_chat_id
-    await enqueue_message(session, chat_id=chat, text=text, reply_markup=markup)
-    await enqueue_photo(session, chat_id=chat, photo=dashboard_png(days), caption=caption)
+    await enqueue(session, TextMessage(chat_id=chat, text=text, reply_markup=markup))
+    await enqueue(
+        session, PhotoMessage(chat_id=chat, picture=dashboard_png(days), caption=caption)
+    )
     return True
 
 

@@ -13,7 +13,6 @@ from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -23,14 +22,14 @@ from handlers.surveys.invitation import invitation
 from handlers.surveys.results_text import results_message
 from storage import survey_sending
 from storage.attention import has_stopped
-from storage.models import OutboxMessage, Survey, User
+from storage.models import Survey, User
 from storage.outbox import (
     INVITATION,
     REMINDER,
-    SEND_MESSAGE,
-    enqueue_message,
-    enqueue_photo,
-    split_text,
+    PhotoMessage,
+    TextMessage,
+    enqueue,
+    enqueue_many,
 )
 from storage.survey_charts import summary_chart
 from storage.survey_results import (
@@ -65,13 +64,11 @@ async def fan_out(
     kind: str,
 ) -> int:
     """Writes `message(locale)` — made once per language, in it, with «Stop these messages»
-    below — to each person's chat in one bulk insert; the rows `enqueue_message` would write,
-    marked with their unsolicited `kind` (INVITATION, REMINDER: they wait for the end of the
-    quiet hours, and STOP withdraws them). People who said STOP are left out. How many
-    people."""
-    made: dict[str, list[dict[str, Any]]] = {}
-    rows: list[dict[str, Any]] = []
-    reached = 0
+    below — to each person's chat in one bulk insert (`enqueue_many`), marked with its
+    unsolicited `kind` (INVITATION, REMINDER: they wait for the end of the quiet hours, and
+    STOP withdraws them). People who said STOP are left out. How many people."""
+    made: dict[str, tuple[str, dict[str, Any]]] = {}
+    messages: list[TextMessage] = []
     for user in users:
         if user.telegram_id is None or has_stopped(user):
             continue
@@ -79,28 +76,20 @@ async def fan_out(
             with i18n.use_locale(user.locale):
                 text, markup = message(user.locale)
                 buttons = [*(markup.inline_keyboard if markup else []), [stop_button()]]
-            payloads = [
-                {"text": part, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
-                for part in split_text(text)
-            ]
-            payloads[-1]["reply_markup"] = InlineKeyboardMarkup(
-                inline_keyboard=buttons
-            ).model_dump(exclude_none=True)
-            made[user.locale] = payloads
-        reached += 1
-        rows.extend(
-            {
-                "chat_id": user.telegram_id,
-                "user_id": user.id,
-                "method": SEND_MESSAGE,
-                "payload": payload,
-                "kind": kind,
-            }
-            for payload in made[user.locale]
+            keyboard = InlineKeyboardMarkup(inline_keyboard=buttons)
+            made[user.locale] = text, keyboard.model_dump(exclude_none=True)
+        text, reply_markup = made[user.locale]
+        messages.append(
+            TextMessage(
+                chat_id=user.telegram_id,
+                user_id=user.id,
+                text=text,
+                reply_markup=reply_markup,
+                kind=kind,
+            )
         )
-    if rows:
-        await session.execute(insert(OutboxMessage.__table__), rows)
-    return reached
+    await enqueue_many(session, messages)
+    return len(messages)
 
 
 async def send_survey(
@@ -128,7 +117,7 @@ def invited_note(survey: Survey, invited: int, locale: str) -> str:
 
 async def tell_group(session: AsyncSession, settings: Settings, text: str) -> None:
     if settings.coordinator_chat_id is not None:
-        await enqueue_message(session, chat_id=settings.coordinator_chat_id, text=text)
+        await enqueue(session, TextMessage(chat_id=settings.coordinator_chat_id, text=text))
 
 
 def reminder(survey: Survey, locale: str) -> Message:
@@ -165,8 +154,8 @@ def has_chart(results: SurveyResults) -> bool:
 
 async def results_to_respondents(session: AsyncSession, i18n: I18n, survey: Survey) -> int:
     """Once the survey is closed: each person who completed it receives, in their language,
-    the whole picture, the figures of the arrondissement they answered from and the chart.
-    How many people."""
+    the whole picture, the figures of the arrondissement they answered from and the chart, in
+    one bulk insert. How many people."""
     people = await survey_sending.respondents(session, survey.id)
     if not people:
         return 0
@@ -176,6 +165,8 @@ async def results_to_respondents(session: AsyncSession, i18n: I18n, survey: Surv
     whole = local[None]
     chart = summary_chart(whole) if has_chart(whole) else None
     texts: dict[tuple[str, int | None], str] = {}
+    captions: dict[str, str] = {}
+    messages: list[TextMessage | PhotoMessage] = []
     for user, arrondissement in people:
         assert user.telegram_id is not None
         key = (user.locale, arrondissement)
@@ -203,11 +194,18 @@ async def results_to_respondents(session: AsyncSession, i18n: I18n, survey: Surv
                         )
                     )
                 texts[key] = "\n\n".join(parts)
-        await enqueue_message(session, chat_id=user.telegram_id, text=texts[key], user_id=user.id)
+        messages.append(TextMessage(chat_id=user.telegram_id, text=texts[key], user_id=user.id))
         if chart is not None:
-            with i18n.use_locale(user.locale):
-                caption = chart_caption()
-            await enqueue_photo(
-                session, chat_id=user.telegram_id, photo=chart, caption=caption, user_id=user.id
+            if user.locale not in captions:
+                with i18n.use_locale(user.locale):
+                    captions[user.locale] = chart_caption()
+            messages.append(
+                PhotoMessage(
+                    chat_id=user.telegram_id,
+                    picture=chart,
+                    caption=captions[user.locale],
+                    user_id=user.id,
+                )
             )
+    await enqueue_many(session, messages)
     return len(people)
