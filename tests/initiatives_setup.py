@@ -10,7 +10,7 @@ from storage.initiatives import Decision, Proposal, decide, submit
 from storage.models import Initiative, OutboxMessage, User
 from storage.users import find_user
 from tests.conversation import Harness, Person, plain
-from tests.test_onboarding import onboard
+from tests.people import onboard
 
 GROUP_ID = -100500
 COORDINATOR_ID = 42
@@ -74,7 +74,7 @@ async def outbox(harness: Harness) -> list[tuple[int, str, dict[str, Any]]]:
                 row.payload,
             )
             for row in rows
-            # Not a copy /pending showed, remembered without its text (`outbox.remember_shown`).
+            # Not a copy /pending showed, remembered without its text (`remember_shown`).
             if row.payload or row.sent_at is not None
         ]
 

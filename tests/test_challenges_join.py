@@ -10,6 +10,7 @@ from handlers.challenges.callbacks import JoinCb, QuizCb
 from storage.models import AssistedParticipation, Participation
 from tests.conversation import Harness, Person, button_texts
 from tests.initiatives_setup import onboarded
+from tests.people import onboard
 from tests.test_challenges_public import (
     ACTIVITIES,
     TITLE,
@@ -19,7 +20,6 @@ from tests.test_challenges_public import (
     make_challenge,
     visitor,
 )
-from tests.test_onboarding import onboard
 
 STICKER = {
     "file_id": "CAAC",

@@ -17,7 +17,7 @@ from storage.needs import needs_counts, report_need
 from storage.privacy import NOTICE_VERSION
 from storage.texts import TextRejected
 from tests.conversation import Harness, Person, texts
-from tests.test_onboarding import onboard
+from tests.people import onboard
 from tests.texts import t, tn
 
 STICKER = {

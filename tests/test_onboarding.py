@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from storage.models import FsmRecord, Role, User
 from storage.privacy import NOTICE_VERSION
-from tests.conversation import Harness, Person, plain
+from tests.conversation import Harness, plain
+from tests.people import onboard
 from tests.texts import t
 
 LANGUAGE_BUTTON = {"fr": "Français", "en": "English", "ar": "العربية"}
@@ -152,20 +153,3 @@ async def test_a_changed_notice_is_shown_again_at_the_next_visit(harness: Harnes
     await person.press("I have read it, continue")
     assert "What would you like to do?" in person.last
     assert (await stored(harness, person.id)).notice_version == NOTICE_VERSION
-
-
-async def onboard(person: Person, organisation: str | None = None) -> None:
-    """An English-speaking citizen of the 3rd (or a member of `organisation`), into culture."""
-    await person.send("/start")
-    await person.press("English")
-    await person.press("I have read it, continue")
-    if organisation:
-        await person.press("Association")
-        await person.send(organisation)
-    else:
-        await person.press("Citizen")
-    await person.press("3")
-    await person.press("Culture")
-    await person.press("Done")
-    await person.press("No")
-    await person.press("No, thanks")
