@@ -74,7 +74,7 @@ async def outbox(harness: Harness) -> list[tuple[int, str, dict[str, Any]]]:
                 row.payload,
             )
             for row in rows
-            # Not a copy /pending showed, remembered without its text (`remember_shown`).
+            # Not a copy /pending showed, remembered without its text (`outbox.remember_shown`).
             if row.payload or row.sent_at is not None
         ]
 

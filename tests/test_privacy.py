@@ -183,7 +183,7 @@ async def test_a_person_who_blocks_the_bot_is_marked_inactive(harness: Harness) 
 
 async def test_forget_drops_messages_waiting_for_the_person(harness: Harness) -> None:
     from storage.models import OutboxMessage, OutboxStatus
-    from storage.outbox import enqueue_message
+    from storage.outbox import TextMessage, enqueue
     from storage.users import find_user
 
     person = harness.person(language_code="en")
@@ -191,14 +191,14 @@ async def test_forget_drops_messages_waiting_for_the_person(harness: Harness) ->
     async with harness.sessionmaker.begin() as session:
         user = await find_user(session, person.id)
         assert user is not None
-        await enqueue_message(session, chat_id=person.id, text="A decision", user_id=user.id)
+        await enqueue(session, TextMessage(chat_id=person.id, text="A decision", user_id=user.id))
         # A card for the coordinators that carries the person's contact.
         link = f'<a href="tg://user?id={person.id}">write to them</a>'
-        await enqueue_message(session, chat_id=-100500, text=f"A proposal — {link}")
+        await enqueue(session, TextMessage(chat_id=-100500, text=f"A proposal — {link}"))
         other = f'<a href="tg://user?id={person.id}7">write to them</a>'
-        await enqueue_message(session, chat_id=-100500, text=f"Someone else — {other}")
-        (sent,) = await enqueue_message(
-            session, chat_id=person.id, text="Earlier", user_id=user.id
+        await enqueue(session, TextMessage(chat_id=-100500, text=f"Someone else — {other}"))
+        (sent,) = await enqueue(
+            session, TextMessage(chat_id=person.id, text="Earlier", user_id=user.id)
         )
         sent.status = OutboxStatus.sent
     await person.send("/forget")
@@ -301,7 +301,7 @@ async def test_forget_finds_the_persons_contact_in_waiting_messages(engine) -> N
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
     from storage.models import OutboxMessage, OutboxStatus, utcnow
-    from storage.outbox import enqueue_message
+    from storage.outbox import TextMessage, enqueue
     from storage.privacy import forget_user
     from storage.users import get_or_create_user
 
@@ -310,7 +310,7 @@ async def test_forget_finds_the_persons_contact_in_waiting_messages(engine) -> N
         user = await get_or_create_user(session, 555, "fr")
         for telegram_id in (555, 5555, 555):
             link = f'<a href="tg://user?id={telegram_id}">écrire</a> (@voisin)'
-            await enqueue_message(session, chat_id=-100500, text=f"Carte — {link}")
+            await enqueue(session, TextMessage(chat_id=-100500, text=f"Carte — {link}"))
         # The last one went out already: it keeps the fact, not the contact.
         await session.execute(
             update(OutboxMessage)
