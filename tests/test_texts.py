@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from aiogram import html
 
+from bot.i18n import CatalogI18n
 from bot.standin import parse_html, utf16_len
-from storage.outbox import cut_caption, split_text
+from handlers.initiatives.cards import public_card, shorten
+from storage.models import Initiative, InitiativeStatus
+from storage.outbox import CAPTION_LIMIT, cut_caption, split_text
 from storage.survey_files import load_survey_file
 from storage.texts import TextRejected, clean_text, fold_lines
 from tests.conversation import Harness
@@ -144,3 +147,29 @@ def test_a_survey_file_folds_its_lines_too(tmp_path: Path) -> None:
     intro = survey["texts"]["fr"]["intro"]
     assert intro == "Quelques questions courtes, deux minutes.\n\nVos réponses restent anonymes."
     assert survey["send_at"] == datetime(2026, 12, 7, 10, 0)  # YAML's own types, as before
+
+
+def test_a_card_of_emoji_fits_a_caption_as_telegram_counts(i18n: CatalogI18n) -> None:
+    """Telegram counts UTF-16 code units: 1,000 emoji are 2,000 of them. The card of an
+    initiative described in emoji must still fit a photo's caption."""
+    initiative = Initiative(
+        id=7,
+        title=f"Goûter {FAMILY} 🎉",
+        description=" ".join(["🎉🎂☕" + FAMILY] * 100),
+        theme_code="older_people",
+        arrondissement=3,
+        status=InitiativeStatus.approved,
+    )
+    with i18n.context(), i18n.use_locale("fr"):
+        card = public_card(initiative, "fr", CAPTION_LIMIT)
+    shown = parse_html(card)[0]
+    assert utf16_len(shown) <= CAPTION_LIMIT
+    # Cut, not emptied: most of the caption is the description, ending with the cut's mark.
+    assert utf16_len(shown) > CAPTION_LIMIT - 100 and "…" in shown
+
+
+def test_shorten_counts_as_telegram_and_never_splits_a_character() -> None:
+    text = "🎉" * 50
+    cut = shorten(text, 21)
+    assert utf16_len(cut) <= 21 and cut == "🎉" * 10 + "…"
+    assert shorten("court", 21) == "court"

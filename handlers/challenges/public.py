@@ -26,7 +26,7 @@ from handlers.challenges.callbacks import (
     ShareCb,
 )
 from handlers.flow import Flow
-from handlers.initiatives.cards import TEXT_LIMIT, shorten
+from handlers.initiatives.cards import shorten
 from handlers.menu import MenuAction, MenuCb
 from handlers.profile.labels import arrondissement_label, theme_label
 from handlers.profile.onboarding import resume
@@ -36,6 +36,7 @@ from handlers.ui import show
 from storage import challenges
 from storage.challenges import activity_label, challenge_text, deep_link
 from storage.models import Challenge, ChallengeStatus, Participation, Theme, User
+from storage.outbox import TEXT_LIMIT
 from storage.privacy import has_current_notice
 from storage.survey_results import key_figures_over_time
 from storage.themes import known_theme_codes, list_themes

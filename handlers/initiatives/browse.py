@@ -25,13 +25,7 @@ from handlers.initiatives.callbacks import (
     ReportCb,
     ResubmitCb,
 )
-from handlers.initiatives.cards import (
-    CAPTION_LIMIT,
-    TEXT_LIMIT,
-    public_card,
-    shorten,
-    status_label,
-)
+from handlers.initiatives.cards import public_card, shorten, status_label
 from handlers.menu import MenuAction, MenuCb
 from handlers.profile.labels import arrondissement_button, arrondissement_label, theme_label
 from handlers.profile.onboarding import resume
@@ -40,6 +34,7 @@ from handlers.ui import in_rows, show
 from storage import initiatives
 from storage.initiatives import PAGE_SIZE, reference
 from storage.models import Initiative, InitiativeStatus, ReportReason, Theme, User
+from storage.outbox import CAPTION_LIMIT, TEXT_LIMIT
 from storage.privacy import has_current_notice
 from storage.themes import known_theme_codes, list_themes
 from storage.users import ARRONDISSEMENTS, OUTSIDE_MARSEILLE

@@ -8,9 +8,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.profile.labels import arrondissement_label, theme_label
 from storage.initiatives import reference
 from storage.models import Initiative, InitiativeStatus
-
-CAPTION_LIMIT = 1024
-TEXT_LIMIT = 4096
+from storage.outbox import TEXT_LIMIT, utf16_len
 
 
 def status_label(status: InitiativeStatus) -> str:
@@ -25,11 +23,18 @@ def status_label(status: InitiativeStatus) -> str:
 
 
 def shorten(text: str, limit: int) -> str:
-    """Cuts plain text on a word boundary; the caller escapes it afterwards."""
-    if len(text) <= limit:
+    """Cuts plain text on a word boundary, within `limit` as Telegram counts (UTF-16 code
+    units: an emoji outside the BMP counts twice); the caller escapes it afterwards."""
+    if utf16_len(text) <= limit:
         return text
-    cut = text.rfind(" ", 0, limit - 1)
-    return text[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"
+    end = used = 0
+    for character in text:
+        used += 2 if ord(character) > 0xFFFF else 1
+        if used > limit - 1:
+            break
+        end += 1
+    cut = text.rfind(" ", 0, end)
+    return text[: cut if cut > end // 2 else end].rstrip() + "…"
 
 
 def public_card(initiative: Initiative, locale: str, limit: int = TEXT_LIMIT) -> str:
@@ -43,6 +48,6 @@ def public_card(initiative: Initiative, locale: str, limit: int = TEXT_LIMIT) ->
     if initiative.organisation is not None:
         head.append(_("Carried by {name}").format(name=html.quote(initiative.organisation.name)))
     # Telegram counts what is shown, after entities are parsed: the raw length is what counts.
-    room = limit - sum(len(line) + 1 for line in head) - 20
+    room = limit - sum(utf16_len(line) + 1 for line in head) - 20
     description = html.quote(shorten(initiative.description, room))
     return "\n".join([*head, "", description, "", reference(initiative)])

@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import format_when
-from handlers.initiatives.cards import CAPTION_LIMIT, public_card, shorten
+from handlers.initiatives.cards import public_card, shorten
 from handlers.initiatives.keyboards import moderation_keyboard, resubmit_keyboard
 from handlers.profile.labels import arrondissement_label, role_label
 from handlers.texts import contact_link
 from storage.initiatives import reference
 from storage.models import Initiative, InitiativeStatus, User
-from storage.outbox import PhotoMessage, TextMessage, enqueue
+from storage.outbox import CAPTION_LIMIT, PhotoMessage, TextMessage, enqueue
 from storage.privacy import initiative_subject
 
 
