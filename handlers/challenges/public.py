@@ -36,7 +36,7 @@ from handlers.ui import show
 from storage import challenges
 from storage.challenges import activity_label, challenge_text, deep_link
 from storage.models import Challenge, ChallengeStatus, Participation, Theme, User
-from storage.outbox import TEXT_LIMIT
+from storage.outbox import TEXT_LIMIT, utf16_len
 from storage.privacy import has_current_notice
 from storage.survey_results import key_figures_over_time
 from storage.themes import known_theme_codes, list_themes
@@ -335,7 +335,7 @@ def card_text(
     if mine is not None:
         tail += mine_lines(mine, challenge, locale)
     # Telegram counts the text as shown, after the tags are parsed: the raw length is more.
-    room = TEXT_LIMIT - sum(len(line) + 1 for line in (*head, *tail)) - 20
+    room = TEXT_LIMIT - sum(utf16_len(line) + 1 for line in (*head, *tail)) - 20
     body = html.quote(shorten(description, max(room, 100)))
     return "\n".join([*head, "", body, *tail])
 
