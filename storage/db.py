@@ -27,8 +27,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    # Statements run in the loop's thread, writers in turn (storage/sqlite.py).
+    # Statements run in the loop's thread, writers in turn (storage/sqlite.py); as they take
+    # turns anyway, a few connections do, kept rather than opened and closed under load.
     connect_args = {"timeout": 30, "async_creator_fn": sqlite.connect}
+    if database and database != ":memory:":
+        kwargs = {"pool_size": 8, "max_overflow": 0, **kwargs}
     engine = create_async_engine(url, connect_args=connect_args, **kwargs)
     _configure_sqlite(engine)
     return engine

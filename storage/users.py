@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -62,16 +63,24 @@ async def find_user(session: AsyncSession, telegram_id: int) -> User | None:
     return found.unique().one_or_none()
 
 
+@lru_cache
+def _person_and_dialog() -> Select[tuple[User, FsmRecord]]:
+    # Built once: every update runs it.
+    return (
+        _person()
+        .add_columns(FsmRecord)
+        .outerjoin(FsmRecord, FsmRecord.key == bindparam("dialog_key"))
+        .where(User.telegram_id == bindparam("telegram_id"))
+    )
+
+
 async def find_user_and_dialog(
     session: AsyncSession, telegram_id: int, dialog_key: str
 ) -> tuple[User | None, FsmRecord | None]:
     """The person and their dialog's stored state, in one statement. With no such person,
     (None, None): the dialog, if any, is to be read on its own."""
     rows = await session.execute(
-        _person()
-        .add_columns(FsmRecord)
-        .outerjoin(FsmRecord, FsmRecord.key == dialog_key)
-        .where(User.telegram_id == telegram_id)
+        _person_and_dialog(), {"telegram_id": telegram_id, "dialog_key": dialog_key}
     )
     # All rows: they carry the person's themes, one a row.
     found = rows.unique().all()
