@@ -24,9 +24,9 @@ from storage.users import (
     set_themes,
 )
 from tests.conversation import Harness, Person, button_texts, buttons_of, plain
+from tests.delivery_setup import deliver
 from tests.initiatives_setup import outbox
 from tests.test_challenges_public import TITLE, alert_of, make_challenge
-from tests.test_reports import deliver
 from tests.texts import t
 
 # Races and once-only work: on PostgreSQL too.

@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from aiogram import Bot
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.delivery import deliver, policy_from
@@ -44,22 +43,19 @@ from storage.outbox import (
 from storage.users import get_or_create_user
 from tests.conftest import TOKEN
 from tests.conversation import close_bot
+from tests.delivery_setup import (
+    FAST,
+    Maker,
+    Rows,
+    all_rows,
+    deliver_all,
+    delivering,
+    settled,
+    wait_for,
+)
 
 GROUP = -1001234
-FAST = {
-    "delivery_rate": 200,
-    "delivery_private_per_second": 50,
-    "delivery_group_per_minute": 3000,
-    "delivery_max_attempts": 3,
-    "delivery_backoff_seconds": 0.05,
-    "delivery_backoff_max_seconds": 0.2,
-    "delivery_lease_seconds": 30,
-    "delivery_poll_seconds": 0.02,
-}
 KEYBOARD = {"inline_keyboard": [[{"text": "Voir", "callback_data": "iv:1"}]]}
-
-Rows = list[OutboxMessage]
-Maker = async_sessionmaker[AsyncSession]
 
 
 @pytest.fixture
@@ -98,48 +94,6 @@ async def enqueue(
             )
         ]
     return [row.id for row in rows]
-
-
-async def all_rows(sessionmaker: Maker) -> Rows:
-    async with sessionmaker() as session:
-        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-
-
-def settled(rows: Rows) -> bool:
-    return all(row.status is not OutboxStatus.pending for row in rows)
-
-
-async def wait_for(
-    sessionmaker: Maker, condition: Callable[[Rows], bool] = settled, within: float = 5
-) -> Rows:
-    """The rows once `condition` holds (by default, none is pending), checked every 20 ms."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        rows = await all_rows(sessionmaker)
-        if condition(rows):
-            return rows
-        assert loop.time() < deadline, [(r.id, r.status, r.attempts, r.last_error) for r in rows]
-        await asyncio.sleep(0.02)
-
-
-@asynccontextmanager
-async def delivering(
-    bot: Bot, sessionmaker: Maker, settings: Settings, **options: Any
-) -> AsyncIterator[asyncio.Task[None]]:
-    stop = asyncio.Event()
-    task = asyncio.create_task(deliver(bot, sessionmaker, settings, stop, **options))
-    try:
-        yield task
-    finally:
-        stop.set()
-        if not task.done():
-            await task
-
-
-async def deliver_all(bot: Bot, sessionmaker: Maker, settings: Settings) -> Rows:
-    async with delivering(bot, sessionmaker, settings):
-        return await wait_for(sessionmaker)
 
 
 def sends(standin: StandIn, chat_id: int | None = None, ok: bool = True) -> list[Call]:

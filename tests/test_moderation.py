@@ -266,7 +266,7 @@ async def test_coordinators_see_failed_deliveries_without_their_text(harness: Ha
 async def test_a_long_photo_card_is_rejected_with_a_long_reason(harness: Harness) -> None:
     """The decision's line must fit in the card's caption (1024 characters)."""
     from storage.outbox import utf16_len
-    from tests.test_reports import deliver
+    from tests.delivery_setup import deliver
 
     author = await onboarded(harness)
     await author.press("Propose an initiative")

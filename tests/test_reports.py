@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.delivery import telegram_method
 from handlers.initiatives.callbacks import ContestCb, HideCb, ReportCb, RestoreCb
 from storage.models import (
     AuditEntry,
@@ -16,12 +15,11 @@ from storage.models import (
     InitiativeReport,
     InitiativeStatus,
     OutboxMessage,
-    OutboxStatus,
     ReportReason,
 )
-from storage.outbox import Lease
 from storage.users import find_user
 from tests.conversation import Harness, Person, plain
+from tests.delivery_setup import deliver
 from tests.initiatives_setup import (
     GROUP_ID,
     group_person,
@@ -36,29 +34,6 @@ TITLE = "Tea afternoons at the Panier"
 GROUP = "fr"  # the settings' group_locale
 AUTHOR = "en"  # onboarded() people speak English
 EXPLANATION = "We are a <real> association & meet every Thursday."
-
-
-async def deliver(harness: Harness) -> list[dict[str, Any]]:
-    """Sends what waits in the outbox as the delivery loop does (without its pacing); returns
-    the messages as their chats show them."""
-    delivered = []
-    async with harness.sessionmaker.begin() as session:
-        rows = await session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.pending)
-            .order_by(OutboxMessage.id)
-        )
-        for row in rows:
-            lease = Lease(
-                row.id, row.chat_id, row.user_id, row.method, row.payload, None, 1, None,
-                row.not_before,
-            )  # fmt: skip
-            sent = await harness.bot(telegram_method(lease))
-            row.status = OutboxStatus.sent
-            message = harness.standin.message(row.chat_id, sent.message_id)
-            assert message is not None
-            delivered.append(message)
-    return delivered
 
 
 def reported_times(count: int) -> str:

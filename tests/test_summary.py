@@ -62,8 +62,8 @@ from storage.summary import (
 )
 from storage.themes import SEEDED_THEMES
 from tests.conversation import Harness, button_texts, plain, texts
+from tests.delivery_setup import FAST, deliver_all
 from tests.initiatives_setup import GROUP_ID, group_person
-from tests.test_delivery import FAST, deliver_all
 from tests.texts import t, tn
 
 # Races and once-only work: on PostgreSQL too.
