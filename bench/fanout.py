@@ -21,14 +21,8 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from storage.challenges import (
-    TIMEZONE,
-    alert_recipients,
-    create_challenge,
-    enqueue_alerts,
-    get_challenge,
-    open_challenge,
-)
+from storage.challenge_alerts import alert_recipients, enqueue_alerts
+from storage.challenges import TIMEZONE, create_challenge, get_challenge, open_challenge
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade
 from storage.models import ChallengeAlert, OutboxMessage, User, UserTheme

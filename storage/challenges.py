@@ -1,5 +1,6 @@
-"""Challenges: drafted, opened, joined with what people bring, alerted, and alliances between
-the organisations that take part.
+"""Challenges: drafted, opened and closed by coordinators, joined with what people bring.
+The people a challenge concerns are alerted by `storage.challenge_alerts`; the organisations
+that take part ally through `storage.alliances`.
 
 Every function takes the caller's session and never commits. Bad input raises
 `InvalidChallenge` naming the field (`texts.fr.title`, `activities[2].code`, `kind`…) and why
@@ -10,41 +11,30 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
 
 from storage.audit import audit
+from storage.challenge_alerts import withdraw_alerts
 from storage.excel_csv import csv_bytes
 from storage.models import (
     AssistedParticipation,
     Challenge,
-    ChallengeAlert,
     ChallengeStatus,
     Introduction,
     IntroductionStatus,
     Participation,
     Role,
     User,
-    UserTheme,
     utcnow,
 )
-from storage.outbox import (
-    ALERT,
-    QuietHours,
-    TextMessage,
-    drop_pending_about,
-    enqueue_many,
-    queued_by,
-    row_count,
-)
-from storage.privacy import NOTICE_VERSION, has_current_notice
+from storage.privacy import has_current_notice
 from storage.texts import N_, TextRejected, clean_text
 from storage.themes import known_theme_codes
 from storage.users import ARRONDISSEMENTS, OUTSIDE_MARSEILLE
@@ -76,7 +66,6 @@ HOURS_PER_MONTH_LIMITS = (1, 160)
 ASSISTED_NAME_LIMITS = (1, 40)
 TIMEZONE = "Europe/Paris"
 RECENT_DAYS = 7
-ALERT_WINDOW = timedelta(days=30)
 
 _LOCALE = re.compile(r"[a-z]{2,3}")
 _ACTIVITY_CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -84,7 +73,6 @@ _ACTIVITY_CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 _SLUG_LENGTH = 8
 _PAYLOAD = re.compile(r"c_([a-z0-9]{4,16})")
-_ORGANISATION_ROLES = tuple(role for role in Role if role.is_organisation)
 
 
 class ChallengeError(Exception):
@@ -447,7 +435,7 @@ async def close_challenge(
     challenge.status = ChallengeStatus.closed
     challenge.closed_at = now or utcnow()
     audit(session, actor_id, "challenge.close", "challenge", challenge.id)
-    await drop_pending_about(session, ALERT, alert_subject(challenge), "challenge closed")
+    await withdraw_alerts(session, challenge)
     await session.flush()
     return challenge
 
@@ -507,7 +495,7 @@ async def close_ended(
             challenge.id,
             {"ended_on": challenge.ends_on.isoformat() if challenge.ends_on else None},
         )
-        await drop_pending_about(session, ALERT, alert_subject(challenge), "challenge closed")
+        await withdraw_alerts(session, challenge)
     await session.flush()
     return closed
 
@@ -515,7 +503,7 @@ async def close_ended(
 # -- taking part
 
 
-def _require_open(challenge: Challenge, now: datetime | None = None) -> None:
+def require_open(challenge: Challenge, now: datetime | None = None) -> None:
     if challenge.status is not ChallengeStatus.open:
         raise ChallengeClosed(challenge.status.value)
     if has_ended(challenge, now or utcnow()):
@@ -544,7 +532,7 @@ async def join(
     """Joins an open challenge not past its end date, or changes what the person brings: one
     participation per person; joining again after leaving takes the same row back (its
     `joined_at` renewed)."""
-    _require_open(challenge, now)
+    require_open(challenge, now)
     if not has_current_notice(user):
         raise NotAllowed("notice")
     if kind not in challenge.contribution_kinds:
@@ -595,7 +583,7 @@ async def participation_of(
     )
 
 
-def _active_participants(challenge_id: int) -> Any:
+def active_participants(challenge_id: int) -> Any:
     """Active participations with their (not erased) people, in the order they joined."""
     return (
         select(Participation, User)
@@ -614,7 +602,7 @@ async def participants(
 ) -> Sequence[tuple[Participation, User]]:
     """Who takes part, in the order they joined. People erased since are left out of the list
     (their participation still counts in `challenge_figures`)."""
-    rows = await session.execute(_active_participants(challenge_id))
+    rows = await session.execute(active_participants(challenge_id))
     return [(participation, user) for participation, user in rows.all()]
 
 
@@ -632,7 +620,7 @@ async def register_assisted(
 ) -> AssistedParticipation:
     """A person without Telegram, registered by an organisation's member (or a coordinator)
     who records that the person agreed; no account is made for them."""
-    _require_open(challenge, now)
+    require_open(challenge, now)
     if not has_current_notice(registered_by) or not (
         registered_by.role is Role.coordinator
         or (registered_by.role is not None and registered_by.role.is_organisation)
@@ -796,235 +784,3 @@ def participants_csv(
         for person in assisted
     )
     return csv_bytes(CSV_COLUMNS, (*people, *others))
-
-
-# -- alerts
-
-
-async def alert_recipients(
-    session: AsyncSession, challenge: Challenge, now: datetime, *, monthly_cap: int = 2
-) -> Sequence[User]:
-    """In one query: active, onboarded people with the current notice and alerts on (and who
-    did not say STOP), whose
-    themes include the challenge's (and, for a local challenge, who live in one of its
-    arrondissements), not yet alerted for it, not taking part already, and alerted fewer than
-    `monthly_cap` times in the last 30 days. Their `theme_links` and `organisation` are not
-    loaded."""
-    result = await session.scalars(_recipients(challenge, now, monthly_cap))
-    return result.all()
-
-
-def _recipients(challenge: Challenge, now: datetime, monthly_cap: int) -> Any:
-    recent = (
-        select(ChallengeAlert.user_id, func.count().label("alerts"))
-        .where(ChallengeAlert.created_at > now - ALERT_WINDOW)
-        .group_by(ChallengeAlert.user_id)
-        .subquery()
-    )
-    query = (
-        select(User)
-        .join(
-            UserTheme,
-            and_(UserTheme.user_id == User.id, UserTheme.theme_code == challenge.theme_code),
-        )
-        .outerjoin(recent, recent.c.user_id == User.id)
-        .where(
-            User.active.is_(True),
-            User.telegram_id.is_not(None),
-            User.notice_version == NOTICE_VERSION,
-            User.notice_accepted_at.is_not(None),
-            User.onboarded_at.is_not(None),
-            User.alerts_consent_at.is_not(None),
-            User.stopped_at.is_(None),
-            func.coalesce(recent.c.alerts, 0) < monthly_cap,
-            ~exists().where(
-                ChallengeAlert.challenge_id == challenge.id, ChallengeAlert.user_id == User.id
-            ),
-            ~exists().where(
-                Participation.challenge_id == challenge.id, Participation.user_id == User.id
-            ),
-        )
-        .order_by(User.id)
-        # Thousands of people: their themes and organisation are not loaded (touching them
-        # raises rather than querying once per person).
-        .options(raiseload(User.theme_links), raiseload(User.organisation))
-    )
-    if challenge.arrondissements:
-        query = query.where(User.arrondissement.in_(challenge.arrondissements))
-    return query
-
-
-def alert_time(
-    now: datetime,
-    timezone: str,
-    quiet_from: time = time(21),
-    quiet_until: time = time(8),
-) -> datetime:
-    """`now`, or the next `quiet_until` in `timezone` when `now` falls in the quiet hours
-    (`storage.outbox.QuietHours`)."""
-    return QuietHours(timezone, quiet_from, quiet_until).end_after(now)
-
-
-async def record_alerts(
-    session: AsyncSession, challenge: Challenge, users: Sequence[User], now: datetime
-) -> None:
-    """One row per person alerted, in one bulk insert; what the caps count."""
-    if not users:
-        return
-    await session.execute(
-        insert(ChallengeAlert.__table__),
-        [{"challenge_id": challenge.id, "user_id": user.id, "created_at": now} for user in users],
-    )
-
-
-def alert_subject(challenge: Challenge) -> str:
-    """What the alerts' outbox rows are about: those still waiting are withdrawn when the
-    challenge closes."""
-    return f"challenge:{challenge.id}"
-
-
-async def enqueue_alerts(
-    session: AsyncSession,
-    challenge: Challenge,
-    recipients: Sequence[User],
-    message: Callable[[User], tuple[str, dict[str, Any] | None]],
-    *,
-    now: datetime,
-    timezone: str,
-    rate: float | None = None,
-) -> datetime:
-    """The alert's fan-out: for each of `recipients` (from `alert_recipients`), `message(user)`
-    — its text (HTML) and keyboard, in the person's language, the same objects for people of
-    one language — due at `alert_time`, and the alert recorded; two bulk inserts, whatever the
-    number of people (`storage.outbox.enqueue_many`). Returns when the alerts go out.
-
-    At `rate` messages a second (the sender's), a fan-out that would still be going out in the
-    quiet hours — counting the rows already waiting to go out before it — waits for the
-    morning as a whole: nobody is alerted at night, and everyone at about the same time."""
-    subject = alert_subject(challenge)
-    alerts: list[TextMessage] = []
-    reached: list[User] = []
-    for user in recipients:
-        if user.telegram_id is None:
-            continue
-        reached.append(user)
-        text, markup = message(user)
-        alerts.append(
-            TextMessage(
-                chat_id=user.telegram_id,
-                user_id=user.id,
-                text=text,
-                reply_markup=markup,
-                kind=ALERT,
-                subject=subject,
-            )
-        )
-    quiet = QuietHours(timezone)
-    due = quiet.end_after(now)
-    if rate and alerts:
-        ahead = await queued_by(session, due)
-        last = due + timedelta(seconds=(ahead + row_count(alerts)) / rate)
-        if last >= (night := quiet.start_after(due)):
-            due = quiet.end_after(night)
-    await enqueue_many(session, alerts, now=now, not_before=due)
-    await record_alerts(session, challenge, reached, now)
-    return due
-
-
-# -- alliances
-
-
-async def other_organisations(
-    session: AsyncSession, challenge_id: int, user: User
-) -> Sequence[tuple[Participation, User]]:
-    """Participants who speak for an organisation other than the person's own; citizens are
-    never listed."""
-    query = _active_participants(challenge_id).where(
-        User.id != user.id,
-        User.organisation_id.is_not(None),
-        User.role.in_(_ORGANISATION_ROLES),
-    )
-    if user.organisation_id is not None:
-        query = query.where(User.organisation_id != user.organisation_id)
-    rows = await session.execute(query)
-    return [(participation, other) for participation, other in rows.all()]
-
-
-async def ask_introduction(
-    session: AsyncSession, challenge: Challenge, requester: User, target_user_id: int
-) -> Introduction:
-    """Both take part; the target speaks for another organisation. Asking again returns the
-    introduction already asked, whatever its answer."""
-    _require_open(challenge)
-    if target_user_id == requester.id:
-        raise NotAllowed("self")
-    if await participation_of(session, challenge.id, requester) is None:
-        raise NotParticipating("requester")
-    targets = {
-        other.id for _, other in await other_organisations(session, challenge.id, requester)
-    }
-    if target_user_id not in targets:
-        raise NotParticipating("target")
-    existing = await session.scalar(
-        select(Introduction).where(
-            Introduction.challenge_id == challenge.id,
-            Introduction.requester_id == requester.id,
-            Introduction.target_id == target_user_id,
-        )
-    )
-    if existing is not None:
-        return existing
-    introduction = Introduction(
-        challenge_id=challenge.id,
-        requester_id=requester.id,
-        target_id=target_user_id,
-        status=IntroductionStatus.asked,
-    )
-    session.add(introduction)
-    await session.flush()
-    return introduction
-
-
-async def answer_introduction(
-    session: AsyncSession,
-    introduction_id: int,
-    target: User,
-    accept: bool,
-    now: datetime | None = None,
-) -> Introduction:
-    """Only the one asked answers, once, while the challenge is open and the requester still
-    takes part (ChallengeClosed, NotParticipating otherwise); when they accept, each side may
-    receive the other's contact."""
-    introduction = await session.scalar(
-        select(Introduction)
-        .where(Introduction.id == introduction_id)
-        .with_for_update(of=Introduction)
-        .execution_options(populate_existing=True)
-    )
-    if introduction is None:
-        raise ChallengeNotFound(introduction_id)
-    if introduction.target_id != target.id:
-        raise NotAllowed("target")
-    if introduction.status is not IntroductionStatus.asked:
-        raise AlreadyAnswered(introduction.status.value)
-    challenge = await session.get(Challenge, introduction.challenge_id)
-    if challenge is None:
-        raise ChallengeNotFound(introduction.challenge_id)
-    _require_open(challenge, now)
-    still_there = await session.scalar(
-        select(Participation.id).where(
-            Participation.challenge_id == introduction.challenge_id,
-            Participation.user_id == introduction.requester_id,
-            Participation.left_at.is_(None),
-        )
-    )
-    if still_there is None:
-        raise NotParticipating("requester")
-    introduction.status = IntroductionStatus.accepted if accept else IntroductionStatus.declined
-    introduction.answered_at = now or utcnow()
-    await session.flush()
-    return introduction
-
-
-async def get_introduction(session: AsyncSession, introduction_id: int) -> Introduction | None:
-    return await session.get(Introduction, introduction_id)

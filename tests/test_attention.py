@@ -28,6 +28,7 @@ from handlers.challenges.jobs import close_ended_challenges
 from handlers.profile.callbacks import MessagesCb
 from handlers.surveys import sending
 from handlers.surveys.jobs import send_reminders
+from storage import challenge_alerts
 from storage import challenges as ch
 from storage.db import create_sessionmaker
 from storage.models import (
@@ -214,14 +215,14 @@ async def test_a_fan_out_counts_what_is_already_queued_before_it(sessionmaker: M
         challenge = await opened_challenge(session)
         for telegram_id in (1101, 1102, 1103):
             await member(session, telegram_id, "fr", alerts=True)
-        recipients = await ch.alert_recipients(session, challenge, evening)
+        recipients = await challenge_alerts.alert_recipients(session, challenge, evening)
         assert len(recipients) == 3
 
         def message(user: User) -> tuple[str, dict[str, Any] | None]:
             return "Un nouveau défi", None
 
         await queue(session, 700, not_before=AT_08_00)
-        due = await ch.enqueue_alerts(
+        due = await challenge_alerts.enqueue_alerts(
             session, challenge, recipients, message, now=evening, timezone=PARIS, rate=1
         )
         assert due == evening
@@ -229,7 +230,7 @@ async def test_a_fan_out_counts_what_is_already_queued_before_it(sessionmaker: M
         await session.execute(delete(ChallengeAlert))
 
         await queue(session, 700, not_before=evening - timedelta(minutes=5))
-        due = await ch.enqueue_alerts(
+        due = await challenge_alerts.enqueue_alerts(
             session, challenge, recipients, message, now=evening, timezone=PARIS, rate=1
         )
         assert due == AT_08_00

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage import alliances, challenge_alerts
 from storage import challenges as ch
 from storage.challenges import (
     ChallengeClosed,
@@ -505,9 +506,9 @@ async def test_figures_count_kinds_places_assisted_people_newcomers_and_leavers(
         session, challenge, amis, name="R.", arrondissement=1, wishes=None, activity=None,
         agreed=True,
     )  # fmt: skip
-    asked = await ch.ask_introduction(session, challenge, amis, solid.id)
-    await ch.answer_introduction(session, asked.id, solid, accept=True)
-    await ch.ask_introduction(session, challenge, alice, amis.id)
+    asked = await alliances.ask_introduction(session, challenge, amis, solid.id)
+    await alliances.answer_introduction(session, asked.id, solid, accept=True)
+    await alliances.ask_introduction(session, challenge, alice, amis.id)
     # An erased person's participation still counts, anonymously.
     await forget_user(session, alice)
     figures = await ch.challenge_figures(session, challenge.id, now=NOW)
@@ -599,8 +600,8 @@ async def test_stopping_alerts_withdraws_those_still_waiting_and_nothing_else(
     challenge = await opened(session)
     stopping, staying = await person(session, 701), await person(session, 702)
     night = datetime(2026, 3, 28, 22, 30, tzinfo=UTC)  # the alerts wait for 08:00
-    recipients = await ch.alert_recipients(session, challenge, night)
-    await ch.enqueue_alerts(
+    recipients = await challenge_alerts.alert_recipients(session, challenge, night)
+    await challenge_alerts.enqueue_alerts(
         session, challenge, recipients, _message("Un défi"), now=night, timezone="Europe/Paris"
     )
     await enqueue(session, TextMessage(chat_id=701, text="Votre proposition", user_id=stopping.id))
@@ -631,7 +632,9 @@ def statements(engine: AsyncEngine) -> Iterator[list[str]]:
 async def _alerted(
     session: AsyncSession, challenge: Challenge, *, monthly_cap: int = 2
 ) -> set[int]:
-    recipients = await ch.alert_recipients(session, challenge, NOW, monthly_cap=monthly_cap)
+    recipients = await challenge_alerts.alert_recipients(
+        session, challenge, NOW, monthly_cap=monthly_cap
+    )
     return {user.telegram_id for user in recipients}  # type: ignore[misc]
 
 
@@ -663,11 +666,13 @@ async def test_alert_recipients_follow_every_rule_in_one_query(
     no[205].notice_version = NOTICE_VERSION - 1
     await forget_user(session, no[210])
     earlier = [await opened(session) for _ in range(2)]
-    await ch.record_alerts(session, earlier[0], [yes[104], no[208]], NOW - timedelta(days=29))
-    await ch.record_alerts(session, earlier[1], [no[208]], NOW - timedelta(days=1))
-    await ch.record_alerts(session, earlier[0], [yes[105]], NOW - timedelta(days=31))
-    await ch.record_alerts(session, earlier[1], [yes[105]], NOW - timedelta(days=40))
-    await ch.record_alerts(session, challenge, [no[207]], NOW - timedelta(days=3))
+    await challenge_alerts.record_alerts(
+        session, earlier[0], [yes[104], no[208]], NOW - timedelta(days=29)
+    )
+    await challenge_alerts.record_alerts(session, earlier[1], [no[208]], NOW - timedelta(days=1))
+    await challenge_alerts.record_alerts(session, earlier[0], [yes[105]], NOW - timedelta(days=31))
+    await challenge_alerts.record_alerts(session, earlier[1], [yes[105]], NOW - timedelta(days=40))
+    await challenge_alerts.record_alerts(session, challenge, [no[207]], NOW - timedelta(days=3))
     await ch.join(session, challenge, no[209], kind="time", text=None)
     await session.flush()
 
@@ -677,7 +682,7 @@ async def test_alert_recipients_follow_every_rule_in_one_query(
     # A higher cap lets the one alerted twice this month through.
     assert await _alerted(session, challenge, monthly_cap=3) == {*yes, 208}
 
-    await ch.record_alerts(session, challenge, list(yes.values()), NOW)
+    await challenge_alerts.record_alerts(session, challenge, list(yes.values()), NOW)
     assert await _alerted(session, challenge) == set()
     assert (
         await session.scalar(
@@ -728,17 +733,19 @@ PARIS_CASES = [
 def test_no_alert_goes_out_at_night_in_paris_whatever_the_season(
     now: datetime, expected: datetime
 ) -> None:
-    assert ch.alert_time(now.replace(tzinfo=UTC), "Europe/Paris") == expected.replace(tzinfo=UTC)
+    assert challenge_alerts.alert_time(
+        now.replace(tzinfo=UTC), "Europe/Paris"
+    ) == expected.replace(tzinfo=UTC)
 
 
 def test_quiet_hours_can_be_changed_and_a_naive_time_is_refused() -> None:
     noon = datetime(2026, 6, 15, 10, 30, tzinfo=UTC)  # 12:30 in Paris
-    assert ch.alert_time(noon, "Europe/Paris", time(12), time(14)) == noon.replace(
+    assert challenge_alerts.alert_time(noon, "Europe/Paris", time(12), time(14)) == noon.replace(
         hour=12, minute=0
     )
-    assert ch.alert_time(noon, "Europe/Paris", time(13), time(14)) == noon
+    assert challenge_alerts.alert_time(noon, "Europe/Paris", time(13), time(14)) == noon
     with pytest.raises(ValueError):
-        ch.alert_time(datetime(2026, 6, 15, 22), "Europe/Paris")
+        challenge_alerts.alert_time(datetime(2026, 6, 15, 22), "Europe/Paris")
 
 
 def _message(text: str) -> Any:
@@ -755,10 +762,10 @@ async def test_the_fan_out_writes_what_enqueue_would_and_records_the_alerts(
     challenge = await opened(session)
     fr = await person(session, 401)
     ar = await person(session, 402, locale="ar")
-    recipients = await ch.alert_recipients(session, challenge, NOW)
+    recipients = await challenge_alerts.alert_recipients(session, challenge, NOW)
     text, keyboard = _message("Un nouveau défi")(fr)
     reference = await enqueue(session, TextMessage(chat_id=1, text=text, reply_markup=keyboard))
-    due = await ch.enqueue_alerts(
+    due = await challenge_alerts.enqueue_alerts(
         session,
         challenge,
         recipients,
@@ -777,7 +784,7 @@ async def test_the_fan_out_writes_what_enqueue_would_and_records_the_alerts(
     assert rows[1].payload["text"] == "تحدٍّ جديد"
     assert {row.method for row in rows} == {reference[0].method}
     assert all(row.not_before == NOW and row.status == reference[0].status for row in rows)
-    assert await ch.alert_recipients(session, challenge, NOW) == []
+    assert await challenge_alerts.alert_recipients(session, challenge, NOW) == []
 
 
 async def test_an_alert_written_at_night_waits_for_the_morning_and_long_ones_are_split(
@@ -786,9 +793,9 @@ async def test_an_alert_written_at_night_waits_for_the_morning_and_long_ones_are
     challenge = await opened(session)
     await person(session, 501)
     night = datetime(2026, 3, 28, 22, 30, tzinfo=UTC)  # 23:30 in Paris, before spring forward
-    recipients = await ch.alert_recipients(session, challenge, night)
+    recipients = await challenge_alerts.alert_recipients(session, challenge, night)
     long_text = ("Un paragraphe assez long. " * 100 + "\n\n") * 3
-    due = await ch.enqueue_alerts(
+    due = await challenge_alerts.enqueue_alerts(
         session, challenge, recipients, _message(long_text), now=night, timezone="Europe/Paris"
     )
     assert due == datetime(2026, 3, 29, 6, 0, tzinfo=UTC)
@@ -808,10 +815,10 @@ async def test_a_fan_out_that_would_run_into_the_night_waits_for_the_morning(
     for telegram_id in (801, 802, 803):
         await person(session, telegram_id)
     evening = datetime(2026, 11, 20, 19, 58, tzinfo=UTC)  # 20:58 in Paris
-    recipients = await ch.alert_recipients(session, challenge, evening)
+    recipients = await challenge_alerts.alert_recipients(session, challenge, evening)
 
     async def due_at(rate: float) -> datetime:
-        return await ch.enqueue_alerts(
+        return await challenge_alerts.enqueue_alerts(
             session,
             challenge,
             recipients,
@@ -852,9 +859,9 @@ async def test_only_other_organisations_taking_part_are_offered_for_an_introduct
         await ch.join(session, challenge, user, kind="time", text=None)
     await ch.leave(session, challenge, gone)
     await ch.join(session, await opened(session), elsewhere, kind="time", text=None)
-    offered = await ch.other_organisations(session, challenge.id, amis)
+    offered = await alliances.other_organisations(session, challenge.id, amis)
     assert [user.id for _, user in offered] == [company.id]
-    for_citizen = await ch.other_organisations(session, challenge.id, citizen)
+    for_citizen = await alliances.other_organisations(session, challenge.id, citizen)
     assert [user.id for _, user in for_citizen] == [amis.id, colleague.id, company.id]
 
 
@@ -869,31 +876,33 @@ async def test_an_introduction_is_asked_once_answered_once_by_its_target_only(
     for user in (amis, sud, citizen):
         await ch.join(session, challenge, user, kind="time", text=None)
 
-    asked = await ch.ask_introduction(session, challenge, amis, sud.id)
-    assert await ch.ask_introduction(session, challenge, amis, sud.id) is asked
+    asked = await alliances.ask_introduction(session, challenge, amis, sud.id)
+    assert await alliances.ask_introduction(session, challenge, amis, sud.id) is asked
     assert asked.status is IntroductionStatus.asked
-    assert await ch.get_introduction(session, asked.id) is asked
+    assert await alliances.get_introduction(session, asked.id) is asked
     with pytest.raises(NotAllowed):
-        await ch.ask_introduction(session, challenge, amis, amis.id)
+        await alliances.ask_introduction(session, challenge, amis, amis.id)
     with pytest.raises(NotParticipating):
-        await ch.ask_introduction(session, challenge, amis, citizen.id)  # citizens are not offered
+        await alliances.ask_introduction(
+            session, challenge, amis, citizen.id
+        )  # citizens are not offered
     with pytest.raises(NotParticipating):
-        await ch.ask_introduction(session, challenge, outsider, sud.id)
+        await alliances.ask_introduction(session, challenge, outsider, sud.id)
     with pytest.raises(NotParticipating):
-        await ch.ask_introduction(session, challenge, amis, outsider.id)
+        await alliances.ask_introduction(session, challenge, amis, outsider.id)
 
     with pytest.raises(NotAllowed):
-        await ch.answer_introduction(session, asked.id, amis, accept=True)  # the requester
-    answered = await ch.answer_introduction(session, asked.id, sud, accept=False, now=NOW)
+        await alliances.answer_introduction(session, asked.id, amis, accept=True)  # the requester
+    answered = await alliances.answer_introduction(session, asked.id, sud, accept=False, now=NOW)
     assert (answered.status, answered.answered_at) == (IntroductionStatus.declined, NOW)
     with pytest.raises(ch.AlreadyAnswered):
-        await ch.answer_introduction(session, asked.id, sud, accept=True)
+        await alliances.answer_introduction(session, asked.id, sud, accept=True)
     assert asked.status is IntroductionStatus.declined
     # Asking again after a refusal does not ask again.
-    assert await ch.ask_introduction(session, challenge, amis, sud.id) is asked
+    assert await alliances.ask_introduction(session, challenge, amis, sud.id) is asked
     with pytest.raises(ChallengeNotFound):
-        await ch.answer_introduction(session, 999, sud, accept=True)
+        await alliances.answer_introduction(session, 999, sud, accept=True)
 
     await ch.close_challenge(session, challenge.id, COORDINATOR)
     with pytest.raises(ChallengeClosed):
-        await ch.ask_introduction(session, challenge, citizen, amis.id)
+        await alliances.ask_introduction(session, challenge, citizen, amis.id)

@@ -8,7 +8,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from storage.challenges import ask_introduction, register_assisted
+from storage.alliances import ask_introduction
+from storage.challenges import register_assisted
 from storage.initiatives import Proposal, report, submit
 from storage.models import Challenge, ChallengeAlert, ReportReason, Role, SurveyQuestion
 from storage.needs import report_need

@@ -24,7 +24,7 @@ from handlers.initiatives.cards import shorten
 from handlers.profile.labels import arrondissement_label, role_label
 from handlers.texts import contact_link, stale_button
 from handlers.ui import show
-from storage import challenges
+from storage import alliances, challenges
 from storage.challenges import (
     AlreadyAnswered,
     ChallengeClosed,
@@ -161,7 +161,7 @@ async def organisations_pressed(
 async def show_organisations(
     query: CallbackQuery, session: AsyncSession, user: User, challenge: Challenge, page: int
 ) -> None:
-    others = await challenges.other_organisations(session, challenge.id, user)
+    others = await alliances.other_organisations(session, challenge.id, user)
     pages = max(1, -(-len(others) // PAGE_SIZE))
     page = min(page, pages - 1)
     shown = others[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -257,7 +257,7 @@ async def ask_pressed(
         refuse(callback_answer, standing)
         return
     challenge, page = standing.challenge, callback_data.page
-    others = await challenges.other_organisations(session, challenge.id, user)
+    others = await alliances.other_organisations(session, challenge.id, user)
     target = next((other for _p, other in others if other.id == callback_data.target), None)
     if target is None:
         refuse(callback_answer, _("This organisation no longer takes part in this challenge."))
@@ -295,7 +295,7 @@ async def ask_pressed(
         ).format(name=name)
     else:
         try:
-            introduction = await challenges.ask_introduction(session, challenge, user, target.id)
+            introduction = await alliances.ask_introduction(session, challenge, user, target.id)
         except ChallengeClosed:
             refuse(callback_answer, closed_text())
             return
@@ -404,7 +404,7 @@ async def answer_pressed(
     """Only the one asked, once: on «Accept», each side receives the other's contact; on
     «Decline», the requester is told kindly and nothing is shared. The request's message then
     says what was answered, without its buttons."""
-    introduction = await challenges.get_introduction(session, callback_data.introduction_id)
+    introduction = await alliances.get_introduction(session, callback_data.introduction_id)
     requester = (
         await session.get(User, introduction.requester_id) if introduction is not None else None
     )
@@ -425,7 +425,7 @@ async def answer_pressed(
         )
         return
     try:
-        await challenges.answer_introduction(session, introduction.id, user, callback_data.accept)
+        await alliances.answer_introduction(session, introduction.id, user, callback_data.accept)
     except AlreadyAnswered:
         refuse(callback_answer, _("You have already answered this request."))
         return

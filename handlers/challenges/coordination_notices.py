@@ -20,13 +20,8 @@ from handlers.initiatives.cards import shorten
 from handlers.profile.keyboards import stop_button
 from handlers.profile.labels import arrondissement_label, theme_label
 from storage.attention import has_stopped
-from storage.challenges import (
-    alert_recipients,
-    alert_time,
-    challenge_text,
-    enqueue_alerts,
-    participants,
-)
+from storage.challenge_alerts import alert_recipients, alert_time, enqueue_alerts
+from storage.challenges import challenge_text, participants
 from storage.models import Challenge, User
 from storage.outbox import NEWS, TextMessage, enqueue
 
