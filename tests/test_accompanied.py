@@ -9,10 +9,14 @@ from sqlalchemy import select
 from handlers.challenges.on_behalf import AccompaniedCb
 from storage.challenges import challenge_figures
 from storage.models import AssistedParticipation, User
+from tests.challenges_setup import (
+    TITLE,
+    alert_of,
+    make_challenge,
+    register_start,
+)
 from tests.conversation import Harness
 from tests.initiatives_setup import onboarded
-from tests.test_challenges_join import register_start
-from tests.test_challenges_public import TITLE, alert_of, make_challenge
 
 ORGANISATION = "Petits Frères des Pauvres"
 

@@ -66,13 +66,12 @@ from storage.users import (
     set_role,
     set_themes,
 )
+from tests.challenges_setup import TITLE, alert_of, cast
+from tests.challenges_setup import organisations_of as organisations
 from tests.conftest import TOKEN
 from tests.conversation import Harness, Person, button_texts, buttons_of, close_bot, texts
 from tests.delivery_setup import deliver as deliver_now
 from tests.initiatives_setup import GROUP_ID, outbox
-from tests.test_challenges_alliances import cast
-from tests.test_challenges_alliances import organisations_of as organisations
-from tests.test_challenges_public import TITLE, alert_of
 from tests.test_surveys_coordination import survey_item
 from tests.texts import t
 

@@ -12,107 +12,39 @@ from aiogram import html
 from sqlalchemy import select
 
 from handlers.challenges.callbacks import AllyAnswerCb, AllyAskCb, AllyListCb
-from storage.challenges import challenge_figures, join, leave
+from storage.challenges import challenge_figures, leave
 from storage.models import Challenge, Introduction, IntroductionStatus, Role
-from storage.privacy import accept_notice, forget_user
+from storage.privacy import forget_user
 from storage.users import (
-    complete_onboarding,
     find_user,
-    get_or_create_user,
-    set_arrondissement,
-    set_role,
-    set_themes,
+)
+from tests.challenges_setup import (
+    ASSOCIATION,
+    ASSOCIATION_BRINGS,
+    ASSOCIATION_NAME,
+    CITIZEN,
+    CITIZEN_BRINGS,
+    COMPANY,
+    COMPANY_BRINGS,
+    COMPANY_NAME,
+    TITLE,
+    alert_of,
+    cast,
+    make_challenge,
+    open_card,
+    organisations_of,
+    participant,
 )
 from tests.conversation import Harness, Person, button_texts, buttons_of, plain
 from tests.delivery_setup import deliver
 from tests.initiatives_setup import outbox
-from tests.test_challenges_public import TITLE, alert_of, make_challenge
 from tests.texts import t
 
 # Races and once-only work: on PostgreSQL too.
 pytestmark = pytest.mark.postgres
 
-ASSOCIATION, COMPANY, CITIZEN, OUTSIDER = 3001, 3002, 3003, 3004
-ASSOCIATION_NAME = "Petits Frères & Sœurs"
-COMPANY_NAME = "Boulangerie Martin"
-ASSOCIATION_BRINGS = "We visit <older> people & call them."
-COMPANY_BRINGS = "Our back room, on Sunday afternoons."
-CITIZEN_BRINGS = "I am Jeanne Dupont, I live rue Paradis."
 TITLE_FR = TITLE + " (fr)"
 NOT_TAKING_PART = "You are not taking part in this challenge."
-
-
-async def participant(
-    harness: Harness,
-    telegram_id: int,
-    challenge: Challenge | None,
-    *,
-    locale: str = "en",
-    role: Role = Role.citizen,
-    organisation: str | None = None,
-    arrondissement: int = 5,
-    kind: str = "time",
-    text: str | None = None,
-) -> Person:
-    """Someone onboarded through storage, taking part in `challenge` (when given)."""
-    async with harness.sessionmaker.begin() as session:
-        user = await get_or_create_user(session, telegram_id, locale)
-        accept_notice(user)
-        set_role(user, role, organisation)
-        set_arrondissement(user, arrondissement)
-        await set_themes(session, user, ["older_people"])
-        complete_onboarding(user)
-        await session.flush()
-        if challenge is not None:
-            found = await session.get(Challenge, challenge.id)
-            assert found is not None
-            await join(session, found, user, kind=kind, text=text)
-    person = harness.person(telegram_id, language_code=locale)
-    # The chat exists for the stand-in, as for Telegram once the person started the bot.
-    await person.send("/start")
-    return person
-
-
-async def cast(harness: Harness) -> tuple[Challenge, Person, Person, Person, Person]:
-    """An open challenge; an association (English), a company (French) and a citizen taking
-    part; an association that does not."""
-    challenge = await make_challenge(harness)
-    association = await participant(
-        harness,
-        ASSOCIATION,
-        challenge,
-        role=Role.association,
-        organisation=ASSOCIATION_NAME,
-        kind="skills",
-        text=ASSOCIATION_BRINGS,
-    )
-    company = await participant(
-        harness,
-        COMPANY,
-        challenge,
-        locale="fr",
-        role=Role.company,
-        organisation=COMPANY_NAME,
-        kind="premises",
-        text=COMPANY_BRINGS,
-    )
-    citizen = await participant(harness, CITIZEN, challenge, text=CITIZEN_BRINGS)
-    outsider = await participant(
-        harness, OUTSIDER, None, role=Role.association, organisation="Club Hors Jeu"
-    )
-    return challenge, association, company, citizen, outsider
-
-
-async def open_card(person: Person) -> None:
-    await person.send("/start")
-    await person.press(t(person.user["language_code"], "Challenges"))
-    await person.press(TITLE)
-
-
-async def organisations_of(person: Person) -> str:
-    await open_card(person)
-    await person.press(t(person.user["language_code"], "Organisations taking part"))
-    return person.last
 
 
 async def introductions(harness: Harness) -> list[Introduction]:

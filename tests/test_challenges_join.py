@@ -8,18 +8,19 @@ from sqlalchemy import select
 
 from handlers.challenges.callbacks import JoinCb, QuizCb
 from storage.models import AssistedParticipation, Participation
-from tests.conversation import Harness, Person, button_texts
-from tests.initiatives_setup import onboarded
-from tests.people import onboard
-from tests.test_challenges_public import (
+from tests.challenges_setup import (
     ACTIVITIES,
     TITLE,
     alert_of,
     closed,
     dialog_state,
     make_challenge,
+    register_start,
     visitor,
 )
+from tests.conversation import Harness, Person, button_texts
+from tests.initiatives_setup import onboarded
+from tests.people import onboard
 
 STICKER = {
     "file_id": "CAAC",
@@ -305,12 +306,6 @@ async def test_the_quiz_resumes_after_a_restart(harness: Harness) -> None:
     await person.press("1–2 h a month")
     await person.press("Done")
     assert join_buttons(person) == expected_matches(on_site=False, remote=True, hours=2)
-
-
-async def register_start(member: Person) -> None:
-    await open_card(member)
-    await member.press("Register someone I accompany")
-    assert "What is their first name, or their initials?" in member.last
 
 
 async def test_registering_someone_one_accompanies(harness: Harness) -> None:

@@ -3,86 +3,31 @@ language, sharing its link, and opening it from a deep link — after onboarding
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from babel.dates import format_date
-from sqlalchemy import select
 
 from handlers.challenges.callbacks import AssistCb, ChallengeCb, ChallengeListCb, ShareCb
-from storage.challenges import close_challenge, create_challenge, join, open_challenge
-from storage.models import Challenge, FsmRecord
+from storage.challenges import join
+from storage.models import Challenge
 from storage.users import find_user
+from tests.challenges_setup import (
+    DESCRIPTION,
+    DESCRIPTION_AR,
+    ENDS,
+    STARTS,
+    TITLE,
+    TITLE_AR,
+    alert_of,
+    closed,
+    dialog_state,
+    make_challenge,
+    visitor,
+)
 from tests.conversation import Harness, Person, buttons_of
-from tests.initiatives_setup import COORDINATOR_ID, onboarded
+from tests.initiatives_setup import onboarded
 from tests.texts import t, tn
-
-TITLE = "Breaking the isolation of older people"
-DESCRIPTION = "Many older people in Marseille live alone. Let us visit, call and go out with them."
-TITLE_AR = "كسر عزلة كبار السن"
-DESCRIPTION_AR = "يعيش كثير من كبار السن في مرسيليا بمفردهم. لنزرهم ونتصل بهم ونخرج معهم."
-STARTS, ENDS = date(2025, 3, 1), date(2030, 6, 30)
-KINDS = ["time", "skills", "premises", "funding"]
-
-
-def activity(code: str, label: str, *, on_site: bool, remote: bool, hours: int) -> dict:
-    return {
-        "code": code,
-        "texts": {"en": label, "fr": label + " (fr)"},
-        "on_site": on_site,
-        "remote": remote,
-        "hours_per_month": hours,
-    }
-
-
-# The isolation challenge's ways to help.
-ACTIVITIES = [
-    activity("visits", "Visits", on_site=True, remote=False, hours=4),
-    activity("phone_calls", "Phone calls", on_site=False, remote=True, hours=2),
-    activity("outings", "Outings", on_site=True, remote=False, hours=6),
-    activity("errands", "Help with errands", on_site=True, remote=False, hours=3),
-    activity("digital_help", "Digital help", on_site=True, remote=True, hours=3),
-]
-
-
-async def make_challenge(
-    harness: Harness,
-    title: str = TITLE,
-    *,
-    theme: str = "older_people",
-    arrondissements: list[int] | None = None,
-    activities: list[dict] | None = None,
-    opened: bool = True,
-    opened_at: datetime | None = None,
-    arabic: bool = False,
-) -> Challenge:
-    texts: dict[str, dict[str, str]] = {
-        "fr": {"title": title + " (fr)", "description": DESCRIPTION + " (fr)"},
-        "en": {"title": title, "description": DESCRIPTION},
-    }
-    if arabic:
-        texts["ar"] = {"title": TITLE_AR, "description": DESCRIPTION_AR}
-    async with harness.sessionmaker.begin() as session:
-        challenge = await create_challenge(
-            session,
-            texts=texts,
-            theme_code=theme,
-            arrondissements=arrondissements or [],
-            starts_on=STARTS,
-            ends_on=ENDS,
-            contribution_kinds=KINDS,
-            activities=ACTIVITIES if activities is None else activities,
-            author_telegram_id=COORDINATOR_ID,
-        )
-        if opened:
-            await open_challenge(session, challenge.id, COORDINATOR_ID, now=opened_at)
-        return challenge
-
-
-async def closed(harness: Harness, challenge_id: int) -> None:
-    async with harness.sessionmaker.begin() as session:
-        await close_challenge(session, challenge_id, COORDINATOR_ID)
 
 
 async def joined_by(harness: Harness, person: Person, challenge_id: int) -> None:
@@ -93,30 +38,12 @@ async def joined_by(harness: Harness, person: Person, challenge_id: int) -> None
         await join(session, challenge, user, kind="time", text=None)
 
 
-async def visitor(harness: Harness, user_id: int = 2001, language: str = "en") -> Person:
-    """Someone who has not accepted the notice: browsing is open to them too."""
-    person = harness.person(user_id, language_code=language)
-    await person.send("/help")
-    return person
-
-
 def item_buttons(person: Person) -> list[str]:
     return [
         b["text"]
         for b in buttons_of(person.keyboard_message())
         if b["callback_data"].startswith(f"{ChallengeCb.__prefix__}:")
     ]
-
-
-def alert_of(calls: list) -> dict[str, Any]:
-    (answer,) = [c for c in calls if c.method == "answerCallbackQuery"]
-    return answer.params
-
-
-async def dialog_state(harness: Harness, person: Person) -> tuple[str | None, dict]:
-    async with harness.sessionmaker() as session:
-        record = await session.scalar(select(FsmRecord).where(FsmRecord.user_id == person.id))
-        return (record.state, record.data) if record else (None, {})
 
 
 async def test_pages_of_open_challenges_and_the_theme_filter(harness: Harness) -> None:

@@ -47,13 +47,12 @@ from storage.outbox import Lease
 from storage.survey_files import import_surveys
 from storage.surveys import answer, open_survey, start_response
 from storage.users import find_user
+from tests.challenges_setup import TITLE as CHALLENGE_TITLE
+from tests.challenges_setup import alert_of, make_challenge, participant
 from tests.conftest import TOKEN
 from tests.conversation import Harness, Person, texts
 from tests.initiatives_setup import GROUP_ID, group_person, onboarded, published
 from tests.people import onboard
-from tests.test_challenges_alliances import participant
-from tests.test_challenges_public import TITLE as CHALLENGE_TITLE
-from tests.test_challenges_public import alert_of, make_challenge
 from tests.test_surveys_respond import NOW, SURVEY
 from tests.texts import t
 

@@ -16,10 +16,9 @@ from storage.needs import report_need
 from storage.survey_files import import_surveys
 from storage.surveys import answer, open_survey, start_response
 from storage.users import find_user
+from tests.challenges_setup import make_challenge, participant
 from tests.conversation import Harness, texts
 from tests.initiatives_setup import published
-from tests.test_challenges_alliances import participant
-from tests.test_challenges_public import make_challenge
 from tests.test_surveys_respond import NOW, SURVEY
 from tests.texts import t, tn
 
