@@ -45,6 +45,18 @@ async def close_bot(bot: Bot) -> None:
     await asyncio.sleep(0)  # the transports' own close runs on the next turn of the loop
 
 
+# A sticker, for the steps that expect text: `person.send(None, sticker=STICKER)`.
+STICKER = {
+    "file_id": "CAAC",
+    "file_unique_id": "s1",
+    "type": "regular",
+    "width": 512,
+    "height": 512,
+    "is_animated": False,
+    "is_video": False,
+}
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0

@@ -7,18 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import FsmRecord, User
-from tests.conversation import Harness, Person, texts
+from tests.conversation import STICKER, Harness, Person, texts
 from tests.texts import t, tn
-
-STICKER = {
-    "file_id": "CAAC",
-    "file_unique_id": "s1",
-    "type": "regular",
-    "width": 512,
-    "height": 512,
-    "is_animated": False,
-    "is_video": False,
-}
 
 
 async def state_of(harness: Harness, person: Person) -> tuple[str | None, dict]:

@@ -32,7 +32,7 @@ from storage.models import (
     UserTheme,
 )
 from storage.privacy import NOTICE_VERSION
-from tests.conversation import Harness, Person, buttons_of, plain, texts
+from tests.conversation import STICKER, Harness, Person, buttons_of, plain, texts
 from tests.initiatives_setup import GROUP_ID, group_person, outbox
 from tests.texts import t, tn
 
@@ -53,15 +53,6 @@ TEXTS = {
         "title": "كسر عزلة كبار السن",
         "description": "زيارات ومكالمات ونزهات مع كبار السن المعزولين في أحيائنا.",
     },
-}
-STICKER = {
-    "file_id": "CAAC",
-    "file_unique_id": "s1",
-    "type": "regular",
-    "width": 512,
-    "height": 512,
-    "is_animated": False,
-    "is_video": False,
 }
 REFUSAL = "Only the city's coordinators can do this."
 

@@ -18,19 +18,10 @@ from tests.challenges_setup import (
     register_start,
     visitor,
 )
-from tests.conversation import Harness, Person, button_texts
+from tests.conversation import STICKER, Harness, Person, button_texts
 from tests.initiatives_setup import onboarded
 from tests.people import onboard
 
-STICKER = {
-    "file_id": "CAAC",
-    "file_unique_id": "s1",
-    "type": "regular",
-    "width": 512,
-    "height": 512,
-    "is_animated": False,
-    "is_video": False,
-}
 BRINGS = "Two afternoons a month, and I have a car."
 ASK_BUTTONS = "Please answer with one of the buttons below."
 

@@ -16,19 +16,10 @@ from storage.models import FsmRecord, Need, Theme, User, utcnow
 from storage.needs import needs_counts, report_need
 from storage.privacy import NOTICE_VERSION
 from storage.texts import TextRejected
-from tests.conversation import Harness, Person, texts
+from tests.conversation import STICKER, Harness, Person, texts
 from tests.people import onboard
 from tests.texts import t, tn
 
-STICKER = {
-    "file_id": "CAAC",
-    "file_unique_id": "s1",
-    "type": "regular",
-    "width": 512,
-    "height": 512,
-    "is_animated": False,
-    "is_video": False,
-}
 PHOTO = [{"file_id": "AgAC", "file_unique_id": "p1", "width": 90, "height": 90}]
 VIEUX_PORT = {"latitude": 43.29512, "longitude": 5.37404}
 DESCRIPTION = "No shaded bench near the bus stop for older people waiting in summer."

@@ -7,22 +7,13 @@ from sqlalchemy import func, select
 
 from storage.initiatives import similar
 from storage.models import FsmRecord, Initiative, InitiativeStatus
-from tests.conversation import Harness, Person, texts
+from tests.conversation import STICKER, Harness, Person, texts
 from tests.initiatives_setup import GROUP_ID, onboarded, outbox, published, user_row
 
 PHOTO = [
     {"file_id": "AgACphoto-small", "file_unique_id": "p1", "width": 90, "height": 90},
     {"file_id": "AgACphoto-large", "file_unique_id": "p2", "width": 800, "height": 800},
 ]
-STICKER = {
-    "file_id": "CAAC",
-    "file_unique_id": "s1",
-    "type": "regular",
-    "width": 512,
-    "height": 512,
-    "is_animated": False,
-    "is_video": False,
-}
 TITLE = "Tea afternoons at the Panier"
 DESCRIPTION = "Every Thursday, neighbours and older people share tea, games and news."
 

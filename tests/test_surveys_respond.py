@@ -43,8 +43,7 @@ from storage.users import (
     set_role,
     set_themes,
 )
-from tests.conversation import Harness, Person
-from tests.test_propose import STICKER
+from tests.conversation import STICKER, Harness, Person
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 COORDINATOR = 42
