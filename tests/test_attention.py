@@ -72,7 +72,7 @@ from tests.conftest import TOKEN
 from tests.conversation import Harness, Person, button_texts, buttons_of, close_bot, texts
 from tests.delivery_setup import deliver as deliver_now
 from tests.initiatives_setup import GROUP_ID, outbox
-from tests.test_surveys_coordination import survey_item
+from tests.surveys_setup import survey_item
 from tests.texts import t
 
 # Once-only work (the closing job): on PostgreSQL too.

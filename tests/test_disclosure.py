@@ -40,8 +40,8 @@ from storage.surveys import (
 )
 from storage.users import get_or_create_user
 from tests.conversation import Harness, Person, texts
-from tests.test_survey_results import SKIP, P, Q, build, key
-from tests.test_surveys_respond import COORDINATOR, NOW, both, citizen
+from tests.survey_results_setup import SKIP, P, Q, build, key
+from tests.surveys_setup import COORDINATOR, NOW, both, citizen
 
 # -- a survey answered through storage.surveys
 

@@ -53,7 +53,7 @@ from tests.conftest import TOKEN
 from tests.conversation import Harness, Person, texts
 from tests.initiatives_setup import GROUP_ID, group_person, onboarded, published
 from tests.people import onboard
-from tests.test_surveys_respond import NOW, SURVEY
+from tests.surveys_setup import NOW, SURVEY
 from tests.texts import t
 
 REDIS = os.environ.get("TEST_REDIS_URL")

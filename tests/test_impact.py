@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers.challenges.callbacks import ChallengeCb
 from storage.surveys import close_survey, open_survey
 from tests.conversation import Harness, texts
-from tests.test_surveys_coordination import MORNING, answered, city, imported
+from tests.surveys_setup import MORNING, answered, city, imported
 
 
 async def wave(harness: Harness, challenge_id: int, users: dict[int, int], lonely: int) -> None:

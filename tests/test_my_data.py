@@ -19,7 +19,7 @@ from storage.users import find_user
 from tests.challenges_setup import make_challenge, participant
 from tests.conversation import Harness, texts
 from tests.initiatives_setup import published
-from tests.test_surveys_respond import NOW, SURVEY
+from tests.surveys_setup import NOW, SURVEY
 from tests.texts import t, tn
 
 PERSON, OTHER = 8_880_001, 8_880_002

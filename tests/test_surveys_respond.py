@@ -4,12 +4,10 @@ question cannot take, never twice, the thanks — and the Surveys menu with publ
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.standin.updates import private_chat
 from handlers.surveys.callbacks import (
     AnswerCb,
     QuestionAction,
@@ -20,12 +18,10 @@ from handlers.surveys.callbacks import (
 from handlers.surveys.invitation import invitation
 from storage.models import (
     FsmRecord,
-    Role,
     SurveyAnswer,
     SurveyQuestion,
     SurveyResponse,
 )
-from storage.privacy import accept_notice
 from storage.survey_files import import_surveys
 from storage.surveys import (
     answer,
@@ -37,117 +33,17 @@ from storage.surveys import (
     start_response,
 )
 from storage.users import (
-    complete_onboarding,
     get_or_create_user,
-    set_arrondissement,
-    set_role,
-    set_themes,
 )
 from tests.conversation import STICKER, Harness, Person
-
-NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-COORDINATOR = 42
-
-
-def both(en: str, fr: str, **extra: tuple[str, str]) -> dict[str, dict[str, str]]:
-    return {
-        "en": {"text": en, **{key: pair[0] for key, pair in extra.items()}},
-        "fr": {"text": fr, **{key: pair[1] for key, pair in extra.items()}},
-    }
-
-
-def option(code: str, en: str, fr: str) -> dict[str, Any]:
-    return {"code": code, "texts": {"en": en, "fr": fr}}
-
-
-SURVEY = {
-    "series": "isolation",
-    "texts": {
-        "en": {
-            "title": "Isolation check",
-            "intro": "Six short questions <about> your visits.",
-            "thanks": "Thanks a lot, neighbour!",
-        },
-        "fr": {
-            "title": "Point isolement",
-            "intro": "Six questions courtes sur vos visites.",
-            "thanks": "Merci beaucoup, voisin !",
-        },
-    },
-    "questions": [
-        {
-            "code": "lonely",
-            "kind": "scale",
-            "texts": both(
-                "How lonely do the people you visit feel?",
-                "À quel point les personnes visitées se sentent-elles seules ?",
-                low=("Not at all", "Pas du tout"),
-                high=("Very", "Très"),
-            ),
-        },
-        {
-            "code": "visited",
-            "kind": "yes_no",
-            "texts": both(
-                "Did you visit anyone this month?", "Avez-vous rendu visite ce mois-ci ?"
-            ),
-        },
-        {
-            "code": "visits",
-            "kind": "number",
-            "min": 1,
-            "max": 100,
-            "show_if": {"question": "visited", "equals": "yes"},
-            "texts": both("How many visits?", "Combien de visites ?", unit=("visits", "visites")),
-        },
-        {
-            "code": "channel",
-            "kind": "single",
-            "texts": both("How do you keep in touch?", "Comment gardez-vous le contact ?"),
-            "options": [
-                option("phone", "By phone", "Par téléphone"),
-                option("door", "At their door", "À leur porte"),
-                option("letter", "By letter", "Par courrier"),
-            ],
-        },
-        {
-            "code": "needs",
-            "kind": "multiple",
-            "required": False,
-            "texts": both("What do they need most?", "De quoi ont-ils le plus besoin ?"),
-            "options": [
-                option("shopping", "Shopping", "Courses"),
-                option("company", "Company", "Compagnie"),
-                option("paperwork", "Paperwork", "Papiers"),
-            ],
-        },
-        {
-            "code": "comment",
-            "kind": "text",
-            "required": False,
-            "texts": both("Anything to add?", "Autre chose à ajouter ?"),
-        },
-    ],
-}
-
+from tests.surveys_setup import (
+    COORDINATOR,
+    NOW,
+    SURVEY,
+    citizen,
+)
 
 # -- setup
-
-
-async def citizen(
-    harness: Harness, telegram_id: int = 1001, locale: str = "en", arrondissement: int = 3
-) -> Person:
-    """Someone who acknowledged the notice and finished onboarding, stored directly."""
-    async with harness.sessionmaker.begin() as session:
-        user = await get_or_create_user(session, telegram_id, locale)
-        accept_notice(user)
-        set_role(user, Role.citizen)
-        set_arrondissement(user, arrondissement)
-        await set_themes(session, user, ["older_people"])
-        complete_onboarding(user)
-    person = harness.person(telegram_id, language_code=locale)
-    harness.standin.add_chat(private_chat(person.user))  # they started the bot long ago
-    return person
 
 
 async def opened_survey(harness: Harness) -> int:
