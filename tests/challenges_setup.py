@@ -4,6 +4,7 @@ in it, and steps that many conversations share."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +22,9 @@ from storage.users import (
 from tests.conversation import Harness, Person
 from tests.initiatives_setup import COORDINATOR_ID
 from tests.texts import t
+
+# The programme's first real challenge, as coordinators import it.
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "isolation-challenge.yaml"
 
 TITLE = "Breaking the isolation of older people"
 DESCRIPTION = "Many older people in Marseille live alone. Let us visit, call and go out with them."

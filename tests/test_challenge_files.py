@@ -21,9 +21,9 @@ from storage import posters
 from storage.challenge_files import ChallengeFileError, import_challenges, load_challenge_file
 from storage.challenges import CONTRIBUTION_KINDS, challenge_text
 from storage.models import Challenge, ChallengeStatus
+from tests.challenges_setup import EXAMPLE
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "isolation-challenge.yaml"
 DESCRIPTION = "Des visites et des appels pour les personnes âgées isolées du quartier."
 LINK = "https://t.me/LaCollectiveBot?start=c_ab23cd45"
 

@@ -30,8 +30,8 @@ from storage.users import (
     set_role,
     set_themes,
 )
-from tests.test_challenge_files import EXAMPLE
-from tests.test_surveys_respond import COORDINATOR, NOW, SURVEY
+from tests.challenges_setup import EXAMPLE
+from tests.surveys_setup import COORDINATOR, NOW, SURVEY
 
 
 def script(*lines: str) -> Callable[[], Awaitable[str | None]]:

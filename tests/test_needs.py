@@ -17,7 +17,7 @@ from storage.needs import needs_counts, report_need
 from storage.privacy import NOTICE_VERSION
 from storage.texts import TextRejected
 from tests.conversation import STICKER, Harness, Person, texts
-from tests.people import onboard
+from tests.needs_setup import at_description, needs, reporting
 from tests.texts import t, tn
 
 PHOTO = [{"file_id": "AgAC", "file_unique_id": "p1", "width": 90, "height": 90}]
@@ -33,31 +33,11 @@ async def state_of(harness: Harness, person: Person) -> tuple[str | None, dict[s
         return (record.state, record.data) if record else (None, {})
 
 
-async def needs(harness: Harness) -> list[Need]:
-    async with harness.sessionmaker() as session:
-        return list(await session.scalars(select(Need).order_by(Need.id)))
-
-
 async def user_id(harness: Harness, person: Person) -> int:
     async with harness.sessionmaker() as session:
         user = await session.scalar(select(User).where(User.telegram_id == person.id))
         assert user is not None
         return user.id
-
-
-async def reporting(harness: Harness, user_id: int = 1001) -> Person:
-    """An onboarded citizen of the 3rd, at the first step of reporting a need."""
-    person = harness.person(user_id, language_code="en")
-    await onboard(person)
-    await person.press("Report a need")
-    return person
-
-
-async def at_description(harness: Harness) -> Person:
-    person = await reporting(harness)
-    await person.press("Housing")
-    await person.press("Yes: Arrondissement 3")
-    return person
 
 
 async def test_a_full_report(harness: Harness) -> None:

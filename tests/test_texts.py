@@ -17,7 +17,7 @@ from storage.outbox import CAPTION_LIMIT, cut_caption, split_text
 from storage.survey_files import load_survey_file
 from storage.texts import TextRejected, clean_text, fold_lines
 from tests.conversation import Harness
-from tests.test_needs import at_description, needs
+from tests.needs_setup import at_description, needs
 
 ZWJ, ZWNJ = "\u200d", "\u200c"
 FAMILY = f"👨{ZWJ}👩{ZWJ}👧"
