@@ -132,7 +132,16 @@ async def later(action: Action) -> None:
     if replies is None:
         await action()
     else:
-        replies.actions.append(action)
+        replies.actions.append(lambda: _reading(action))
+
+
+async def _reading(action: Action) -> Any:
+    # A step queued whole reads what its calls answer (a card's message id, say).
+    token = answers_unread.set(False)
+    try:
+        return await action()
+    finally:
+        answers_unread.reset(token)
 
 
 class QueueReplies(BaseRequestMiddleware):
