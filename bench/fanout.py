@@ -22,13 +22,14 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from storage.challenge_alerts import alert_recipients, enqueue_alerts
-from storage.challenges import TIMEZONE, create_challenge, get_challenge, open_challenge
+from storage.challenges import create_challenge, get_challenge, open_challenge
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade
 from storage.models import ChallengeAlert, OutboxMessage, User, UserTheme
 from storage.privacy import NOTICE_VERSION
 
 THEME = "older_people"
+TIMEZONE = "Europe/Paris"
 # 10:00 in Paris: outside the quiet hours, so the alerts are due at once.
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 ALERT = {
@@ -90,7 +91,7 @@ async def _populate(sessionmaker: Any, recipients: int, others: int) -> int:
                 ],
             )
         challenge = await _challenge(session, "Rompre l'isolement des personnes âgées")
-        await open_challenge(session, challenge.id, 42, now=NOW)
+        await open_challenge(session, challenge.id, 42, now=NOW, timezone=TIMEZONE)
         return challenge.id
 
 

@@ -112,7 +112,7 @@ async def seed(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[str, int
             author_telegram_id=COORDINATOR,
         )
         challenge.slug = SLUG  # the same link in every database
-        await open_challenge(session, challenge.id, COORDINATOR, now=NOW)
+        await open_challenge(session, challenge.id, COORDINATOR, now=NOW, timezone="Europe/Paris")
         (survey,) = await import_surveys(session, [SURVEY], COORDINATOR)
         await open_survey(session, survey.id, COORDINATOR, NOW)
         return challenge.slug, survey.id

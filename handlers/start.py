@@ -32,7 +32,9 @@ from storage.users import is_onboarded
 
 router = Flow("start")
 
-Resumer = Callable[[Message | CallbackQuery, FSMContext, AsyncSession, User], Awaitable[None]]
+Resumer = Callable[
+    [Message | CallbackQuery, FSMContext, AsyncSession, User, Settings], Awaitable[None]
+]
 
 # Dialogs that pick up where they stopped, by the name of their StatesGroup.
 DIALOGS: dict[str, Resumer] = {
@@ -77,6 +79,6 @@ async def start(
     current = (await state.get_state() or "").split(":")[0]
     if current in DIALOGS and has_current_notice(user) and is_onboarded(user):
         await show(event, _("Welcome back! Let's go on where you left off."))
-        await DIALOGS[current](event, state, session, user)
+        await DIALOGS[current](event, state, session, user, settings)
         return
     await resume(event, state, session, user, settings)

@@ -49,11 +49,16 @@ async def other_organisations(
 
 
 async def ask_introduction(
-    session: AsyncSession, challenge: Challenge, requester: User, target_user_id: int
+    session: AsyncSession,
+    challenge: Challenge,
+    requester: User,
+    target_user_id: int,
+    *,
+    timezone: str,
 ) -> Introduction:
     """Both take part; the target speaks for another organisation. Asking again returns the
     introduction already asked, whatever its answer."""
-    require_open(challenge)
+    require_open(challenge, timezone=timezone)
     if target_user_id == requester.id:
         raise NotAllowed("self")
     if await participation_of(session, challenge.id, requester) is None:
@@ -89,6 +94,8 @@ async def answer_introduction(
     target: User,
     accept: bool,
     now: datetime | None = None,
+    *,
+    timezone: str,
 ) -> Introduction:
     """Only the one asked answers, once, while the challenge is open and the requester still
     takes part (ChallengeClosed, NotParticipating otherwise); when they accept, each side may
@@ -108,7 +115,7 @@ async def answer_introduction(
     challenge = await session.get(Challenge, introduction.challenge_id)
     if challenge is None:
         raise ChallengeNotFound(introduction.challenge_id)
-    require_open(challenge, now)
+    require_open(challenge, now, timezone=timezone)
     still_there = await session.scalar(
         select(Participation.id).where(
             Participation.challenge_id == introduction.challenge_id,

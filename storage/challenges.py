@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +34,7 @@ from storage.models import (
     utcnow,
 )
 from storage.privacy import has_current_notice
+from storage.summary import local_date
 from storage.texts import N_, TextRejected, clean_text
 from storage.themes import known_theme_codes
 from storage.users import ARRONDISSEMENTS, OUTSIDE_MARSEILLE
@@ -64,7 +64,6 @@ CONTRIBUTION_TEXT_LIMITS = (3, 300)
 ACTIVITY_LABEL_LIMITS = (2, 80)
 HOURS_PER_MONTH_LIMITS = (1, 160)
 ASSISTED_NAME_LIMITS = (1, 40)
-TIMEZONE = "Europe/Paris"
 RECENT_DAYS = 7
 
 _LOCALE = re.compile(r"[a-z]{2,3}")
@@ -137,10 +136,6 @@ def parse_start_payload(payload: str) -> str | None:
     """The slug of a challenge's /start payload (`c_<slug>`), else None."""
     match = _PAYLOAD.fullmatch(payload or "")
     return match.group(1) if match else None
-
-
-def paris_date(moment: datetime) -> date:
-    return moment.astimezone(ZoneInfo(TIMEZONE)).date()
 
 
 # -- validation
@@ -407,7 +402,12 @@ async def list_challenges(
 
 
 async def open_challenge(
-    session: AsyncSession, challenge_id: int, actor_id: int, now: datetime | None = None
+    session: AsyncSession,
+    challenge_id: int,
+    actor_id: int,
+    now: datetime | None = None,
+    *,
+    timezone: str,
 ) -> Challenge:
     """A draft or closed challenge opens; one whose end date has passed does not
     (InvalidChallenge on `ends_on`). The caller then sends the alerts."""
@@ -415,7 +415,7 @@ async def open_challenge(
     if challenge.status is ChallengeStatus.open:
         raise ChallengeError("already open")
     now = now or utcnow()
-    if challenge.ends_on is not None and challenge.ends_on < paris_date(now):
+    if challenge.ends_on is not None and challenge.ends_on < local_date(now, timezone):
         raise InvalidChallenge("ends_on", "past")
     previous = challenge.status
     challenge.status = ChallengeStatus.open
@@ -440,23 +440,19 @@ async def close_challenge(
     return challenge
 
 
-def local_date(moment: datetime, timezone: str = TIMEZONE) -> date:
-    return moment.astimezone(ZoneInfo(timezone)).date()
-
-
-def has_ended(challenge: Challenge, now: datetime, timezone: str = TIMEZONE) -> bool:
+def has_ended(challenge: Challenge, now: datetime, timezone: str) -> bool:
     """Its end date (a local date) is past."""
     return challenge.ends_on is not None and challenge.ends_on < local_date(now, timezone)
 
 
-def is_open(challenge: Challenge, now: datetime | None = None) -> bool:
+def is_open(challenge: Challenge, *, timezone: str, now: datetime | None = None) -> bool:
     """Open, and not past its end date (the job that closes it may not have run yet)."""
-    return challenge.status is ChallengeStatus.open and not has_ended(challenge, now or utcnow())
+    return challenge.status is ChallengeStatus.open and not has_ended(
+        challenge, now or utcnow(), timezone
+    )
 
 
-async def ended_challenges(
-    session: AsyncSession, now: datetime, timezone: str = TIMEZONE
-) -> Sequence[int]:
+async def ended_challenges(session: AsyncSession, now: datetime, timezone: str) -> Sequence[int]:
     """Open challenges past their end date: a cheap look before `close_ended`."""
     found = await session.scalars(
         select(Challenge.id).where(
@@ -467,9 +463,7 @@ async def ended_challenges(
     return found.all()
 
 
-async def close_ended(
-    session: AsyncSession, now: datetime, timezone: str = TIMEZONE
-) -> Sequence[Challenge]:
+async def close_ended(session: AsyncSession, now: datetime, timezone: str) -> Sequence[Challenge]:
     """Closes every open challenge whose end date has passed, and returns them. The status
     change is its own claim: of two workers at once, the second's UPDATE ... WHERE status =
     'open' finds them closed already and closes nothing. Alerts about them still waiting are
@@ -503,10 +497,10 @@ async def close_ended(
 # -- taking part
 
 
-def require_open(challenge: Challenge, now: datetime | None = None) -> None:
+def require_open(challenge: Challenge, now: datetime | None = None, *, timezone: str) -> None:
     if challenge.status is not ChallengeStatus.open:
         raise ChallengeClosed(challenge.status.value)
-    if has_ended(challenge, now or utcnow()):
+    if has_ended(challenge, now or utcnow(), timezone):
         raise ChallengeClosed("ended")
 
 
@@ -527,12 +521,13 @@ async def join(
     kind: str,
     text: str | None,
     activity: str | None = None,
+    timezone: str,
     now: datetime | None = None,
 ) -> Participation:
     """Joins an open challenge not past its end date, or changes what the person brings: one
     participation per person; joining again after leaving takes the same row back (its
     `joined_at` renewed)."""
-    require_open(challenge, now)
+    require_open(challenge, now, timezone=timezone)
     if not has_current_notice(user):
         raise NotAllowed("notice")
     if kind not in challenge.contribution_kinds:
@@ -616,11 +611,12 @@ async def register_assisted(
     wishes: str | None,
     activity: str | None,
     agreed: bool,
+    timezone: str,
     now: datetime | None = None,
 ) -> AssistedParticipation:
     """A person without Telegram, registered by an organisation's member (or a coordinator)
     who records that the person agreed; no account is made for them."""
-    require_open(challenge, now)
+    require_open(challenge, now, timezone=timezone)
     if not has_current_notice(registered_by) or not (
         registered_by.role is Role.coordinator
         or (registered_by.role is not None and registered_by.role.is_organisation)
@@ -750,11 +746,15 @@ CSV_COLUMNS = (
 
 
 def participants_csv(
-    rows: Sequence[tuple[Participation, User]], assisted: Sequence[AssistedParticipation]
+    rows: Sequence[tuple[Participation, User]],
+    assisted: Sequence[AssistedParticipation],
+    *,
+    timezone: str,
 ) -> bytes:
     """The participants for French Excel (`storage.excel_csv`). Columns are codes
     (`CSV_COLUMNS`), values too (role, kind, activity). A person's Telegram id only with their
-    consent to share contact details; an assisted person's name never."""
+    consent to share contact details; an assisted person's name never. Dates are local
+    dates in `timezone`."""
     people = (
         (
             "participant",
@@ -764,7 +764,7 @@ def participants_csv(
             participation.kind,
             participation.activity,
             participation.text,
-            paris_date(participation.joined_at).isoformat(),
+            local_date(participation.joined_at, timezone).isoformat(),
             user.telegram_id if user.contact_consent_at is not None else None,
         )
         for participation, user in rows
@@ -778,7 +778,7 @@ def participants_csv(
             None,
             person.activity,
             person.wishes,
-            paris_date(person.created_at).isoformat(),
+            local_date(person.created_at, timezone).isoformat(),
             None,
         )
         for person in assisted

@@ -32,6 +32,7 @@ TITLE_AR = "كسر عزلة كبار السن"
 DESCRIPTION_AR = "يعيش كثير من كبار السن في مرسيليا بمفردهم. لنزرهم ونتصل بهم ونخرج معهم."
 STARTS, ENDS = date(2025, 3, 1), date(2030, 6, 30)
 KINDS = ["time", "skills", "premises", "funding"]
+TIMEZONE = "Europe/Paris"
 
 
 def activity(code: str, label: str, *, on_site: bool, remote: bool, hours: int) -> dict:
@@ -84,7 +85,9 @@ async def make_challenge(
             author_telegram_id=COORDINATOR_ID,
         )
         if opened:
-            await open_challenge(session, challenge.id, COORDINATOR_ID, now=opened_at)
+            await open_challenge(
+                session, challenge.id, COORDINATOR_ID, now=opened_at, timezone=TIMEZONE
+            )
         return challenge
 
 
@@ -143,7 +146,7 @@ async def participant(
         if challenge is not None:
             found = await session.get(Challenge, challenge.id)
             assert found is not None
-            await join(session, found, user, kind=kind, text=text)
+            await join(session, found, user, kind=kind, text=text, timezone=TIMEZONE)
     person = harness.person(telegram_id, language_code=locale)
     # The chat exists for the stand-in, as for Telegram once the person started the bot.
     await person.send("/start")

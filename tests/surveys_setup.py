@@ -24,6 +24,7 @@ from tests.conversation import Harness, Person
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 COORDINATOR = 42
+TIMEZONE = "Europe/Paris"
 
 
 def both(en: str, fr: str, **extra: tuple[str, str]) -> dict[str, dict[str, str]]:
@@ -248,7 +249,7 @@ async def city(harness: Harness) -> dict[str, Any]:
         session.add_all([*users.values(), gone, blocked, person(2008, "fr")])  # 2008 takes no part
         await session.flush()
         for user in [*users.values(), gone, blocked]:
-            await join(session, found, user, kind="time", text=None)
+            await join(session, found, user, kind="time", text=None, timezone=TIMEZONE)
         await leave(session, found, gone)
         return {"challenge": challenge_id, "users": {t: u.id for t, u in users.items()}}
 

@@ -298,7 +298,7 @@ async def opened_challenge(
         activities=[],
         author_telegram_id=42,
     )
-    await ch.open_challenge(session, challenge.id, 42)
+    await ch.open_challenge(session, challenge.id, 42, timezone=PARIS)
     return challenge
 
 
@@ -399,7 +399,9 @@ async def test_someone_who_said_stop_gets_no_alert_invitation_reminder_or_news(
             alerted = await alert(session, harness.i18n, harness.settings, challenge, now)
             assert alerted.count == 1
             for user in (keeps, stops):
-                await ch.join(session, challenge, user, kind="time", text=None, now=now)
+                await ch.join(
+                    session, challenge, user, kind="time", text=None, now=now, timezone=PARIS
+                )
             assert await post_update(session, harness.i18n, challenge, "Rendez-vous samedi") == 1
             (survey,) = await import_surveys(session, [survey_item(challenge.id)])
             await set_reminder(session, survey.id, 24, 42)
@@ -448,7 +450,9 @@ async def test_a_challenge_past_its_end_date_closes_once_and_can_no_longer_be_jo
         assert user is not None and found is not None
         # Even before the job has run, its end date refuses newcomers.
         with pytest.raises(ch.ChallengeClosed):
-            await ch.join(session, found, user, kind="time", text=None, now=midnight)
+            await ch.join(
+                session, found, user, kind="time", text=None, now=midnight, timezone=PARIS
+            )
     with harness.i18n.context():
         await asyncio.gather(
             close_ended_challenges(context(harness), midnight),

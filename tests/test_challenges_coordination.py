@@ -55,6 +55,7 @@ TEXTS = {
     },
 }
 REFUSAL = "Only the city's coordinators can do this."
+TIMEZONE = "Europe/Paris"
 
 
 @pytest.fixture
@@ -153,7 +154,9 @@ async def joined(
         found = await session.get(Challenge, challenge_id)
         user = await session.get(User, user_id)
         assert found is not None and user is not None
-        await join(session, found, user, kind=kind, text=text, activity="visits")
+        await join(
+            session, found, user, kind=kind, text=text, activity="visits", timezone=TIMEZONE
+        )
 
 
 async def count(harness: Harness, model: Any) -> int:
@@ -454,7 +457,7 @@ async def test_participants_their_counts_and_the_csv_export(
         assert found is not None and member is not None
         await register_assisted(
             session, found, member, name="J. M.", arrondissement=13, wishes=None,
-            activity="visits", agreed=True,
+            activity="visits", agreed=True, timezone=TIMEZONE,
         )  # fmt: skip
         await leave(session, found, await session.get(User, people["ar"]))  # type: ignore[arg-type]
     coordinator = group_person(harness)

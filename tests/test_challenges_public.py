@@ -29,13 +29,15 @@ from tests.conversation import Harness, Person, buttons_of
 from tests.initiatives_setup import onboarded
 from tests.texts import t, tn
 
+TIMEZONE = "Europe/Paris"
+
 
 async def joined_by(harness: Harness, person: Person, challenge_id: int) -> None:
     async with harness.sessionmaker.begin() as session:
         user = await find_user(session, person.id)
         challenge = await session.get(Challenge, challenge_id)
         assert user is not None and challenge is not None
-        await join(session, challenge, user, kind="time", text=None)
+        await join(session, challenge, user, kind="time", text=None, timezone=TIMEZONE)
 
 
 def item_buttons(person: Person) -> list[str]:

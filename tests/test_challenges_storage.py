@@ -70,6 +70,7 @@ ACTIVITIES = [
         "hours_per_month": 2,
     },
 ]
+PARIS = "Europe/Paris"
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ async def draft(session: AsyncSession, **changes: Any) -> Challenge:
 
 async def opened(session: AsyncSession, **changes: Any) -> Challenge:
     challenge = await draft(session, **changes)
-    return await ch.open_challenge(session, challenge.id, COORDINATOR, now=NOW)
+    return await ch.open_challenge(session, challenge.id, COORDINATOR, now=NOW, timezone=PARIS)
 
 
 async def person(
@@ -300,19 +301,21 @@ async def test_open_close_and_reopen_each_once_and_audited(session: AsyncSession
     challenge = await draft(session)
     with pytest.raises(ChallengeError):
         await ch.close_challenge(session, challenge.id, COORDINATOR)
-    await ch.open_challenge(session, challenge.id, COORDINATOR, now=NOW)
+    await ch.open_challenge(session, challenge.id, COORDINATOR, now=NOW, timezone=PARIS)
     assert challenge.status is ChallengeStatus.open and challenge.opened_at == NOW
     with pytest.raises(ChallengeError):
-        await ch.open_challenge(session, challenge.id, COORDINATOR)
+        await ch.open_challenge(session, challenge.id, COORDINATOR, timezone=PARIS)
     later = NOW + timedelta(days=30)
     await ch.close_challenge(session, challenge.id, 43, now=later)
     assert challenge.status is ChallengeStatus.closed and challenge.closed_at == later
     with pytest.raises(ChallengeError):
         await ch.close_challenge(session, challenge.id, 43)
-    await ch.open_challenge(session, challenge.id, COORDINATOR, now=later + timedelta(days=1))
+    await ch.open_challenge(
+        session, challenge.id, COORDINATOR, now=later + timedelta(days=1), timezone=PARIS
+    )
     assert challenge.status is ChallengeStatus.open and challenge.closed_at is None
     with pytest.raises(ChallengeNotFound):
-        await ch.open_challenge(session, 999, COORDINATOR)
+        await ch.open_challenge(session, 999, COORDINATOR, timezone=PARIS)
     assert await audits(session) == [
         ("challenge.open", COORDINATOR, {"from": "draft"}),
         ("challenge.close", 43, {}),
@@ -327,10 +330,16 @@ async def test_a_challenge_whose_end_has_passed_in_paris_does_not_open(
     # 23:30 UTC on the 9th is already the 10th in Paris.
     with pytest.raises(InvalidChallenge) as raised:
         await ch.open_challenge(
-            session, challenge.id, COORDINATOR, now=NOW.replace(day=9, hour=23, minute=30)
+            session,
+            challenge.id,
+            COORDINATOR,
+            now=NOW.replace(day=9, hour=23, minute=30),
+            timezone=PARIS,
         )
     assert (raised.value.field, raised.value.reason) == ("ends_on", "past")
-    await ch.open_challenge(session, challenge.id, COORDINATOR, now=NOW.replace(day=9, hour=12))
+    await ch.open_challenge(
+        session, challenge.id, COORDINATOR, now=NOW.replace(day=9, hour=12), timezone=PARIS
+    )
     assert challenge.status is ChallengeStatus.open
 
 
@@ -340,7 +349,9 @@ async def test_browsing_pages_filters_by_theme_and_status_latest_opened_first(
     made = []
     for day in range(7):
         challenge = await draft(session, theme_code="older_people" if day % 2 else "housing")
-        await ch.open_challenge(session, challenge.id, COORDINATOR, now=NOW + timedelta(days=day))
+        await ch.open_challenge(
+            session, challenge.id, COORDINATOR, now=NOW + timedelta(days=day), timezone=PARIS
+        )
         made.append(challenge.id)
     waiting = await draft(session)
     first, total = await ch.list_challenges(session, page_size=3)
@@ -362,9 +373,17 @@ async def test_joining_twice_is_one_participation_with_the_latest_offer(
 ) -> None:
     challenge = await opened(session)
     member = await association(session, 1, "Les Amis du Panier")
-    first = await ch.join(session, challenge, member, kind="time", text="Deux après-midi")
+    first = await ch.join(
+        session, challenge, member, kind="time", text="Deux après-midi", timezone=PARIS
+    )
     again = await ch.join(
-        session, challenge, member, kind="premises", text="Une salle", activity="visits"
+        session,
+        challenge,
+        member,
+        kind="premises",
+        text="Une salle",
+        activity="visits",
+        timezone=PARIS,
     )
     assert again.id == first.id
     assert (again.kind, again.text, again.activity) == ("premises", "Une salle", "visits")
@@ -380,7 +399,13 @@ async def test_leaving_then_joining_again_takes_the_same_row_back(
     challenge = await opened(session)
     citizen = await person(session, 2)
     joined = await ch.join(
-        session, challenge, citizen, kind="time", text=None, now=NOW - timedelta(days=20)
+        session,
+        challenge,
+        citizen,
+        kind="time",
+        text=None,
+        now=NOW - timedelta(days=20),
+        timezone=PARIS,
     )
     left = await ch.leave(session, challenge, citizen, now=NOW - timedelta(days=10))
     assert left.left_at == NOW - timedelta(days=10)
@@ -388,7 +413,9 @@ async def test_leaving_then_joining_again_takes_the_same_row_back(
     assert await ch.participants(session, challenge.id) == []
     with pytest.raises(NotParticipating):
         await ch.leave(session, challenge, citizen)
-    back = await ch.join(session, challenge, citizen, kind="skills", text="Informatique", now=NOW)
+    back = await ch.join(
+        session, challenge, citizen, kind="skills", text="Informatique", now=NOW, timezone=PARIS
+    )
     assert back.id == joined.id and back.left_at is None and back.joined_at == NOW
     assert await ch.participants(session, challenge.id) == [(back, citizen)]
 
@@ -397,11 +424,11 @@ async def test_a_draft_or_closed_challenge_cannot_be_joined(session: AsyncSessio
     citizen = await person(session, 3)
     waiting = await draft(session)
     with pytest.raises(ChallengeClosed):
-        await ch.join(session, waiting, citizen, kind="time", text=None)
+        await ch.join(session, waiting, citizen, kind="time", text=None, timezone=PARIS)
     challenge = await opened(session)
     await ch.close_challenge(session, challenge.id, COORDINATOR)
     with pytest.raises(ChallengeClosed):
-        await ch.join(session, challenge, citizen, kind="time", text=None)
+        await ch.join(session, challenge, citizen, kind="time", text=None, timezone=PARIS)
     assert await session.scalar(select(func.count()).select_from(Participation)) == 0
 
 
@@ -420,7 +447,9 @@ async def test_what_a_person_brings_is_checked(
     challenge = await opened(session)
     citizen = await person(session, 4)
     with pytest.raises(InvalidChallenge) as raised:
-        await ch.join(session, challenge, citizen, **({"kind": "time", "text": None} | offer))
+        await ch.join(
+            session, challenge, citizen, **({"kind": "time", "text": None} | offer), timezone=PARIS
+        )
     assert (raised.value.field, raised.value.reason) == (field, reason)
 
 
@@ -428,11 +457,11 @@ async def test_joining_needs_the_current_notice(session: AsyncSession) -> None:
     challenge = await opened(session)
     newcomer = await person(session, 5, notice=False)
     with pytest.raises(NotAllowed):
-        await ch.join(session, challenge, newcomer, kind="time", text=None)
+        await ch.join(session, challenge, newcomer, kind="time", text=None, timezone=PARIS)
     newcomer.notice_version = NOTICE_VERSION - 1
     newcomer.notice_accepted_at = NOW
     with pytest.raises(NotAllowed):
-        await ch.join(session, challenge, newcomer, kind="time", text=None)
+        await ch.join(session, challenge, newcomer, kind="time", text=None, timezone=PARIS)
 
 
 async def test_someone_without_telegram_is_registered_by_an_organisation_with_their_agreement(
@@ -444,7 +473,7 @@ async def test_someone_without_telegram_is_registered_by_an_organisation_with_th
     with pytest.raises(NotAllowed):
         await ch.register_assisted(
             session, challenge, citizen, name="M.", arrondissement=3, wishes=None,
-            activity=None, agreed=True,
+            activity=None, agreed=True, timezone=PARIS,
         )  # fmt: skip
     bad = [
         ({"agreed": False}, "agreed"),
@@ -464,10 +493,16 @@ async def test_someone_without_telegram_is_registered_by_an_organisation_with_th
     }
     for changes, field in bad:
         with pytest.raises(InvalidChallenge) as raised:
-            await ch.register_assisted(session, challenge, worker, **(good | changes))
+            await ch.register_assisted(
+                session, challenge, worker, **(good | changes), timezone=PARIS
+            )
         assert raised.value.field == field
     assisted = await ch.register_assisted(
-        session, challenge, worker, **(good | {"wishes": "Un appel le mardi", "now": NOW})
+        session,
+        challenge,
+        worker,
+        **(good | {"wishes": "Un appel le mardi", "now": NOW}),
+        timezone=PARIS,
     )
     assert (assisted.name, assisted.registered_by, assisted.agreement_recorded_at) == (
         "Marie L.", worker.id, NOW,
@@ -475,7 +510,7 @@ async def test_someone_without_telegram_is_registered_by_an_organisation_with_th
     assert await ch.assisted_of(session, challenge.id) == [assisted]
     await ch.close_challenge(session, challenge.id, COORDINATOR)
     with pytest.raises(ChallengeClosed):
-        await ch.register_assisted(session, challenge, worker, **good)
+        await ch.register_assisted(session, challenge, worker, **good, timezone=PARIS)
 
 
 # -- figures and export
@@ -491,24 +526,56 @@ async def test_figures_count_kinds_places_assisted_people_newcomers_and_leavers(
     alice = await person(session, 12, arrondissement=3)
     bruno = await person(session, 13, arrondissement=5)
     await ch.join(
-        session, challenge, amis, kind="premises", text=None, now=NOW - timedelta(days=20)
+        session,
+        challenge,
+        amis,
+        kind="premises",
+        text=None,
+        now=NOW - timedelta(days=20),
+        timezone=PARIS,
     )
-    await ch.join(session, challenge, solid, kind="time", text=None, now=NOW - timedelta(days=2))
-    await ch.join(session, challenge, alice, kind="time", text=None, now=NOW - timedelta(days=1))
-    await ch.join(session, challenge, bruno, kind="skills", text=None, now=NOW - timedelta(days=9))
+    await ch.join(
+        session,
+        challenge,
+        solid,
+        kind="time",
+        text=None,
+        now=NOW - timedelta(days=2),
+        timezone=PARIS,
+    )
+    await ch.join(
+        session,
+        challenge,
+        alice,
+        kind="time",
+        text=None,
+        now=NOW - timedelta(days=1),
+        timezone=PARIS,
+    )
+    await ch.join(
+        session,
+        challenge,
+        bruno,
+        kind="skills",
+        text=None,
+        now=NOW - timedelta(days=9),
+        timezone=PARIS,
+    )
     await ch.leave(session, challenge, bruno)
-    await ch.join(session, other, bruno, kind="time", text=None)  # another challenge
+    await ch.join(
+        session, other, bruno, kind="time", text=None, timezone=PARIS
+    )  # another challenge
     await ch.register_assisted(
         session, challenge, amis, name="J.", arrondissement=3, wishes=None, activity=None,
-        agreed=True,
+        agreed=True, timezone=PARIS,
     )  # fmt: skip
     await ch.register_assisted(
         session, challenge, amis, name="R.", arrondissement=1, wishes=None, activity=None,
-        agreed=True,
+        agreed=True, timezone=PARIS,
     )  # fmt: skip
-    asked = await alliances.ask_introduction(session, challenge, amis, solid.id)
-    await alliances.answer_introduction(session, asked.id, solid, accept=True)
-    await alliances.ask_introduction(session, challenge, alice, amis.id)
+    asked = await alliances.ask_introduction(session, challenge, amis, solid.id, timezone=PARIS)
+    await alliances.answer_introduction(session, asked.id, solid, accept=True, timezone=PARIS)
+    await alliances.ask_introduction(session, challenge, alice, amis.id, timezone=PARIS)
     # An erased person's participation still counts, anonymously.
     await forget_user(session, alice)
     figures = await ch.challenge_figures(session, challenge.id, now=NOW)
@@ -538,15 +605,26 @@ async def test_the_csv_opens_in_french_excel_and_shares_no_one_without_consent(
     private = await person(session, 21, arrondissement=14)
     tricky = 'Je peux; dire "oui"\net venir le mardi'
     await ch.join(
-        session, challenge, shared, kind="premises", text=tricky, activity="visits", now=NOW
+        session,
+        challenge,
+        shared,
+        kind="premises",
+        text=tricky,
+        activity="visits",
+        now=NOW,
+        timezone=PARIS,
     )
-    await ch.join(session, challenge, private, kind="time", text='=HYPERLINK("x")', now=NOW)
+    await ch.join(
+        session, challenge, private, kind="time", text='=HYPERLINK("x")', now=NOW, timezone=PARIS
+    )
     await ch.register_assisted(
         session, challenge, shared, name="Marie L.", arrondissement=2, wishes="Des appels",
-        activity="calls", agreed=True, now=NOW,
+        activity="calls", agreed=True, now=NOW, timezone=PARIS,
     )  # fmt: skip
     data = ch.participants_csv(
-        await ch.participants(session, challenge.id), await ch.assisted_of(session, challenge.id)
+        await ch.participants(session, challenge.id),
+        await ch.assisted_of(session, challenge.id),
+        timezone=PARIS,
     )
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data[3:].decode("utf-8").split("\r\n")
@@ -673,7 +751,7 @@ async def test_alert_recipients_follow_every_rule_in_one_query(
     await challenge_alerts.record_alerts(session, earlier[0], [yes[105]], NOW - timedelta(days=31))
     await challenge_alerts.record_alerts(session, earlier[1], [yes[105]], NOW - timedelta(days=40))
     await challenge_alerts.record_alerts(session, challenge, [no[207]], NOW - timedelta(days=3))
-    await ch.join(session, challenge, no[209], kind="time", text=None)
+    await ch.join(session, challenge, no[209], kind="time", text=None, timezone=PARIS)
     await session.flush()
 
     statements.clear()
@@ -856,9 +934,11 @@ async def test_only_other_organisations_taking_part_are_offered_for_an_introduct
     citizen = await person(session, 605)
     elsewhere = await association(session, 606, "Ailleurs")
     for user in (amis, colleague, company, gone, citizen):
-        await ch.join(session, challenge, user, kind="time", text=None)
+        await ch.join(session, challenge, user, kind="time", text=None, timezone=PARIS)
     await ch.leave(session, challenge, gone)
-    await ch.join(session, await opened(session), elsewhere, kind="time", text=None)
+    await ch.join(
+        session, await opened(session), elsewhere, kind="time", text=None, timezone=PARIS
+    )
     offered = await alliances.other_organisations(session, challenge.id, amis)
     assert [user.id for _, user in offered] == [company.id]
     for_citizen = await alliances.other_organisations(session, challenge.id, citizen)
@@ -874,35 +954,54 @@ async def test_an_introduction_is_asked_once_answered_once_by_its_target_only(
     citizen = await person(session, 703)
     outsider = await association(session, 704, "Pas inscrite")
     for user in (amis, sud, citizen):
-        await ch.join(session, challenge, user, kind="time", text=None)
+        await ch.join(session, challenge, user, kind="time", text=None, timezone=PARIS)
 
-    asked = await alliances.ask_introduction(session, challenge, amis, sud.id)
-    assert await alliances.ask_introduction(session, challenge, amis, sud.id) is asked
+    asked = await alliances.ask_introduction(session, challenge, amis, sud.id, timezone=PARIS)
+    assert (
+        await alliances.ask_introduction(session, challenge, amis, sud.id, timezone=PARIS) is asked
+    )
     assert asked.status is IntroductionStatus.asked
     assert await alliances.get_introduction(session, asked.id) is asked
     with pytest.raises(NotAllowed):
-        await alliances.ask_introduction(session, challenge, amis, amis.id)
+        await alliances.ask_introduction(session, challenge, amis, amis.id, timezone=PARIS)
     with pytest.raises(NotParticipating):
         await alliances.ask_introduction(
-            session, challenge, amis, citizen.id
+            session, challenge, amis, citizen.id, timezone=PARIS
         )  # citizens are not offered
     with pytest.raises(NotParticipating):
-        await alliances.ask_introduction(session, challenge, outsider, sud.id)
+        await alliances.ask_introduction(session, challenge, outsider, sud.id, timezone=PARIS)
     with pytest.raises(NotParticipating):
-        await alliances.ask_introduction(session, challenge, amis, outsider.id)
+        await alliances.ask_introduction(session, challenge, amis, outsider.id, timezone=PARIS)
 
     with pytest.raises(NotAllowed):
-        await alliances.answer_introduction(session, asked.id, amis, accept=True)  # the requester
-    answered = await alliances.answer_introduction(session, asked.id, sud, accept=False, now=NOW)
+        await alliances.answer_introduction(
+            session, asked.id, amis, accept=True, timezone=PARIS
+        )  # the requester
+    answered = await alliances.answer_introduction(
+        session, asked.id, sud, accept=False, now=NOW, timezone=PARIS
+    )
     assert (answered.status, answered.answered_at) == (IntroductionStatus.declined, NOW)
     with pytest.raises(ch.AlreadyAnswered):
-        await alliances.answer_introduction(session, asked.id, sud, accept=True)
+        await alliances.answer_introduction(session, asked.id, sud, accept=True, timezone=PARIS)
     assert asked.status is IntroductionStatus.declined
     # Asking again after a refusal does not ask again.
-    assert await alliances.ask_introduction(session, challenge, amis, sud.id) is asked
+    assert (
+        await alliances.ask_introduction(session, challenge, amis, sud.id, timezone=PARIS) is asked
+    )
     with pytest.raises(ChallengeNotFound):
-        await alliances.answer_introduction(session, 999, sud, accept=True)
+        await alliances.answer_introduction(session, 999, sud, accept=True, timezone=PARIS)
 
     await ch.close_challenge(session, challenge.id, COORDINATOR)
     with pytest.raises(ChallengeClosed):
-        await alliances.ask_introduction(session, challenge, citizen, amis.id)
+        await alliances.ask_introduction(session, challenge, citizen, amis.id, timezone=PARIS)
+
+
+def test_the_end_date_is_a_local_date_of_the_timezone_given() -> None:
+    """The settings' timezone decides, not Paris: at 12:00 UTC on its last day, a challenge is
+    still open in Paris (13:00) and over in Kiribati (02:00 the next day)."""
+    challenge = Challenge(status=ChallengeStatus.open, ends_on=date(2026, 3, 10))
+    noon = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    assert ch.is_open(challenge, timezone=PARIS, now=noon)
+    assert not ch.is_open(challenge, timezone="Pacific/Kiritimati", now=noon)
+    with pytest.raises(ChallengeClosed):
+        ch.require_open(challenge, noon, timezone="Pacific/Kiritimati")

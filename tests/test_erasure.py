@@ -103,6 +103,7 @@ FLOAT_MARKERS = [LATITUDE_A, LONGITUDE_A, NEED_LATITUDE, NEED_LONGITUDE]
 
 # What the dialog storage holds, when it is not the database: (key, value) pairs.
 Dialogs = Callable[[], Awaitable[list[tuple[str, Any]]]]
+TIMEZONE = "Europe/Paris"
 
 
 @pytest.fixture
@@ -250,10 +251,10 @@ async def every_contribution(harness: Harness) -> tuple[Person, Person, Person]:
         assert user is not None
         found = await session.get(Challenge, challenge.id)
         assert found is not None
-        await join(session, found, user, kind="time", text=BRINGS)
+        await join(session, found, user, kind="time", text=BRINGS, timezone=TIMEZONE)
         await register_assisted(
             session, found, user, name=ASSISTED_NAME, arrondissement=3, wishes=WISHES,
-            activity=None, agreed=True,
+            activity=None, agreed=True, timezone=TIMEZONE,
         )  # fmt: skip
         session.add(ChallengeAlert(challenge_id=challenge.id, user_id=user.id))
         (survey,) = await import_surveys(session, [SURVEY], 42)

@@ -28,6 +28,7 @@ WORDS = {
     "ar": ("جمعية جيران الحي", "المصعد معطّل منذ أسابيع في عمارتنا"),
 }
 PHOTO = "AgACphoto-of-the-garden"
+TIMEZONE = "Europe/Paris"
 
 
 async def everything(harness: Harness, locale: str) -> None:
@@ -70,11 +71,11 @@ async def everything(harness: Harness, locale: str) -> None:
         )
         await register_assisted(
             session, found, user, name="Zoubida", arrondissement=5, wishes=need,
-            activity=None, agreed=True,
+            activity=None, agreed=True, timezone=TIMEZONE,
         )  # fmt: skip
         target = await find_user(session, OTHER)
         assert target is not None
-        await ask_introduction(session, found, user, target.id)
+        await ask_introduction(session, found, user, target.id, timezone=TIMEZONE)
         await report(session, others, user, ReportReason.spam)
         session.add(ChallengeAlert(challenge_id=challenge.id, user_id=user.id))
         (survey,) = await import_surveys(session, [SURVEY], 42)

@@ -15,6 +15,8 @@ from tests.conversation import Harness, plain, texts
 from tests.people import onboard
 from tests.texts import t
 
+TIMEZONE = "Europe/Paris"
+
 
 async def test_mydata_sends_a_summary_and_a_complete_json_file(harness: Harness) -> None:
     person = harness.person(language_code="en")
@@ -280,10 +282,17 @@ async def test_forget_keeps_contributions_without_the_persons_words(harness: Har
             activities=[],
             author_telegram_id=42,
         )
-        await open_challenge(session, challenge.id, actor_id=42)
+        await open_challenge(session, challenge.id, actor_id=42, timezone=TIMEZONE)
         user = await find_user(session, person.id)
         assert user is not None
-        await join(session, challenge, user, kind="time", text="Call me at 06 12 34 56 78")
+        await join(
+            session,
+            challenge,
+            user,
+            kind="time",
+            text="Call me at 06 12 34 56 78",
+            timezone=TIMEZONE,
+        )
     calls = await person.send("/mydata")
     document = next(c for c in calls if c.method == "sendDocument")
     data = json.loads(document.files["document"][1])

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from handlers.challenges import keyboards
 from handlers.challenges.callbacks import AllyAnswerCb, AllyAskCb, AllyListCb
 from handlers.challenges.public import closed_text, is_member, unavailable, visible
@@ -249,6 +250,7 @@ async def ask_pressed(
     session: AsyncSession,
     user: User,
     i18n: I18n,
+    settings: Settings,
 ) -> None:
     """Says what the other side will see and asks to confirm; on «Yes, ask», records the
     request (once: asking again says where it stands) and sends it to the one asked."""
@@ -295,7 +297,9 @@ async def ask_pressed(
         ).format(name=name)
     else:
         try:
-            introduction = await alliances.ask_introduction(session, challenge, user, target.id)
+            introduction = await alliances.ask_introduction(
+                session, challenge, user, target.id, timezone=settings.timezone
+            )
         except ChallengeClosed:
             refuse(callback_answer, closed_text())
             return
@@ -400,6 +404,7 @@ async def answer_pressed(
     session: AsyncSession,
     user: User,
     i18n: I18n,
+    settings: Settings,
 ) -> None:
     """Only the one asked, once: on «Accept», each side receives the other's contact; on
     «Decline», the requester is told kindly and nothing is shared. The request's message then
@@ -425,7 +430,9 @@ async def answer_pressed(
         )
         return
     try:
-        await alliances.answer_introduction(session, introduction.id, user, callback_data.accept)
+        await alliances.answer_introduction(
+            session, introduction.id, user, callback_data.accept, timezone=settings.timezone
+        )
     except AlreadyAnswered:
         refuse(callback_answer, _("You have already answered this request."))
         return

@@ -37,9 +37,9 @@ def status_label(status: ChallengeStatus) -> str:
     }[status]
 
 
-def citizens_card(challenge: Challenge, locale: str, people: int = 0) -> str:
+def citizens_card(challenge: Challenge, locale: str, people: int = 0, *, timezone: str) -> str:
     """The challenge exactly as citizens read its card."""
-    return card_text(challenge, locale, people=people)
+    return card_text(challenge, locale, people=people, timezone=timezone)
 
 
 def summary(challenge: Challenge, locale: str) -> str:

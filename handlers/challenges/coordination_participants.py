@@ -123,7 +123,7 @@ async def export_pressed(
         return
     rows = await challenges.participants(session, challenge.id)
     assisted = await challenges.assisted_of(session, challenge.id)
-    data = challenges.participants_csv(rows, assisted)
+    data = challenges.participants_csv(rows, assisted, timezone=settings.timezone)
     title = html.quote(shorten(challenge_text(challenge, settings.group_locale)[0], 100))
     caption = _("Participants of «{title}»: {count}, and {assisted} assisted.").format(
         title=title, count=len(rows), assisted=len(assisted)

@@ -49,9 +49,9 @@ from storage.challenges import (
     TITLE_LIMITS,
     ChallengeError,
     InvalidChallenge,
-    paris_date,
 )
 from storage.models import ChallengeStatus, utcnow
+from storage.summary import local_date
 from storage.texts import TextRejected, clean_text
 from storage.themes import known_theme_codes
 from storage.users import ARRONDISSEMENTS
@@ -238,7 +238,7 @@ async def date_typed(
             "The end cannot come before the start ({start}). Please type another date, or "
             "press «Skip»."
         ).format(start=draft.start.strftime("%d/%m/%Y"))
-    elif step == ChallengeForm.typing_end and typed < paris_date(wall_clock()):
+    elif step == ChallengeForm.typing_end and typed < local_date(wall_clock(), settings.timezone):
         problem = _("This date has passed. Please type a date to come, or press «Skip».")
     if problem is not None:
         await message.answer(problem)

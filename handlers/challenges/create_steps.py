@@ -177,7 +177,7 @@ async def _preview(
     if existing is not None:
         figures = await challenges.challenge_figures(session, existing.id)
         people = figures.participants + figures.assisted
-    card = citizens_card(shown, locale, people)
+    card = citizens_card(shown, locale, people, timezone=settings.timezone)
     lines = [_("<b>Preview</b>: citizens will see this card."), "", card]
     if not shown.activities:
         lines += ["", no_activities_note()]

@@ -82,11 +82,11 @@ async def join_pressed(
         callback_answer.text = unavailable()
         callback_answer.show_alert = True
         return
-    if not challenges.is_open(challenge):
+    if not challenges.is_open(challenge, timezone=settings.timezone):
         # Closed, or past its end date: a stale Join button says so, and shows the card.
         callback_answer.text = closed_text()
         callback_answer.show_alert = True
-        await show_card(query, session, user, challenge)
+        await show_card(query, session, user, challenge, timezone=settings.timezone)
         return
     if not is_member(user):
         await profile_first(query, state, session, user, settings, challenge)
@@ -162,12 +162,16 @@ def chosen_so_far(draft: JoinDraft, challenge: Challenge, locale: str) -> str:
 
 
 async def dialog_challenge(
-    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, draft: JoinDraft
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    draft: JoinDraft,
+    timezone: str,
 ) -> Challenge | None:
     """The challenge of the dialog while it can still be joined; otherwise the dialog ends,
     saying why."""
     challenge = await visible(session, draft.challenge_id)
-    if challenge is not None and challenges.is_open(challenge):
+    if challenge is not None and challenges.is_open(challenge, timezone=timezone):
         return challenge
     await state.clear()
     if challenge is None:
@@ -185,10 +189,11 @@ async def kind_chosen(
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    settings: Settings,
 ) -> None:
     """Stores the kind in the draft, then asks the activity (if any) or what they bring."""
     draft = await load_draft(state, JoinDraft)
-    challenge = await dialog_challenge(query, state, session, draft)
+    challenge = await dialog_challenge(query, state, session, draft, settings.timezone)
     if challenge is None:
         return
     if callback_data.kind not in challenge.contribution_kinds:
@@ -207,10 +212,11 @@ async def activity_chosen(
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    settings: Settings,
 ) -> None:
     """Stores the activity (or none in particular), then asks what they bring."""
     draft = await load_draft(state, JoinDraft)
-    challenge = await dialog_challenge(query, state, session, draft)
+    challenge = await dialog_challenge(query, state, session, draft, settings.timezone)
     if challenge is None:
         return
     code = callback_data.code or None
@@ -225,11 +231,15 @@ async def activity_chosen(
 
 @router.message(JoinChallenge.typing_text, NotCommand())
 async def text_typed(
-    message: Message, state: FSMContext, session: AsyncSession, user: User
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
 ) -> None:
     """Keeps what they bring once it passes the checks, and joins."""
     if message.text is None:
-        await ask_again(message, state, session, user)
+        await ask_again(message, state, session, user, settings)
         return
     low, high = CONTRIBUTION_TEXT_LIMITS
     try:
@@ -237,7 +247,7 @@ async def text_typed(
     except TextRejected as rejected:
         await message.answer(explain_rejection(rejected))
         return
-    await finish(message, state, session, user, text)
+    await finish(message, state, session, user, text, settings.timezone)
 
 
 @router.callback_query(JoinChallenge.typing_text, JoinStepCb.filter())
@@ -248,6 +258,7 @@ async def text_skipped_or_kept(
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    settings: Settings,
 ) -> None:
     """Joins without a text, or with the one written before."""
     draft = await load_draft(state, JoinDraft)
@@ -255,9 +266,9 @@ async def text_skipped_or_kept(
         if not draft.previous_text:
             callback_answer.text = stale_button()
             return
-        await finish(query, state, session, user, draft.previous_text)
+        await finish(query, state, session, user, draft.previous_text, settings.timezone)
         return
-    await finish(query, state, session, user, None)
+    await finish(query, state, session, user, None, settings.timezone)
 
 
 async def finish(
@@ -266,10 +277,11 @@ async def finish(
     session: AsyncSession,
     user: User,
     text: str | None,
+    timezone: str,
 ) -> None:
     """Stores the participation (one per person: joining again updates it) and confirms."""
     draft = await load_draft(state, JoinDraft)
-    challenge = await dialog_challenge(target, state, session, draft)
+    challenge = await dialog_challenge(target, state, session, draft, timezone)
     if challenge is None:
         return
     if draft.kind not in challenge.contribution_kinds:
@@ -286,7 +298,13 @@ async def finish(
     activity = draft.activity if activity_of(challenge, draft.activity) else None
     try:
         await challenges.join(
-            session, challenge, user, kind=draft.kind, text=text, activity=activity
+            session,
+            challenge,
+            user,
+            kind=draft.kind,
+            text=text,
+            activity=activity,
+            timezone=timezone,
         )
     except ChallengeClosed:
         await state.clear()
@@ -319,6 +337,7 @@ async def leave_pressed(
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    settings: Settings,
 ) -> None:
     """Asks first; on «Yes, leave», ends the participation (the row stays, marked left)."""
     challenge = await visible(session, callback_data.challenge_id)
@@ -332,7 +351,7 @@ async def leave_pressed(
     if mine is None:
         callback_answer.text = _("You are not taking part in this challenge.")
         callback_answer.show_alert = True
-        await show_card(query, session, user, challenge)
+        await show_card(query, session, user, challenge, timezone=settings.timezone)
         return
     title = html.quote(challenge_text(challenge, user.locale)[0])
     if not callback_data.sure:
@@ -359,10 +378,16 @@ async def leave_pressed(
 
 
 @router.message(Command("back"), StateFilter(JoinChallenge))
-async def back(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
+async def back(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> None:
     """The previous question; what was answered stays in the draft."""
     draft = await load_draft(state, JoinDraft)
-    challenge = await dialog_challenge(message, state, session, draft)
+    challenge = await dialog_challenge(message, state, session, draft, settings.timezone)
     if challenge is None:
         return
     steps = steps_of(challenge)
@@ -376,7 +401,11 @@ async def back(message: Message, state: FSMContext, session: AsyncSession, user:
 
 @router.message(StateFilter(JoinChallenge), NotCommand())
 async def ask_again(
-    message: Message, state: FSMContext, session: AsyncSession, user: User
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
 ) -> None:
     """Anything else during the dialog: say what is expected, then the same question again."""
     current = await state.get_state()
@@ -384,7 +413,7 @@ async def ask_again(
         await message.answer(_("Please type your answer as a text message, or press «Skip»."))
     else:
         await message.answer(_("Please answer with one of the buttons below."))
-    await resume_join(message, state, session, user)
+    await resume_join(message, state, session, user, settings)
 
 
 def current_step(current: str | None, steps: list[State]) -> State:
@@ -392,12 +421,16 @@ def current_step(current: str | None, steps: list[State]) -> State:
 
 
 async def resume_join(
-    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
 ) -> None:
     """After /start or a restart: the question the person was answering, if the challenge
     can still be joined."""
     draft = await load_draft(state, JoinDraft)
-    challenge = await dialog_challenge(target, state, session, draft)
+    challenge = await dialog_challenge(target, state, session, draft, settings.timezone)
     if challenge is None:
         return
     step = current_step(await state.get_state(), steps_of(challenge))

@@ -118,10 +118,11 @@ def card_keyboard(
     mine: Participation | None,
     assists: bool,
     impact: bool = False,
+    timezone: str,
 ) -> InlineKeyboardMarkup:
     """What one can do from the card: a closed challenge offers nothing but the way back."""
     rows = []
-    if is_open(challenge):
+    if is_open(challenge, timezone=timezone):
         if mine is None:
             rows.append([_button(_("Join"), JoinCb(challenge_id=challenge.id).pack())])
         else:

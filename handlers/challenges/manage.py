@@ -148,7 +148,12 @@ async def preview(
     if challenge is None:
         return
     figures = await challenges.challenge_figures(session, challenge.id)
-    card = citizens_card(challenge, settings.group_locale, figures.participants + figures.assisted)
+    card = citizens_card(
+        challenge,
+        settings.group_locale,
+        figures.participants + figures.assisted,
+        timezone=settings.timezone,
+    )
     text = fit("\n".join([_("<b>Preview</b>: citizens will see this card."), "", card]))
     await show(query, text, keyboards.back_to_card_keyboard(challenge.id))
 
@@ -188,7 +193,7 @@ async def open_and_alert(
     group how many people were alerted. A challenge whose end has passed stays as it is."""
     try:
         challenge = await challenges.open_challenge(
-            session, challenge_id, target.from_user.id, now
+            session, challenge_id, target.from_user.id, now, timezone=settings.timezone
         )
     except InvalidChallenge:
         stored = await challenges.get_challenge(session, challenge_id)

@@ -16,6 +16,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from handlers.challenges import keyboards
 from handlers.challenges.callbacks import (
     AssistAgreedCb,
@@ -194,11 +195,15 @@ async def dialog_challenge(
 
 @router.message(AssistedSignup.typing_name, NotCommand())
 async def name_typed(
-    message: Message, state: FSMContext, session: AsyncSession, user: User
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
 ) -> None:
     """Keeps the first name or initials, then asks where they live."""
     if message.text is None:
-        await ask_again(message, state, session, user)
+        await ask_again(message, state, session, user, settings)
         return
     draft = await load_draft(state, AssistDraft)
     challenge = await dialog_challenge(message, state, session, user, draft)
@@ -279,11 +284,15 @@ async def wish_chosen(
 
 @router.message(AssistedSignup.telling_wishes, NotCommand())
 async def wishes_typed(
-    message: Message, state: FSMContext, session: AsyncSession, user: User
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
 ) -> None:
     """Keeps what they would like, in words, then asks to confirm."""
     if message.text is None:
-        await ask_again(message, state, session, user)
+        await ask_again(message, state, session, user, settings)
         return
     draft = await load_draft(state, AssistDraft)
     challenge = await dialog_challenge(message, state, session, user, draft)
@@ -313,6 +322,7 @@ async def agreement_answered(
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    settings: Settings,
 ) -> None:
     """With their agreement, the registration is stored; without it, nothing is."""
     draft = await load_draft(state, AssistDraft)
@@ -351,6 +361,7 @@ async def agreement_answered(
             wishes=draft.wishes,
             activity=draft.activity,
             agreed=True,
+            timezone=settings.timezone,
         )
     except InvalidChallenge as invalid:
         # Checked at each step already: only a challenge changed meanwhile gets here.
@@ -406,7 +417,11 @@ async def back(message: Message, state: FSMContext, session: AsyncSession, user:
 
 @router.message(StateFilter(AssistedSignup), NotCommand())
 async def ask_again(
-    message: Message, state: FSMContext, session: AsyncSession, user: User
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
 ) -> None:
     """Anything else: say what is expected, then the same question again."""
     current = await state.get_state()
@@ -414,7 +429,7 @@ async def ask_again(
         await message.answer(_("Please type your answer as a text message."))
     else:
         await message.answer(_("Please answer with one of the buttons below."))
-    await resume_assisting(message, state, session, user)
+    await resume_assisting(message, state, session, user, settings)
 
 
 def current_step(current: str | None) -> State:
@@ -422,7 +437,11 @@ def current_step(current: str | None) -> State:
 
 
 async def resume_assisting(
-    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
 ) -> None:
     """After /start or a restart: the question the person was answering."""
     draft = await load_draft(state, AssistDraft)

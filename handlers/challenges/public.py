@@ -38,6 +38,7 @@ from storage.challenges import activity_label, challenge_text, deep_link
 from storage.models import Challenge, ChallengeStatus, Participation, Theme, User
 from storage.outbox import TEXT_LIMIT, utf16_len
 from storage.privacy import has_current_notice
+from storage.summary import local_date
 from storage.survey_results import key_figures_over_time
 from storage.themes import known_theme_codes, list_themes
 from storage.users import is_onboarded
@@ -97,12 +98,12 @@ def closed_text() -> str:
     return _("This challenge is closed: it can no longer be joined.")
 
 
-def closed_on(challenge: Challenge, locale: str) -> str:
+def closed_on(challenge: Challenge, locale: str, timezone: str) -> str:
     """The closed card's line: since when (a local date)."""
     if challenge.closed_at is None:
         return closed_text()
     return _("This challenge closed on {date}: it can no longer be joined.").format(
-        date=day(challenges.paris_date(challenge.closed_at), locale)
+        date=day(local_date(challenge.closed_at, timezone), locale)
     )
 
 
@@ -203,6 +204,7 @@ async def card_pressed(
     callback_answer: CallbackAnswer,
     session: AsyncSession,
     user: User,
+    settings: Settings,
 ) -> None:
     """The challenge's card; one no longer shown (back to draft, gone) is said so."""
     challenge = await visible(session, callback_data.challenge_id)
@@ -211,7 +213,7 @@ async def card_pressed(
         callback_answer.show_alert = True
         return
     back = ChallengeListCb(theme=callback_data.theme, page=callback_data.page)
-    await show_card(query, session, user, challenge, back)
+    await show_card(query, session, user, challenge, back, timezone=settings.timezone)
 
 
 async def show_card(
@@ -220,17 +222,28 @@ async def show_card(
     user: User,
     challenge: Challenge,
     back: ChallengeListCb | None = None,
+    *,
+    timezone: str,
 ) -> None:
     mine = (
         await challenges.participation_of(session, challenge.id, user) if is_member(user) else None
     )
     figures = await challenges.challenge_figures(session, challenge.id)
     text = card_text(
-        challenge, user.locale, people=figures.participants + figures.assisted, mine=mine
+        challenge,
+        user.locale,
+        people=figures.participants + figures.assisted,
+        mine=mine,
+        timezone=timezone,
     )
     impact = bool(await key_figures_over_time(session, challenge.id))
     markup = keyboards.card_keyboard(
-        challenge, back or ChallengeListCb(), mine=mine, assists=may_assist(user), impact=impact
+        challenge,
+        back or ChallengeListCb(),
+        mine=mine,
+        assists=may_assist(user),
+        impact=impact,
+        timezone=timezone,
     )
     await show(target, text, markup)
 
@@ -301,14 +314,19 @@ def mine_lines(mine: Participation, challenge: Challenge, locale: str) -> list[s
 
 
 def card_text(
-    challenge: Challenge, locale: str, *, people: int, mine: Participation | None = None
+    challenge: Challenge,
+    locale: str,
+    *,
+    people: int,
+    mine: Participation | None = None,
+    timezone: str,
 ) -> str:
     """Title, theme, where, when, what is sought, the ways to help, how many take part — in
     `locale` where the challenge has it; user text escaped; the whole within a message."""
     title, description = challenge_text(challenge, locale)
     head = [f"<b>{html.quote(title)}</b>"]
     if challenge.status is ChallengeStatus.closed:
-        head.append("<i>" + closed_on(challenge, locale) + "</i>")
+        head.append("<i>" + closed_on(challenge, locale, timezone) + "</i>")
     head += [
         _("Theme: {value}").format(value=html.quote(theme_label(challenge.theme_code, locale))),
         _("Where: {value}").format(value=where_label(challenge.arrondissements)),
@@ -389,12 +407,12 @@ async def open_from_link(
     if not is_member(user):
         await profile_first(message, state, session, user, settings, challenge)
         return True
-    await show_card(message, session, user, challenge)
+    await show_card(message, session, user, challenge, timezone=settings.timezone)
     return True
 
 
 async def show_pending(
-    target: Message | CallbackQuery, session: AsyncSession, user: User, slug: str
+    target: Message | CallbackQuery, session: AsyncSession, user: User, slug: str, timezone: str
 ) -> bool:
     """At the end of onboarding, the card of the challenge the person came for; False when it
     is no longer to be seen."""
@@ -404,5 +422,5 @@ async def show_pending(
     # Below the welcome, as a message of its own.
     if isinstance(target, CallbackQuery) and isinstance(target.message, Message):
         target = target.message
-    await show_card(target, session, user, challenge)
+    await show_card(target, session, user, challenge, timezone=timezone)
     return True

@@ -356,11 +356,15 @@ async def back(message: Message, state: FSMContext, session: AsyncSession, user:
 
 @router.message(StateFilter(HelpQuiz), NotCommand())
 async def ask_again(
-    message: Message, state: FSMContext, session: AsyncSession, user: User
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
 ) -> None:
     """Anything but a button: say so, then the same question again."""
     await message.answer(_("Please answer with one of the buttons below."))
-    await resume_quiz(message, state, session, user)
+    await resume_quiz(message, state, session, user, settings)
 
 
 def current_step(current: str | None) -> State:
@@ -368,7 +372,11 @@ def current_step(current: str | None) -> State:
 
 
 async def resume_quiz(
-    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
 ) -> None:
     """After /start or a restart: the question the person was answering."""
     draft = await load_draft(state, QuizDraft)

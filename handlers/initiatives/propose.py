@@ -400,7 +400,11 @@ async def current_step(state: FSMContext) -> State:
 
 
 async def resume_proposal(
-    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
 ) -> None:
     """After /start or a restart: the question the person was answering."""
     step = await current_step(state)

@@ -436,7 +436,11 @@ async def explanation_typed(
 
 
 async def resume_contest(
-    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
 ) -> None:
     """After /start or a restart: the question again, or the menu if it no longer applies."""
     draft = await load_draft(state)

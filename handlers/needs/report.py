@@ -59,7 +59,11 @@ async def start_report(
 
 
 async def resume_report(
-    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
 ) -> None:
     """Asks again the question the person stopped at (for /start after a pause)."""
     draft = await load_draft(state)

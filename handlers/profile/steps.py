@@ -182,7 +182,7 @@ async def go_on(
         from handlers.challenges.public import show_pending
 
         await show(target, _("Thank you, you are all set! Welcome to La Collective."))
-        if await show_pending(target, session, user, pending):
+        if await show_pending(target, session, user, pending, settings.timezone):
             return
     await show(
         target,

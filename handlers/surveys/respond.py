@@ -105,11 +105,17 @@ async def later(
 
 
 @router.message(Command("back"), StateFilter(SurveyAnswering))
-async def back(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
+async def back(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> None:
     """Removes the previous answer and asks that question again."""
     found = await where(state, session, user)
     if found is None:
-        await resume_survey(message, state, session, user)
+        await resume_survey(message, state, session, user, settings)
         return
     _survey, response, question = found
     previous = await surveys.previous_question(session, response)
@@ -127,10 +133,13 @@ async def button_answer(
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    settings: Settings,
 ) -> None:
     """Stores a scale's value, a yes/no or a single choice, then asks the next question; on a
     multiple choice, ticks or unticks the option and shows the question again."""
-    found = await pressed(query, callback_data.question_id, callback_answer, state, session, user)
+    found = await pressed(
+        query, callback_data.question_id, callback_answer, state, session, user, settings
+    )
     if found is None:
         return
     response, question = found
@@ -162,9 +171,12 @@ async def choices_done(
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    settings: Settings,
 ) -> None:
     """Stores the ticked options of a multiple choice, then asks the next question."""
-    found = await pressed(query, callback_data.question_id, callback_answer, state, session, user)
+    found = await pressed(
+        query, callback_data.question_id, callback_answer, state, session, user, settings
+    )
     if found is None:
         return
     response, question = found
@@ -184,9 +196,12 @@ async def skipped(
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    settings: Settings,
 ) -> None:
     """Stores that the optional question was skipped, then asks the next one."""
-    found = await pressed(query, callback_data.question_id, callback_answer, state, session, user)
+    found = await pressed(
+        query, callback_data.question_id, callback_answer, state, session, user, settings
+    )
     if found is None:
         return
     response, question = found
@@ -195,14 +210,18 @@ async def skipped(
 
 @router.message(StateFilter(SurveyAnswering), NotCommand())
 async def typed_answer(
-    message: Message, state: FSMContext, session: AsyncSession, user: User
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
 ) -> None:
     """Stores a typed answer — a number, a text, or a closed answer typed as its number — and
     asks the next question; anything else (a word for a number, a sticker…) is explained and
     the same question asked again."""
     found = await where(state, session, user)
     if found is None:
-        await resume_survey(message, state, session, user)
+        await resume_survey(message, state, session, user, settings)
         return
     _survey, response, question = found
     await store(message, response, question, None, state, session, user, raw=message.text)
@@ -236,12 +255,13 @@ async def pressed(
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    settings: Settings,
 ) -> tuple[SurveyResponse, SurveyQuestion] | None:
     """The response and question a button answers; a button of another question (an older
     message, a forged one) is refused and the current question shown in its place."""
     found = await where(state, session, user)
     if found is None:
-        await resume_survey(query, state, session, user)
+        await resume_survey(query, state, session, user, settings)
         return None
     _survey, response, question = found
     if question_id != question.id:
@@ -337,7 +357,11 @@ async def ask(
 
 
 async def resume_survey(
-    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
 ) -> None:
     """After /start or a restart: the next unanswered question of the response in progress
     (the dialog's, else the latest unfinished one of an open survey)."""
