@@ -17,11 +17,11 @@ from storage.models import Challenge, ChallengeAlert, Participation, User, UserT
 from storage.outbox import (
     ALERT,
     QuietHours,
-    TextMessage,
     drop_pending_about,
     enqueue_many,
     queued_by,
     row_count,
+    to_each,
 )
 from storage.privacy import NOTICE_VERSION
 
@@ -133,24 +133,7 @@ async def enqueue_alerts(
     At `rate` messages a second (the sender's), a fan-out that would still be going out in the
     quiet hours — counting the rows already waiting to go out before it — waits for the
     morning as a whole: nobody is alerted at night, and everyone at about the same time."""
-    subject = alert_subject(challenge)
-    alerts: list[TextMessage] = []
-    reached: list[User] = []
-    for user in recipients:
-        if user.telegram_id is None:
-            continue
-        reached.append(user)
-        text, markup = message(user)
-        alerts.append(
-            TextMessage(
-                chat_id=user.telegram_id,
-                user_id=user.id,
-                text=text,
-                reply_markup=markup,
-                kind=ALERT,
-                subject=subject,
-            )
-        )
+    alerts = to_each(recipients, message, kind=ALERT, subject=alert_subject(challenge))
     quiet = QuietHours(timezone)
     due = quiet.end_after(now)
     if rate and alerts:
@@ -159,5 +142,5 @@ async def enqueue_alerts(
         if last >= (night := quiet.start_after(due)):
             due = quiet.end_after(night)
     await enqueue_many(session, alerts, now=now, not_before=due)
-    await record_alerts(session, challenge, reached, now)
+    await record_alerts(session, challenge, [u for u in recipients if u.telegram_id], now)
     return due

@@ -28,7 +28,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -148,6 +148,33 @@ async def enqueue_many(
     # Core's insert: the ORM's bulk path costs a third more here, for nothing we need.
     await session.execute(insert(OutboxMessage.__table__), rows)
     return len(rows)
+
+
+def to_each(
+    people: Iterable[User],
+    message: Callable[[User], tuple[str, Markup | None]],
+    *,
+    kind: str | None = None,
+    subject: str | None = None,
+) -> list[TextMessage]:
+    """A fan-out's messages: `message(person)` — its text and keyboard, the same objects for
+    people who read the same — to each person who has a chat."""
+    messages = []
+    for person in people:
+        if person.telegram_id is None:
+            continue
+        text, reply_markup = message(person)
+        messages.append(
+            TextMessage(
+                chat_id=person.telegram_id,
+                user_id=person.id,
+                text=text,
+                reply_markup=reply_markup,
+                kind=kind,
+                subject=subject,
+            )
+        )
+    return messages
 
 
 def row_count(messages: Iterable[Message]) -> int:

@@ -30,6 +30,7 @@ from storage.outbox import (
     TextMessage,
     enqueue,
     enqueue_many,
+    to_each,
 )
 from storage.survey_charts import summary_chart
 from storage.survey_results import (
@@ -68,26 +69,18 @@ async def fan_out(
     unsolicited `kind` (INVITATION, REMINDER: they wait for the end of the quiet hours, and
     STOP withdraws them). People who said STOP are left out. How many people."""
     made: dict[str, tuple[str, dict[str, Any]]] = {}
-    messages: list[TextMessage] = []
-    for user in users:
-        if user.telegram_id is None or has_stopped(user):
-            continue
+
+    def in_language(user: User) -> tuple[str, dict[str, Any]]:
         if user.locale not in made:
             with i18n.use_locale(user.locale):
                 text, markup = message(user.locale)
                 buttons = [*(markup.inline_keyboard if markup else []), [stop_button()]]
             keyboard = InlineKeyboardMarkup(inline_keyboard=buttons)
             made[user.locale] = text, keyboard.model_dump(exclude_none=True)
-        text, reply_markup = made[user.locale]
-        messages.append(
-            TextMessage(
-                chat_id=user.telegram_id,
-                user_id=user.id,
-                text=text,
-                reply_markup=reply_markup,
-                kind=kind,
-            )
-        )
+        return made[user.locale]
+
+    willing = [user for user in users if not has_stopped(user)]
+    messages = to_each(willing, in_language, kind=kind)
     await enqueue_many(session, messages)
     return len(messages)
 
