@@ -3,12 +3,13 @@ agree."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -38,25 +39,27 @@ async def schema(url: str) -> dict[str, list[str]]:
 
 
 async def test_stairway(database_url: str) -> None:
-    """From an empty database, each revision in turn goes up, down (leaving the tables as they
-    were before it) and up again. A failure names the revision and the step."""
+    """The fixture's database, migrated, goes down one revision at a time to an empty one; then
+    each revision in turn goes up, down (leaving the tables as they were before it) and up
+    again. A failure names the revision and the step."""
     revisions = list(ScriptDirectory.from_config(alembic_config(database_url)).walk_revisions())
-    await downgrade(database_url, "base")  # the fixture's database is migrated
+
+    async def move(revision: Script, step: str, to: Callable[[str, str], Awaitable[None]]) -> None:
+        target = revision.revision if to is upgrade else revision.down_revision or "base"
+        try:
+            await to(database_url, target)
+        except Exception as error:
+            pytest.fail(f"revision {revision.revision} ({revision.doc}): {step} failed: {error!r}")
+
+    for revision in revisions:  # newest first
+        await move(revision, "down from head", downgrade)
     for revision in reversed(revisions):
-        name = f"revision {revision.revision} ({revision.doc})"
-        below = revision.down_revision or "base"
         before = await schema(database_url)
-        for step, move, target in (
-            ("up", upgrade, revision.revision),
-            ("down", downgrade, below),
-            ("up again", upgrade, revision.revision),
-        ):
-            try:
-                await move(database_url, target)
-            except Exception as error:
-                pytest.fail(f"{name}: {step} to {target} failed: {error!r}")
-            if step == "down":
-                assert await schema(database_url) == before, f"{name}: down left other tables"
+        await move(revision, "up", upgrade)
+        await move(revision, "down", downgrade)
+        after = await schema(database_url)
+        assert after == before, f"revision {revision.revision}: down left other tables"
+        await move(revision, "up again", upgrade)
 
 
 async def test_models_match_migrations(engine: AsyncEngine) -> None:
