@@ -13,15 +13,18 @@ from aiogram import Bot, Dispatcher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import group_moves
+from bot.backup_job import daily_backup
 from bot.commands import register_commands
 from bot.config import Settings
 from bot.delivery import deliver
 from bot.factory import create_bot, create_dispatcher
 from bot.group_rights import check_group_rights
 from bot.i18n import CatalogI18n, create_i18n
+from bot.jobs import Job, JobContext
 from bot.polling import poll
-from bot.scheduler import JobContext, schedule
+from bot.scheduler import schedule
 from bot.webhook import serve_webhook
+from handlers import jobs as flows_jobs
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade
 
@@ -35,6 +38,11 @@ class App:
     i18n: CatalogI18n
     bot: Bot
     dp: Dispatcher
+
+
+def jobs() -> list[tuple[str, Job]]:
+    """Every scheduled job of the bot, in the order they run: the flows', then the backup."""
+    return [*flows_jobs(), ("backup.daily", daily_backup)]
 
 
 @asynccontextmanager
@@ -68,7 +76,7 @@ async def serve(app: App, stop: asyncio.Event) -> None:
     log.info("@%s is listening", me.username)
     delivery = asyncio.create_task(deliver(app.bot, sessionmaker, app.settings, stop))
     context = JobContext(app.bot, sessionmaker, app.settings, app.i18n, storage=app.dp.storage)
-    scheduled = asyncio.create_task(schedule(context, stop))
+    scheduled = asyncio.create_task(schedule(context, jobs(), stop))
     try:
         if settings.webhook_url and settings.webhook_secret:
             await serve_webhook(

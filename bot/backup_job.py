@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from bot.jobs import JobContext
 from storage.backup import backup
 from storage.job_runs import claim_day, day_claimed, release_day
 from storage.summary import due_day
-
-if TYPE_CHECKING:
-    from bot.scheduler import JobContext
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from bot.middlewares import (
     TurnMiddleware,
 )
 from bot.replies import QueueReplies, answers_unread
-from handlers import build_router
+from handlers import build_router, resume_points
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,8 @@ def create_dispatcher(
     dp["sessionmaker"] = sessionmaker
     dp["coordinators"] = Coordinators(settings)
     dp["person_locks"] = isolation
+    # Where a dialog goes back to, from the flows' flows.py (handlers/flow.py).
+    dp["resume_points"] = resume_points()
 
     # Update level, after aiogram's own (errors, user context), in this order: the person's
     # turn, the transaction, the person (and their dialog's state, read with them), the

@@ -1,15 +1,17 @@
 """The router tree, assembled in one place and in a deliberate order.
 
-Each flow package lists its flows for each side in its `flows.py` (`private`, `coordinators`);
-a flow of one module is named here itself. See handlers/flow.py.
+Each flow package lists its flows for each side in its `flows.py` (`private`, `coordinators`),
+and its `jobs` and resume points; a flow of one module is named here itself. See
+handlers/flow.py.
 """
 
 from aiogram import Router
 
+from bot.jobs import Job
 from handlers import common, deliveries, group_members, group_move, start
 from handlers.challenges import flows as challenges
 from handlers.filters import CoordinatorsGroup, PrivateChat
-from handlers.flow import coordinators_only, side
+from handlers.flow import ResumePoints, coordinators_only, side
 from handlers.initiatives import flows as initiatives
 from handlers.needs import flows as needs
 from handlers.privacy import flows as privacy
@@ -52,3 +54,15 @@ def build_router() -> Router:
     # The group's router first: its messages are the group's only, but its buttons (moderation)
     # answer wherever they are pressed, so that a forged one is refused, not ignored.
     return side("root", group_move.router, group, private)
+
+
+def jobs() -> list[tuple[str, Job]]:
+    """The flows' scheduled jobs, in the order they run."""
+    return [*surveys.jobs, *summary.jobs, *challenges.jobs, *privacy.jobs]
+
+
+def resume_points() -> ResumePoints:
+    return ResumePoints.of(
+        {**initiatives.dialogs, **needs.dialogs, **challenges.dialogs, **surveys.dialogs},
+        after_onboarding=challenges.after_onboarding,
+    )

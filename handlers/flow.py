@@ -8,19 +8,59 @@ on it; its package's `flows.py` lists its flows for each side (`private`, `coord
 order; `handlers/__init__.py` builds the tree from those lists with `side` and
 `coordinators_only`, the only places a Router is made. (`flows.py` rather than the package's
 `__init__`: other flows import a package's modules, and must not import all of its flows.)
+
+Next to its flows, a package's `flows.py` names what runs outside an update: its scheduled
+`jobs` (bot/jobs.py) and its `resume_points` — where a person in one of its dialogs goes back
+to on /start, and what someone who came by a link sees once onboarding is done. They reach the
+scheduler and the handlers through the app (bot/app.py, bot/factory.py), never by a flow
+importing another's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiogram import Router
 from aiogram.filters import Filter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from handlers.coordination import Coordinator, Taken, refuse_button, refuse_message
+from storage.models import User
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+# A dialog picked up where the person left it (after /start, a pause or a restart).
+Resumer = Callable[
+    [Message | CallbackQuery, FSMContext, AsyncSession, User, Settings], Awaitable[None]
+]
+# What someone who came by a link (`pending`, as their flow wrote it) sees once onboarding is
+# done; False when it is no longer to be seen.
+Pending = Callable[[Message | CallbackQuery, AsyncSession, User, Settings, str], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class ResumePoints:
+    """Every flow's resume points, gathered by the app (handlers/__init__.py `resume_points`)
+    and handed to the handlers in the dispatcher's data as `resume_points`."""
+
+    # By the full name of the dialog's StatesGroup.
+    dialogs: Mapping[str, Resumer] = field(default_factory=dict)
+    after_onboarding: Pending | None = None
+
+    @classmethod
+    def of(
+        cls, dialogs: Mapping[type[StatesGroup], Resumer], after_onboarding: Pending | None
+    ) -> ResumePoints:
+        return cls(
+            {group.__full_group_name__: resume for group, resume in dialogs.items()},
+            after_onboarding,
+        )
 
 
 class Flow:

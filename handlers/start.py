@@ -3,8 +3,6 @@ the menu — after a pause or a restart of the bot."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from aiogram import F
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -13,17 +11,10 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from handlers.challenges.join import resume_join
-from handlers.challenges.on_behalf import resume_assisting
 from handlers.challenges.public import open_from_link
-from handlers.challenges.quiz import resume_quiz
-from handlers.flow import Flow
-from handlers.initiatives.propose import resume_proposal
-from handlers.initiatives.reports import resume_contest
+from handlers.flow import Flow, ResumePoints
 from handlers.menu import MenuAction, MenuCb
-from handlers.needs.report import resume_report
 from handlers.profile.onboarding import resume
-from handlers.surveys.respond import resume_survey
 from handlers.ui import show
 from storage.challenges import parse_start_payload
 from storage.models import User
@@ -31,21 +22,6 @@ from storage.privacy import has_current_notice
 from storage.users import is_onboarded
 
 router = Flow("start")
-
-Resumer = Callable[
-    [Message | CallbackQuery, FSMContext, AsyncSession, User, Settings], Awaitable[None]
-]
-
-# Dialogs that pick up where they stopped, by the name of their StatesGroup.
-DIALOGS: dict[str, Resumer] = {
-    "Propose": resume_proposal,
-    "NeedReport": resume_report,
-    "Contest": resume_contest,
-    "JoinChallenge": resume_join,
-    "HelpQuiz": resume_quiz,
-    "AssistedSignup": resume_assisting,
-    "SurveyAnswering": resume_survey,
-}
 
 
 @router.message(CommandStart(deep_link=True))
@@ -56,6 +32,7 @@ async def start_with_link(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    resume_points: ResumePoints,
 ) -> None:
     """`/start c_<slug>` (a challenge's link or poster): its card, after onboarding for a
     newcomer; any other payload is a plain /start."""
@@ -64,7 +41,7 @@ async def start_with_link(
         return
     if slug is not None:
         await message.answer(_("This link leads to no challenge any more."))
-    await start(message, state, session, user, settings)
+    await start(message, state, session, user, settings, resume_points)
 
 
 @router.message(CommandStart())
@@ -75,10 +52,12 @@ async def start(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    resume_points: ResumePoints,
 ) -> None:
     current = (await state.get_state() or "").split(":")[0]
-    if current in DIALOGS and has_current_notice(user) and is_onboarded(user):
+    dialog = resume_points.dialogs.get(current)
+    if dialog is not None and has_current_notice(user) and is_onboarded(user):
         await show(event, _("Welcome back! Let's go on where you left off."))
-        await DIALOGS[current](event, state, session, user, settings)
+        await dialog(event, state, session, user, settings)
         return
     await resume(event, state, session, user, settings)

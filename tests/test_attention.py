@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.delivery import deliver
 from bot.factory import create_bot
-from bot.scheduler import JobContext
+from bot.jobs import JobContext
 from bot.standin import StandIn, make_user, private_chat
 from handlers.challenges.coordination_notices import alert, post_update
 from handlers.challenges.jobs import close_ended_challenges

@@ -22,7 +22,8 @@ from sqlalchemy.engine import make_url
 from bot.backup_job import JOB, daily_backup
 from bot.config import Settings
 from bot.i18n import CatalogI18n
-from bot.scheduler import JobContext, run_jobs
+from bot.jobs import JobContext
+from bot.scheduler import run_jobs
 from bot.standin import StandIn
 from storage.backup import (
     BackupError,

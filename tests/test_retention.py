@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import CatalogI18n
-from bot.scheduler import JobContext
+from bot.jobs import JobContext
 from handlers.privacy.jobs import JOB, enforce_retention, retain
 from handlers.privacy.notice import notice_text
 from storage.db import create_engine, create_sessionmaker

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.scheduler import JobContext, jobs, run_jobs, schedule
+from bot.app import jobs
+from bot.jobs import JobContext
+from bot.scheduler import run_jobs, schedule
 from tests.conversation import Harness
 
 
@@ -45,7 +47,7 @@ async def test_the_real_jobs_tick_on_a_quiet_database_until_stopped(
 ) -> None:
     context = JobContext(harness.bot, harness.sessionmaker, harness.settings, harness.i18n)
     stop = asyncio.Event()
-    task = asyncio.create_task(schedule(context, stop, every=0.01))
+    task = asyncio.create_task(schedule(context, jobs(), stop, every=0.01))
     await asyncio.sleep(0.05)
     stop.set()
     await asyncio.wait_for(task, 5)

@@ -18,8 +18,9 @@ from PIL import Image
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.app import jobs
 from bot.i18n import CatalogI18n
-from bot.scheduler import JobContext, jobs
+from bot.jobs import JobContext
 from handlers.summary import jobs as summary_jobs
 from handlers.summary.jobs import daily_summary
 from handlers.summary.stats import PeriodError, parse_period

@@ -14,7 +14,7 @@ import pytest
 from babel.numbers import format_percent
 from sqlalchemy import func, select
 
-from bot.scheduler import JobContext
+from bot.jobs import JobContext
 from handlers.surveys import results_group
 from handlers.surveys.jobs import send_due_surveys, send_reminders
 from storage.challenges import leave

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
 
+from bot.jobs import JobContext
 from storage import challenges
 from storage.challenges import challenge_text
 from storage.models import Challenge
 from storage.outbox import QuietHours, TextMessage, enqueue
-
-if TYPE_CHECKING:
-    from bot.scheduler import JobContext
 
 log = logging.getLogger(__name__)
 

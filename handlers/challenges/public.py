@@ -412,7 +412,11 @@ async def open_from_link(
 
 
 async def show_pending(
-    target: Message | CallbackQuery, session: AsyncSession, user: User, slug: str, timezone: str
+    target: Message | CallbackQuery,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    slug: str,
 ) -> bool:
     """At the end of onboarding, the card of the challenge the person came for; False when it
     is no longer to be seen."""
@@ -422,5 +426,5 @@ async def show_pending(
     # Below the welcome, as a message of its own.
     if isinstance(target, CallbackQuery) and isinstance(target.message, Message):
         target = target.message
-    await show_card(target, session, user, challenge, timezone=timezone)
+    await show_card(target, session, user, challenge, timezone=settings.timezone)
     return True

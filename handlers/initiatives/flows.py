@@ -1,9 +1,18 @@
-"""Which initiatives' flows serve private chats, and which the coordinators."""
+"""Which initiatives' flows serve private chats, and which the coordinators; where their
+dialogs resume."""
 
 from __future__ import annotations
 
-from handlers.flow import Flow
+from aiogram.fsm.state import StatesGroup
+
+from handlers.flow import Flow, Resumer
 from handlers.initiatives import browse, moderation, propose, reports
+from handlers.initiatives.states import Contest, Propose
 
 private: list[Flow] = [propose.router, browse.router, reports.router]
 coordinators: list[Flow] = [moderation.router, reports.decisions]
+
+dialogs: dict[type[StatesGroup], Resumer] = {
+    Propose: propose.resume_proposal,
+    Contest: reports.resume_contest,
+}

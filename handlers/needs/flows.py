@@ -1,6 +1,11 @@
-"""The needs' flows, for private chats."""
+"""The needs' flows, for private chats, and where their dialog resumes."""
 
-from handlers.flow import Flow
+from aiogram.fsm.state import StatesGroup
+
+from handlers.flow import Flow, Resumer
 from handlers.needs import needs_map, report
+from handlers.needs.states import NeedReport
 
 private: list[Flow] = [report.router, needs_map.router]
+
+dialogs: dict[type[StatesGroup], Resumer] = {NeedReport: report.resume_report}

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
@@ -23,15 +22,13 @@ from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.jobs import JobContext
 from handlers.privacy.erasure import erase_person
 from storage import retention
 from storage.job_runs import claim_day
 from storage.models import User
 from storage.outbox import TextMessage, enqueue
 from storage.summary import due_day, local_date, local_moment
-
-if TYPE_CHECKING:
-    from bot.scheduler import JobContext
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import LOCALES, Settings
 from handlers.filters import NotCommand
-from handlers.flow import Flow
+from handlers.flow import Flow, ResumePoints
 from handlers.profile.callbacks import (
     AlertsChoiceCb,
     ArrondissementCb,
@@ -81,6 +81,7 @@ async def role_chosen(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    resume_points: ResumePoints,
 ) -> None:
     """A citizen is stored at once; an organisation's member is asked its name first."""
     draft = await load_draft(state)
@@ -101,12 +102,25 @@ async def role_chosen(
         )
         return
     set_role(user, role)
-    await go_on(query, state=state, session=session, user=user, settings=settings, draft=draft)
+    await go_on(
+        query,
+        state=state,
+        session=session,
+        user=user,
+        settings=settings,
+        draft=draft,
+        resume_points=resume_points,
+    )
 
 
 @router.message(Profile.typing_organisation, NotCommand())
 async def organisation_typed(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, settings: Settings
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    resume_points: ResumePoints,
 ) -> None:
     """Stores the role with the organisation's name, then goes on."""
     draft = await load_draft(state)
@@ -118,7 +132,15 @@ async def organisation_typed(
     except TextRejected as rejected:
         await message.answer(explain_rejection(rejected))
         return
-    await go_on(message, state=state, session=session, user=user, settings=settings, draft=draft)
+    await go_on(
+        message,
+        state=state,
+        session=session,
+        user=user,
+        settings=settings,
+        draft=draft,
+        resume_points=resume_points,
+    )
 
 
 @router.callback_query(Profile.choosing_arrondissement, ArrondissementCb.filter())
@@ -130,6 +152,7 @@ async def arrondissement_chosen(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    resume_points: ResumePoints,
 ) -> None:
     number = callback_data.number
     if number != OUTSIDE_MARSEILLE and number not in ARRONDISSEMENTS:
@@ -137,7 +160,15 @@ async def arrondissement_chosen(
         return
     set_arrondissement(user, number)
     draft = await load_draft(state)
-    await go_on(query, state=state, session=session, user=user, settings=settings, draft=draft)
+    await go_on(
+        query,
+        state=state,
+        session=session,
+        user=user,
+        settings=settings,
+        draft=draft,
+        resume_points=resume_points,
+    )
 
 
 @router.callback_query(Profile.choosing_themes, ThemeCb.filter())
@@ -171,6 +202,7 @@ async def themes_done(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    resume_points: ResumePoints,
 ) -> None:
     draft = await load_draft(state)
     known = {theme.code for theme in await list_themes(session)}
@@ -180,7 +212,15 @@ async def themes_done(
         callback_answer.show_alert = True
         return
     await set_themes(session, user, chosen)
-    await go_on(query, state=state, session=session, user=user, settings=settings, draft=draft)
+    await go_on(
+        query,
+        state=state,
+        session=session,
+        user=user,
+        settings=settings,
+        draft=draft,
+        resume_points=resume_points,
+    )
 
 
 @router.callback_query(Profile.choosing_contact, ContactCb.filter())
@@ -191,6 +231,7 @@ async def contact_chosen(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    resume_points: ResumePoints,
 ) -> None:
     """Stores the consent to be contacted, or its absence; in onboarding, alerts come next."""
     set_contact_consent(user, callback_data.share)
@@ -206,7 +247,15 @@ async def contact_chosen(
             draft=draft,
         )
         return
-    await go_on(query, state=state, session=session, user=user, settings=settings, draft=draft)
+    await go_on(
+        query,
+        state=state,
+        session=session,
+        user=user,
+        settings=settings,
+        draft=draft,
+        resume_points=resume_points,
+    )
 
 
 @router.callback_query(Profile.choosing_alerts, AlertsChoiceCb.filter())
@@ -217,12 +266,21 @@ async def alerts_chosen(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    resume_points: ResumePoints,
 ) -> None:
     """Stores the consent to challenge alerts, or its absence: the last question."""
     await set_alerts(session, user, callback_data.on)
     complete_onboarding(user)
     draft = await load_draft(state)
-    await go_on(query, state=state, session=session, user=user, settings=settings, draft=draft)
+    await go_on(
+        query,
+        state=state,
+        session=session,
+        user=user,
+        settings=settings,
+        draft=draft,
+        resume_points=resume_points,
+    )
 
 
 @router.message(StateFilter(Profile), NotCommand())

@@ -8,7 +8,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from handlers.flow import Flow
+from handlers.flow import Flow, ResumePoints
 from handlers.menu import menu_keyboard, menu_text
 from handlers.profile.callbacks import NoticeCb
 from handlers.profile.states import Profile
@@ -73,13 +73,20 @@ async def notice_answered(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    resume_points: ResumePoints,
 ) -> None:
     """Stores the acknowledgement with the notice's version and time, then asks who they are;
     a refusal erases any profile and leaves anonymous browsing."""
     if callback_data.accept:
         accept_notice(user)
         await go_on(
-            query, state=state, session=session, user=user, settings=settings, draft=ProfileDraft()
+            query,
+            state=state,
+            session=session,
+            user=user,
+            settings=settings,
+            draft=ProfileDraft(),
+            resume_points=resume_points,
         )
         return
     decline_notice(user)

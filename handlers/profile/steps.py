@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from handlers.flow import ResumePoints
 from handlers.menu import menu_keyboard
 from handlers.privacy.notice import notice_text
 from handlers.profile import keyboards
@@ -161,8 +162,10 @@ async def go_on(
     user: User,
     settings: Settings,
     draft: ProfileDraft,
+    resume_points: ResumePoints,
 ) -> None:
-    """After an answer is stored: the next question, or the end of the dialog."""
+    """After an answer is stored: the next question, or the end of the dialog — and then what
+    the person came for by a link, if anything (`resume_points.after_onboarding`)."""
     if draft.mode == SETTINGS:
         await state.clear()
         await show_settings(target, user, settings)
@@ -177,12 +180,9 @@ async def go_on(
     complete_onboarding(user)
     pending = (await state.get_data()).get(AFTER_ONBOARDING)
     await state.clear()
-    if pending:
-        # Imported here: the challenges' handlers use the onboarding, not the other way round.
-        from handlers.challenges.public import show_pending
-
+    if pending and resume_points.after_onboarding is not None:
         await show(target, _("Thank you, you are all set! Welcome to La Collective."))
-        if await show_pending(target, session, user, pending, settings.timezone):
+        if await resume_points.after_onboarding(target, session, user, settings, pending):
             return
     await show(
         target,

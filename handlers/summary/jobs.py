@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.jobs import JobContext
 from handlers.summary.keyboards import figures_keyboard
 from handlers.summary.texts import Labels, dashboard_caption, summary_text
 from storage.dashboard import dashboard_png
@@ -34,9 +35,6 @@ from storage.summary import (
     mark_quiet,
     summary_claimed,
 )
-
-if TYPE_CHECKING:
-    from bot.scheduler import JobContext
 
 log = logging.getLogger(__name__)
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from bot.i18n import ngettext
+from bot.jobs import JobContext
 from handlers.surveys import sending
 from storage.models import Survey, User
 from storage.surveys import due_reminders, due_to_send
-
-if TYPE_CHECKING:
-    from bot.scheduler import JobContext
 
 log = logging.getLogger(__name__)
 
