@@ -8,7 +8,7 @@ import asyncio
 import logging
 import sys
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, database_name, load_settings
 
 NO_TOKEN = (
     "BOT_TOKEN is not set. Ask @BotFather on Telegram for a token (/newbot), then put "
@@ -243,16 +243,6 @@ async def _export(directory: str, settings: Settings) -> int:
 def as_database_url(value: str) -> str:
     """--database: a URL as in DATABASE_URL, or the path of a SQLite file."""
     return value if "://" in value else f"sqlite+aiosqlite:///{value}"
-
-
-def database_name(url: str) -> str:
-    """The database as a person finds it: SQLite's file, or the URL without its password."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return parsed.database or url
-    return parsed.render_as_string(hide_password=True)
 
 
 def _at_least_one(value: str) -> int:

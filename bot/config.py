@@ -126,3 +126,13 @@ def load_settings(**overrides: object) -> Settings:
         first = error.errors()[0]
         variable = str(first["loc"][0]).upper() if first["loc"] else "configuration"
         raise ConfigError(f"{variable}: {first['msg']}") from None
+
+
+def database_name(url: str) -> str:
+    """The database as a person finds it: SQLite's file, or the URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or url
+    return parsed.render_as_string(hide_password=True)

@@ -19,8 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import open_app, serve
-from bot.cli import database_name
-from bot.config import Settings
+from bot.config import Settings, database_name
 from bot.standin import StandIn, private_chat
 from storage.models import ProcessedUpdate, User
 

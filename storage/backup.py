@@ -21,15 +21,16 @@ import shutil
 import sqlite3
 import stat
 import tempfile
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from storage.backup_base import BackupError, Restored, RestoreRefused, check_revision
+from storage.backup_postgres import dump, restore_dump
 from storage.db import is_sqlite
 from storage.erasures import Erasures, erasures_in, replay
-from storage.migrate import alembic_config, upgrade
+from storage.migrate import upgrade
 from storage.models import utcnow
 
 PREFIX = "collective-"
@@ -38,30 +39,6 @@ NAME = re.compile(r"^collective-\d{8}T\d{6}Z\.(db|dump)$")
 # Another connection to the database: SQLite answers "database is locked" at once rather than
 # after a busy timeout (nothing here waits on the clock).
 NO_WAIT = 0.0
-
-
-class BackupError(Exception):
-    """A backup or a restore that cannot be done, said in one line."""
-
-
-class RestoreRefused(BackupError):
-    """The restore changed nothing: the database is in use, or the copy failed a check."""
-
-
-@dataclass(frozen=True)
-class Restored:
-    database: str
-    # The copy's migration revision, and this code's head it was brought to.
-    revision: str
-    head: str
-    # Where the database it replaced was kept (SQLite), if there was one.
-    replaced: str | None = None
-    # People (and people registered by an organisation) erased since the backup, erased again.
-    erasures_replayed: int = 0
-
-    @property
-    def migrated(self) -> bool:
-        return self.revision != self.head
 
 
 def suffix_of(database_url: str) -> str:
@@ -109,8 +86,6 @@ async def backup(
         if is_sqlite(database_url):
             await asyncio.to_thread(_sqlite_backup, sqlite_path(database_url), partial)
         else:
-            from storage.backup_postgres import dump
-
             await dump(database_url, partial)
         await asyncio.to_thread(_publish, partial, final)
     finally:
@@ -140,37 +115,7 @@ async def restore(database_url: str, source: str | Path) -> Restored:
         raise RestoreRefused(f"{copy}: no such file")
     if is_sqlite(database_url):
         return await _sqlite_restore(database_url, copy)
-    from storage.backup_postgres import restore_dump
-
     return await restore_dump(database_url, copy)
-
-
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    assert head is not None
-    return head
-
-
-def check_revision(revision: str | None) -> str:
-    """The head to migrate to: the copy's revision must be this code's head or an older one."""
-    if revision is None:
-        raise RestoreRefused(
-            "the copy holds no migration revision (no alembic_version): it is not a database "
-            "of this bot"
-        )
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    known = {r.revision for r in script.walk_revisions()}
-    if revision not in known:
-        raise RestoreRefused(
-            f"the copy is at migration revision {revision}, unknown to this version of the bot "
-            "(written by a newer version, or not by this bot): restore it with the version "
-            "that wrote it"
-        )
-    return head_revision()
 
 
 # SQLite
@@ -390,13 +335,3 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(handle)
     finally:
         os.close(handle)
-
-
-def which(program: str) -> str:
-    found = shutil.which(program)
-    if found is None:
-        raise BackupError(
-            f"{program} is not installed (Debian: apt install postgresql-client, of the "
-            "server's major version or newer)"
-        )
-    return found

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from storage.backup import BackupError, Restored, RestoreRefused, check_revision, which
+from storage.backup_base import BackupError, Restored, RestoreRefused, check_revision, which
 from storage.db import create_engine
 from storage.erasures import erasures_in, replay
 from storage.migrate import upgrade

@@ -14,9 +14,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli import database_name
 from bot.cli import main as collective
-from bot.config import Settings
+from bot.config import Settings, database_name
 from bot.localchat import LOCAL_USER_ID, chat
 from storage.db import create_sessionmaker
 from storage.models import Role, SurveyAnswer, SurveyQuestion

@@ -8,12 +8,37 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from bot.standin.html import utf16_len
 
-if TYPE_CHECKING:
-    from bot.standin.server import StandIn
+
+class StandIn(Protocol):
+    """What the builders ask of the stand-in (bot/standin/server.py)."""
+
+    @property
+    def bot_user(self) -> dict[str, Any]: ...
+
+    def add_chat(self, chat: dict[str, Any], *, started: bool = True) -> None: ...
+
+    def move_chat(
+        self, group_id: int, supergroup_id: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]: ...
+
+    def block(self, chat_id: int) -> None: ...
+
+    def unblock(self, chat_id: int) -> None: ...
+
+    def new_update_id(self) -> int: ...
+
+    def next_message_id(self, chat_id: int) -> int: ...
+
+    def store_message(self, message: dict[str, Any]) -> None: ...
+
+    def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None: ...
+
+    def open_callback_query(self) -> str: ...
+
 
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?(?=\s|$)")
 
