@@ -172,6 +172,13 @@ class ProcessedUpdate(Base):
     error: Mapped[str | None] = mapped_column(String(200))
 
 
+class NeedStatus(enum.StrEnum):
+    open = "open"
+    answered = "answered"
+    closed = "closed"
+    withdrawn = "withdrawn"
+
+
 class Need(Base):
     """A local need reported by someone: what, about which theme, where."""
 
@@ -185,6 +192,20 @@ class Need(Base):
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # open, answered (being answered: linked to an initiative or a challenge), closed or
+    # withdrawn (see `NeedStatus`); a link a carrier made waits for a coordinator's
+    # confirmation (`link_confirmed`) before the need counts as answered.
+    status: Mapped[NeedStatus] = mapped_column(
+        Enum(NeedStatus, native_enum=False, length=12), default=lambda: NeedStatus.open
+    )
+    answered_by_initiative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="SET NULL")
+    )
+    answered_by_challenge_id: Mapped[int | None] = mapped_column(
+        ForeignKey("challenges.id", ondelete="SET NULL")
+    )
+    link_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    linked_at: Mapped[datetime | None]
 
 
 class InitiativeStatus(enum.StrEnum):
@@ -193,8 +214,10 @@ class InitiativeStatus(enum.StrEnum):
     rejected = "rejected"
     changes_requested = "changes_requested"
     hidden = "hidden"
-    # The author erased their data: the initiative is gone from every list and card.
+    # The author erased their data, or withdrew it: gone from every list and card.
     withdrawn = "withdrawn"
+    # Its carriers marked it done: its card stays readable, nobody joins it any more.
+    completed = "completed"
 
 
 class Initiative(Base):
@@ -577,6 +600,80 @@ class ChatMove(Base):
     old_chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     new_chat_id: Mapped[int] = mapped_column(BigInteger)
     moved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InitiativeSupport(Base):
+    """One person backs a published initiative: one row per person, deleted when undone."""
+
+    __tablename__ = "initiative_supports"
+    __table_args__ = (UniqueConstraint("initiative_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class InitiativeFollow(Base):
+    """One person receives the news an initiative's carriers post; deleted when undone."""
+
+    __tablename__ = "initiative_follows"
+    __table_args__ = (UniqueConstraint("initiative_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class HelpStatus(enum.StrEnum):
+    offered = "offered"
+    accepted = "accepted"
+    declined = "declined"
+
+
+class HelpOffer(Base):
+    """Someone offers an initiative's carriers their help (a contribution kind and a few
+    words); the carriers accept or decline, and contacts are exchanged only when accepted and
+    the helper agreed to share theirs."""
+
+    __tablename__ = "help_offers"
+    __table_args__ = (UniqueConstraint("initiative_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[HelpStatus] = mapped_column(
+        Enum(HelpStatus, native_enum=False, length=10), default=lambda: HelpStatus.offered
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    answered_at: Mapped[datetime | None]
+
+
+class InitiativeNews(Base):
+    """When a carrier posted news (not what: the text lives only in the messages sent), so
+    that posting is paced."""
+
+    __tablename__ = "initiative_news"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id"), index=True)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    posted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ChallengePartner(Base):
+    """A published initiative linked to a challenge by a coordinator, listed on its card."""
+
+    __tablename__ = "challenge_partners"
+    __table_args__ = (UniqueConstraint("challenge_id", "initiative_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # The daily summary's counts are range scans on these times (bench/summary.py: without them,

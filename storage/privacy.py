@@ -16,7 +16,9 @@ from storage.models import (
     AuditEntry,
     Challenge,
     FsmRecord,
+    HelpOffer,
     Initiative,
+    InitiativeFollow,
     InitiativeStatus,
     Need,
     Organisation,
@@ -116,6 +118,10 @@ async def forget_user(
         .where(Participation.user_id == user.id)
         .values(text=None, organisation_id=None)
     )
+    # What they offered to an initiative goes; supports stay, anonymous, and count; follows
+    # go, since they only said where to send news.
+    await session.execute(update(HelpOffer).where(HelpOffer.user_id == user.id).values(text=None))
+    await session.execute(delete(InitiativeFollow).where(InitiativeFollow.user_id == user.id))
     await session.execute(
         update(Need)
         .where(Need.reporter_id == user.id)

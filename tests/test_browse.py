@@ -153,7 +153,14 @@ async def test_a_card_as_text_with_user_text_escaped(harness: Harness) -> None:
     await member.press("Initiatives")
     await member.press("All initiatives")
     await member.press(title)
-    assert member.buttons() == ["Report", "« Back to the list"]
+    assert member.buttons() == [
+        "Support",
+        "Follow",
+        "I want to help",
+        "Share",
+        "Report",
+        "« Back to the list",
+    ]
 
 
 async def test_a_card_with_a_photo(harness: Harness) -> None:

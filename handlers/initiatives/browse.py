@@ -26,12 +26,14 @@ from handlers.initiatives.callbacks import (
     ResubmitCb,
 )
 from handlers.initiatives.cards import public_card, shorten, status_label
+from handlers.initiatives.keyboards import gather_rows
 from handlers.menu import MenuAction, MenuCb
 from handlers.profile.labels import arrondissement_button, arrondissement_label, theme_label
 from handlers.profile.onboarding import resume
 from handlers.texts import stale_button
 from handlers.ui import in_rows, show
 from storage import initiatives
+from storage.initiative_support import Standing, standing
 from storage.initiatives import PAGE_SIZE, reference
 from storage.models import Initiative, InitiativeStatus, ReportReason, Theme, User
 from storage.outbox import CAPTION_LIMIT, TEXT_LIMIT
@@ -257,9 +259,13 @@ def list_of(message: object, initiative: Initiative) -> BrowseCb | None:
     return BrowseCb(by=by, value=value, page=0)
 
 
-def card_keyboard(initiative: Initiative, user: User, back: BrowseCb) -> InlineKeyboardMarkup:
+def card_keyboard(
+    initiative: Initiative, user: User, back: BrowseCb, standing: Standing | None = None
+) -> InlineKeyboardMarkup:
     rows = []
-    if has_current_notice(user):
+    if has_current_notice(user) and standing is not None:
+        rows += gather_rows(initiative.id, standing)
+    if has_current_notice(user) and not (standing and standing.carrier):
         rows.append([_button(_("Report"), ReportCb(initiative_id=initiative.id).pack())])
     rows.append([_button(_("« Back to the list"), back.pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -283,17 +289,26 @@ async def card_pressed(
             await show_list(query, session, user, shown_in)
         return
     back = list_of(query.message, initiative) or BrowseCb(by=BrowseBy.all)
-    await show_card(query, initiative, user, back)
+    await show_card(query, initiative, user, back, await standing(session, initiative, user))
+
+
+def supporters_line(count: int) -> str:
+    return ngettext("{count} supporter", "{count} supporters", count).format(count=count)
 
 
 async def show_card(
-    query: CallbackQuery, initiative: Initiative, user: User, back: BrowseCb
+    query: CallbackQuery,
+    initiative: Initiative,
+    user: User,
+    back: BrowseCb,
+    standing: Standing | None = None,
 ) -> None:
-    markup = card_keyboard(initiative, user, back)
+    markup = card_keyboard(initiative, user, back, standing)
     message = query.message
-    text = public_card(initiative, user.locale)
+    extra = f"\n👍 {supporters_line(standing.supports)}" if standing else ""
+    text = public_card(initiative, user.locale, limit=TEXT_LIMIT - 40) + extra
     if initiative.photo_file_id and isinstance(message, Message):
-        caption = public_card(initiative, user.locale, limit=CAPTION_LIMIT)
+        caption = public_card(initiative, user.locale, limit=CAPTION_LIMIT - 40) + extra
         photo = initiative.photo_file_id
 
         async def photo_or_text() -> None:

@@ -80,3 +80,31 @@ class ContestCb(CallbackData, prefix="cs"):
 class RestoreCb(CallbackData, prefix="rt"):
     initiative_id: int
     restore: bool
+
+
+class GatherAction(enum.StrEnum):
+    support = "s"
+    follow = "f"
+    help = "h"
+    news = "n"
+    offers = "o"
+    complete = "c"
+    withdraw = "w"
+    share = "sh"
+
+
+class GatherCb(CallbackData, prefix="ig"):
+    """A button of a published initiative's card, for the one reading it."""
+
+    action: GatherAction
+    initiative_id: int
+
+
+class HelpKindCb(CallbackData, prefix="ihk"):
+    initiative_id: int
+    kind: str
+
+
+class HelpAnswerCb(CallbackData, prefix="iha"):
+    offer_id: int
+    accept: bool

@@ -19,6 +19,7 @@ def status_label(status: InitiativeStatus) -> str:
         InitiativeStatus.changes_requested: _("changes requested"),
         InitiativeStatus.hidden: _("hidden"),
         InitiativeStatus.withdrawn: _("withdrawn"),
+        InitiativeStatus.completed: _("completed"),
     }[status]
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from aiogram.fsm.state import StatesGroup
 
 from handlers.flow import Flow, Resumer
-from handlers.initiatives import browse, moderation, propose, reports
+from handlers.initiatives import browse, moderation, propose, reports, support
 from handlers.initiatives.states import Contest, Propose
 
-private: list[Flow] = [propose.router, browse.router, reports.router]
+private: list[Flow] = [propose.router, browse.router, reports.router, support.router]
 coordinators: list[Flow] = [moderation.router, reports.decisions]
 
 dialogs: dict[type[StatesGroup], Resumer] = {

@@ -8,6 +8,10 @@ from aiogram.utils.i18n import gettext as _
 from handlers.initiatives.callbacks import (
     EditFieldCb,
     Field,
+    GatherAction,
+    GatherCb,
+    HelpAnswerCb,
+    HelpKindCb,
     ModerateCb,
     ProposeAction,
     ProposeCb,
@@ -18,6 +22,8 @@ from handlers.initiatives.cards import shorten
 from handlers.profile.callbacks import ThemeCb
 from handlers.profile.labels import arrondissement_label, theme_label
 from handlers.ui import in_rows
+from storage.challenges import CONTRIBUTION_KINDS
+from storage.initiative_support import Standing
 from storage.initiatives import Decision
 from storage.models import Initiative, Theme
 
@@ -106,4 +112,53 @@ def resubmit_keyboard(initiative_id: int) -> InlineKeyboardMarkup:
                 )
             ]
         ]
+    )
+
+
+def gather_rows(initiative_id: int, standing: Standing) -> list[list[InlineKeyboardButton]]:
+    """What a card offers its reader: to its carriers, what carriers do; to anyone else,
+    support, help and follow (each undone by pressing again)."""
+
+    def button(text: str, action: GatherAction) -> InlineKeyboardButton:
+        data = GatherCb(action=action, initiative_id=initiative_id).pack()
+        return InlineKeyboardButton(text=text, callback_data=data)
+
+    if standing.carrier:
+        return [
+            [
+                button(_("Post news"), GatherAction.news),
+                button(_("Offers of help"), GatherAction.offers),
+            ],
+            [
+                button(_("Mark as completed"), GatherAction.complete),
+                button(_("Withdraw"), GatherAction.withdraw),
+            ],
+            [button(_("Share"), GatherAction.share)],
+        ]
+    support = _("✓ Supported (undo)") if standing.supporting else _("Support")
+    follow = _("✓ Following (stop)") if standing.following else _("Follow")
+    rows = [[button(support, GatherAction.support), button(follow, GatherAction.follow)]]
+    if not standing.offered:
+        rows.append([button(_("I want to help"), GatherAction.help)])
+    rows.append([button(_("Share"), GatherAction.share)])
+    return rows
+
+
+def help_kinds_keyboard(initiative_id: int) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            text=_(label), callback_data=HelpKindCb(initiative_id=initiative_id, kind=code).pack()
+        )
+        for code, label in CONTRIBUTION_KINDS.items()
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=in_rows(buttons, 2))
+
+
+def help_answer_keyboard(offer_id: int) -> InlineKeyboardMarkup:
+    def button(text: str, accept: bool) -> InlineKeyboardButton:
+        data = HelpAnswerCb(offer_id=offer_id, accept=accept).pack()
+        return InlineKeyboardButton(text=text, callback_data=data)
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[button(_("Accept"), True), button(_("Decline"), False)]]
     )

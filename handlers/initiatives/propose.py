@@ -35,7 +35,7 @@ from handlers.profile.keyboards import arrondissement_keyboard
 from handlers.profile.onboarding import resume
 from handlers.texts import explain_rejection, stale_button
 from handlers.ui import show
-from storage import initiatives
+from storage import initiative_support, initiatives
 from storage.initiatives import NotAllowed
 from storage.models import InitiativeStatus, User
 from storage.privacy import has_current_notice
@@ -192,6 +192,10 @@ async def support_instead(
     if initiative is None or initiative.status is not InitiativeStatus.approved:
         callback_answer.text = stale_button()
         return
+    try:
+        await initiative_support.support(session, initiative.id, user)
+    except initiative_support.OwnInitiative:
+        pass  # Their own look-alike: nothing to count, the proposal simply stops.
     await notices.support_offered(session, i18n, settings, initiative, user)
     await state.clear()
     await show(
