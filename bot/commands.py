@@ -20,6 +20,8 @@ COORDINATOR_COMMANDS = (
     "failed",
     "challenge_stats",
     "survey_results",
+    "organisations",
+    "gaps",
 )
 
 
@@ -46,6 +48,8 @@ def group_commands() -> list[BotCommand]:
         BotCommand(command="surveys", description=_("Manage the surveys")),
         BotCommand(command="export", description=_("Export the data as CSV files")),
         BotCommand(command="failed", description=_("Messages that could not be delivered")),
+        BotCommand(command="organisations", description=_("Organisations to verify or merge")),
+        BotCommand(command="gaps", description=_("Needs without answers, by place and theme")),
     ]
 
 

@@ -14,6 +14,7 @@ from handlers.filters import CoordinatorsGroup, PrivateChat
 from handlers.flow import ResumePoints, coordinators_only, side
 from handlers.initiatives import flows as initiatives
 from handlers.needs import flows as needs
+from handlers.organisations import flows as organisations
 from handlers.privacy import flows as privacy
 from handlers.profile import flows as profile
 from handlers.summary import flows as summary
@@ -30,6 +31,7 @@ def build_router() -> Router:
         *privacy.private,
         *initiatives.private,
         *needs.private,
+        *organisations.private,
         *challenges.private,
         *surveys.private,
         # Last: whatever no flow expected.
@@ -47,6 +49,7 @@ def build_router() -> Router:
             *challenges.coordinators,
             *surveys.coordinators,
             *summary.coordinators,
+            *organisations.coordinators,
         ),
         messages=CoordinatorsGroup(),
     )

@@ -26,6 +26,7 @@ class MenuAction(enum.StrEnum):
     my_proposals = "mp"
     challenges = "c"
     surveys = "sv"
+    organisation = "og"
 
 
 class MenuCb(CallbackData, prefix="m"):
@@ -64,6 +65,11 @@ def menu_keyboard(user: User | None) -> InlineKeyboardMarkup:
             browse,
             [_button(_("Surveys"), MenuAction.surveys)],
             [_button(_("My proposals"), MenuAction.my_proposals)],
+            *(
+                [[_button(_("My organisation"), MenuAction.organisation)]]
+                if user.organisation is not None
+                else []
+            ),
             [_button(_("My profile and settings"), MenuAction.settings)],
             [
                 _button(_("Language"), MenuAction.language),

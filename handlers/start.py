@@ -14,10 +14,12 @@ from bot.config import Settings
 from handlers.challenges.public import open_from_link
 from handlers.flow import Flow, ResumePoints
 from handlers.menu import MenuAction, MenuCb
+from handlers.organisations.member import open_invitation
 from handlers.profile.onboarding import resume
 from handlers.ui import show
 from storage.challenges import parse_start_payload
 from storage.models import User
+from storage.organisations import parse_invite
 from storage.privacy import has_current_notice
 from storage.users import is_onboarded
 
@@ -36,6 +38,9 @@ async def start_with_link(
 ) -> None:
     """`/start c_<slug>` (a challenge's link or poster): its card, after onboarding for a
     newcomer; any other payload is a plain /start."""
+    code = parse_invite(command.args or "")
+    if code is not None and await open_invitation(message, session, user, code):
+        return
     slug = parse_start_payload(command.args or "")
     if slug is not None and await open_from_link(message, state, session, user, settings, slug):
         return

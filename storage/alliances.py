@@ -23,6 +23,7 @@ from storage.models import (
     Challenge,
     Introduction,
     IntroductionStatus,
+    Organisation,
     Participation,
     Role,
     User,
@@ -41,6 +42,8 @@ async def other_organisations(
         User.id != user.id,
         User.organisation_id.is_not(None),
         User.role.in_(_ORGANISATION_ROLES),
+        # Only verified organisations speak on a challenge as organisations.
+        User.organisation_id.in_(select(Organisation.id).where(Organisation.verified.is_(True))),
     )
     if user.organisation_id is not None:
         query = query.where(User.organisation_id != user.organisation_id)

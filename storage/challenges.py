@@ -33,6 +33,7 @@ from storage.models import (
     User,
     utcnow,
 )
+from storage.organisations import acting_for
 from storage.privacy import has_current_notice
 from storage.summary import local_date
 from storage.texts import N_, TextRejected, clean_text
@@ -506,11 +507,13 @@ def require_open(challenge: Challenge, now: datetime | None = None, *, timezone:
 
 async def _organisation_id(session: AsyncSession, user: User) -> int | None:
     # The relationship is the truth: `organisation_id` lags until a flush after set_role.
-    if user.organisation is None:
+    # On its behalf only once coordinators verified it (storage/organisations.py).
+    organisation = acting_for(user)
+    if organisation is None:
         return None
-    if user.organisation.id is None:
+    if organisation.id is None:
         await session.flush()
-    return user.organisation.id
+    return organisation.id
 
 
 async def join(
@@ -619,7 +622,7 @@ async def register_assisted(
     require_open(challenge, now, timezone=timezone)
     if not has_current_notice(registered_by) or not (
         registered_by.role is Role.coordinator
-        or (registered_by.role is not None and registered_by.role.is_organisation)
+        or acting_for(registered_by) is not None
     ):
         raise NotAllowed("role")
     if agreed is not True:

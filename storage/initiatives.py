@@ -21,6 +21,7 @@ from storage.models import (
     User,
     utcnow,
 )
+from storage.organisations import acting_for
 from storage.privacy import has_current_notice
 from storage.texts import clean_text
 from storage.themes import known_theme_codes
@@ -111,7 +112,8 @@ async def submit(
     else:
         initiative = Initiative(
             proposer_id=user.id,
-            organisation_id=user.organisation_id,
+            # Carried by the person's organisation only once coordinators verified it.
+            organisation_id=carrier.id if (carrier := acting_for(user)) else None,
             status=InitiativeStatus.pending,
             submitted_at=now,
             created_at=now,

@@ -84,6 +84,36 @@ class Organisation(Base):
     description: Mapped[str | None] = mapped_column(Text)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Shared organisations (storage/organisations.py): the code of the invitation link a member
+    # shares (t.me/<bot>?start=o_<code>); the coordinators' decision on verification; when its
+    # last member left, handing it to the coordinators.
+    invite_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    verification_asked_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+    refused_at: Mapped[datetime | None]
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    orphaned_at: Mapped[datetime | None]
+
+
+class OrganisationRequest(Base):
+    """Someone asks an organisation's members: to join it (`kind` "join"), or to be put in
+    touch from the directory ("contact"). A member accepts or declines; nothing is shared
+    before."""
+
+    __tablename__ = "organisation_requests"
+    __table_args__ = (UniqueConstraint("organisation_id", "user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    # "asked", "accepted", "declined".
+    status: Mapped[str] = mapped_column(String(10), default="asked")
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
 
 
 class Theme(Base):

@@ -133,12 +133,16 @@ async def participant(
     arrondissement: int = 5,
     kind: str = "time",
     text: str | None = None,
+    verified: bool = True,
 ) -> Person:
     """Someone onboarded through storage, taking part in `challenge` (when given)."""
     async with harness.sessionmaker.begin() as session:
         user = await get_or_create_user(session, telegram_id, locale)
         accept_notice(user)
         set_role(user, role, organisation)
+        if user.organisation is not None:
+            # Verified by the coordinators: its members speak for it (storage/organisations.py).
+            user.organisation.verified = verified
         set_arrondissement(user, arrondissement)
         await set_themes(session, user, ["older_people"])
         complete_onboarding(user)

@@ -17,10 +17,20 @@ COORDINATOR_ID = 42
 
 
 async def onboarded(
-    harness: Harness, user_id: int = 1001, organisation: str | None = None
+    harness: Harness,
+    user_id: int = 1001,
+    organisation: str | None = None,
+    *,
+    verified: bool = False,
 ) -> Person:
+    """`verified`: their organisation verified by the coordinators, so that they act for it."""
     person = harness.person(user_id, language_code="en")
     await onboard(person, organisation=organisation)
+    if verified:
+        async with harness.sessionmaker.begin() as session:
+            user = await find_user(session, user_id)
+            assert user is not None and user.organisation is not None
+            user.organisation.verified = True
     return person
 
 

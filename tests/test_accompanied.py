@@ -23,7 +23,7 @@ ORGANISATION = "Petits Frères des Pauvres"
 
 async def test_the_organisation_erases_someone_it_accompanies(harness: Harness) -> None:
     challenge = await make_challenge(harness)
-    member = await onboarded(harness, organisation=ORGANISATION)
+    member = await onboarded(harness, organisation=ORGANISATION, verified=True)
     await register_start(member)
     await member.send("Jeanne")
     await member.press("13")
@@ -33,7 +33,7 @@ async def test_the_organisation_erases_someone_it_accompanies(harness: Harness) 
     assert "People we registered" in member.buttons()
 
     # Another member of the same organisation sees her and may erase her.
-    colleague = await onboarded(harness, 1002, organisation="Petits Frères")
+    colleague = await onboarded(harness, 1002, organisation="Petits Frères", verified=True)
     async with harness.sessionmaker.begin() as session:
         users = {u.telegram_id: u for u in await session.scalars(select(User).order_by(User.id))}
         users[colleague.id].organisation_id = users[member.id].organisation_id
@@ -43,7 +43,7 @@ async def test_the_organisation_erases_someone_it_accompanies(harness: Harness) 
     assert colleague.buttons() == ["Erase Jeanne"]
 
     # Someone of another organisation, or a citizen, may not.
-    outsider = await onboarded(harness, 1003, organisation="Club Hors Jeu")
+    outsider = await onboarded(harness, 1003, organisation="Club Hors Jeu", verified=True)
     await outsider.send("/accompanied")
     assert "Your organisation has nobody registered" in outsider.last
     forged = AccompaniedCb(assisted_id=1, confirm=True).pack()

@@ -129,7 +129,7 @@ async def test_nothing_published_yet(harness: Harness) -> None:
 
 
 async def test_a_card_as_text_with_user_text_escaped(harness: Harness) -> None:
-    author = await onboarded(harness, organisation="Voisins <Solidaires> & co")
+    author = await onboarded(harness, organisation="Voisins <Solidaires> & co", verified=True)
     title = "<b>Tea</b> & games"
     initiative_id = await published(harness, author, title, theme="older_people", arrondissement=2)
     person = await visitor(harness)
@@ -141,7 +141,7 @@ async def test_a_card_as_text_with_user_text_escaped(harness: Harness) -> None:
         title,
         "Older people and isolation",
         "Arrondissement 2",
-        "Carried by Voisins <Solidaires> & co",
+        "Carried by Voisins <Solidaires> & co ✓",
         DESCRIPTION,
         f"I-{initiative_id}",
     ):

@@ -68,8 +68,8 @@ def markup_texts(payload: dict[str, Any]) -> list[str]:
 
 
 async def ask(requester: Person, name: str) -> None:
-    await requester.press(f"Ask to be introduced to {name}")
-    assert f"Ask to be introduced to {name}?" in requester.last
+    await requester.press(f"Ask to be introduced to {name} ✓")
+    assert f"Ask to be introduced to {name} ✓?" in requester.last
     assert "Only if they accept do you each receive the other's Telegram contact." in (
         requester.last
     )
@@ -84,14 +84,14 @@ async def test_the_list_shows_organisations_never_citizens(harness: Harness) -> 
     calls = await citizen.press("Organisations taking part")
     shown = citizen.last
     assert f"Organisations taking part in «{TITLE}»" in shown
-    assert f"1. {ASSOCIATION_NAME} (Association)" in shown
+    assert f"1. {ASSOCIATION_NAME} ✓ (Association)" in shown
     assert "Brings: Skills" in shown and ASSOCIATION_BRINGS in shown
-    assert f"2. {COMPANY_NAME} (Company)" in shown
+    assert f"2. {COMPANY_NAME} ✓ (Company)" in shown
     assert "Brings: Premises" in shown and COMPANY_BRINGS in shown
     assert "Jeanne" not in shown and "Club Hors Jeu" not in shown
     assert citizen.buttons() == [
-        f"Ask to be introduced to {ASSOCIATION_NAME}",
-        f"Ask to be introduced to {COMPANY_NAME}",
+        f"Ask to be introduced to {ASSOCIATION_NAME} ✓",
+        f"Ask to be introduced to {COMPANY_NAME} ✓",
         "« Back to the challenge",
     ]
     # User text is escaped: the HTML sent shows it as written.
@@ -139,13 +139,13 @@ async def test_a_long_list_comes_a_page_at_a_time(harness: Harness) -> None:
     assert "page 1/2" in shown
     assert all(name in shown for name in names[:5]) and names[5] not in shown
     assert [b for b in citizen.buttons() if b.startswith("Ask")] == [
-        f"Ask to be introduced to {name}" for name in names[:5]
+        f"Ask to be introduced to {name} ✓" for name in names[:5]
     ]
     await citizen.press("▶")
-    assert "page 2/2" in citizen.last and f"6. {names[5]}" in citizen.last
+    assert "page 2/2" in citizen.last and f"6. {names[5]} ✓" in citizen.last
     assert citizen.buttons() == [
-        f"Ask to be introduced to {names[5]}",
-        f"Ask to be introduced to {names[6]}",
+        f"Ask to be introduced to {names[5]} ✓",
+        f"Ask to be introduced to {names[6]} ✓",
         "◀",
         "« Back to the challenge",
     ]
@@ -154,14 +154,14 @@ async def test_a_long_list_comes_a_page_at_a_time(harness: Harness) -> None:
 async def test_ask_then_accept_shares_both_contacts(harness: Harness) -> None:
     challenge, association, company, citizen, _outsider = await cast(harness)
     await organisations_of(citizen)
-    await citizen.press(f"Ask to be introduced to {COMPANY_NAME}")
+    await citizen.press(f"Ask to be introduced to {COMPANY_NAME} ✓")
     # Before asking, the person sees what the other side will see of them.
     assert "They will see:\nA citizen (Arrondissement 5)\nBrings: Volunteers' time\n" in (
         citizen.last
     )
     await citizen.press("Yes, ask")
     assert citizen.last == (
-        f"Your request has been sent to {COMPANY_NAME}. If they accept, you will receive "
+        f"Your request has been sent to {COMPANY_NAME} ✓. If they accept, you will receive "
         "their contact here."
     )
 
@@ -181,7 +181,7 @@ async def test_ask_then_accept_shares_both_contacts(harness: Harness) -> None:
     assert "⏳ Request sent: waiting for their answer." in citizen.last
     await ask(citizen, COMPANY_NAME)
     assert citizen.last == (
-        f"You have already asked to meet {COMPANY_NAME}: they have not answered yet."
+        f"You have already asked to meet {COMPANY_NAME} ✓: they have not answered yet."
     )
     assert len(await introductions(harness)) == 1
     assert len(rows_to(await outbox(harness), COMPANY)) == 1
@@ -250,7 +250,7 @@ async def test_decline_tells_the_requester_and_shares_nothing(harness: Harness) 
     await company.press(t("fr", "Ask to be introduced to {name}", name=ASSOCIATION_NAME))
     await company.press(t("fr", "Yes, ask"))
     (request,) = rows_to(await outbox(harness), ASSOCIATION)
-    assert TITLE in request["text"] and "Boulangerie Martin</b> (Company)" in request["text"]
+    assert TITLE in request["text"] and "Boulangerie Martin ✓</b> (Company)" in request["text"]
     assert markup_texts(request) == ["Accept", "Decline"]
 
     (message,) = await deliver(harness)
@@ -273,13 +273,13 @@ async def test_decline_tells_the_requester_and_shares_nothing(harness: Harness) 
 
     # Asking again: the same introduction, said kindly.
     await company.press(t("fr", "« Back to the organisations"))
-    await company.press(t("fr", "Ask to be introduced to {name}", name=ASSOCIATION_NAME))
+    await company.press(t("fr", "Ask to be introduced to {name}", name=f"{ASSOCIATION_NAME} ✓"))
     await company.press(t("fr", "Yes, ask"))
     assert company.last == plain(
         t(
             "fr",
             "You have already asked to meet <b>{name}</b>; they could not take it up this time.",
-            name=html.quote(ASSOCIATION_NAME),
+            name=html.quote(f"{ASSOCIATION_NAME} ✓"),
         )
     )
     assert len(await introductions(harness)) == 1
@@ -289,7 +289,7 @@ async def test_decline_tells_the_requester_and_shares_nothing(harness: Harness) 
 async def test_an_organisation_that_left_cannot_be_asked(harness: Harness) -> None:
     challenge, _association, _company, citizen, _outsider = await cast(harness)
     await organisations_of(citizen)
-    await citizen.press(f"Ask to be introduced to {COMPANY_NAME}")
+    await citizen.press(f"Ask to be introduced to {COMPANY_NAME} ✓")
     async with harness.sessionmaker.begin() as session:
         user = await find_user(session, COMPANY)
         found = await session.get(Challenge, challenge.id)
@@ -304,7 +304,7 @@ async def test_an_organisation_that_left_cannot_be_asked(harness: Harness) -> No
 async def test_a_request_from_someone_forgotten_cannot_be_accepted(harness: Harness) -> None:
     challenge, _association, company, citizen, _outsider = await cast(harness)
     await organisations_of(citizen)
-    await citizen.press(f"Ask to be introduced to {COMPANY_NAME}")
+    await citizen.press(f"Ask to be introduced to {COMPANY_NAME} ✓")
     await citizen.press("Yes, ask")
     (message,) = await deliver(harness)
     async with harness.sessionmaker.begin() as session:

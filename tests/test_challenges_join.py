@@ -301,7 +301,7 @@ async def test_the_quiz_resumes_after_a_restart(harness: Harness) -> None:
 
 async def test_registering_someone_one_accompanies(harness: Harness) -> None:
     challenge = await make_challenge(harness)
-    member = await onboarded(harness, organisation="Petits Frères des Pauvres")
+    member = await onboarded(harness, organisation="Petits Frères des Pauvres", verified=True)
     await register_start(member)
 
     await member.send(None, sticker=STICKER)
@@ -362,7 +362,7 @@ async def test_registering_someone_one_accompanies(harness: Harness) -> None:
 
 async def test_registering_someone_stops_when_the_challenge_closes(harness: Harness) -> None:
     challenge = await make_challenge(harness)
-    member = await onboarded(harness, organisation="Petits Frères des Pauvres")
+    member = await onboarded(harness, organisation="Petits Frères des Pauvres", verified=True)
     await register_start(member)
     await member.send("Jeanne")
     await member.press("13")

@@ -130,6 +130,9 @@ async def person(
     if notice:
         accept_notice(user, now=NOW - timedelta(days=60))
     set_role(user, role, organisation)
+    if user.organisation is not None:
+        # Verified: its members act on its behalf (storage/organisations.py).
+        user.organisation.verified = True
     set_arrondissement(user, arrondissement)
     await set_themes(session, user, themes)
     if onboarded:

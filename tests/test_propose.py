@@ -45,7 +45,7 @@ async def fill_form(person: Person, *, photo: bool = True, location: bool = True
 
 
 async def test_a_proposal_from_form_to_the_coordinators(harness: Harness) -> None:
-    person = await onboarded(harness, organisation="Voisins Solidaires")
+    person = await onboarded(harness, organisation="Voisins Solidaires", verified=True)
     await fill_form(person)
     summary = person.last
     for fact in (

@@ -44,6 +44,7 @@ from storage.models import (
     Participation,
     User,
 )
+from storage.organisations import badged
 from storage.outbox import TextMessage, enqueue
 from storage.privacy import person_subject
 
@@ -58,7 +59,7 @@ BRINGS_LIMIT = 200
 
 
 def organisation_name(user: User) -> str:
-    return html.quote(user.organisation.name) if user.organisation else "—"
+    return html.quote(badged(user.organisation)) if user.organisation else "—"
 
 
 def who_label(user: User) -> str:
@@ -203,7 +204,7 @@ def list_keyboard(
         [
             button(
                 _("Ask to be introduced to {name}").format(
-                    name=other.organisation.name if other.organisation else "—"
+                    name=badged(other.organisation) if other.organisation else "—"
                 ),
                 AllyAskCb(challenge_id=challenge_id, target=other.id, page=page).pack(),
             )

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.group_moves import CoordinatorsChat
 from bot.i18n import ngettext
 from handlers.challenges import coordination_keyboards as keyboards
 from handlers.challenges import coordination_notices as notices
@@ -31,6 +32,7 @@ from handlers.ui import show
 from storage import challenges
 from storage.challenges import activity_label, challenge_text
 from storage.models import Challenge, Participation, User
+from storage.organisations import badged
 from storage.outbox import utf16_len
 from storage.texts import TextRejected, clean_text
 
@@ -48,7 +50,7 @@ UPDATE_LIMITS = (3, 1000)
 def who(user: User) -> str:
     """An organisation by its name; a citizen never by theirs."""
     if user.organisation is not None:
-        return f"<b>{html.quote(user.organisation.name)}</b>"
+        return f"<b>{html.quote(badged(user.organisation))}</b>"
     if user.arrondissement is not None:
         return _("A citizen ({place})").format(place=arrondissement_label(user.arrondissement))
     return _("A citizen")
@@ -146,12 +148,13 @@ async def update_pressed(
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     """Asks for the update's text, in the group."""
     challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
     if challenge is None or query.message is None:
         return
-    if query.message.chat.id != settings.coordinator_chat_id:
+    if query.message.chat.id != coordinators_chat.id:
         callback_answer.text = stale_button()
         return
     count = len([u for _p, u in await challenges.participants(session, challenge.id) if u.active])

@@ -28,6 +28,7 @@ from handlers.challenges.public import closed_text, may_assist, unavailable, vis
 from handlers.challenges.states import AssistDraft, AssistedSignup, load_draft, save_draft
 from handlers.filters import NotCommand
 from handlers.flow import Flow
+from handlers.organisations.texts import not_verified_yet
 from handlers.profile.labels import arrondissement_label
 from handlers.texts import explain_rejection, stale_button
 from handlers.ui import show
@@ -41,6 +42,7 @@ from storage.challenges import (
     challenge_text,
 )
 from storage.models import AssistedParticipation, Challenge, ChallengeStatus, User
+from storage.organisations import unverified_member
 from storage.texts import TextRejected, clean_text
 from storage.users import ARRONDISSEMENTS
 
@@ -54,7 +56,9 @@ STEPS = [
 ]
 
 
-def refusal() -> str:
+def refusal(user: User | None = None) -> str:
+    if user is not None and unverified_member(user):
+        return not_verified_yet()
     return _("Only members of an organisation can register someone they accompany.")
 
 
@@ -79,7 +83,7 @@ async def assist_pressed(
         elif challenge.status is not ChallengeStatus.open:
             callback_answer.text = closed_text()
         else:
-            callback_answer.text = refusal()
+            callback_answer.text = refusal(user)
         callback_answer.show_alert = True
         return
     await state.clear()
@@ -189,7 +193,7 @@ async def dialog_challenge(
     elif challenge.status is not ChallengeStatus.open:
         await show(target, closed_text(), keyboards.joined_keyboard(challenge.id))
     else:
-        await show(target, refusal())
+        await show(target, refusal(user))
     return None
 
 
@@ -373,7 +377,7 @@ async def agreement_answered(
         return
     except ChallengeError:
         await state.clear()
-        await show(query, refusal())
+        await show(query, refusal(user))
         return
     await state.clear()
     title = html.quote(challenge_text(challenge, user.locale)[0])
@@ -497,7 +501,7 @@ async def accompanied_list(
 ) -> None:
     """The people one's organisation registered, each with a button to erase them."""
     if not may_assist(user):
-        await show(event, refusal())
+        await show(event, refusal(user))
         return
     people = await privacy.accompanied(session, user)
     await show(event, accompanied_text(people, user.locale), accompanied_keyboard(people))

@@ -36,6 +36,7 @@ from handlers.ui import show
 from storage import challenges
 from storage.challenges import activity_label, challenge_text, deep_link
 from storage.models import Challenge, ChallengeStatus, Participation, Theme, User
+from storage.organisations import acting_for
 from storage.outbox import TEXT_LIMIT, utf16_len
 from storage.privacy import has_current_notice
 from storage.summary import local_date
@@ -60,12 +61,7 @@ def is_member(user: User) -> bool:
 
 def may_assist(user: User) -> bool:
     """Registering someone one accompanies is for organisations' members."""
-    return (
-        is_member(user)
-        and user.role is not None
-        and user.role.is_organisation
-        and user.organisation_id is not None
-    )
+    return is_member(user) and acting_for(user) is not None
 
 
 async def profile_first(

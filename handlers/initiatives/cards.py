@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.profile.labels import arrondissement_label, theme_label
 from storage.initiatives import reference
 from storage.models import Initiative, InitiativeStatus
+from storage.organisations import badged
 from storage.outbox import TEXT_LIMIT, utf16_len
 
 
@@ -47,7 +48,9 @@ def public_card(initiative: Initiative, locale: str, limit: int = TEXT_LIMIT) ->
         f"{arrondissement_label(initiative.arrondissement)}",
     ]
     if initiative.organisation is not None:
-        head.append(_("Carried by {name}").format(name=html.quote(initiative.organisation.name)))
+        head.append(
+            _("Carried by {name}").format(name=html.quote(badged(initiative.organisation)))
+        )
     # Telegram counts what is shown, after entities are parsed: the raw length is what counts.
     room = limit - sum(utf16_len(line) + 1 for line in head) - 20
     description = html.quote(shorten(initiative.description, room))

@@ -11,13 +11,14 @@ from handlers.profile.keyboards import settings_keyboard
 from handlers.profile.labels import LANGUAGE_NAMES, arrondissement_label, role_label, theme_label
 from handlers.ui import show
 from storage.models import User
+from storage.organisations import badged
 
 
 def settings_text(user: User) -> str:
     none = _("not set")
     who = role_label(user.role) if user.role else none
     if user.organisation is not None:
-        who = f"{who} — {html.quote(user.organisation.name)}"
+        who = f"{who} — {html.quote(badged(user.organisation))}"
     place = arrondissement_label(user.arrondissement) if user.arrondissement is not None else none
     themes = ", ".join(theme_label(code, user.locale) for code in user.themes) or none
     sharing = _("yes, coordinators may contact you") if user.contact_consent_at else _("no")
