@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from aiogram import Bot, Dispatcher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import group_moves
 from bot.backup_job import daily_backup
 from bot.commands import register_commands
 from bot.config import Settings
 from bot.delivery import deliver
 from bot.factory import create_bot, create_dispatcher
+from bot.group_moves import CoordinatorsChat
 from bot.group_rights import check_group_rights
 from bot.i18n import CatalogI18n, create_i18n
 from bot.jobs import Job, JobContext
@@ -68,14 +68,20 @@ async def serve(app: App, stop: asyncio.Event) -> None:
     the update, the sends and the jobs in hand finish first."""
     settings = app.settings
     sessionmaker = app.dp["sessionmaker"]
+    # One for the handlers, the sender and the jobs: a move one of them learns of, all follow.
+    chat: CoordinatorsChat = app.dp["coordinators_chat"]
     async with sessionmaker() as session:
-        await group_moves.catch_up(session, settings)
-    await register_commands(app.bot, app.i18n, settings.coordinator_chat_id, settings.group_locale)
+        await chat.catch_up(session)
+    await register_commands(app.bot, app.i18n, chat.id, settings.group_locale)
     me = await app.bot.get_me()
-    await check_group_rights(app.bot, sessionmaker, settings, app.i18n)
+    await check_group_rights(app.bot, sessionmaker, settings, app.i18n, chat.id)
     log.info("@%s is listening", me.username)
-    delivery = asyncio.create_task(deliver(app.bot, sessionmaker, app.settings, stop))
-    context = JobContext(app.bot, sessionmaker, app.settings, app.i18n, storage=app.dp.storage)
+    delivery = asyncio.create_task(
+        deliver(app.bot, sessionmaker, app.settings, stop, coordinators_chat=chat)
+    )
+    context = JobContext(
+        app.bot, sessionmaker, app.settings, app.i18n, app.dp.storage, coordinators_chat=chat
+    )
     scheduled = asyncio.create_task(schedule(context, jobs(), stop))
     try:
         if settings.webhook_url and settings.webhook_secret:

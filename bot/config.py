@@ -13,7 +13,9 @@ LOCALES = ("fr", "en", "ar")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # Read once, then never changed: what changes while the bot runs (the coordinators' group
+    # after a move, bot/group_moves.py) is state with its own holder.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     bot_token: SecretStr | None = None
     telegram_api_base: str = TELEGRAM_API

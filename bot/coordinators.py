@@ -8,8 +8,8 @@ from collections.abc import Callable
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramMigrateToChat
 
-from bot import group_moves
 from bot.config import Settings
+from bot.group_moves import CoordinatorsChat
 
 MEMBER_STATUSES = {"creator", "administrator", "member"}
 
@@ -19,9 +19,14 @@ class Coordinators:
     busy moderation session does not cost a getChatMember per press."""
 
     def __init__(
-        self, settings: Settings, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic
+        self,
+        settings: Settings,
+        chat: CoordinatorsChat,
+        ttl: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
+        self.chat = chat
         self.ttl = ttl
         self.clock = clock
         self.known: dict[int, tuple[bool, float]] = {}
@@ -29,7 +34,7 @@ class Coordinators:
     async def __call__(self, bot: Bot, telegram_id: int) -> bool:
         if telegram_id in self.settings.coordinator_ids:
             return True
-        group = self.settings.coordinator_chat_id
+        group = self.chat.id
         if group is None:
             return False
         cached = self.known.get(telegram_id)
@@ -40,7 +45,7 @@ class Coordinators:
             member = await bot.get_chat_member(group, telegram_id)
         except TelegramMigrateToChat as moved:
             # The group became a supergroup and this process had not heard: follow, ask there.
-            if not group_moves.follow(self.settings, group, moved.migrate_to_chat_id):
+            if not self.chat.follow(group, moved.migrate_to_chat_id):
                 return False
             return await self(bot, telegram_id)
         except TelegramAPIError:

@@ -39,8 +39,8 @@ from aiogram.methods import (
 from aiogram.types import BufferedInputFile, InputMediaPhoto, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import group_moves
 from bot.config import Settings
+from bot.group_moves import CoordinatorsChat
 from storage import outbox
 from storage.models import utcnow
 from storage.outbox import ChatLimit, DeliveryPolicy, Lease, QuietHours, is_unsolicited
@@ -149,12 +149,17 @@ class Delivery:
         sessionmaker: async_sessionmaker[AsyncSession],
         settings: Settings,
         *,
+        coordinators_chat: CoordinatorsChat | None = None,
         wake: asyncio.Event | None = None,
         clock: Clock = time.monotonic,
         now: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.bot, self.sessionmaker, self.settings = bot, sessionmaker, settings
+        # The dispatcher's, in the app: a move the sender learns of, the handlers follow too.
+        self.coordinators_chat = coordinators_chat or CoordinatorsChat(
+            settings.coordinator_chat_id
+        )
         self.sleep = sleep
         self.policy = policy_from(settings)
         self.gate = RateGate(settings.delivery_rate, clock)
@@ -284,7 +289,7 @@ class Delivery:
                 error.migrate_to_chat_id,
             )
             await self._record(outbox.retarget, lease, error.migrate_to_chat_id, self.now())
-            group_moves.follow(self.settings, lease.chat_id, error.migrate_to_chat_id)
+            self.coordinators_chat.follow(lease.chat_id, error.migrate_to_chat_id)
         except TelegramForbiddenError as error:
             log.warning("outbox %s: chat %s: %s", lease.id, lease.chat_id, error.message)
             await self._record(
@@ -373,6 +378,7 @@ async def deliver(
     settings: Settings,
     stop: asyncio.Event,
     *,
+    coordinators_chat: CoordinatorsChat | None = None,
     wake: asyncio.Event | None = None,
     clock: Clock = time.monotonic,
     now: Callable[[], datetime] = utcnow,
@@ -381,5 +387,14 @@ async def deliver(
     """Delivers the outbox until `stop` is set. `wake`, set after a commit that enqueued
     messages, spares the wait for the next look at the table. `clock` paces the sends, `now`
     dates the rows (due, leased, retried), `sleep` waits before recording a send again."""
-    delivery = Delivery(bot, sessionmaker, settings, wake=wake, clock=clock, now=now, sleep=sleep)
+    delivery = Delivery(
+        bot,
+        sessionmaker,
+        settings,
+        coordinators_chat=coordinators_chat,
+        wake=wake,
+        clock=clock,
+        now=now,
+        sleep=sleep,
+    )
     await delivery.run(stop)

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.coordinators import Coordinators
 from bot.fsm import DatabaseStorage, PersonLocks
+from bot.group_moves import CoordinatorsChat
 from bot.i18n import CatalogI18n, UserLocaleMiddleware
 from bot.middlewares import (
     FloodMiddleware,
@@ -94,7 +95,9 @@ def create_dispatcher(
     dp = Dispatcher(storage=storage, events_isolation=DisabledEventIsolation(), disable_fsm=True)
     dp["settings"] = settings
     dp["sessionmaker"] = sessionmaker
-    dp["coordinators"] = Coordinators(settings)
+    # The coordinators' group's id as it is now (bot/group_moves.py): the settings stay as read.
+    dp["coordinators_chat"] = chat = CoordinatorsChat(settings.coordinator_chat_id)
+    dp["coordinators"] = Coordinators(settings, chat)
     dp["person_locks"] = isolation
     # Where a dialog goes back to, from the flows' flows.py (handlers/flow.py).
     dp["resume_points"] = resume_points()

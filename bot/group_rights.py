@@ -42,9 +42,10 @@ async def check_group_rights(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     i18n: I18n,
+    group: int | None,
 ) -> bool:
-    """True when the bot reads every message of the coordinators' group (or has none)."""
-    group = settings.coordinator_chat_id
+    """True when the bot reads every message of the coordinators' group `group` (or has
+    none)."""
     if group is None:
         return True
     try:

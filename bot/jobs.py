@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.group_moves import CoordinatorsChat
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,20 @@ class JobContext:
     i18n: I18n
     # The dispatcher's dialog storage: a person erased by a job loses their Redis dialogs too.
     storage: BaseStorage | None = None
+    # The dispatcher's too (bot/group_moves.py), so that jobs write where the group is now; by
+    # default, where the settings say it is.
+    coordinators_chat: CoordinatorsChat | None = None
+
+    def __post_init__(self) -> None:
+        if self.coordinators_chat is None:
+            chat = CoordinatorsChat(self.settings.coordinator_chat_id)
+            object.__setattr__(self, "coordinators_chat", chat)
+
+    @property
+    def group_id(self) -> int | None:
+        """The coordinators' group's id now."""
+        assert self.coordinators_chat is not None
+        return self.coordinators_chat.id
 
 
 # A job does whatever is due at `now`, in its own transaction(s), and returns quickly.

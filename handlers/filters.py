@@ -6,8 +6,7 @@ from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import group_moves
-from bot.config import Settings
+from bot.group_moves import CoordinatorsChat
 
 
 class PrivateChat(Filter):
@@ -29,17 +28,20 @@ class CoordinatorsGroup(Filter):
     """The coordinators' Telegram group (COORDINATOR_CHAT_ID, or the supergroup it became)."""
 
     async def __call__(
-        self, event: Message | CallbackQuery, settings: Settings, session: AsyncSession
+        self,
+        event: Message | CallbackQuery,
+        coordinators_chat: CoordinatorsChat,
+        session: AsyncSession,
     ) -> bool:
         message = event.message if isinstance(event, CallbackQuery) else event
         if message is None:
             return False
-        if message.chat.id == settings.coordinator_chat_id:
+        if message.chat.id == coordinators_chat.id:
             return True
         # The group may have moved, seen by another process: the first message from its new
         # id tells this one.
         return (
             message.chat.type == "supergroup"
-            and await group_moves.catch_up(session, settings)
-            and message.chat.id == settings.coordinator_chat_id
+            and await coordinators_chat.catch_up(session)
+            and message.chat.id == coordinators_chat.id
         )

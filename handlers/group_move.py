@@ -11,9 +11,9 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import group_moves
 from bot.commands import register_group_commands
 from bot.config import Settings
+from bot.group_moves import CoordinatorsChat
 from handlers.flow import Flow
 from storage import chat_moves
 
@@ -24,25 +24,43 @@ router = Flow("group-move")
 
 @router.message(F.migrate_to_chat_id)
 async def moved_to(
-    message: Message, bot: Bot, i18n: I18n, session: AsyncSession, settings: Settings
+    message: Message,
+    bot: Bot,
+    i18n: I18n,
+    session: AsyncSession,
+    settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     assert message.migrate_to_chat_id is not None
-    await moved(message.chat.id, message.migrate_to_chat_id, bot, i18n, session, settings)
+    new = message.migrate_to_chat_id
+    await moved(message.chat.id, new, bot, i18n, session, settings, coordinators_chat)
 
 
 @router.message(F.migrate_from_chat_id)
 async def moved_from(
-    message: Message, bot: Bot, i18n: I18n, session: AsyncSession, settings: Settings
+    message: Message,
+    bot: Bot,
+    i18n: I18n,
+    session: AsyncSession,
+    settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     assert message.migrate_from_chat_id is not None
-    await moved(message.migrate_from_chat_id, message.chat.id, bot, i18n, session, settings)
+    old = message.migrate_from_chat_id
+    await moved(old, message.chat.id, bot, i18n, session, settings, coordinators_chat)
 
 
 async def moved(
-    old: int, new: int, bot: Bot, i18n: I18n, session: AsyncSession, settings: Settings
+    old: int,
+    new: int,
+    bot: Bot,
+    i18n: I18n,
+    session: AsyncSession,
+    settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     await chat_moves.record_move(session, old, new)
-    if not group_moves.follow(settings, old, new):
+    if not coordinators_chat.follow(old, new):
         return
     try:
         await register_group_commands(bot, i18n, new, settings.group_locale)

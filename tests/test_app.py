@@ -29,8 +29,9 @@ def app_settings(tmp_path: Path, standin: StandIn, group: int) -> Settings:
     )
 
 
-async def run_until_answered(settings: Settings, standin: StandIn, answers: int = 1) -> None:
-    """Starts the bot, waits until it has sent `answers` messages, and stops it."""
+async def run_until_answered(settings: Settings, standin: StandIn, answers: int = 1) -> int | None:
+    """Starts the bot, waits until it has sent `answers` messages, and stops it; returns the
+    coordinators' group it followed."""
     async with open_app(settings, TOKEN) as app:
         stop = asyncio.Event()
         running = asyncio.create_task(serve(app, stop))
@@ -40,6 +41,7 @@ async def run_until_answered(settings: Settings, standin: StandIn, answers: int 
             await asyncio.sleep(0.02)
         stop.set()
         await asyncio.wait_for(running, 10)
+        return app.dp["coordinators_chat"].id
 
 
 async def test_the_bot_starts_answers_and_stops_in_a_moved_group(
@@ -57,9 +59,10 @@ async def test_the_bot_starts_answers_and_stops_in_a_moved_group(
         async with app.dp["sessionmaker"].begin() as session:
             await record_move(session, GROUP, SUPERGROUP)
 
-    await run_until_answered(settings, standin)
+    followed = await run_until_answered(settings, standin)
 
-    assert settings.coordinator_chat_id == SUPERGROUP
+    assert followed == SUPERGROUP
+    assert settings.coordinator_chat_id == GROUP  # as read: the settings never change
     menus = [c.params["scope"] for c in standin.calls_of("setMyCommands")]
     assert {"type": "chat", "chat_id": SUPERGROUP} in menus
     [answer] = standin.calls_of("sendMessage")

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.config import Settings
 from bot.coordinators import Coordinators
+from bot.group_moves import CoordinatorsChat
 from bot.standin import make_group
 from storage.chat_moves import record_move, where_now
 from tests.conversation import Harness, texts
@@ -17,9 +20,20 @@ GROUP, SUPERGROUP = -4500, -1004500
 MEMBER, STRANGER = 555, 556
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """COORDINATOR_CHAT_ID: the coordinators' group, GROUP."""
+    return settings.model_copy(update={"coordinator_chat_id": GROUP})
+
+
+def group_now(harness: Harness) -> int | None:
+    """The group the bot follows; its settings stay as they were read."""
+    assert harness.settings.coordinator_chat_id == GROUP
+    return harness.dp["coordinators_chat"].id
+
+
 def in_group(harness: Harness) -> dict[str, Any]:
     """The coordinators' group, a plain group, with one member who is not in COORDINATOR_IDS."""
-    harness.settings.coordinator_chat_id = GROUP
     harness.standin.add_chat(make_group(GROUP))
     harness.standin.set_chat_member(GROUP, MEMBER, "member")
     return harness.standin.make_user(MEMBER)
@@ -73,7 +87,7 @@ async def test_the_group_made_a_supergroup_is_followed_there(harness: Harness) -
     for update in harness.standin.group_upgrade_updates(member, GROUP, SUPERGROUP):
         await harness.feed(update)
 
-    assert harness.settings.coordinator_chat_id == SUPERGROUP
+    assert group_now(harness) == SUPERGROUP
     async with harness.sessionmaker() as session:
         assert await where_now(session, GROUP) == SUPERGROUP
     # The coordinators' commands in the new group's menu, once.
@@ -92,7 +106,7 @@ async def test_the_new_groups_word_alone_is_enough(harness: Harness) -> None:
     member = in_group(harness)
     _, in_new = harness.standin.group_upgrade_updates(member, GROUP, SUPERGROUP)
     await harness.feed(in_new)
-    assert harness.settings.coordinator_chat_id == SUPERGROUP
+    assert group_now(harness) == SUPERGROUP
     assert await say(harness, MEMBER, "/failed", SUPERGROUP) == [
         t("fr", "Every message has been delivered.")
     ]
@@ -111,7 +125,8 @@ async def test_another_process_follows_at_the_new_groups_first_message(harness: 
     assert await say(harness, MEMBER, "/failed", SUPERGROUP) == [
         t("fr", "Every message has been delivered.")
     ]
-    assert settings.coordinator_chat_id == SUPERGROUP
+    assert group_now(harness) == SUPERGROUP
+    assert settings.coordinator_chat_id == GROUP
 
 
 async def test_a_process_that_missed_the_move_learns_it_when_asking_about_a_member(
@@ -119,11 +134,12 @@ async def test_a_process_that_missed_the_move_learns_it_when_asking_about_a_memb
 ) -> None:
     in_group(harness)
     harness.standin.move_chat(GROUP, SUPERGROUP)  # told to nobody yet
-    coordinators = Coordinators(harness.settings)
+    chat = CoordinatorsChat(GROUP)
+    coordinators = Coordinators(harness.settings, chat)
 
     assert await coordinators(harness.bot, MEMBER)
 
-    assert harness.settings.coordinator_chat_id == SUPERGROUP
+    assert chat.id == SUPERGROUP
     assert not await coordinators(harness.bot, STRANGER)
 
 
@@ -133,7 +149,7 @@ async def test_another_group_made_a_supergroup_changes_nothing(harness: Harness)
     harness.standin.add_chat(make_group(-4600))
     for update in harness.standin.group_upgrade_updates(other, -4600, -1004600):
         await harness.feed(update)
-    assert harness.settings.coordinator_chat_id == GROUP
+    assert group_now(harness) == GROUP
     assert group_menus(harness) == []
     # Nobody answers in a group that is not the coordinators'.
     assert await say(harness, MEMBER, "/failed", -1004600) == []

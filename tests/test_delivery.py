@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.delivery import deliver, policy_from
 from bot.factory import create_bot
+from bot.group_moves import CoordinatorsChat
 from bot.standin import Call, StandIn, make_group, make_user, parse_html, private_chat
 from storage import outbox
 from storage.chat_moves import where_now
@@ -361,8 +362,10 @@ async def test_a_group_upgraded_to_a_supergroup_is_followed(
     await enqueue(sessionmaker, GROUP, "Un", "Deux")
     standin.move_chat(GROUP, supergroup)
     settings = fast.model_copy(update={"coordinator_chat_id": GROUP})
+    chat = CoordinatorsChat(GROUP)
 
-    rows = await deliver_all(bot, sessionmaker, settings)
+    async with delivering(bot, sessionmaker, settings, coordinators_chat=chat):
+        rows = await wait_for(sessionmaker)
 
     check_outcomes(rows, standin)
     assert [(row.chat_id, row.status, row.attempts) for row in rows] == [
@@ -374,7 +377,8 @@ async def test_a_group_upgraded_to_a_supergroup_is_followed(
     # Recorded, and followed: what comes next for the coordinators goes to the supergroup.
     async with sessionmaker() as session:
         assert await where_now(session, GROUP) == supergroup
-    assert settings.coordinator_chat_id == supergroup
+    assert chat.id == supergroup
+    assert settings.coordinator_chat_id == GROUP  # as read: the settings never change
 
 
 # -- Telegram's sizes

@@ -234,7 +234,12 @@ async def every_contribution(harness: Harness) -> tuple[Person, Person, Person]:
         )
         with harness.i18n.context():
             await tell_group_reported(
-                session, harness.i18n, harness.settings, published_one, ReportReason.offensive
+                session,
+                harness.i18n,
+                harness.settings,
+                harness.dp["coordinators_chat"],
+                published_one,
+                ReportReason.offensive,
             )
     await report_need(person)
     # The proposal still waiting, listed by /pending and in the day's summary.
@@ -242,7 +247,7 @@ async def every_contribution(harness: Harness) -> tuple[Person, Person, Person]:
     async with harness.sessionmaker.begin() as session:
         now = utcnow()
         day = now.astimezone(ZoneInfo(harness.settings.timezone)).date()
-        assert await post_summary(session, harness.i18n, harness.settings, day, now)
+        assert await post_summary(session, harness.i18n, harness.settings, GROUP_ID, day, now)
     await deliver(harness)
     assert "Titlebqzx" in str(harness.standin.chat_messages(GROUP_ID)[-2].get("text"))
 

@@ -19,6 +19,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.group_moves import CoordinatorsChat
 from handlers.challenges import manage
 from handlers.challenges.coordination import ChallengeDraft, load_draft
 from handlers.challenges.coordination_callbacks import (
@@ -87,11 +88,12 @@ async def edit_challenge(
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     """Edit on a challenge's card: the form filled in with it, on its preview."""
     challenge = await challenges.get_challenge(session, callback_data.challenge_id)
     # The form's answers are typed in the group: elsewhere they would not be heard.
-    in_group = query.message is not None and query.message.chat.id == settings.coordinator_chat_id
+    in_group = query.message is not None and query.message.chat.id == coordinators_chat.id
     if challenge is None or not in_group:
         callback_answer.text = stale_button()
         return

@@ -40,7 +40,7 @@ async def close_ended_challenges(context: JobContext, now: datetime) -> None:
             return
     async with context.sessionmaker.begin() as session:
         closed = await challenges.close_ended(session, now, settings.timezone)
-        if closed and settings.coordinator_chat_id is not None:
+        if closed and context.group_id is not None:
             with context.i18n.use_locale(settings.group_locale):
                 text = "\n\n".join(
                     closed_note(challenge, settings.group_locale) for challenge in closed
@@ -48,7 +48,7 @@ async def close_ended_challenges(context: JobContext, now: datetime) -> None:
             await enqueue(
                 session,
                 TextMessage(
-                    chat_id=settings.coordinator_chat_id,
+                    chat_id=context.group_id,
                     text=text,
                     not_before=QuietHours(settings.timezone).end_after(now),
                 ),

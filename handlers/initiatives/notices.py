@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.group_moves import CoordinatorsChat
 from bot.i18n import format_when
 from handlers.initiatives.cards import public_card, shorten
 from handlers.initiatives.keyboards import moderation_keyboard, resubmit_keyboard
@@ -67,10 +68,15 @@ def moderation_text(initiative: Initiative, proposer: User, locale: str, limit: 
 
 
 async def moderation_card(
-    session: AsyncSession, i18n: I18n, settings: Settings, initiative: Initiative, proposer: User
+    session: AsyncSession,
+    i18n: I18n,
+    settings: Settings,
+    coordinators_chat: CoordinatorsChat,
+    initiative: Initiative,
+    proposer: User,
 ) -> None:
     """The card coordinators decide from, in the group's language."""
-    if settings.coordinator_chat_id is None:
+    if coordinators_chat.id is None:
         return
     locale = settings.group_locale
     with i18n.use_locale(locale):
@@ -79,7 +85,7 @@ async def moderation_card(
             await enqueue(
                 session,
                 PhotoMessage(
-                    chat_id=settings.coordinator_chat_id,
+                    chat_id=coordinators_chat.id,
                     picture=initiative.photo_file_id,
                     caption=moderation_text(initiative, proposer, locale, CAPTION_LIMIT),
                     reply_markup=markup,
@@ -90,7 +96,7 @@ async def moderation_card(
             await enqueue(
                 session,
                 TextMessage(
-                    chat_id=settings.coordinator_chat_id,
+                    chat_id=coordinators_chat.id,
                     text=moderation_text(initiative, proposer, locale, 4096),
                     reply_markup=markup,
                     subject=initiative_subject(initiative.id),
@@ -152,7 +158,12 @@ async def decision_to_author(
 
 
 async def support_offered(
-    session: AsyncSession, i18n: I18n, settings: Settings, initiative: Initiative, supporter: User
+    session: AsyncSession,
+    i18n: I18n,
+    settings: Settings,
+    coordinators_chat: CoordinatorsChat,
+    initiative: Initiative,
+    supporter: User,
 ) -> None:
     """Someone backs an existing initiative rather than proposing a look-alike."""
     author = await session.get(User, initiative.proposer_id)
@@ -165,7 +176,7 @@ async def support_offered(
         await enqueue(
             session, TextMessage(chat_id=author.telegram_id, text=text, user_id=author.id)
         )
-    if settings.coordinator_chat_id is not None:
+    if coordinators_chat.id is not None:
         with i18n.use_locale(settings.group_locale):
             who = role_label(supporter.role) if supporter.role else "—"
             text = _(
@@ -177,7 +188,7 @@ async def support_offered(
         await enqueue(
             session,
             TextMessage(
-                chat_id=settings.coordinator_chat_id,
+                chat_id=coordinators_chat.id,
                 text=text,
                 subject=initiative_subject(initiative.id),
             ),

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.group_moves import CoordinatorsChat
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.initiatives import keyboards, notices
@@ -185,6 +186,7 @@ async def support_instead(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     """The person backs an existing initiative instead of duplicating it: its author and the
     coordinators are told, so that they can be put in touch."""
@@ -196,7 +198,7 @@ async def support_instead(
         await initiative_support.support(session, initiative.id, user)
     except initiative_support.OwnInitiative:
         pass  # Their own look-alike: nothing to count, the proposal simply stops.
-    await notices.support_offered(session, i18n, settings, initiative, user)
+    await notices.support_offered(session, i18n, settings, coordinators_chat, initiative, user)
     await state.clear()
     await show(
         query,
@@ -316,6 +318,7 @@ async def send_proposal(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     """Stores the proposal, puts its card in the coordinators' group (outbox, same
     transaction), and gives the person its reference."""
@@ -328,7 +331,7 @@ async def send_proposal(
         callback_answer.text = stale_button()
         callback_answer.show_alert = True
         return
-    await notices.moderation_card(session, i18n, settings, initiative, user)
+    await notices.moderation_card(session, i18n, settings, coordinators_chat, initiative, user)
     await state.clear()
     await show(
         query,

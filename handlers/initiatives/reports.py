@@ -20,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.group_moves import CoordinatorsChat
 from bot.i18n import format_when, ngettext
 from handlers.filters import NotCommand
 from handlers.flow import Flow
@@ -99,6 +100,7 @@ async def report_pressed(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     """Without a reason, asks for one; with one, stores the report (once per person) and puts
     it before the coordinators."""
@@ -129,7 +131,9 @@ async def report_pressed(
             "look at it."
         )
     else:
-        await tell_group_reported(session, i18n, settings, initiative, callback_data.reason)
+        await tell_group_reported(
+            session, i18n, settings, coordinators_chat, initiative, callback_data.reason
+        )
         text = _(
             "Thank you for your report. The city's coordinators will look at this initiative."
         )
@@ -140,10 +144,11 @@ async def tell_group_reported(
     session: AsyncSession,
     i18n: I18n,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
     initiative: Initiative,
     reason: ReportReason,
 ) -> None:
-    if settings.coordinator_chat_id is None:
+    if coordinators_chat.id is None:
         return
     count = await initiatives.report_count(session, initiative.id)
     locale = settings.group_locale
@@ -170,7 +175,7 @@ async def tell_group_reported(
     await enqueue(
         session,
         TextMessage(
-            chat_id=settings.coordinator_chat_id,
+            chat_id=coordinators_chat.id,
             text=text,
             reply_markup=markup.model_dump(exclude_none=True),
             subject=initiative_subject(initiative.id),
@@ -185,10 +190,12 @@ def actor_name(query: CallbackQuery) -> str:
     return query.from_user.full_name
 
 
-def in_group(query: CallbackQuery, callback_answer: CallbackAnswer, settings: Settings) -> bool:
+def in_group(
+    query: CallbackQuery, callback_answer: CallbackAnswer, coordinators_chat: CoordinatorsChat
+) -> bool:
     """Pressed in the coordinators' group (by a coordinator: their router's gate saw to it);
     elsewhere, refused."""
-    if query.message is not None and query.message.chat.id == settings.coordinator_chat_id:
+    if query.message is not None and query.message.chat.id == coordinators_chat.id:
         return True
     callback_answer.text = _("This button works only in the coordinators' group.")
     callback_answer.show_alert = True
@@ -220,10 +227,11 @@ async def reports_settled(
     i18n: I18n,
     session: AsyncSession,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     """Hide: out of browsing at once, the author told and offered to contest. Keep: the
     reports set aside. Either way, once."""
-    if not in_group(query, callback_answer, settings):
+    if not in_group(query, callback_answer, coordinators_chat):
         return
     try:
         initiative = await initiatives.settle_reports(
@@ -254,9 +262,10 @@ async def contest_settled(
     i18n: I18n,
     session: AsyncSession,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     """After a contest: restored, or kept hidden; the author is told either way."""
-    if not in_group(query, callback_answer, settings):
+    if not in_group(query, callback_answer, coordinators_chat):
         return
     try:
         initiative = await initiatives.settle_contest(
@@ -395,6 +404,7 @@ async def explanation_typed(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     """Records the contest and puts the explanation before the coordinators, with Restore and
     Keep hidden; the dialog ends. Anything but a fitting text: said, and asked again."""
@@ -424,7 +434,7 @@ async def explanation_typed(
         await state.clear()
         await message.answer(already_contested(), reply_markup=menu_keyboard(user))
         return
-    await tell_group_contested(session, i18n, settings, initiative, explanation)
+    await tell_group_contested(session, i18n, settings, coordinators_chat, initiative, explanation)
     await state.clear()
     await message.answer(
         _(
@@ -456,10 +466,11 @@ async def tell_group_contested(
     session: AsyncSession,
     i18n: I18n,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
     initiative: Initiative,
     explanation: str,
 ) -> None:
-    if settings.coordinator_chat_id is None:
+    if coordinators_chat.id is None:
         return
     locale = settings.group_locale
     with i18n.use_locale(locale):
@@ -493,7 +504,7 @@ async def tell_group_contested(
     await enqueue(
         session,
         TextMessage(
-            chat_id=settings.coordinator_chat_id,
+            chat_id=coordinators_chat.id,
             text=text,
             reply_markup=markup.model_dump(exclude_none=True),
             subject=initiative_subject(initiative.id),

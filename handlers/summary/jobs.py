@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 async def daily_summary(context: JobContext, now: datetime) -> None:
     """The scheduler's job: posts today's summary once its time has come, if nobody did."""
     settings = context.settings
-    if settings.coordinator_chat_id is None:
+    group_id = context.group_id
+    if group_id is None:
         return
     day = due_day(now, settings.timezone, settings.summary_time)
     if day is None:
@@ -52,17 +53,22 @@ async def daily_summary(context: JobContext, now: datetime) -> None:
         if await summary_claimed(session, day):
             return
     async with context.sessionmaker.begin() as session:
-        posted = await post_summary(session, context.i18n, settings, day, now)
+        posted = await post_summary(session, context.i18n, settings, group_id, day, now)
     if posted is not None:
         log.info("daily summary of %s %s", day, "posted" if posted else "quiet: nothing to say")
 
 
 async def post_summary(
-    session: AsyncSession, i18n: I18n, settings: Settings, day: date, now: datetime
+    session: AsyncSession,
+    i18n: I18n,
+    settings: Settings,
+    group_id: int,
+    day: date,
+    now: datetime,
 ) -> bool | None:
-    """Claims `day` and writes its summary to the outbox, in the caller's transaction.
+    """Claims `day` and writes its summary to the outbox of the coordinators' group
+    (`group_id`), in the caller's transaction.
     None: already claimed; False: a quiet day (claimed, no message); True: written."""
-    assert settings.coordinator_chat_id is not None
     late = is_late(now, day, settings.timezone, settings.summary_time)
     if not await claim_summary(session, day, now=now, late=late):
         return None
@@ -74,10 +80,9 @@ async def post_summary(
         return False
     days = await activity(session, day, settings.timezone, cutoff=settings.summary_time, now=now)
     text, markup, caption = await render(session, i18n, settings, figures, late, now, days)
-    chat = settings.coordinator_chat_id
-    await enqueue(session, TextMessage(chat_id=chat, text=text, reply_markup=markup))
+    await enqueue(session, TextMessage(chat_id=group_id, text=text, reply_markup=markup))
     await enqueue(
-        session, PhotoMessage(chat_id=chat, picture=dashboard_png(days), caption=caption)
+        session, PhotoMessage(chat_id=group_id, picture=dashboard_png(days), caption=caption)
     )
     return True
 

@@ -26,6 +26,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.group_moves import CoordinatorsChat
 from bot.i18n import ngettext
 from handlers.challenges.coordination import figures_text
 from handlers.challenges.coordination_keyboards import list_keyboard
@@ -243,6 +244,7 @@ async def summary_button(
     session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
     wall_clock: Clock = utcnow,
 ) -> None:
     """What the pressed message (a summary, or /stats) cut short, answered under it."""
@@ -256,7 +258,7 @@ async def summary_button(
     elif action is SummaryAction.failed:
         await message.reply(await failed_text(session, settings))
     elif action is SummaryAction.reports:
-        await resend_reports(callback_answer, i18n, session, settings)
+        await resend_reports(callback_answer, i18n, session, settings, coordinators_chat)
     elif action is SummaryAction.challenges:
         await show_challenge_figures(message, session, settings)
     elif action is SummaryAction.surveys:
@@ -266,13 +268,17 @@ async def summary_button(
 
 
 async def resend_reports(
-    callback_answer: CallbackAnswer, i18n: I18n, session: AsyncSession, settings: Settings
+    callback_answer: CallbackAnswer,
+    i18n: I18n,
+    session: AsyncSession,
+    settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     """The reported initiatives' cards again, with their Hide and Keep buttons (through the
     outbox, as when they were reported)."""
     found = await reported_initiatives(session)
     for initiative, reason in found:
-        await tell_group_reported(session, i18n, settings, initiative, reason)
+        await tell_group_reported(session, i18n, settings, coordinators_chat, initiative, reason)
     callback_answer.text = (
         ngettext(
             "{count} card is on its way.",

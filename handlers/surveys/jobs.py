@@ -30,7 +30,7 @@ async def send_due_surveys(context: JobContext, now: datetime) -> None:
                     continue  # sent meanwhile, by a coordinator or another worker
                 with context.i18n.use_locale(settings.group_locale):
                     note = sending.invited_note(sent.survey, sent.invited, settings.group_locale)
-                await sending.tell_group(session, settings, note)
+                await sending.tell_group(session, context.group_id, note)
         except Exception:
             # The others are still sent; this one is tried again at the next tick.
             log.exception("survey %s could not be sent", survey_id)
@@ -54,4 +54,4 @@ async def send_reminders(context: JobContext, now: datetime) -> None:
                     "Reminder sent for «{title}» to {count} people who have not finished.",
                     reminded,
                 ).format(title=sending.title_of(survey, settings.group_locale), count=reminded)
-            await sending.tell_group(session, settings, note)
+            await sending.tell_group(session, context.group_id, note)

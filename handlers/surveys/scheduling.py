@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.group_moves import CoordinatorsChat
 from bot.i18n import format_when, ngettext
 from handlers.filters import NotCommand
 from handlers.flow import Flow
@@ -62,6 +63,7 @@ async def send_at_pressed(
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Asks, in the group, when to send the draft."""
@@ -71,7 +73,7 @@ async def send_at_pressed(
     if survey.status is not SurveyStatus.draft:
         await already_sent(query, callback_answer, session, settings, survey)
         return
-    if query.message.chat.id != settings.coordinator_chat_id:
+    if query.message.chat.id != coordinators_chat.id:
         callback_answer.text = stale_button()
         return
     await state.set_state(SurveySchedule.typing_send_at)
@@ -141,6 +143,7 @@ async def reminder_pressed(
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     """Asks after how many hours the unfinished are reminded."""
     survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
@@ -149,7 +152,7 @@ async def reminder_pressed(
     if survey.status is SurveyStatus.closed:
         callback_answer.text = _("This survey is closed.")
         return
-    if query.message.chat.id != settings.coordinator_chat_id:
+    if query.message.chat.id != coordinators_chat.id:
         callback_answer.text = stale_button()
         return
     await state.set_state(SurveySchedule.typing_reminder)

@@ -15,7 +15,6 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
 from bot.i18n import ngettext
 from handlers.profile.keyboards import stop_button
 from handlers.surveys.invitation import invitation
@@ -108,9 +107,10 @@ def invited_note(survey: Survey, invited: int, locale: str) -> str:
     ).format(title=title_of(survey, locale), count=invited)
 
 
-async def tell_group(session: AsyncSession, settings: Settings, text: str) -> None:
-    if settings.coordinator_chat_id is not None:
-        await enqueue(session, TextMessage(chat_id=settings.coordinator_chat_id, text=text))
+async def tell_group(session: AsyncSession, group_id: int | None, text: str) -> None:
+    """`text` to the coordinators' group (`group_id`, the id it has now), if there is one."""
+    if group_id is not None:
+        await enqueue(session, TextMessage(chat_id=group_id, text=text))
 
 
 def reminder(survey: Survey, locale: str) -> Message:
