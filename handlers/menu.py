@@ -26,6 +26,7 @@ class MenuAction(enum.StrEnum):
     my_proposals = "mp"
     challenges = "c"
     surveys = "sv"
+    my_needs = "mn"
     organisation = "og"
 
 
@@ -64,7 +65,10 @@ def menu_keyboard(user: User | None) -> InlineKeyboardMarkup:
             challenges,
             browse,
             [_button(_("Surveys"), MenuAction.surveys)],
-            [_button(_("My proposals"), MenuAction.my_proposals)],
+            [
+                _button(_("My proposals"), MenuAction.my_proposals),
+                _button(_("My needs"), MenuAction.my_needs),
+            ],
             *(
                 [[_button(_("My organisation"), MenuAction.organisation)]]
                 if user.organisation is not None

@@ -18,8 +18,11 @@ from storage.models import (
     Challenge,
     ChallengeAlert,
     FsmRecord,
+    HelpOffer,
     Initiative,
+    InitiativeFollow,
     InitiativeReport,
+    InitiativeSupport,
     Introduction,
     Need,
     Participation,
@@ -45,6 +48,7 @@ SURVEYS = "your survey answers"
 ALERTS = "challenge alerts you received"
 INVITATIONS = "survey invitations you received"
 DIALOGS = "what you were in the middle of"
+GATHERED = "initiatives you support, follow or offered to help"
 KINDS = (
     NEEDS,
     INITIATIVES,
@@ -55,6 +59,7 @@ KINDS = (
     SURVEYS,
     ALERTS,
     INVITATIONS,
+    GATHERED,
     DIALOGS,
 )
 
@@ -80,6 +85,7 @@ async def export_user_data(
     data[SURVEYS] = await _surveys(session, user)
     data[ALERTS] = await _alerts(session, user)
     data[INVITATIONS] = await _invitations(session, user)
+    data[GATHERED] = await _gathered(session, user)
     if dialogs is None:
         dialogs = (
             [(record.state, record.data) for record in await _records(session, user)]
@@ -138,9 +144,31 @@ async def _needs(session: AsyncSession, user: User) -> list[dict[str, Any]]:
             "latitude": need.latitude,
             "longitude": need.longitude,
             "reported": _when(need.created_at),
+            "status": need.status.value,
         }
         for need in rows
     ]
+
+
+async def _gathered(session: AsyncSession, user: User) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for what, model in (("support", InitiativeSupport), ("follow", InitiativeFollow)):
+        rows = await session.scalars(select(model).where(model.user_id == user.id))
+        found += [
+            {"initiative": f"I-{row.initiative_id}", what: _when(row.created_at)} for row in rows
+        ]
+    offers = await session.scalars(select(HelpOffer).where(HelpOffer.user_id == user.id))
+    found += [
+        {
+            "initiative": f"I-{offer.initiative_id}",
+            "help offered": _when(offer.created_at),
+            "kind": offer.kind,
+            "text": offer.text,
+            "answer": offer.status.value,
+        }
+        for offer in offers
+    ]
+    return found
 
 
 async def _initiatives(session: AsyncSession, user: User) -> list[dict[str, Any]]:

@@ -79,6 +79,7 @@ BRINGS = "I bring Bringsqzx: tea, cakes and a car."
 ASSISTED_NAME = "Zoubidaqzx"
 WISHES = "She would like Wishesqzx visits on Sundays."
 SURVEY_TEXT = "My free answer Surveyqzx about the visits."
+HELPS = "I can drive Helpsqzx people on Saturdays."
 DRAFT_TITLE = "Draft Draftqzx initiative"
 
 MARKERS = [
@@ -96,6 +97,7 @@ MARKERS = [
     ASSISTED_NAME,
     "Wishesqzx",
     "Surveyqzx",
+    "Helpsqzx",
     "Draftqzx",
     f"tg://user?id={PERSON}",
 ]
@@ -278,6 +280,15 @@ async def every_contribution(harness: Harness) -> tuple[Person, Person, Person]:
         user = await find_user(session, PERSON)
         assert user is not None
         await initiatives_storage.report(session, others, user, ReportReason.spam)
+    # They support it, follow it and offer their help, which its carrier receives.
+    await person.send("/start")
+    await person.press_data(CardCb(initiative_id=others).pack())
+    await person.press("Support")
+    await person.press("Follow")
+    await person.press("I want to help")
+    await person.press("Skills")
+    await person.send(HELPS)
+    await deliver(harness)
 
     # Introductions: the person asks one organisation, and accepts another's request (their
     # @username then travels with their contact).

@@ -91,6 +91,7 @@ class GatherAction(enum.StrEnum):
     complete = "c"
     withdraw = "w"
     share = "sh"
+    answers = "a"
 
 
 class GatherCb(CallbackData, prefix="ig"):

@@ -133,7 +133,10 @@ def gather_rows(initiative_id: int, standing: Standing) -> list[list[InlineKeybo
                 button(_("Mark as completed"), GatherAction.complete),
                 button(_("Withdraw"), GatherAction.withdraw),
             ],
-            [button(_("Share"), GatherAction.share)],
+            [
+                button(_("Answers a need"), GatherAction.answers),
+                button(_("Share"), GatherAction.share),
+            ],
         ]
     support = _("✓ Supported (undo)") if standing.supporting else _("Support")
     follow = _("✓ Following (stop)") if standing.following else _("Follow")

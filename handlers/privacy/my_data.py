@@ -42,6 +42,11 @@ def kind_line(kind: str, n: int) -> str:
         my_data.INVITATIONS: lambda: ngettext(
             "{count} survey invitation received", "{count} survey invitations received", n
         ),
+        my_data.GATHERED: lambda: ngettext(
+            "{count} support, follow or offer of help to an initiative",
+            "{count} supports, follows or offers of help to initiatives",
+            n,
+        ),
         my_data.DIALOGS: lambda: ngettext(
             "{count} dialog in progress", "{count} dialogs in progress", n
         ),

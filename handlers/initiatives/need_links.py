@@ -1,0 +1,193 @@
+"""Needs answered by initiatives and challenges: a carrier says their initiative answers a need
+(coordinators confirm or refuse it from a card in their group); coordinators link a need
+themselves, or close it, with /need. Each time a need becomes answered, its author is told."""
+
+from __future__ import annotations
+
+from aiogram import F, html
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from handlers.filters import NotCommand
+from handlers.flow import Flow
+from handlers.initiatives.callbacks import GatherAction, GatherCb
+from handlers.initiatives.cards import shorten
+from handlers.menu import menu_keyboard
+from handlers.needs.mine import tell_author
+from handlers.ui import show
+from storage import initiative_support as gather
+from storage import need_answers
+from storage.initiatives import reference
+from storage.models import User
+from storage.needs import need_reference
+from storage.outbox import TextMessage, enqueue
+
+router = Flow("initiatives-need-links")
+decisions = Flow("initiatives-need-links-decisions")
+
+
+class LinkingNeed(StatesGroup):
+    typing_reference = State()
+
+
+class NeedLinkCb(CallbackData, prefix="nlc"):
+    need_id: int
+    accept: bool
+
+
+def usage() -> str:
+    return _(
+        "To link a need to what answers it: <code>/need N-12 I-7</code> (an initiative) or "
+        "<code>/need N-12 C-3</code> (a challenge). To close it: <code>/need N-12 close</code>."
+    )
+
+
+@router.callback_query(GatherCb.filter(F.action == GatherAction.answers))
+async def answers_pressed(
+    query: CallbackQuery,
+    callback_data: GatherCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """A carrier says their initiative answers a need: asks which one."""
+    try:
+        initiative = await gather.carried(session, callback_data.initiative_id, user)
+    except gather.SupportError:
+        callback_answer.text = _("Only the people who carry this initiative can do this.")
+        callback_answer.show_alert = True
+        return
+    await state.set_state(LinkingNeed.typing_reference)
+    await state.update_data(initiative_id=initiative.id)
+    await show(
+        query,
+        _(
+            "Which need does «{title}» answer? Type its reference, as the needs map shows it "
+            "(for example N-12)."
+        ).format(title=html.quote(shorten(initiative.title, 80))),
+    )
+
+
+@router.message(LinkingNeed.typing_reference, NotCommand())
+async def need_typed(
+    message: Message,
+    i18n: I18n,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> None:
+    """Records the link, waiting for confirmation, and puts it before the coordinators."""
+    need_id = need_answers.parse_need(message.text)
+    if need_id is None:
+        await message.answer(_("Please type a need's reference, for example N-12."))
+        return
+    data = await state.get_data()
+    await state.clear()
+    try:
+        need, initiative = await need_answers.propose_link(
+            session, need_id, int(data.get("initiative_id", 0)), user
+        )
+    except (need_answers.NeedError, gather.SupportError):
+        await message.answer(
+            _("No open need has this reference."), reply_markup=menu_keyboard(user)
+        )
+        return
+    if settings.coordinator_chat_id is not None:
+        with i18n.use_locale(settings.group_locale):
+            text = _(
+                "The people who carry «{title}» ({reference}) say it answers the need "
+                "{need}:\n«{text}»"
+            ).format(
+                title=html.quote(shorten(initiative.title, 80)),
+                reference=reference(initiative),
+                need=need_reference(need),
+                text=html.quote(shorten(need.text, 300)),
+            )
+            markup = InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(
+                            text=_("Confirm"),
+                            callback_data=NeedLinkCb(need_id=need.id, accept=True).pack(),
+                        ),
+                        InlineKeyboardButton(
+                            text=_("Refuse"),
+                            callback_data=NeedLinkCb(need_id=need.id, accept=False).pack(),
+                        ),
+                    ]
+                ]
+            ).model_dump(exclude_none=True)
+        await enqueue(
+            session,
+            TextMessage(chat_id=settings.coordinator_chat_id, text=text, reply_markup=markup),
+        )
+    await message.answer(
+        _("Thank you! The coordinators will confirm that «{title}» answers {need}.").format(
+            title=html.quote(shorten(initiative.title, 80)), need=need_reference(need)
+        ),
+        reply_markup=menu_keyboard(user),
+    )
+
+
+@decisions.callback_query(NeedLinkCb.filter())
+async def link_decided(
+    query: CallbackQuery,
+    callback_data: NeedLinkCb,
+    callback_answer: CallbackAnswer,
+    i18n: I18n,
+    session: AsyncSession,
+) -> None:
+    """A coordinator confirms (the need's author is told) or refuses a carrier's link."""
+    try:
+        need, initiative = await need_answers.confirm_link(
+            session, callback_data.need_id, callback_data.accept
+        )
+    except need_answers.NeedError:
+        callback_answer.text = _("This has already been decided.")
+        callback_answer.show_alert = True
+        return
+    if callback_data.accept:
+        await tell_author(session, i18n, need, initiative)
+        done = _("✅ {need} is answered by {reference}.")
+    else:
+        done = _("❌ {need} is not linked to {reference}.")
+    await show(query, done.format(need=need_reference(need), reference=reference(initiative)))
+
+
+@decisions.message(Command("need"))
+async def need_command(
+    message: Message, command: CommandObject, i18n: I18n, session: AsyncSession
+) -> None:
+    """`/need N-12 I-7`, `/need N-12 C-3`: linked, its author told; `/need N-12 close`."""
+    parts = (command.args or "").split()
+    need_id = need_answers.parse_need(parts[0]) if len(parts) == 2 else None
+    if need_id is None:
+        await message.answer(usage())
+        return
+    try:
+        if parts[1].lower() in ("close", "closed", "fermer", "clore"):
+            need = await need_answers.close_need(session, need_id)
+            await message.answer(_("{need} is closed.").format(need=need_reference(need)))
+            return
+        target = need_answers.parse_target(parts[1])
+        if target is None:
+            await message.answer(usage())
+            return
+        need, linked = await need_answers.link(session, need_id, *target)
+    except need_answers.NeedError:
+        await message.answer(_("No open need, published initiative or open challenge matches."))
+        return
+    await tell_author(session, i18n, need, linked)
+    await message.answer(
+        _("{need} is linked; its author is told.").format(need=need_reference(need))
+    )
