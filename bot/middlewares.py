@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -60,7 +61,9 @@ class TurnMiddleware(BaseMiddleware):
 
 
 class TransactionMiddleware(BaseMiddleware):
-    """On SQLite, transactions take turns for the writer in the loop (storage/sqlite.py)."""
+    """On SQLite, transactions take turns for the writer in the loop (storage/sqlite.py).
+    A runner may pass `committed` (an asyncio.Event), set once the effect is committed (or
+    the update found already handled), before the replies go out."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
@@ -74,10 +77,12 @@ class TransactionMiddleware(BaseMiddleware):
             try:
                 if not await mark_processed(session, event.update_id):
                     await session.rollback()
+                    _committed(data)
                     return None
                 data["session"] = session
                 result = await handler(event, data)
                 await session.commit()
+                _committed(data)
             except BaseException:
                 # Whatever was said is dropped with the rest.
                 await session.rollback()
@@ -88,6 +93,12 @@ class TransactionMiddleware(BaseMiddleware):
         # Committed, the database free: now the bot speaks, in the order it meant to.
         await replies.send()
         return result
+
+
+def _committed(data: dict[str, Any]) -> None:
+    committed: asyncio.Event | None = data.get("committed")
+    if committed is not None:
+        committed.set()
 
 
 class PersonMiddleware(BaseMiddleware):

@@ -2,10 +2,11 @@
 
 aiogram's own polling confirms a batch while its handlers may still run, and cancels them on
 shutdown. Here the updates of a batch are handled concurrently, one task per person (their
-updates in order), and the next getUpdates confirms the batch once every task is done. An
-update that fails is tried again, a few times, then set aside (marked handled with its error,
-shown to the coordinators by /failed): one bad update cannot block everyone behind it. A stop
-request (SIGTERM) lets the batch in hand finish, and confirms it.
+updates in order), and the next getUpdates confirms the batch once each update's effect is
+committed — their last replies may still be going out. An update that fails is tried again,
+a few times, then set aside (marked handled with its error, shown to the coordinators by
+/failed): one bad update cannot block everyone behind it. A stop request (SIGTERM) lets the
+batch in hand finish and its replies go out, then confirms it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -60,16 +62,21 @@ def person_of(update: Update) -> int | str:
     return f"update:{update.update_id}"
 
 
-def by_person(updates: Iterable[Update]) -> list[list[Update]]:
+def by_person(updates: Iterable[Update]) -> dict[int | str, list[Update]]:
     """The batch cut into one queue per person, each in the order Telegram gave."""
     queues: dict[int | str, list[Update]] = {}
     for update in updates:
         queues.setdefault(person_of(update), []).append(update)
-    return list(queues.values())
+    return queues
 
 
 class Handling:
-    """Handles one batch, with retries; shared by the polling loop and the benchmark."""
+    """Handles batches: people concurrently, each person's updates in order, a failed update
+    tried again. `batch` returns once each update of the batch is committed (or given up):
+    the batch may then be confirmed, and the next one fetched, while the last replies still
+    go out — a crash then loses them whenever it is confirmed, since the update, committed,
+    would not be handled again. A person's next update waits for their replies; `drain`
+    waits for everyone's."""
 
     def __init__(
         self,
@@ -87,21 +94,60 @@ class Handling:
         self.sleep = sleep
         self.sessionmaker: async_sessionmaker[AsyncSession] = dp["sessionmaker"]
         self.set_aside_count = 0  # since the start, for the log and the benchmark
+        # Each person's updates in hand, replies included; forgotten when done.
+        self.people: dict[int | str, asyncio.Task[None]] = {}
 
     async def batch(self, updates: list[Update]) -> Outcome:
         outcome = Outcome()
-        await asyncio.gather(*(self._queue(queue, outcome) for queue in by_person(updates)))
+        settled: list[asyncio.Event] = []
+        for person, queue in by_person(updates).items():
+            events = [asyncio.Event() for _ in queue]
+            settled += events
+            before = self.people.get(person)
+            task = asyncio.create_task(self._queue(queue, events, outcome, before))
+            self.people[person] = task
+            task.add_done_callback(partial(self._forget, person))
+        await asyncio.gather(*(event.wait() for event in settled))
         return outcome
 
-    async def _queue(self, queue: list[Update], outcome: Outcome) -> None:
-        for update in queue:
-            await self.update(update, outcome)
+    def _forget(self, person: int | str, task: asyncio.Task[None]) -> None:
+        if self.people.get(person) is task:
+            del self.people[person]
 
-    async def update(self, update: Update, outcome: Outcome) -> None:
+    async def drain(self) -> None:
+        """Until every update in hand is handled and its replies sent."""
+        while self.people:
+            await asyncio.wait(list(self.people.values()))
+
+    def abandon(self) -> None:
+        """Everything in hand stops here, as in a crash."""
+        for task in self.people.values():
+            task.cancel()
+
+    async def _queue(
+        self,
+        queue: list[Update],
+        events: list[asyncio.Event],
+        outcome: Outcome,
+        before: asyncio.Task[None] | None,
+    ) -> None:
+        try:
+            if before is not None:
+                await asyncio.wait({before})  # the person's earlier updates, replies included
+            for update, committed in zip(queue, events, strict=True):
+                await self.update(update, outcome, committed)
+                committed.set()
+        finally:
+            for event in events:
+                event.set()
+
+    async def update(
+        self, update: Update, outcome: Outcome, committed: asyncio.Event | None = None
+    ) -> None:
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
             try:
-                await self.dp.feed_update(self.bot, update, tell_failure=last)
+                await self.dp.feed_update(self.bot, update, tell_failure=last, committed=committed)
                 return
             except Exception as error:
                 if not last:
@@ -174,7 +220,11 @@ async def poll(
             continue
         # The whole batch, even when asked to stop meanwhile: `stop` is looked at between
         # batches only.
-        outcome = await handling.batch(updates)
+        try:
+            outcome = await handling.batch(updates)
+        except asyncio.CancelledError:
+            handling.abandon()
+            raise
         if outcome.unfinished:
             # The database is unreachable: what is not handled comes again (the next
             # getUpdates confirms only what came before it), after a pause.
@@ -183,6 +233,8 @@ async def poll(
             await sleep(next(backoff))
             continue
         request.offset = updates[-1].update_id + 1
+    # The last replies go out before the process ends.
+    await handling.drain()
     if request.offset is not None:
         # Confirm what was handled, so that a restart does not see it again (and if this fails,
         # the processed-updates table still keeps a second delivery from having an effect).
