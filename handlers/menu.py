@@ -28,6 +28,7 @@ class MenuAction(enum.StrEnum):
     surveys = "sv"
     my_needs = "mn"
     organisation = "og"
+    directory = "wa"
 
 
 class MenuCb(CallbackData, prefix="m"):
@@ -64,6 +65,7 @@ def menu_keyboard(user: User | None) -> InlineKeyboardMarkup:
             ],
             challenges,
             browse,
+            [_button(_("Who acts near me?"), MenuAction.directory)],
             [_button(_("Surveys"), MenuAction.surveys)],
             [
                 _button(_("My proposals"), MenuAction.my_proposals),

@@ -46,3 +46,40 @@ class MergeCb(CallbackData, prefix="ox"):
 
     organisation_id: int
     merge: bool
+
+
+class DirStep(enum.StrEnum):
+    themes = "t"
+    places = "p"
+    list = "l"
+
+
+class DirCb(CallbackData, prefix="od"):
+    """The directory: a theme («*»: any), then an arrondissement (-1: any), then a page."""
+
+    step: DirStep
+    theme: str = "*"
+    arr: int = -1
+    page: int = 0
+
+
+class EntryCb(CallbackData, prefix="oe"):
+    """An organisation of the directory, with the page to go back to."""
+
+    organisation_id: int
+    theme: str = "*"
+    arr: int = -1
+    page: int = 0
+
+
+class AskKind(enum.StrEnum):
+    contact = "c"
+    join = "j"
+
+
+class AskCb(CallbackData, prefix="oq"):
+    """Ask an organisation's members to be put in touch, or to join it (`sure`: confirmed)."""
+
+    organisation_id: int
+    kind: AskKind
+    sure: bool = False

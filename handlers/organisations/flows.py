@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.flow import Flow
-from handlers.organisations import coordination, member
+from handlers.organisations import coordination, directory, member
 
-private: list[Flow] = [member.router]
+private: list[Flow] = [member.router, directory.router]
 coordinators: list[Flow] = [coordination.router]
