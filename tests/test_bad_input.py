@@ -79,7 +79,7 @@ async def test_organisation_name_checks(harness: Harness) -> None:
         )
     ]
     assert (await state_of(harness, person))[0] == "Profile:typing_organisation"
-    assert (await state_of(harness, person))[1]["role"] == "institution"
+    assert (await state_of(harness, person))[1]["profile"]["role"] == "institution"
 
     hostile = '<b>Centre</b> social & <script>alert("x")</script> &amp;'
     await person.send(hostile)

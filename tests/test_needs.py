@@ -171,7 +171,7 @@ async def test_bad_descriptions_and_locations(harness: Harness) -> None:
     question = person.last
     assert "Step 4 of 4" in question
     before = await state_of(harness, person)
-    assert before[1] == {"theme": "housing", "arrondissement": 3, "text": HOSTILE}
+    assert before[1] == {"need": {"theme": "housing", "arrondissement": 3, "text": HOSTILE}}
     for message, fields in [("by the school", {}), (None, {"sticker": STICKER})]:
         calls = await person.send(message, **fields)
         assert texts(calls) == [

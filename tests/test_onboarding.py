@@ -97,7 +97,9 @@ async def test_nothing_but_id_and_language_is_stored_before_the_notice(harness: 
     assert user.notice_accepted_at is None and user.contact_consent_at is None
     record = await dialog(harness, person.id)
     assert record is not None and record.state == "Profile:reading_notice"
-    assert set(record.data) <= {"mode", "role", "themes"} and not record.data.get("themes")
+    draft = record.data.get("profile", {})
+    assert set(record.data) <= {"profile"} and set(draft) <= {"mode", "role", "themes"}
+    assert not draft.get("themes")
 
 
 async def test_declining_the_notice_leaves_anonymous_browsing(harness: Harness) -> None:

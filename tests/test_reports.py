@@ -141,7 +141,7 @@ async def test_report_hide_contest_restore(harness: Harness) -> None:
     assert author.last.startswith(f"Why should «{TITLE}» (I-{initiative_id}) be shown again?")
     assert (await dialog(harness, author)) == (
         "Contest:typing_explanation",
-        {"initiative_id": initiative_id},
+        {"contest": {"initiative_id": initiative_id}},
     )
 
     await author.send(EXPLANATION)

@@ -6,18 +6,18 @@ reply (alerts, updates) in `coordination_notices.py`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from aiogram import html
-from aiogram.fsm.context import FSMContext
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.i18n import format_when
 from handlers.challenges.keyboards import kind_label
 from handlers.challenges.public import card_text, period_label, where_label
+from handlers.draft import Draft
 from handlers.initiatives.cards import shorten
 from handlers.profile.labels import arrondissement_label, theme_label
 from storage.challenges import CONTRIBUTION_KINDS, ChallengeFigures, activity_label, challenge_text
@@ -153,7 +153,7 @@ def list_line(challenge: Challenge, locale: str) -> str:
 
 
 @dataclass
-class ChallengeDraft:
+class ChallengeDraft(Draft, key="challenge"):
     """The challenge being written. Texts are in the group's language; dates ISO strings
     (the dialog's data is JSON); no arrondissement means the whole city."""
 
@@ -222,13 +222,3 @@ class ChallengeDraft:
             editing=True,
             challenge_id=challenge.id,
         )
-
-
-async def load_draft(state: FSMContext) -> ChallengeDraft:
-    data = (await state.get_data()).get("challenge", {})
-    known = {f.name for f in fields(ChallengeDraft)}
-    return ChallengeDraft(**{k: v for k, v in data.items() if k in known})
-
-
-async def save_draft(state: FSMContext, draft: ChallengeDraft) -> None:
-    await state.update_data(challenge=asdict(draft))

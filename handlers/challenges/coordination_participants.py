@@ -4,6 +4,7 @@ at a time), the CSV export, and updates posted to all of them through the outbox
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aiogram import Bot, F, html
 from aiogram.filters import Command
@@ -23,6 +24,7 @@ from handlers.challenges.coordination import figures_text, kind_label
 from handlers.challenges.coordination_callbacks import ManageAction, ManageCb
 from handlers.challenges.coordination_states import ChallengeNews
 from handlers.challenges.manage import managed_challenge
+from handlers.draft import Draft
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.initiatives.cards import shorten
@@ -140,6 +142,11 @@ async def export_pressed(
 # -- updates to the participants
 
 
+@dataclass
+class NewsDraft(Draft, key="challenge_news"):
+    challenge_id: int = 0  # none: stale
+
+
 @router.callback_query(ManageCb.filter(F.action == ManageAction.update))
 async def update_pressed(
     query: CallbackQuery,
@@ -163,7 +170,7 @@ async def update_pressed(
         callback_answer.show_alert = True
         return
     await state.set_state(ChallengeNews.typing_update)
-    await state.set_data({"challenge_id": challenge.id})
+    await NewsDraft(challenge.id).save(state)
     title = html.quote(shorten(challenge_text(challenge, settings.group_locale)[0], 100))
     name = html.quote(query.from_user.full_name)
     ask = ngettext(
@@ -189,9 +196,9 @@ async def update_typed(
     except TextRejected as rejected:
         await message.reply(explain_rejection(rejected))
         return
-    data = await state.get_data()
+    draft = await NewsDraft.load(state)
     await state.clear()
-    challenge = await challenges.get_challenge(session, int(data["challenge_id"]))
+    challenge = await challenges.get_challenge(session, draft.challenge_id)
     if challenge is None:
         await message.reply(stale_button())
         return

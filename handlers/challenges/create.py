@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.group_moves import CoordinatorsChat
 from handlers.challenges import manage
-from handlers.challenges.coordination import ChallengeDraft, load_draft
+from handlers.challenges.coordination import ChallengeDraft
 from handlers.challenges.coordination_callbacks import (
     EditFieldCb,
     FormAction,
@@ -111,7 +111,7 @@ async def edit_challenge(
 
 @router.message(Command("cancel"), StateFilter(ChallengeForm))
 async def cancel(message: Message, state: FSMContext) -> None:
-    draft = await load_draft(state)
+    draft = await ChallengeDraft.load(state)
     await state.clear()
     if draft.challenge_id is None:
         await message.reply(_("Cancelled: nothing was saved."))
@@ -126,7 +126,7 @@ async def back(
     """The previous question; what was answered stays in the draft."""
     step = await current_step(state)
     previous = step_before(step)
-    draft = await load_draft(state)
+    draft = await ChallengeDraft.load(state)
     draft.editing = False
     if previous is None:
         await message.answer(_("This is the first step. Send /cancel to stop."))
@@ -147,7 +147,7 @@ async def text_typed(
         await ask_again(message, state, session, settings)
         return
     step = await current_step(state)
-    draft = await load_draft(state)
+    draft = await ChallengeDraft.load(state)
     low, high = TITLE_LIMITS if step == ChallengeForm.typing_title else DESCRIPTION_LIMITS
     try:
         text = clean_text(message.text, min_length=low, max_length=high)
@@ -174,7 +174,7 @@ async def theme_chosen(
     if callback_data.value not in await known_theme_codes(session):
         callback_answer.text = stale_button()
         return
-    draft = await load_draft(state)
+    draft = await ChallengeDraft.load(state)
     draft.theme_code = callback_data.value
     await answered(query, ChallengeForm.choosing_theme, draft, state, session, settings)
 
@@ -191,7 +191,7 @@ async def arrondissements_chosen(
     """A number ticks or unticks it; «Whole city» clears them and goes on; «Done» goes on
     with at least one."""
     step = ChallengeForm.choosing_arrondissements
-    draft = await load_draft(state)
+    draft = await ChallengeDraft.load(state)
     action = callback_data.action
     if action == FormAction.whole_city:
         draft.arrondissements = []
@@ -228,7 +228,7 @@ async def date_typed(
         await ask_again(message, state, session, settings)
         return
     step = await current_step(state)
-    draft = await load_draft(state)
+    draft = await ChallengeDraft.load(state)
     typed = parse_date(message.text)
     problem = None
     if typed is None:
@@ -261,7 +261,7 @@ async def date_skipped(
 ) -> None:
     """No date: skipping clears what the field had, so that «Skip» from the preview does."""
     step = await current_step(state)
-    draft = await load_draft(state)
+    draft = await ChallengeDraft.load(state)
     if step == ChallengeForm.typing_start:
         draft.starts_on = None
     else:
@@ -280,7 +280,7 @@ async def kinds_chosen(
 ) -> None:
     """A kind ticks or unticks it; «Done» goes on to the preview with at least one."""
     step = ChallengeForm.choosing_kinds
-    draft = await load_draft(state)
+    draft = await ChallengeDraft.load(state)
     if callback_data.action == FormAction.done:
         if not draft.kinds:
             callback_answer.text = _("Tick at least one kind of contribution.")
@@ -303,7 +303,7 @@ async def edit_field(
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    draft = await load_draft(state)
+    draft = await ChallengeDraft.load(state)
     draft.editing = True
     step = EDITED_STEP[callback_data.field]
     await ask(query, step, state=state, session=session, settings=settings, draft=draft)
@@ -325,7 +325,7 @@ async def save(
 ) -> None:
     """Stores the challenge (a new one as a draft); «Open now» then opens it and alerts the
     people it concerns. Ends on the challenge's management card."""
-    draft = await load_draft(state)
+    draft = await ChallengeDraft.load(state)
     existing = await existing_of(session, draft)
     if draft.challenge_id is not None and existing is None:
         await state.clear()
@@ -366,7 +366,7 @@ async def ask_again(
 ) -> None:
     """Anything else during the form: say what is expected, then the same question again."""
     step = await current_step(state)
-    draft = await load_draft(state)
+    draft = await ChallengeDraft.load(state)
     if step in (ChallengeForm.typing_title, ChallengeForm.typing_description):
         await message.answer(_("Please type your answer as a text message."))
     elif step in (ChallengeForm.typing_start, ChallengeForm.typing_end):

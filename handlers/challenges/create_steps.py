@@ -18,7 +18,6 @@ from handlers.challenges.coordination import (
     citizens_card,
     fit,
     no_activities_note,
-    save_draft,
 )
 from handlers.challenges.coordination_callbacks import FormField
 from handlers.challenges.coordination_states import ChallengeForm
@@ -105,7 +104,7 @@ async def ask(
 ) -> None:
     """Puts the form on `step` and asks its question."""
     await state.set_state(step)
-    await save_draft(state, draft)
+    await draft.save(state)
     hint = _("/back: previous step · /cancel: stop")
     if step == ChallengeForm.previewing:
         text, markup = await _preview(session, settings, draft)

@@ -31,7 +31,7 @@ from handlers.challenges.public import (
     unavailable,
     visible,
 )
-from handlers.challenges.states import JoinChallenge, JoinDraft, load_draft, save_draft
+from handlers.challenges.states import JoinChallenge, JoinDraft
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.texts import explain_rejection, stale_button
@@ -121,7 +121,7 @@ async def ask(
 ) -> None:
     """Puts the dialog on `step` and asks its question, under the challenge's title."""
     await state.set_state(step)
-    await save_draft(state, draft)
+    await draft.save(state)
     steps = steps_of(challenge)
     title = html.quote(challenge_text(challenge, user.locale)[0])
     counter = _("Step {number} of {total}").format(number=steps.index(step) + 1, total=len(steps))
@@ -192,7 +192,7 @@ async def kind_chosen(
     settings: Settings,
 ) -> None:
     """Stores the kind in the draft, then asks the activity (if any) or what they bring."""
-    draft = await load_draft(state, JoinDraft)
+    draft = await JoinDraft.load(state)
     challenge = await dialog_challenge(query, state, session, draft, settings.timezone)
     if challenge is None:
         return
@@ -215,7 +215,7 @@ async def activity_chosen(
     settings: Settings,
 ) -> None:
     """Stores the activity (or none in particular), then asks what they bring."""
-    draft = await load_draft(state, JoinDraft)
+    draft = await JoinDraft.load(state)
     challenge = await dialog_challenge(query, state, session, draft, settings.timezone)
     if challenge is None:
         return
@@ -261,7 +261,7 @@ async def text_skipped_or_kept(
     settings: Settings,
 ) -> None:
     """Joins without a text, or with the one written before."""
-    draft = await load_draft(state, JoinDraft)
+    draft = await JoinDraft.load(state)
     if callback_data.step is JoinStep.keep_text:
         if not draft.previous_text:
             callback_answer.text = stale_button()
@@ -280,7 +280,7 @@ async def finish(
     timezone: str,
 ) -> None:
     """Stores the participation (one per person: joining again updates it) and confirms."""
-    draft = await load_draft(state, JoinDraft)
+    draft = await JoinDraft.load(state)
     challenge = await dialog_challenge(target, state, session, draft, timezone)
     if challenge is None:
         return
@@ -386,7 +386,7 @@ async def back(
     settings: Settings,
 ) -> None:
     """The previous question; what was answered stays in the draft."""
-    draft = await load_draft(state, JoinDraft)
+    draft = await JoinDraft.load(state)
     challenge = await dialog_challenge(message, state, session, draft, settings.timezone)
     if challenge is None:
         return
@@ -429,7 +429,7 @@ async def resume_join(
 ) -> None:
     """After /start or a restart: the question the person was answering, if the challenge
     can still be joined."""
-    draft = await load_draft(state, JoinDraft)
+    draft = await JoinDraft.load(state)
     challenge = await dialog_challenge(target, state, session, draft, settings.timezone)
     if challenge is None:
         return

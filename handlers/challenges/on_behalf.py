@@ -25,7 +25,7 @@ from handlers.challenges.callbacks import (
     AssistWishCb,
 )
 from handlers.challenges.public import closed_text, may_assist, unavailable, visible
-from handlers.challenges.states import AssistDraft, AssistedSignup, load_draft, save_draft
+from handlers.challenges.states import AssistDraft, AssistedSignup
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.organisations.texts import not_verified_yet
@@ -116,7 +116,7 @@ async def ask(
 ) -> None:
     """Puts the dialog on `step` and asks its question, under the challenge's title."""
     await state.set_state(step)
-    await save_draft(state, draft)
+    await draft.save(state)
     markup: InlineKeyboardMarkup | None
     if step == AssistedSignup.typing_name:
         low, high = ASSISTED_NAME_LIMITS
@@ -209,7 +209,7 @@ async def name_typed(
     if message.text is None:
         await ask_again(message, state, session, user, settings)
         return
-    draft = await load_draft(state, AssistDraft)
+    draft = await AssistDraft.load(state)
     challenge = await dialog_challenge(message, state, session, user, draft)
     if challenge is None:
         return
@@ -247,7 +247,7 @@ async def arrondissement_chosen(
     if callback_data.number not in ARRONDISSEMENTS:
         callback_answer.text = stale_button()
         return
-    draft = await load_draft(state, AssistDraft)
+    draft = await AssistDraft.load(state)
     challenge = await dialog_challenge(query, state, session, user, draft)
     if challenge is None:
         return
@@ -272,7 +272,7 @@ async def wish_chosen(
     user: User,
 ) -> None:
     """Keeps the activity they would like (or nothing in particular), then asks to confirm."""
-    draft = await load_draft(state, AssistDraft)
+    draft = await AssistDraft.load(state)
     challenge = await dialog_challenge(query, state, session, user, draft)
     if challenge is None:
         return
@@ -298,7 +298,7 @@ async def wishes_typed(
     if message.text is None:
         await ask_again(message, state, session, user, settings)
         return
-    draft = await load_draft(state, AssistDraft)
+    draft = await AssistDraft.load(state)
     challenge = await dialog_challenge(message, state, session, user, draft)
     if challenge is None:
         return
@@ -329,7 +329,7 @@ async def agreement_answered(
     settings: Settings,
 ) -> None:
     """With their agreement, the registration is stored; without it, nothing is."""
-    draft = await load_draft(state, AssistDraft)
+    draft = await AssistDraft.load(state)
     challenge = await dialog_challenge(query, state, session, user, draft)
     if challenge is None:
         return
@@ -406,7 +406,7 @@ async def agreement_answered(
 @router.message(Command("back"), StateFilter(AssistedSignup))
 async def back(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
     """The previous question; what was answered stays in the draft."""
-    draft = await load_draft(state, AssistDraft)
+    draft = await AssistDraft.load(state)
     challenge = await dialog_challenge(message, state, session, user, draft)
     if challenge is None:
         return
@@ -448,7 +448,7 @@ async def resume_assisting(
     settings: Settings,
 ) -> None:
     """After /start or a restart: the question the person was answering."""
-    draft = await load_draft(state, AssistDraft)
+    draft = await AssistDraft.load(state)
     challenge = await dialog_challenge(target, state, session, user, draft)
     if challenge is None:
         return

@@ -30,7 +30,7 @@ from handlers.initiatives.cards import shorten
 from handlers.menu import MenuAction, MenuCb
 from handlers.profile.labels import arrondissement_label, theme_label
 from handlers.profile.onboarding import resume
-from handlers.profile.steps import AFTER_ONBOARDING
+from handlers.profile.steps import AfterOnboarding
 from handlers.texts import stale_button
 from handlers.ui import show
 from storage import challenges
@@ -75,7 +75,7 @@ async def profile_first(
     """The notice and onboarding first; their last answer brings the person back to this
     challenge's card (`handlers/profile/steps.go_on`)."""
     await resume(target, state, session, user, settings)
-    await state.update_data({AFTER_ONBOARDING: challenge.slug})
+    await AfterOnboarding(challenge.slug).save(state)
 
 
 async def visible(session: AsyncSession, challenge_id: int) -> Challenge | None:

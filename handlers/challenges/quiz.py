@@ -35,7 +35,7 @@ from handlers.challenges.public import (
     visible,
     where_label,
 )
-from handlers.challenges.states import HelpQuiz, QuizDraft, load_draft, save_draft
+from handlers.challenges.states import HelpQuiz, QuizDraft
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.texts import stale_button
@@ -111,7 +111,7 @@ async def ask(
 ) -> None:
     """Puts the dialog on `step` and asks its question, under the challenge's title."""
     await state.set_state(step)
-    await save_draft(state, draft)
+    await draft.save(state)
     markup: InlineKeyboardMarkup
     if step == HelpQuiz.choosing_place:
         question = _("Would you rather help on site, or remotely (by phone, online)?")
@@ -161,7 +161,7 @@ async def place_chosen(
     user: User,
 ) -> None:
     """Stores on site, remotely or either; then where (on site) or how much time."""
-    draft = await load_draft(state, QuizDraft)
+    draft = await QuizDraft.load(state)
     challenge = await dialog_challenge(query, state, session, draft)
     if challenge is None:
         return
@@ -181,7 +181,7 @@ async def own_arrondissement_or_another(
     user: User,
 ) -> None:
     """Their own arrondissement in one press, or the full choice."""
-    draft = await load_draft(state, QuizDraft)
+    draft = await QuizDraft.load(state)
     challenge = await dialog_challenge(query, state, session, draft)
     if challenge is None:
         return
@@ -219,7 +219,7 @@ async def arrondissement_chosen(
     if callback_data.number not in ARRONDISSEMENTS:
         callback_answer.text = stale_button()
         return
-    draft = await load_draft(state, QuizDraft)
+    draft = await QuizDraft.load(state)
     challenge = await dialog_challenge(query, state, session, draft)
     if challenge is None:
         return
@@ -243,7 +243,7 @@ async def time_chosen(
     if callback_data.choice not in TIME_CHOICES:
         callback_answer.text = stale_button()
         return
-    draft = await load_draft(state, QuizDraft)
+    draft = await QuizDraft.load(state)
     challenge = await dialog_challenge(query, state, session, draft)
     if challenge is None:
         return
@@ -272,7 +272,7 @@ async def activity_ticked(
     user: User,
 ) -> None:
     """Ticks or unticks an activity; «Done» gives the answer."""
-    draft = await load_draft(state, QuizDraft)
+    draft = await QuizDraft.load(state)
     challenge = await dialog_challenge(query, state, session, draft)
     if challenge is None:
         return
@@ -284,7 +284,7 @@ async def activity_ticked(
         callback_answer.text = stale_button()
         return
     draft.wanted = sorted(set(draft.wanted) ^ {callback_data.code})
-    await save_draft(state, draft)
+    await draft.save(state)
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(
             reply_markup=keyboards.wanted_keyboard(offered, user.locale, draft.wanted)
@@ -342,7 +342,7 @@ def step_before(step: State, draft: QuizDraft) -> State | None:
 @router.message(Command("back"), StateFilter(HelpQuiz))
 async def back(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
     """The previous question; what was answered stays in the draft."""
-    draft = await load_draft(state, QuizDraft)
+    draft = await QuizDraft.load(state)
     challenge = await dialog_challenge(message, state, session, draft)
     if challenge is None:
         return
@@ -379,7 +379,7 @@ async def resume_quiz(
     settings: Settings,
 ) -> None:
     """After /start or a restart: the question the person was answering."""
-    draft = await load_draft(state, QuizDraft)
+    draft = await QuizDraft.load(state)
     challenge = await dialog_challenge(target, state, session, draft)
     if challenge is None:
         return

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
 
-from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+
+from handlers.draft import Draft
 
 
 class JoinChallenge(StatesGroup):
@@ -37,7 +37,7 @@ class AssistedSignup(StatesGroup):
 
 
 @dataclass
-class JoinDraft:
+class JoinDraft(Draft, key="join"):
     challenge_id: int = 0
     kind: str | None = None
     activity: str | None = None
@@ -47,7 +47,7 @@ class JoinDraft:
 
 
 @dataclass
-class QuizDraft:
+class QuizDraft(Draft, key="quiz"):
     challenge_id: int = 0
     on_site: bool = False
     remote: bool = False
@@ -57,24 +57,9 @@ class QuizDraft:
 
 
 @dataclass
-class AssistDraft:
+class AssistDraft(Draft, key="assist"):
     challenge_id: int = 0
     name: str | None = None
     arrondissement: int | None = None
     wishes: str | None = None
     activity: str | None = None
-
-
-Draft = TypeVar("Draft", JoinDraft, QuizDraft, AssistDraft)
-
-_KEYS: dict[type[Any], str] = {JoinDraft: "join", QuizDraft: "quiz", AssistDraft: "assist"}
-
-
-async def load_draft(state: FSMContext, kind: type[Draft]) -> Draft:
-    data = (await state.get_data()).get(_KEYS[kind], {})
-    known = {f.name for f in fields(kind)}
-    return kind(**{k: v for k, v in data.items() if k in known})
-
-
-async def save_draft(state: FSMContext, draft: JoinDraft | QuizDraft | AssistDraft) -> None:
-    await state.update_data({_KEYS[type(draft)]: asdict(draft)})

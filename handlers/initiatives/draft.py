@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
-from aiogram.fsm.context import FSMContext
-
+from handlers.draft import Draft
 from storage.initiatives import Proposal
 from storage.models import Initiative
 
 
 @dataclass
-class ProposalDraft:
+class ProposalDraft(Draft, key="proposal"):
     theme_code: str | None = None
     arrondissement: int | None = None
     title: str | None = None
@@ -52,13 +51,3 @@ class ProposalDraft:
             editing=True,
             resubmitting=initiative.id,
         )
-
-
-async def load_draft(state: FSMContext) -> ProposalDraft:
-    data = (await state.get_data()).get("proposal", {})
-    known = {f.name for f in fields(ProposalDraft)}
-    return ProposalDraft(**{k: v for k, v in data.items() if k in known})
-
-
-async def save_draft(state: FSMContext, draft: ProposalDraft) -> None:
-    await state.update_data(proposal=asdict(draft))

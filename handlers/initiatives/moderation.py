@@ -4,6 +4,7 @@ with a reason typed in the group. The card then says who decided and when."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from functools import partial
 
 from aiogram import Bot
@@ -19,13 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.i18n import ngettext
 from bot.replies import later
+from handlers.draft import Draft
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.initiatives import notices
 from handlers.initiatives.callbacks import ModerateCb
 from handlers.initiatives.keyboards import moderation_keyboard
 from handlers.initiatives.states import Moderation
-from handlers.texts import explain_rejection, mention
+from handlers.texts import explain_rejection, mention, stale_button
 from storage import initiatives
 from storage.initiatives import AlreadyDecided, Decision
 from storage.models import Initiative, InitiativeStatus, User
@@ -43,6 +45,20 @@ router = Flow("moderation")
 def actor_name(query_or_message: CallbackQuery | Message) -> str:
     person = query_or_message.from_user
     return person.full_name if person else "?"
+
+
+@dataclass
+class ReasonDraft(Draft, key="moderation"):
+    """A rejection or a request for changes, waiting for its reason; and the card it was
+    pressed on, to close it then (Telegram cannot be asked for a message later: what the card
+    says is kept)."""
+
+    initiative_id: int = 0  # none: stale
+    decision: str = Decision.reject.value
+    card_chat_id: int = 0
+    card_message_id: int = 0
+    card_html: str = ""
+    card_is_photo: bool = False
 
 
 @router.callback_query(ModerateCb.filter())
@@ -74,17 +90,14 @@ async def decision_pressed(
     if not isinstance(query.message, Message):
         return
     await state.set_state(Moderation.typing_reason)
-    await state.set_data(
-        {
-            "initiative_id": initiative.id,
-            "decision": callback_data.decision.value,
-            "card_chat_id": query.message.chat.id,
-            "card_message_id": query.message.message_id,
-            # Telegram cannot be asked for a message later: keep what the card says.
-            "card_html": query.message.html_text,
-            "card_is_photo": bool(query.message.photo),
-        }
-    )
+    await ReasonDraft(
+        initiative_id=initiative.id,
+        decision=callback_data.decision.value,
+        card_chat_id=query.message.chat.id,
+        card_message_id=query.message.message_id,
+        card_html=query.message.html_text,
+        card_is_photo=bool(query.message.photo),
+    ).save(state)
     ask = (
         _("{name}, please send the reason for the rejection of {reference} in one message.")
         if callback_data.decision is Decision.reject
@@ -113,7 +126,7 @@ async def reason_typed(
     if message.text is None:
         await message.reply(_("Please type the reason as a text message."))
         return
-    data = await state.get_data()
+    draft = await ReasonDraft.load(state)
     try:
         reason = initiatives.clean_reason(message.text)
     except TextRejected as rejected:
@@ -123,12 +136,15 @@ async def reason_typed(
     try:
         initiative = await initiatives.decide(
             session,
-            int(data["initiative_id"]),
-            Decision(data["decision"]),
+            draft.initiative_id,
+            Decision(draft.decision),
             actor_id=message.from_user.id if message.from_user else 0,
             actor_name=actor_name(message),
             reason=reason,
         )
+    except LookupError:
+        await message.reply(stale_button())
+        return
     except AlreadyDecided as decided:
         if decided.initiative.status is InitiativeStatus.withdrawn:
             await message.reply(withdrawn_text())
@@ -141,10 +157,10 @@ async def reason_typed(
         return
     await close_card(
         bot,
-        data["card_chat_id"],
-        data["card_message_id"],
-        data["card_html"],
-        data["card_is_photo"],
+        draft.card_chat_id,
+        draft.card_message_id,
+        draft.card_html,
+        draft.card_is_photo,
         initiative,
         settings,
     )

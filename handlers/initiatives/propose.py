@@ -27,7 +27,7 @@ from handlers.initiatives.callbacks import (
     ResubmitCb,
     SupportCb,
 )
-from handlers.initiatives.draft import ProposalDraft, load_draft, save_draft
+from handlers.initiatives.draft import ProposalDraft
 from handlers.initiatives.questions import ask, step_after, step_before
 from handlers.initiatives.states import Propose
 from handlers.menu import MenuAction, MenuCb, menu_keyboard
@@ -89,7 +89,7 @@ async def answered(
         )
         if look_alikes:
             await state.set_state(Propose.reviewing_similar)
-            await save_draft(state, draft)
+            await draft.save(state)
             await show(
                 target,
                 notices.look_alikes_text(look_alikes),
@@ -111,7 +111,7 @@ async def theme_chosen(
     if callback_data.code not in await known_theme_codes(session):
         callback_answer.text = stale_button()
         return
-    draft = await load_draft(state)
+    draft = await ProposalDraft.load(state)
     draft.theme_code = callback_data.code
     await answered(query, Propose.choosing_theme, draft, state, session, user)
 
@@ -132,7 +132,7 @@ async def own_arrondissement_or_another(
     if callback_data.action != ProposeAction.keep_arrondissement or user.arrondissement is None:
         callback_answer.text = stale_button()
         return
-    draft = await load_draft(state)
+    draft = await ProposalDraft.load(state)
     draft.arrondissement = user.arrondissement
     await answered(query, Propose.choosing_arrondissement, draft, state, session, user)
 
@@ -149,7 +149,7 @@ async def arrondissement_chosen(
     if callback_data.number not in (*ARRONDISSEMENTS, OUTSIDE_MARSEILLE):
         callback_answer.text = stale_button()
         return
-    draft = await load_draft(state)
+    draft = await ProposalDraft.load(state)
     draft.arrondissement = callback_data.number
     await answered(query, Propose.choosing_arrondissement, draft, state, session, user)
 
@@ -161,7 +161,7 @@ async def text_typed(
 ) -> None:
     """Keeps the title or the description once it passes the checks."""
     step = await current_step(state)
-    draft = await load_draft(state)
+    draft = await ProposalDraft.load(state)
     if message.text is None:
         await ask_again(message, state, session, user)
         return
@@ -222,7 +222,7 @@ async def different_after_all(
     if callback_data.action != ProposeAction.continue_anyway:
         callback_answer.text = stale_button()
         return
-    draft = await load_draft(state)
+    draft = await ProposalDraft.load(state)
     await ask(
         query,
         step_after(Propose.typing_title),
@@ -241,7 +241,7 @@ async def photo_sent(
         await message.answer(_("Please send a photo, or press «Skip»."))
         await ask_again(message, state, session, user, explained=True)
         return
-    draft = await load_draft(state)
+    draft = await ProposalDraft.load(state)
     # The largest size Telegram made of it.
     draft.photo_file_id = message.photo[-1].file_id
     await answered(message, Propose.sending_photo, draft, state, session, user)
@@ -255,7 +255,7 @@ async def location_sent(
         await message.answer(_("Please attach a location (📎 → Location), or press «Skip»."))
         await ask_again(message, state, session, user, explained=True)
         return
-    draft = await load_draft(state)
+    draft = await ProposalDraft.load(state)
     draft.latitude = message.location.latitude
     draft.longitude = message.location.longitude
     await answered(message, Propose.sending_location, draft, state, session, user)
@@ -268,7 +268,7 @@ async def skipped(
 ) -> None:
     """Skipping removes what the field had, so that «Skip» from the summary clears it."""
     step = await current_step(state)
-    draft = await load_draft(state)
+    draft = await ProposalDraft.load(state)
     if step == Propose.sending_photo:
         draft.photo_file_id = None
     else:
@@ -284,7 +284,7 @@ async def contact_chosen(
     session: AsyncSession,
     user: User,
 ) -> None:
-    draft = await load_draft(state)
+    draft = await ProposalDraft.load(state)
     draft.contact_consent = callback_data.share
     await answered(query, Propose.choosing_contact, draft, state, session, user)
 
@@ -297,7 +297,7 @@ async def edit_field(
     session: AsyncSession,
     user: User,
 ) -> None:
-    draft = await load_draft(state)
+    draft = await ProposalDraft.load(state)
     draft.editing = True
     await ask(
         query,
@@ -322,7 +322,7 @@ async def send_proposal(
 ) -> None:
     """Stores the proposal, puts its card in the coordinators' group (outbox, same
     transaction), and gives the person its reference."""
-    draft = await load_draft(state)
+    draft = await ProposalDraft.load(state)
     try:
         initiative = await initiatives.submit(
             session, user, draft.proposal(), resubmitting=draft.resubmitting
@@ -371,7 +371,7 @@ async def back(message: Message, state: FSMContext, session: AsyncSession, user:
     """The previous question; what was answered stays in the draft."""
     step = await current_step(state)
     previous = step_before(step)
-    draft = await load_draft(state)
+    draft = await ProposalDraft.load(state)
     draft.editing = False
     if previous is None:
         await message.answer(_("This is the first step. Send /cancel to stop."))
@@ -389,7 +389,7 @@ async def ask_again(
 ) -> None:
     """Anything else during the form: say what is expected, then the same question again."""
     step = await current_step(state)
-    draft = await load_draft(state)
+    draft = await ProposalDraft.load(state)
     if not explained:
         if step in (Propose.typing_title, Propose.typing_description):
             await message.answer(_("Please type your answer as a text message."))
@@ -415,7 +415,7 @@ async def resume_proposal(
 ) -> None:
     """After /start or a restart: the question the person was answering."""
     step = await current_step(state)
-    draft = await load_draft(state)
+    draft = await ProposalDraft.load(state)
     if step == Propose.reviewing_similar:
         step = Propose.typing_title
     await ask(target, step, state=state, session=session, user=user, draft=draft)

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.initiatives import keyboards
-from handlers.initiatives.draft import ProposalDraft, save_draft
+from handlers.initiatives.draft import ProposalDraft
 from handlers.initiatives.states import Propose
 from handlers.profile.keyboards import arrondissement_keyboard, contact_keyboard
 from handlers.profile.labels import arrondissement_label, theme_label
@@ -56,7 +56,7 @@ async def ask(
 ) -> None:
     """Puts the dialog on `step` and asks its question."""
     await state.set_state(step)
-    await save_draft(state, draft)
+    await draft.save(state)
     if step == Propose.reviewing:
         await show(target, summary(draft, user.locale), keyboards.review_keyboard())
         return

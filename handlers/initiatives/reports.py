@@ -9,7 +9,7 @@ initiative still allows it.
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from aiogram import html
 from aiogram.fsm.context import FSMContext
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.group_moves import CoordinatorsChat
 from bot.i18n import format_when, ngettext
+from handlers.draft import Draft
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.initiatives.browse import hiding_reasons, reason_label, replace
@@ -329,17 +330,8 @@ async def tell_author(
 
 
 @dataclass
-class ContestDraft:
-    initiative_id: int
-
-
-async def load_draft(state: FSMContext) -> ContestDraft | None:
-    initiative_id = (await state.get_data()).get("initiative_id")
-    return ContestDraft(initiative_id) if isinstance(initiative_id, int) else None
-
-
-async def save_draft(state: FSMContext, draft: ContestDraft) -> None:
-    await state.set_data(asdict(draft))
+class ContestDraft(Draft, key="contest"):
+    initiative_id: int = 0  # none: the dialog is stale
 
 
 def already_contested() -> str:
@@ -391,7 +383,7 @@ async def contest_pressed(
         callback_answer.show_alert = True
         return
     await state.set_state(Contest.typing_explanation)
-    await save_draft(state, ContestDraft(initiative.id))
+    await ContestDraft(initiative.id).save(state)
     if isinstance(query.message, Message):
         await query.message.answer(explanation_question(initiative))
 
@@ -408,8 +400,8 @@ async def explanation_typed(
 ) -> None:
     """Records the contest and puts the explanation before the coordinators, with Restore and
     Keep hidden; the dialog ends. Anything but a fitting text: said, and asked again."""
-    draft = await load_draft(state)
-    initiative = await initiatives.get_initiative(session, draft.initiative_id) if draft else None
+    draft = await ContestDraft.load(state)
+    initiative = await initiatives.get_initiative(session, draft.initiative_id)
     if not contestable(initiative, user):
         await state.clear()
         await message.answer(stale_button(), reply_markup=menu_keyboard(user))
@@ -453,8 +445,8 @@ async def resume_contest(
     settings: Settings,
 ) -> None:
     """After /start or a restart: the question again, or the menu if it no longer applies."""
-    draft = await load_draft(state)
-    initiative = await initiatives.get_initiative(session, draft.initiative_id) if draft else None
+    draft = await ContestDraft.load(state)
+    initiative = await initiatives.get_initiative(session, draft.initiative_id)
     if initiative is None or not contestable(initiative, user) or initiative.contested_at:
         await state.clear()
         await show(target, stale_button(), menu_keyboard(user))

@@ -22,7 +22,6 @@ from handlers.needs.steps import (
     NeedDraft,
     ask,
     first_missing,
-    load_draft,
     place_step,
     step_before,
     step_of,
@@ -66,7 +65,7 @@ async def resume_report(
     settings: Settings,
 ) -> None:
     """Asks again the question the person stopped at (for /start after a pause)."""
-    draft = await load_draft(state)
+    draft = await NeedDraft.load(state)
     step = step_of(await state.get_state()) or first_missing(user, draft)
     await ask(
         target,
@@ -82,7 +81,7 @@ async def resume_report(
 async def back(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
     """Asks the previous question again; everything entered stays in the draft."""
     step = step_of(await state.get_state())
-    draft = await load_draft(state)
+    draft = await NeedDraft.load(state)
     assert step is not None
     previous = step_before(step, user, draft)
     if previous is None:
@@ -104,7 +103,7 @@ async def theme_chosen(
     if callback_data.code not in await known_theme_codes(session):
         callback_answer.text = stale_button()
         return
-    draft = await load_draft(state)
+    draft = await NeedDraft.load(state)
     draft.theme = callback_data.code
     await ask(query, place_step(user, draft), state=state, session=session, user=user, draft=draft)
 
@@ -125,7 +124,7 @@ async def arrondissement_chosen(
     if not is_need_arrondissement(callback_data.number):
         callback_answer.text = stale_button()
         return
-    draft = await load_draft(state)
+    draft = await NeedDraft.load(state)
     draft.arrondissement = callback_data.number
     await ask(
         query, NeedReport.typing_description, state=state, session=session, user=user, draft=draft
@@ -140,7 +139,7 @@ async def other_arrondissement(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
     """Stores nothing: shows the list of arrondissements instead of the person's own."""
-    draft = await load_draft(state)
+    draft = await NeedDraft.load(state)
     await ask(
         query,
         NeedReport.choosing_arrondissement,
@@ -156,7 +155,7 @@ async def description_typed(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
     """Stores the description in the draft, then asks for a location."""
-    draft = await load_draft(state)
+    draft = await NeedDraft.load(state)
     if message.text is None:
         await message.answer(_("Please type the description as a text message."))
     else:
@@ -194,7 +193,7 @@ async def description_kept(
     session: AsyncSession,
     user: User,
 ) -> None:
-    draft = await load_draft(state)
+    draft = await NeedDraft.load(state)
     if draft.text is None:
         callback_answer.text = stale_button()
         return
@@ -212,7 +211,7 @@ async def location_sent(
         await message.answer(
             _("Please attach a location (📎 → Location), or press «Skip» to go without.")
         )
-        draft = await load_draft(state)
+        draft = await NeedDraft.load(state)
         await ask(
             message,
             NeedReport.sharing_location,
@@ -245,7 +244,7 @@ async def ask_again(
     step = step_of(await state.get_state())
     assert step is not None
     await message.answer(_("Please answer with one of the buttons below."))
-    draft = await load_draft(state)
+    draft = await NeedDraft.load(state)
     await ask(message, step, state=state, session=session, user=user, draft=draft)
 
 
@@ -259,7 +258,7 @@ async def _report(
     longitude: float | None = None,
 ) -> None:
     """Stores the draft as a need, then thanks the person with its reference."""
-    draft = await load_draft(state)
+    draft = await NeedDraft.load(state)
     missing = first_missing(user, draft)
     if missing is not None:
         # Only a draft damaged outside the dialog gets here: ask what it lacks.

@@ -3,7 +3,7 @@ wrong answer."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from aiogram import html
 from aiogram.fsm.context import FSMContext
@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.draft import Draft
 from handlers.needs import keyboards
 from handlers.needs.states import NeedReport
 from handlers.profile.labels import arrondissement_label, theme_label
@@ -31,22 +32,12 @@ STEPS_TOTAL = 4
 
 
 @dataclass
-class NeedDraft:
+class NeedDraft(Draft, key="need"):
     """What the dialog keeps between two answers."""
 
     theme: str | None = None
     arrondissement: int | None = None
     text: str | None = None
-
-
-async def load_draft(state: FSMContext) -> NeedDraft:
-    data = await state.get_data()
-    known = NeedDraft.__dataclass_fields__
-    return NeedDraft(**{k: v for k, v in data.items() if k in known})
-
-
-async def save_draft(state: FSMContext, draft: NeedDraft) -> None:
-    await state.set_data(asdict(draft))
 
 
 def home_arrondissement(user: User) -> int | None:
@@ -100,7 +91,7 @@ async def ask(
 ) -> None:
     """Puts the dialog on `step` and asks its question."""
     await state.set_state(step)
-    await save_draft(state, draft)
+    await draft.save(state)
     text, markup = await _question(step, session, user, draft)
     counter = _("Step {number} of {total}").format(number=STEP_NUMBERS[step], total=STEPS_TOTAL)
     hint = _("/back: previous step · /cancel: stop")

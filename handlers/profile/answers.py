@@ -25,7 +25,7 @@ from handlers.profile.callbacks import (
 )
 from handlers.profile.keyboards import CHOOSABLE_ROLES, themes_keyboard
 from handlers.profile.states import Profile
-from handlers.profile.steps import ONBOARDING, ask, go_on, load_draft, save_draft
+from handlers.profile.steps import ONBOARDING, ProfileDraft, ask, go_on
 from handlers.texts import explain_rejection, stale_button
 from storage.models import Role, User
 from storage.privacy import set_alerts, set_contact_consent
@@ -59,7 +59,7 @@ async def language_chosen(
         callback_answer.text = stale_button()
         return
     user.locale = callback_data.code
-    draft = await load_draft(state)
+    draft = await ProfileDraft.load(state)
     with i18n.use_locale(user.locale):
         await ask(
             query,
@@ -84,7 +84,7 @@ async def role_chosen(
     resume_points: ResumePoints,
 ) -> None:
     """A citizen is stored at once; an organisation's member is asked its name first."""
-    draft = await load_draft(state)
+    draft = await ProfileDraft.load(state)
     role = callback_data.role
     if role not in CHOOSABLE_ROLES:
         callback_answer.text = stale_button()
@@ -123,7 +123,7 @@ async def organisation_typed(
     resume_points: ResumePoints,
 ) -> None:
     """Stores the role with the organisation's name, then goes on."""
-    draft = await load_draft(state)
+    draft = await ProfileDraft.load(state)
     if message.text is None or draft.role is None:
         await ask_again(message, state, session, user, settings)
         return
@@ -159,7 +159,7 @@ async def arrondissement_chosen(
         callback_answer.text = stale_button()
         return
     set_arrondissement(user, number)
-    draft = await load_draft(state)
+    draft = await ProfileDraft.load(state)
     await go_on(
         query,
         state=state,
@@ -185,9 +185,9 @@ async def theme_toggled(
     if callback_data.code not in {theme.code for theme in themes}:
         callback_answer.text = stale_button()
         return
-    draft = await load_draft(state)
+    draft = await ProfileDraft.load(state)
     draft.themes = sorted(set(draft.themes) ^ {callback_data.code})
-    await save_draft(state, draft)
+    await draft.save(state)
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(
             reply_markup=themes_keyboard(themes, draft.themes, user.locale)
@@ -204,7 +204,7 @@ async def themes_done(
     settings: Settings,
     resume_points: ResumePoints,
 ) -> None:
-    draft = await load_draft(state)
+    draft = await ProfileDraft.load(state)
     known = {theme.code for theme in await list_themes(session)}
     chosen = set(draft.themes) & known
     if not chosen:
@@ -235,7 +235,7 @@ async def contact_chosen(
 ) -> None:
     """Stores the consent to be contacted, or its absence; in onboarding, alerts come next."""
     set_contact_consent(user, callback_data.share)
-    draft = await load_draft(state)
+    draft = await ProfileDraft.load(state)
     if draft.mode == ONBOARDING:
         await ask(
             query,
@@ -271,7 +271,7 @@ async def alerts_chosen(
     """Stores the consent to challenge alerts, or its absence: the last question."""
     await set_alerts(session, user, callback_data.on)
     complete_onboarding(user)
-    draft = await load_draft(state)
+    draft = await ProfileDraft.load(state)
     await go_on(
         query,
         state=state,
@@ -295,7 +295,7 @@ async def ask_again(
         await message.answer(_("Please type the name of your organisation as a text message."))
     else:
         await message.answer(_("Please answer with one of the buttons below."))
-    draft = await load_draft(state)
+    draft = await ProfileDraft.load(state)
     await ask(
         message, step, state=state, session=session, user=user, settings=settings, draft=draft
     )

@@ -17,7 +17,6 @@ from handlers.profile.steps import (
     ProfileDraft,
     ask,
     go_on,
-    load_draft,
     next_onboarding_step,
 )
 from handlers.ui import show
@@ -36,7 +35,7 @@ async def resume(
 ) -> None:
     """An unfinished onboarding where it stopped, the notice if it changed, or the menu."""
     current = await state.get_state()
-    draft = await load_draft(state)
+    draft = await ProfileDraft.load(state)
     if current in {s.state for s in Profile.__states__} and draft.mode == ONBOARDING:
         step = next(s for s in Profile.__states__ if s.state == current)
         if step not in (Profile.choosing_language, Profile.reading_notice):

@@ -19,7 +19,7 @@ from handlers.profile.card import show_settings
 from handlers.profile.keyboards import language_keyboard
 from handlers.profile.onboarding import resume
 from handlers.profile.states import Profile
-from handlers.profile.steps import SETTINGS, ProfileDraft, ask, load_draft, next_onboarding_step
+from handlers.profile.steps import SETTINGS, ProfileDraft, ask, next_onboarding_step
 from handlers.texts import stale_button
 from handlers.ui import show
 from storage.models import User
@@ -123,7 +123,7 @@ async def language_changed(
         if not isinstance(query.message, Message):
             return
         if step is not None:
-            draft = await load_draft(state)
+            draft = await ProfileDraft.load(state)
             await ask(
                 query.message,
                 step,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from handlers.draft import Draft
 from handlers.flow import ResumePoints
 from handlers.menu import menu_keyboard
 from handlers.privacy.notice import notice_text
@@ -25,8 +26,6 @@ from storage.users import complete_onboarding, is_onboarded
 
 ONBOARDING = "onboarding"
 SETTINGS = "settings"
-# A challenge's slug the person came for by a deep link: its card once onboarding is complete.
-AFTER_ONBOARDING = "after_onboarding"
 
 STEP_NUMBERS = {
     Profile.choosing_language: 1,
@@ -42,7 +41,7 @@ STEPS_TOTAL = 7
 
 
 @dataclass
-class ProfileDraft:
+class ProfileDraft(Draft, key="profile"):
     """What the dialog keeps between two answers."""
 
     mode: str = ONBOARDING
@@ -50,15 +49,12 @@ class ProfileDraft:
     themes: list[str] = field(default_factory=list)
 
 
-async def load_draft(state: FSMContext) -> ProfileDraft:
-    data = await state.get_data()
-    known = ProfileDraft.__dataclass_fields__
-    return ProfileDraft(**{k: v for k, v in data.items() if k in known})
+@dataclass
+class AfterOnboarding(Draft, key="after_onboarding"):
+    """What a person who came by a link (a challenge's slug) sees once onboarding is complete
+    (`ResumePoints.after_onboarding`). Its own entry: it outlasts the profile's questions."""
 
-
-async def save_draft(state: FSMContext, draft: ProfileDraft) -> None:
-    pending = (await state.get_data()).get(AFTER_ONBOARDING)
-    await state.set_data(asdict(draft) | ({AFTER_ONBOARDING: pending} if pending else {}))
+    link: str | None = None
 
 
 def next_onboarding_step(user: User) -> State | None:
@@ -89,7 +85,7 @@ async def ask(
 ) -> None:
     """Puts the dialog on `step` and asks its question."""
     await state.set_state(step)
-    await save_draft(state, draft)
+    await draft.save(state)
     text, markup = await _question(step, session, user, settings, draft)
     if draft.mode == ONBOARDING:
         counter = _("Step {number} of {total}").format(
@@ -178,7 +174,7 @@ async def go_on(
         )
         return
     complete_onboarding(user)
-    pending = (await state.get_data()).get(AFTER_ONBOARDING)
+    pending = (await AfterOnboarding.load(state)).link
     await state.clear()
     if pending and resume_points.after_onboarding is not None:
         await show(target, _("Thank you, you are all set! Welcome to La Collective."))

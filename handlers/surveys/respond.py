@@ -28,7 +28,7 @@ from handlers.surveys.callbacks import (
 from handlers.surveys.invitation import invitation_text
 from handlers.surveys.keyboards import after_survey_keyboard, question_keyboard, short
 from handlers.surveys.results_text import number
-from handlers.surveys.states import SurveyAnswering, SurveyDialog, load_dialog, save_dialog
+from handlers.surveys.states import SurveyAnswering, SurveyDialog
 from handlers.texts import explain_rejection, stale_button
 from handlers.ui import show
 from storage import surveys
@@ -147,7 +147,7 @@ async def button_answer(
         value = callback_data.value
         await store(query, response, question, callback_answer, state, session, user, raw=value)
         return
-    dialog = await load_dialog(state)
+    dialog = await SurveyDialog.load(state)
     code = callback_data.value
     if code not in {str(option["code"]) for option in question.options}:
         tell(
@@ -180,7 +180,7 @@ async def choices_done(
     if found is None:
         return
     response, question = found
-    dialog = await load_dialog(state)
+    dialog = await SurveyDialog.load(state)
     await store(
         query, response, question, callback_answer, state, session, user, codes=dialog.chosen
     )
@@ -235,7 +235,7 @@ async def where(
 ) -> tuple[Survey, SurveyResponse, SurveyQuestion] | None:
     """The survey, response and question the dialog is on; None when they no longer fit (the
     response finished, the survey closed, data from elsewhere)."""
-    dialog = await load_dialog(state)
+    dialog = await SurveyDialog.load(state)
     response = await session.get(SurveyResponse, dialog.response_id)
     if response is None or response.user_id != user.id or response.completed_at is not None:
         return None
@@ -343,12 +343,12 @@ async def ask(
     dialog: SurveyDialog | None = None,
 ) -> None:
     """Puts the dialog on `question` and asks it, with the progress on top."""
-    dialog = dialog or await load_dialog(state)
+    dialog = dialog or await SurveyDialog.load(state)
     if (dialog.response_id, dialog.question_id) != (response.id, question.id):
         dialog = SurveyDialog(response_id=response.id, question_id=question.id)
     typed = question.kind in TYPED
     await state.set_state(SurveyAnswering.typing if typed else SurveyAnswering.choosing)
-    await save_dialog(state, dialog)
+    await dialog.save(state)
     survey = await session.get(Survey, response.survey_id)
     assert survey is not None
     position, total = await surveys.progress(session, response)
@@ -365,7 +365,7 @@ async def resume_survey(
 ) -> None:
     """After /start or a restart: the next unanswered question of the response in progress
     (the dialog's, else the latest unfinished one of an open survey)."""
-    dialog = await load_dialog(state)
+    dialog = await SurveyDialog.load(state)
     response = await session.get(SurveyResponse, dialog.response_id)
     if response is not None:
         survey = await session.get(Survey, response.survey_id)

@@ -5,7 +5,7 @@ finished are reminded, once. The dialog's data is a `ScheduleDraft`."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.group_moves import CoordinatorsChat
 from bot.i18n import format_when, ngettext
+from handlers.draft import Draft
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.surveys import sending
@@ -38,16 +39,8 @@ DATE_FORMAT = "%d/%m/%Y %H:%M"
 
 
 @dataclass
-class ScheduleDraft:
-    survey_id: int
-
-
-async def load_draft(state: FSMContext) -> ScheduleDraft:
-    return ScheduleDraft(**(await state.get_data())["survey_schedule"])
-
-
-async def save_draft(state: FSMContext, draft: ScheduleDraft) -> None:
-    await state.update_data(survey_schedule=asdict(draft))
+class ScheduleDraft(Draft, key="survey_schedule"):
+    survey_id: int = 0  # none: the survey is not found, as when it was sent meanwhile
 
 
 def date_example(now: datetime, settings: Settings) -> str:
@@ -77,7 +70,7 @@ async def send_at_pressed(
         callback_answer.text = stale_button()
         return
     await state.set_state(SurveySchedule.typing_send_at)
-    await save_draft(state, ScheduleDraft(survey.id))
+    await ScheduleDraft(survey.id).save(state)
     ask = _(
         "{name}, when should «{title}» be sent? Please type the date and time in Paris as "
         "DD/MM/YYYY HH:MM, for example {example}."
@@ -112,7 +105,7 @@ async def send_at_typed(
     if moment <= now:
         await message.reply(_("This moment has passed: please type a date and time to come."))
         return
-    draft = await load_draft(state)
+    draft = await ScheduleDraft.load(state)
     await state.clear()
     try:
         survey = await survey_sending.schedule(
@@ -156,7 +149,7 @@ async def reminder_pressed(
         callback_answer.text = stale_button()
         return
     await state.set_state(SurveySchedule.typing_reminder)
-    await save_draft(state, ScheduleDraft(survey.id))
+    await ScheduleDraft(survey.id).save(state)
     low, high = survey_sending.REMINDER_HOURS
     ask = _(
         "{name}, how many hours after the invitation should those who have not finished "
@@ -188,7 +181,7 @@ async def reminder_typed(
             )
         )
         return
-    draft = await load_draft(state)
+    draft = await ScheduleDraft.load(state)
     await state.clear()
     try:
         survey = await survey_sending.set_reminder(

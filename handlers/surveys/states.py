@@ -4,10 +4,11 @@ loses none of them."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+
+from handlers.draft import Draft
 
 
 class SurveyAnswering(StatesGroup):
@@ -18,18 +19,8 @@ class SurveyAnswering(StatesGroup):
 
 
 @dataclass
-class SurveyDialog:
+class SurveyDialog(Draft, key="survey"):
     response_id: int = 0
     question_id: int = 0
     # A multiple choice's ticks, until «Done» stores them.
     chosen: list[str] = field(default_factory=list)
-
-
-async def load_dialog(state: FSMContext) -> SurveyDialog:
-    data = (await state.get_data()).get("survey", {})
-    known = SurveyDialog.__dataclass_fields__
-    return SurveyDialog(**{k: v for k, v in data.items() if k in known})
-
-
-async def save_dialog(state: FSMContext, dialog: SurveyDialog) -> None:
-    await state.set_data({"survey": asdict(dialog)})

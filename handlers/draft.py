@@ -1,0 +1,57 @@
+"""A dialog's draft: what a flow keeps between two answers, typed, and kept one way.
+
+A flow's draft is a dataclass deriving from `Draft` and naming its key, with a default for
+every field:
+
+    @dataclass
+    class NeedDraft(Draft, key="need"):
+        theme: str | None = None
+
+It lives in the dialog's data (aiogram's FSM storage: the database, or Redis), under its key:
+
+- `load(state)`: the draft as last saved. A draft never saved, or a field it lacks (saved by an
+  older version of the flow), takes its default; a field saved that the class no longer has
+  is dropped. So a missing draft is never an error: the flow finds its default (no challenge,
+  no survey…) and answers as for a stale button.
+- `save(state)`: replaces this draft's entry, and leaves the dialog's other entries as they
+  are (the link a person came by, kept through onboarding, is one).
+- `clear(state)`: removes this draft's entry only. Leaving the dialog (`state.clear()`)
+  removes every entry with the state.
+
+Values are what JSON holds (str, int, float, bool, None, lists of them): Redis stores the
+dialog's data as JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar, Self
+
+from aiogram.fsm.context import FSMContext
+
+
+@dataclass
+class Draft:
+    key: ClassVar[str]
+
+    def __init_subclass__(cls, *, key: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if key is not None:
+            cls.key = key
+
+    @classmethod
+    async def load(cls, state: FSMContext) -> Self:
+        stored = (await state.get_data()).get(cls.key)
+        if not isinstance(stored, dict):
+            stored = {}
+        known = {field.name for field in fields(cls)}
+        return cls(**{name: value for name, value in stored.items() if name in known})
+
+    async def save(self, state: FSMContext) -> None:
+        await state.update_data({self.key: asdict(self)})
+
+    @classmethod
+    async def clear(cls, state: FSMContext) -> None:
+        data = await state.get_data()
+        if data.pop(cls.key, None) is not None:
+            await state.set_data(data)
