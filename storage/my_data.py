@@ -25,6 +25,8 @@ from storage.models import (
     InitiativeSupport,
     Introduction,
     Need,
+    Organisation,
+    OrganisationRequest,
     Participation,
     Survey,
     SurveyAnswer,
@@ -49,6 +51,7 @@ ALERTS = "challenge alerts you received"
 INVITATIONS = "survey invitations you received"
 DIALOGS = "what you were in the middle of"
 GATHERED = "initiatives you support, follow or offered to help"
+REQUESTS = "your requests to organisations, and those you answered"
 KINDS = (
     NEEDS,
     INITIATIVES,
@@ -60,6 +63,7 @@ KINDS = (
     ALERTS,
     INVITATIONS,
     GATHERED,
+    REQUESTS,
     DIALOGS,
 )
 
@@ -86,6 +90,7 @@ async def export_user_data(
     data[ALERTS] = await _alerts(session, user)
     data[INVITATIONS] = await _invitations(session, user)
     data[GATHERED] = await _gathered(session, user)
+    data[REQUESTS] = await _requests(session, user)
     if dialogs is None:
         dialogs = (
             [(record.state, record.data) for record in await _records(session, user)]
@@ -110,6 +115,9 @@ def _profile(user: User) -> dict[str, Any]:
         "language": user.locale,
         "who you are": user.role.value if user.role else None,
         "organisation": user.organisation.name if user.organisation else None,
+        "organisation verified by the coordinators": (
+            user.organisation.verified if user.organisation else None
+        ),
         "arrondissement": user.arrondissement,
         "themes": user.themes,
         "first came": _when(user.created_at),
@@ -169,6 +177,30 @@ async def _gathered(session: AsyncSession, user: User) -> list[dict[str, Any]]:
         for offer in offers
     ]
     return found
+
+
+async def _requests(session: AsyncSession, user: User) -> list[dict[str, Any]]:
+    """To be put in touch with an organisation, or to join it: asked by the person, or answered
+    by them as a member."""
+    rows = await session.execute(
+        select(OrganisationRequest, Organisation)
+        .join(Organisation, Organisation.id == OrganisationRequest.organisation_id)
+        .where(
+            or_(OrganisationRequest.user_id == user.id, OrganisationRequest.answered_by == user.id)
+        )
+        .order_by(OrganisationRequest.id)
+    )
+    return [
+        {
+            "organisation": organisation.name,
+            "to": "join it" if request.kind == "join" else "be put in touch",
+            "asked by you": request.user_id == user.id,
+            "answer": request.status,
+            "asked": _when(request.created_at),
+            "answered": _when(request.answered_at),
+        }
+        for request, organisation in rows
+    ]
 
 
 async def _initiatives(session: AsyncSession, user: User) -> list[dict[str, Any]]:

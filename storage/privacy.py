@@ -22,6 +22,7 @@ from storage.models import (
     InitiativeStatus,
     Need,
     Organisation,
+    OrganisationRequest,
     OutboxMessage,
     OutboxStatus,
     Participation,
@@ -122,6 +123,15 @@ async def forget_user(
     # go, since they only said where to send news.
     await session.execute(update(HelpOffer).where(HelpOffer.user_id == user.id).values(text=None))
     await session.execute(delete(InitiativeFollow).where(InitiativeFollow.user_id == user.id))
+    # Their requests to organisations go; the answers they gave as a member stay, unsigned.
+    await session.execute(
+        delete(OrganisationRequest).where(OrganisationRequest.user_id == user.id)
+    )
+    await session.execute(
+        update(OrganisationRequest)
+        .where(OrganisationRequest.answered_by == user.id)
+        .values(answered_by=None)
+    )
     await session.execute(
         update(Need)
         .where(Need.reporter_id == user.id)

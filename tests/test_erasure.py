@@ -207,6 +207,11 @@ async def every_contribution(harness: Harness) -> tuple[Person, Person, Person]:
     person = harness.person(PERSON, language_code="en")
     person.user["username"] = USERNAME
     await onboard(person, organisation=ORGANISATION)
+    # Verified by the coordinators, so that the person registers someone on its behalf.
+    async with harness.sessionmaker.begin() as session:
+        user = await find_user(session, PERSON)
+        assert user is not None and user.organisation is not None
+        user.organisation.verified = True
     coordinator = group_person(harness)
     other = await participant(
         harness, OTHER_ORG, challenge, role=Role.company, organisation=OTHER_NAME, kind="skills"

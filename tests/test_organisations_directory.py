@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from handlers.organisations.callbacks import AnswerCb, AskCb, AskKind
+from storage import my_data
 from storage.models import Organisation, OrganisationRequest
+from storage.privacy import forget_user
 from storage.users import find_user
 from tests.challenges_setup import alert_of
 from tests.conversation import Harness, Person, buttons_of, texts
@@ -171,3 +173,38 @@ async def test_asking_to_join_in_french_a_member_accepts_in_arabic(harness: Harn
     (sorry,) = to(delivered, 1004)
     assert "Les Amis du Panier" in sorry["text"]
     assert not any("tg://user" in payload["text"] for _, _, payload in await outbox(harness))
+
+
+async def test_my_data_lists_the_membership_and_requests_and_erasure_leaves_none(
+    harness: Harness,
+) -> None:
+    member = await onboarded(harness, 1001, organisation="Voisins Solidaires", verified=True)
+    citizen = await onboarded(harness, 1002)
+    org = await organisation_id(harness, "Voisins Solidaires")
+    await citizen.send("/help")
+    await citizen.press_data(AskCb(organisation_id=org, kind=AskKind.contact, sure=True).pack())
+    (request,) = to(await deliver(harness), 1001)
+    await member.press("Accept", request)
+
+    await citizen.send("/mydata")
+    assert "• 1 request to an organisation" in "\n".join(citizen.said(3))
+    await member.send("/mydata")
+    assert "• 1 request to an organisation" in "\n".join(member.said(3))
+    async with harness.sessionmaker() as session:
+        user = await find_user(session, 1001)
+        assert user is not None
+        data = await my_data.export_user_data(session, user)
+    assert data["about you"]["organisation"] == "Voisins Solidaires"
+    assert data["about you"]["organisation verified by the coordinators"] is True
+    (answered,) = data[my_data.REQUESTS]
+    assert answered["asked by you"] is False and answered["answer"] == "accepted"
+
+    async with harness.sessionmaker.begin() as session:
+        user = await find_user(session, 1002)
+        assert user is not None
+        await forget_user(session, user)
+        other = await find_user(session, 1001)
+        assert other is not None
+        await forget_user(session, other)
+    async with harness.sessionmaker() as session:
+        assert list(await session.scalars(select(OrganisationRequest))) == []

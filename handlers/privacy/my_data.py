@@ -47,6 +47,9 @@ def kind_line(kind: str, n: int) -> str:
             "{count} supports, follows or offers of help to initiatives",
             n,
         ),
+        my_data.REQUESTS: lambda: ngettext(
+            "{count} request to an organisation", "{count} requests to organisations", n
+        ),
         my_data.DIALOGS: lambda: ngettext(
             "{count} dialog in progress", "{count} dialogs in progress", n
         ),
