@@ -68,9 +68,9 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVarTuple, Unpack
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Row, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -207,7 +207,12 @@ async def answered_from(session: AsyncSession, survey_id: int, user_id: int) -> 
     )
 
 
-async def _rows(session: AsyncSession, query: Select[Any]) -> Sequence[Any]:
+_Columns = TypeVarTuple("_Columns")
+
+
+async def _rows(
+    session: AsyncSession, query: Select[Unpack[_Columns]]
+) -> Sequence[Row[Unpack[_Columns]]]:
     """Rows of a Core query on the session's connection, without the ORM's work per row."""
     connection = await session.connection()
     return (await connection.execute(query)).all()
@@ -371,7 +376,7 @@ def _arrondissements_shown(sizes: Mapping[int | None, int]) -> dict[int, int]:
     shown = {
         place: size
         for place, size in sizes.items()
-        if place in ARRONDISSEMENTS and size >= MIN_GROUP
+        if place is not None and place in ARRONDISSEMENTS and size >= MIN_GROUP
     }
     rest = sum(sizes.values()) - sum(shown.values())
     while shown and 0 < rest < MIN_GROUP:
@@ -713,7 +718,7 @@ async def _texts(
     texts: dict[int, list[str]] = defaultdict(list)
     wanted = {question.id for question in questions}
     for question_id, text in await _rows(session, query):
-        if question_id in wanted:
+        if question_id in wanted and text is not None:  # None left out by the query
             texts[question_id].append(text)
     return texts
 

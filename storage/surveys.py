@@ -174,7 +174,7 @@ def _reachable() -> list[Any]:
     ]
 
 
-def _audience_query(survey: Survey) -> Select[tuple[User]]:
+def _audience_query(survey: Survey) -> Select[User]:
     # Users' themes load with a second query (selectin): not wanted for a list of recipients.
     query = select(User).where(*_reachable()).options(raiseload(User.theme_links))
     if survey.challenge_id is not None:

@@ -53,7 +53,7 @@ async def get_or_create_user(
     return user
 
 
-def _person() -> Select[tuple[User]]:
+def _person() -> Select[User]:
     # Their themes in the same statement, rather than a second one for every update.
     return select(User).options(joinedload(User.theme_links))
 
@@ -64,7 +64,7 @@ async def find_user(session: AsyncSession, telegram_id: int) -> User | None:
 
 
 @lru_cache
-def _person_and_dialog() -> Select[tuple[User, FsmRecord]]:
+def _person_and_dialog() -> Select[User, FsmRecord]:
     # Built once: every update runs it.
     return (
         _person()
