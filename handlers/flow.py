@@ -18,7 +18,7 @@ importing another's.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from handlers.coordination import Coordinator, Taken, refuse_button, refuse_message
+from handlers.current import Current
 from storage.models import User
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -64,11 +65,13 @@ class ResumePoints:
 
 
 class Flow:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, current: Sequence[Current[Any]] = ()) -> None:
         self.name = name
         self.registrations: list[
             tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any]]
         ] = []
+        # What its buttons are about, handed to the handlers that name it (handlers/current.py).
+        self.current = tuple(current)
 
     def _on(self, event: str, *filters: Any, **kwargs: Any) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -90,6 +93,8 @@ class Flow:
         router = Router(name=self.name)
         for event, handler, filters, kwargs in self.registrations:
             router.observers[event].register(handler, *filters, **kwargs)
+        for current in self.current:
+            router.callback_query.middleware(current)
         return router
 
 

@@ -23,7 +23,7 @@ from handlers.challenges import coordination_notices as notices
 from handlers.challenges.coordination import figures_text, kind_label
 from handlers.challenges.coordination_callbacks import ManageAction, ManageCb
 from handlers.challenges.coordination_states import ChallengeNews
-from handlers.challenges.manage import managed_challenge
+from handlers.challenges.manage import PRESSED_CHALLENGE
 from handlers.draft import Draft
 from handlers.filters import NotCommand
 from handlers.flow import Flow
@@ -38,7 +38,7 @@ from storage.organisations import badged
 from storage.outbox import utf16_len
 from storage.texts import TextRejected, clean_text
 
-router = Flow("challenge-participants")
+router = Flow("challenge-participants", current=[PRESSED_CHALLENGE])
 
 CONTRIBUTION_TEXT = 200
 # Room for a page of participants within Telegram's 4096, with its header and buttons' text.
@@ -88,14 +88,11 @@ def pages_of(lines: Sequence[str], room: int) -> list[list[str]]:
 async def participants_pressed(
     query: CallbackQuery,
     callback_data: ManageCb,
-    callback_answer: CallbackAnswer,
+    challenge: Challenge,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """Who takes part and what they bring, a page at a time, under the counts."""
-    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
-    if challenge is None:
-        return
     locale = settings.group_locale
     rows = await challenges.participants(session, challenge.id)
     figures = await challenges.challenge_figures(session, challenge.id)
@@ -115,15 +112,13 @@ async def participants_pressed(
 @router.callback_query(ManageCb.filter(F.action == ManageAction.export))
 async def export_pressed(
     query: CallbackQuery,
-    callback_data: ManageCb,
-    callback_answer: CallbackAnswer,
+    challenge: Challenge,
     bot: Bot,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """The participants as a CSV file that opens in French Excel."""
-    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
-    if challenge is None or query.message is None:
+    if query.message is None:
         return
     rows = await challenges.participants(session, challenge.id)
     assisted = await challenges.assisted_of(session, challenge.id)
@@ -150,7 +145,7 @@ class NewsDraft(Draft, key="challenge_news"):
 @router.callback_query(ManageCb.filter(F.action == ManageAction.update))
 async def update_pressed(
     query: CallbackQuery,
-    callback_data: ManageCb,
+    challenge: Challenge,
     callback_answer: CallbackAnswer,
     state: FSMContext,
     session: AsyncSession,
@@ -158,8 +153,7 @@ async def update_pressed(
     coordinators_chat: CoordinatorsChat,
 ) -> None:
     """Asks for the update's text, in the group."""
-    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
-    if challenge is None or query.message is None:
+    if query.message is None:
         return
     if query.message.chat.id != coordinators_chat.id:
         callback_answer.text = stale_button()

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from aiogram import Bot, F, html
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -32,29 +33,28 @@ from handlers.challenges.coordination import (
     management_text,
 )
 from handlers.challenges.coordination_callbacks import ListCb, ManageAction, ManageCb
+from handlers.current import Current, stale_button_answer
 from handlers.flow import Flow
 from handlers.initiatives.cards import shorten
-from handlers.texts import stale_button
 from handlers.ui import show
 from storage import challenges
 from storage.challenges import ChallengeError, InvalidChallenge, challenge_text
 from storage.models import Challenge, ChallengeStatus, utcnow
 from storage.posters import challenge_poster
 
-router = Flow("challenge-management")
+
+async def pressed_challenge(event: TelegramObject, data: dict[str, Any]) -> Challenge | None:
+    """The challenge a management button names (`ManageCb`), when it still exists."""
+    return await challenges.get_challenge(data["session"], data["callback_data"].challenge_id)
+
+
+# Its handlers, and the participants', take the pressed challenge as `challenge`.
+PRESSED_CHALLENGE = Current("challenge", pressed_challenge, stale_button_answer)
+
+router = Flow("challenge-management", current=[PRESSED_CHALLENGE])
 
 LIST_PAGE = 8
 EVERY_STATUS = (ChallengeStatus.draft, ChallengeStatus.open, ChallengeStatus.closed)
-
-
-async def managed_challenge(
-    callback_answer: CallbackAnswer, session: AsyncSession, challenge_id: int
-) -> Challenge | None:
-    """The challenge a button names, when it still exists."""
-    challenge = await challenges.get_challenge(session, challenge_id)
-    if challenge is None:
-        callback_answer.text = stale_button()
-    return challenge
 
 
 async def bot_link(bot: Bot, challenge: Challenge) -> str:
@@ -124,29 +124,22 @@ async def show_list(
 @router.callback_query(ManageCb.filter(F.action == ManageAction.card))
 async def card(
     query: CallbackQuery,
-    callback_data: ManageCb,
-    callback_answer: CallbackAnswer,
+    challenge: Challenge,
     bot: Bot,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
-    if challenge is not None:
-        await show_card(query, bot, session, settings, challenge)
+    await show_card(query, bot, session, settings, challenge)
 
 
 @router.callback_query(ManageCb.filter(F.action == ManageAction.preview))
 async def preview(
     query: CallbackQuery,
-    callback_data: ManageCb,
-    callback_answer: CallbackAnswer,
+    challenge: Challenge,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """The card as citizens see it, in the group's language."""
-    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
-    if challenge is None:
-        return
     figures = await challenges.challenge_figures(session, challenge.id)
     card = citizens_card(
         challenge,
@@ -161,7 +154,7 @@ async def preview(
 @router.callback_query(ManageCb.filter(F.action == ManageAction.open))
 async def open_pressed(
     query: CallbackQuery,
-    callback_data: ManageCb,
+    challenge: Challenge,
     callback_answer: CallbackAnswer,
     bot: Bot,
     i18n: I18n,
@@ -170,9 +163,6 @@ async def open_pressed(
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Open (or Reopen): the challenge opens and the people it concerns are alerted."""
-    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
-    if challenge is None:
-        return
     try:
         await open_and_alert(query, bot, i18n, session, settings, challenge.id, wall_clock())
     except ChallengeError:
@@ -226,7 +216,7 @@ async def _tell(target: CallbackQuery, text: str) -> None:
 @router.callback_query(ManageCb.filter(F.action == ManageAction.close))
 async def close_pressed(
     query: CallbackQuery,
-    callback_data: ManageCb,
+    challenge: Challenge,
     callback_answer: CallbackAnswer,
     bot: Bot,
     session: AsyncSession,
@@ -234,9 +224,6 @@ async def close_pressed(
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Nobody can join any more; participants and figures stay."""
-    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
-    if challenge is None:
-        return
     try:
         challenge = await challenges.close_challenge(
             session, challenge.id, query.from_user.id, wall_clock()
@@ -250,14 +237,12 @@ async def close_pressed(
 @router.callback_query(ManageCb.filter(F.action == ManageAction.poster))
 async def poster_pressed(
     query: CallbackQuery,
-    callback_data: ManageCb,
-    callback_answer: CallbackAnswer,
+    challenge: Challenge,
     bot: Bot,
     session: AsyncSession,
 ) -> None:
     """A PNG to print, with the title and a QR code of the challenge's link."""
-    challenge = await managed_challenge(callback_answer, session, callback_data.challenge_id)
-    if challenge is None or query.message is None:
+    if query.message is None:
         return
     link = await bot_link(bot, challenge)
     title = challenge_text(challenge, "fr")[0]

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from aiogram import F
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -23,12 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import ngettext
+from handlers.current import Current, stale_button_answer
 from handlers.flow import Flow
 from handlers.surveys import coordination_keyboards as keyboards
 from handlers.surveys import sending
 from handlers.surveys.coordination import card_text, list_text, preview_text
 from handlers.surveys.coordination_callbacks import ListCb, ManageAction, ManageCb
-from handlers.texts import stale_button
 from handlers.ui import show
 from storage import survey_sending
 from storage.models import Challenge, Survey, SurveyStatus, utcnow
@@ -36,19 +37,18 @@ from storage.outbox import split_text
 from storage.surveys import SurveyError, audience, close_survey, get_survey, list_surveys
 from storage.surveys import questions_of as survey_questions
 
-router = Flow("survey-management")
+
+async def pressed_survey(event: TelegramObject, data: dict[str, Any]) -> Survey | None:
+    """The survey a management button names (`ManageCb`), when it still exists."""
+    return await get_survey(data["session"], data["callback_data"].survey_id)
+
+
+# Its handlers, the scheduling's and the results' take the pressed survey as `survey`.
+PRESSED_SURVEY = Current("survey", pressed_survey, stale_button_answer)
+
+router = Flow("survey-management", current=[PRESSED_SURVEY])
 
 LIST_PAGE = 8
-
-
-async def pressed_survey(
-    callback_answer: CallbackAnswer, session: AsyncSession, survey_id: int
-) -> Survey | None:
-    """The survey a button names, when it still exists."""
-    survey = await get_survey(session, survey_id)
-    if survey is None:
-        callback_answer.text = stale_button()
-    return survey
 
 
 async def tell(target: CallbackQuery | Message, text: str) -> None:
@@ -120,28 +120,21 @@ async def show_list(
 @router.callback_query(ManageCb.filter(F.action == ManageAction.card))
 async def card(
     query: CallbackQuery,
-    callback_data: ManageCb,
-    callback_answer: CallbackAnswer,
+    survey: Survey,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
-    if survey is not None:
-        await show_card(query, session, settings, survey)
+    await show_card(query, session, settings, survey)
 
 
 @router.callback_query(ManageCb.filter(F.action == ManageAction.preview))
 async def preview(
     query: CallbackQuery,
-    callback_data: ManageCb,
-    callback_answer: CallbackAnswer,
+    survey: Survey,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """Every question as respondents of the group's language will see it, under the card."""
-    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
-    if survey is None:
-        return
     questions = await survey_questions(session, survey.id)
     await tell(query, preview_text(survey, questions, settings.group_locale))
 
@@ -152,15 +145,12 @@ async def preview(
 @router.callback_query(ManageCb.filter(F.action == ManageAction.send))
 async def send_pressed(
     query: CallbackQuery,
-    callback_data: ManageCb,
+    survey: Survey,
     callback_answer: CallbackAnswer,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """Says how many people the survey goes to, and asks to confirm."""
-    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
-    if survey is None:
-        return
     if survey.status is not SurveyStatus.draft:
         await already_sent(query, callback_answer, session, settings, survey)
         return
@@ -176,7 +166,7 @@ async def send_pressed(
 @router.callback_query(ManageCb.filter(F.action == ManageAction.send_confirmed))
 async def send_confirmed(
     query: CallbackQuery,
-    callback_data: ManageCb,
+    survey: Survey,
     callback_answer: CallbackAnswer,
     i18n: I18n,
     session: AsyncSession,
@@ -184,9 +174,6 @@ async def send_confirmed(
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Opens the survey and writes the invitations to the outbox; the group is told how many."""
-    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
-    if survey is None:
-        return
     sent = await sending.send_survey(session, i18n, survey.id, query.from_user.id, wall_clock())
     if sent is None:
         await already_sent(query, callback_answer, session, settings, survey)
@@ -214,15 +201,12 @@ async def already_sent(
 @router.callback_query(ManageCb.filter(F.action == ManageAction.close))
 async def close_pressed(
     query: CallbackQuery,
-    callback_data: ManageCb,
+    survey: Survey,
     callback_answer: CallbackAnswer,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """Asks to confirm: nobody can answer afterwards."""
-    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
-    if survey is None:
-        return
     if survey.status is not SurveyStatus.open:
         await not_open(query, callback_answer, session, settings, survey)
         return
@@ -240,7 +224,7 @@ async def close_pressed(
 @router.callback_query(ManageCb.filter(F.action == ManageAction.close_confirmed))
 async def close_confirmed(
     query: CallbackQuery,
-    callback_data: ManageCb,
+    survey: Survey,
     callback_answer: CallbackAnswer,
     i18n: I18n,
     session: AsyncSession,
@@ -248,9 +232,6 @@ async def close_confirmed(
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Closes the survey; each respondent receives the results through the outbox."""
-    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
-    if survey is None:
-        return
     try:
         survey = await close_survey(session, survey.id, query.from_user.id, wall_clock())
     except SurveyError:

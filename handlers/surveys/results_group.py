@@ -19,7 +19,7 @@ from handlers.flow import Flow
 from handlers.surveys import sending
 from handlers.surveys.coordination import answered_line
 from handlers.surveys.coordination_callbacks import ManageAction, ManageCb
-from handlers.surveys.manage import pressed_survey, tell
+from handlers.surveys.manage import PRESSED_SURVEY, tell
 from handlers.surveys.results_text import number, results_message
 from storage.models import QuestionKind, Survey, SurveyQuestion, SurveyStatus
 from storage.outbox import cut_caption
@@ -34,7 +34,7 @@ from storage.survey_results import (
 from storage.survey_sending import Counts
 from storage.surveys import question_text, questions_of
 
-router = Flow("survey-results")
+router = Flow("survey-results", current=[PRESSED_SURVEY])
 
 # Charts of key figures sent at most, within the group's 20 messages a minute.
 WAVE_CHARTS = 4
@@ -43,32 +43,28 @@ GROUP_TEXTS = 30
 COMPARED = (QuestionKind.scale, QuestionKind.number, QuestionKind.yes_no)
 
 
-async def _sent_survey(
-    query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession, survey_id: int
-) -> Survey | None:
-    """The survey, when it has been sent (a draft has no answers)."""
-    survey = await pressed_survey(callback_answer, session, survey_id)
-    if survey is None or query.message is None:
-        return None
+def _sent(query: CallbackQuery, callback_answer: CallbackAnswer, survey: Survey) -> bool:
+    """The survey has been sent (a draft has no answers)."""
+    if query.message is None:
+        return False
     if survey.status is SurveyStatus.draft:
         callback_answer.text = _("This survey has not been sent yet: there are no answers.")
         callback_answer.show_alert = True
-        return None
-    return survey
+        return False
+    return True
 
 
 @router.callback_query(ManageCb.filter(F.action == ManageAction.results))
 async def results_pressed(
     query: CallbackQuery,
-    callback_data: ManageCb,
+    survey: Survey,
     callback_answer: CallbackAnswer,
     bot: Bot,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """The response rate, each question's figures and free-text answers, then the chart."""
-    survey = await _sent_survey(query, callback_answer, session, callback_data.survey_id)
-    if survey is None or query.message is None:
+    if not _sent(query, callback_answer, survey) or query.message is None:
         return
     results = await survey_results(session, survey.id, coordinators=True)
     questions = await questions_of(session, survey.id)
@@ -85,15 +81,14 @@ async def results_pressed(
 @router.callback_query(ManageCb.filter(F.action == ManageAction.csv))
 async def csv_pressed(
     query: CallbackQuery,
-    callback_data: ManageCb,
+    survey: Survey,
     callback_answer: CallbackAnswer,
     bot: Bot,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """The raw answers, one row per complete response, for French Excel."""
-    survey = await _sent_survey(query, callback_answer, session, callback_data.survey_id)
-    if survey is None or query.message is None:
+    if not _sent(query, callback_answer, survey) or query.message is None:
         return
     data = await answers_csv(session, survey.id)
     await bot.send_document(
@@ -109,15 +104,14 @@ async def csv_pressed(
 @router.callback_query(ManageCb.filter(F.action == ManageAction.json))
 async def json_pressed(
     query: CallbackQuery,
-    callback_data: ManageCb,
+    survey: Survey,
     callback_answer: CallbackAnswer,
     bot: Bot,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """The aggregates as computed for publication (small groups suppressed)."""
-    survey = await _sent_survey(query, callback_answer, session, callback_data.survey_id)
-    if survey is None or query.message is None:
+    if not _sent(query, callback_answer, survey) or query.message is None:
         return
     data = results_json(await survey_results(session, survey.id, coordinators=True))
     await bot.send_document(
@@ -200,15 +194,14 @@ def waves_text(
 @router.callback_query(ManageCb.filter(F.action == ManageAction.waves))
 async def waves_pressed(
     query: CallbackQuery,
-    callback_data: ManageCb,
+    survey: Survey,
     callback_answer: CallbackAnswer,
     bot: Bot,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
     """The series' waves side by side, and a chart per key figure."""
-    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
-    if survey is None or query.message is None:
+    if query.message is None:
         return
     waves = await compare_waves(session, survey.series)
     if len(waves) < 2:

@@ -26,14 +26,14 @@ from handlers.flow import Flow
 from handlers.surveys import sending
 from handlers.surveys.coordination_callbacks import ManageAction, ManageCb
 from handlers.surveys.coordination_states import SurveySchedule
-from handlers.surveys.manage import already_sent, pressed_survey, show_card, tell
+from handlers.surveys.manage import PRESSED_SURVEY, already_sent, show_card, tell
 from handlers.texts import stale_button
 from storage import survey_sending
-from storage.models import SurveyStatus, utcnow
+from storage.models import Survey, SurveyStatus, utcnow
 from storage.outbox import QuietHours
 from storage.surveys import SurveyError
 
-router = Flow("survey-scheduling")
+router = Flow("survey-scheduling", current=[PRESSED_SURVEY])
 
 DATE_FORMAT = "%d/%m/%Y %H:%M"
 
@@ -51,7 +51,7 @@ def date_example(now: datetime, settings: Settings) -> str:
 @router.callback_query(ManageCb.filter(F.action == ManageAction.send_at))
 async def send_at_pressed(
     query: CallbackQuery,
-    callback_data: ManageCb,
+    survey: Survey,
     callback_answer: CallbackAnswer,
     state: FSMContext,
     session: AsyncSession,
@@ -60,8 +60,7 @@ async def send_at_pressed(
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Asks, in the group, when to send the draft."""
-    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
-    if survey is None or query.message is None:
+    if query.message is None:
         return
     if survey.status is not SurveyStatus.draft:
         await already_sent(query, callback_answer, session, settings, survey)
@@ -131,7 +130,7 @@ async def send_at_typed(
 @router.callback_query(ManageCb.filter(F.action == ManageAction.reminder))
 async def reminder_pressed(
     query: CallbackQuery,
-    callback_data: ManageCb,
+    survey: Survey,
     callback_answer: CallbackAnswer,
     state: FSMContext,
     session: AsyncSession,
@@ -139,8 +138,7 @@ async def reminder_pressed(
     coordinators_chat: CoordinatorsChat,
 ) -> None:
     """Asks after how many hours the unfinished are reminded."""
-    survey = await pressed_survey(callback_answer, session, callback_data.survey_id)
-    if survey is None or query.message is None:
+    if query.message is None:
         return
     if survey.status is SurveyStatus.closed:
         callback_answer.text = _("This survey is closed.")
