@@ -17,6 +17,7 @@ import io
 import zipfile
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import astuple
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.excel_csv import csv_bytes
+from storage.initiative_support import Gathered, gathered_by_initiative, is_small
 from storage.models import (
     AssistedParticipation,
     Challenge,
@@ -62,6 +64,8 @@ NEEDS_COLUMNS = (
     "text",
     "latitude",
     "longitude",
+    "status",
+    "answered_by",
 )
 INITIATIVES_COLUMNS = (
     "reference",
@@ -75,6 +79,9 @@ INITIATIVES_COLUMNS = (
     "decided_on",
     "contact_shared",
     "telegram_id",
+    "supports",
+    "offers_of_help",
+    "followers",
 )
 PARTICIPATIONS_COLUMNS = (
     "challenge",
@@ -163,6 +170,21 @@ async def people_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZONE) ->
     )
 
 
+def few(count: int) -> int | str:
+    """A count of people: 1 to 4 is «<5», so that nobody is singled out."""
+    return "<5" if is_small(count) else count
+
+
+def answered_by(need: Need) -> str | None:
+    """What answers the need: «I-7» or «C-3»; a carrier's link not yet confirmed, «I-7?»."""
+    if need.answered_by_initiative_id is not None:
+        waiting = "" if need.link_confirmed else "?"
+        return f"I-{need.answered_by_initiative_id}{waiting}"
+    if need.answered_by_challenge_id is not None:
+        return f"C-{need.answered_by_challenge_id}"
+    return None
+
+
 async def needs_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZONE) -> bytes:
     """Every need, with no link to who reported it."""
     local = _Dates(timezone)
@@ -178,6 +200,8 @@ async def needs_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZONE) -> 
                 need.text,
                 need.latitude,
                 need.longitude,
+                need.status.value,
+                answered_by(need),
             )
             for need in rows
         ),
@@ -194,6 +218,8 @@ async def initiatives_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZON
         .join(User, User.id == Initiative.proposer_id)
         .order_by(Initiative.id)
     )
+    gathered = await gathered_by_initiative(session)
+    none = Gathered(0, 0, 0)
     return csv_bytes(
         INITIATIVES_COLUMNS,
         (
@@ -209,6 +235,7 @@ async def initiatives_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZON
                 local(initiative.decided_at),
                 _shared(consent),
                 telegram_id if _shared(consent) else None,
+                *(few(count) for count in astuple(gathered.get(initiative.id, none))),
             )
             for initiative, telegram_id, consent in rows
         ),

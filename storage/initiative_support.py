@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.challenges import CONTRIBUTION_KINDS
 from storage.models import (
+    Challenge,
+    ChallengePartner,
+    ChallengeStatus,
     HelpOffer,
     HelpStatus,
     Initiative,
@@ -27,6 +30,8 @@ from storage.models import (
 )
 from storage.texts import clean_text
 
+# Figures shown never single out a group of fewer than 5 people (PRIVACY.md).
+MIN_GROUP = 5
 HELP_TEXT_LIMITS = (3, 300)
 NEWS_LIMITS = (10, 1000)
 # Carriers post at most this often per initiative: followers asked for news, not a feed.
@@ -291,6 +296,70 @@ async def withdraw(session: AsyncSession, initiative_id: int, user: User) -> Ini
 # -- figures
 
 
+def is_small(count: int) -> bool:
+    """1 to 4 people: shown as «fewer than 5», never as the number."""
+    return 0 < count < MIN_GROUP
+
+
+async def gathered_by_initiative(session: AsyncSession) -> dict[int, Gathered]:
+    """Per initiative, its supports, offers of help and follows (for the exports)."""
+    found: dict[int, list[int]] = {}
+    for position, model in enumerate((InitiativeSupport, HelpOffer, InitiativeFollow)):
+        for initiative_id, count in await session.execute(
+            select(model.initiative_id, func.count()).group_by(model.initiative_id)
+        ):
+            found.setdefault(initiative_id, [0, 0, 0])[position] = count
+    return {key: Gathered(*values) for key, values in found.items()}
+
+
+# -- partners of challenges
+
+
+async def add_partner(session: AsyncSession, challenge_id: int, initiative_id: int) -> bool:
+    """A coordinator lists a published initiative as a partner of a challenge not closed;
+    False when it already is."""
+    initiative = await _published(session, initiative_id)
+    challenge = await session.get(Challenge, challenge_id)
+    if challenge is None or challenge.status is ChallengeStatus.draft:
+        raise NotPublished(challenge_id)
+    found = await session.scalar(
+        select(ChallengePartner.id).where(
+            ChallengePartner.challenge_id == challenge_id,
+            ChallengePartner.initiative_id == initiative.id,
+        )
+    )
+    if found is not None:
+        return False
+    session.add(ChallengePartner(challenge_id=challenge_id, initiative_id=initiative.id))
+    await session.flush()
+    return True
+
+
+async def remove_partner(session: AsyncSession, challenge_id: int, initiative_id: int) -> bool:
+    done = await session.execute(
+        delete(ChallengePartner).where(
+            ChallengePartner.challenge_id == challenge_id,
+            ChallengePartner.initiative_id == initiative_id,
+        )
+    )
+    return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+async def partners_of(session: AsyncSession, challenge_id: int) -> Sequence[Initiative]:
+    """The challenge's partner initiatives still published, oldest partner first."""
+    return (
+        await session.scalars(
+            select(Initiative)
+            .join(ChallengePartner, ChallengePartner.initiative_id == Initiative.id)
+            .where(
+                ChallengePartner.challenge_id == challenge_id,
+                Initiative.status == InitiativeStatus.approved,
+            )
+            .order_by(ChallengePartner.id)
+        )
+    ).all()
+
+
 @dataclass(frozen=True)
 class Gathered:
     supports: int
@@ -298,13 +367,18 @@ class Gathered:
     followers: int
 
 
-async def gathered(session: AsyncSession, since: datetime | None = None) -> Gathered:
-    """How many supports, offers of help and follows exist (made since `since`, if given)."""
+async def gathered(
+    session: AsyncSession, since: datetime | None = None, until: datetime | None = None
+) -> Gathered:
+    """How many supports, offers of help and follows exist (made in [since, until), if
+    given)."""
 
     async def count(model: type[InitiativeSupport | InitiativeFollow | HelpOffer]) -> int:
         query = select(func.count()).select_from(model)
         if since is not None:
             query = query.where(model.created_at >= since)
+        if until is not None:
+            query = query.where(model.created_at < until)
         return await session.scalar(query) or 0
 
     return Gathered(

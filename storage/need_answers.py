@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.challenges import challenge_by_slug
 from storage.initiative_support import carried
 from storage.models import (
     Challenge,
@@ -24,6 +25,7 @@ from storage.models import (
 
 _NEED = re.compile(r"\s*N-?(\d{1,9})\s*", re.IGNORECASE)
 _TARGET = re.compile(r"\s*([IC])-?(\d{1,9})\s*", re.IGNORECASE)
+_SLUG = re.compile(r"(?:^|start=)c_([a-z0-9]{4,16})\s*$")
 LIVE = (NeedStatus.open, NeedStatus.answered)
 
 
@@ -37,10 +39,14 @@ def parse_need(raw: str | None) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def parse_target(raw: str | None) -> tuple[str, int] | None:
-    """«I-7» (an initiative) or «C-3» (a challenge)."""
+def parse_target(raw: str | None) -> tuple[str, int | str] | None:
+    """«I-7» (an initiative), «C-3» (a challenge), or a challenge's link or its «c_<slug>»
+    (what the coordinators' card of a challenge shows): ("S", slug)."""
     found = _TARGET.fullmatch(raw or "")
-    return (found.group(1).upper(), int(found.group(2))) if found else None
+    if found:
+        return found.group(1).upper(), int(found.group(2))
+    slug = _SLUG.search(raw or "")
+    return ("S", slug.group(1)) if slug else None
 
 
 async def needs_of(session: AsyncSession, user: User) -> Sequence[Need]:
@@ -70,27 +76,40 @@ async def _live(session: AsyncSession, need_id: int) -> Need:
     return need
 
 
-async def _target(session: AsyncSession, kind: str, target_id: int) -> Initiative | Challenge:
+async def target_of(
+    session: AsyncSession, kind: str, target_id: int | str
+) -> Initiative | Challenge | None:
+    """What `parse_target` named, if it exists."""
     if kind == "I":
-        initiative = await session.get(Initiative, target_id)
-        if initiative is None or initiative.status is not InitiativeStatus.approved:
+        return await session.get(Initiative, target_id)
+    if kind == "S":
+        return await challenge_by_slug(session, str(target_id))
+    return await session.get(Challenge, target_id)
+
+
+async def _target(
+    session: AsyncSession, kind: str, target_id: int | str
+) -> Initiative | Challenge:
+    found = await target_of(session, kind, target_id)
+    if isinstance(found, Initiative):
+        if found.status is not InitiativeStatus.approved:
             raise NeedError(target_id)
-        return initiative
-    challenge = await session.get(Challenge, target_id)
+        return found
+    challenge = found
     if challenge is None or challenge.status is not ChallengeStatus.open:
         raise NeedError(target_id)
     return challenge
 
 
 async def link(
-    session: AsyncSession, need_id: int, kind: str, target_id: int
+    session: AsyncSession, need_id: int, kind: str, target_id: int | str
 ) -> tuple[Need, Initiative | Challenge]:
     """A coordinator links the need to an initiative («I») or a challenge («C»): it is being
     answered from now on."""
     need = await _live(session, need_id)
     target = await _target(session, kind, target_id)
-    need.answered_by_initiative_id = target.id if kind == "I" else None
-    need.answered_by_challenge_id = target.id if kind == "C" else None
+    need.answered_by_initiative_id = target.id if isinstance(target, Initiative) else None
+    need.answered_by_challenge_id = target.id if isinstance(target, Challenge) else None
     need.link_confirmed = True
     need.status = NeedStatus.answered
     need.linked_at = utcnow()

@@ -32,9 +32,12 @@ from storage.models import (
     AuditEntry,
     Challenge,
     ChallengeAlert,
+    HelpOffer,
     Initiative,
+    InitiativeFollow,
     InitiativeReport,
     InitiativeStatus,
+    InitiativeSupport,
     Introduction,
     IntroductionStatus,
     Need,
@@ -167,6 +170,10 @@ class Counts:
     alerts: int = 0
     delivered: int = 0
     failed: int = 0
+    # Around initiatives: supports, offers of help and follows made in the window.
+    supports: int = 0
+    helpers: int = 0
+    followers: int = 0
 
     @property
     def people(self) -> int:
@@ -315,6 +322,13 @@ async def counts(session: AsyncSession, window: Window) -> Counts:
     found.surveys = await _surveys(session, window)
     found.alerts = await _count(
         session, ChallengeAlert.id, _within(ChallengeAlert.created_at, window)
+    )
+    found.supports = await _count(
+        session, InitiativeSupport.id, _within(InitiativeSupport.created_at, window)
+    )
+    found.helpers = await _count(session, HelpOffer.id, _within(HelpOffer.created_at, window))
+    found.followers = await _count(
+        session, InitiativeFollow.id, _within(InitiativeFollow.created_at, window)
     )
     # Only a sent row has a sent_at (storage.outbox.mark_sent): no status to check, so that
     # the planner takes the index on sent_at rather than the one on status.

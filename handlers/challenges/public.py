@@ -35,6 +35,7 @@ from handlers.texts import stale_button
 from handlers.ui import show
 from storage import challenges
 from storage.challenges import activity_label, challenge_text, deep_link
+from storage.initiative_support import partners_of
 from storage.models import Challenge, ChallengeStatus, Participation, Theme, User
 from storage.organisations import acting_for
 from storage.outbox import TEXT_LIMIT, utf16_len
@@ -231,6 +232,7 @@ async def show_card(
         people=figures.participants + figures.assisted,
         mine=mine,
         timezone=timezone,
+        partners=[item.title for item in await partners_of(session, challenge.id)],
     )
     impact = bool(await key_figures_over_time(session, challenge.id))
     markup = keyboards.card_keyboard(
@@ -316,6 +318,7 @@ def card_text(
     people: int,
     mine: Participation | None = None,
     timezone: str,
+    partners: Sequence[str] = (),
 ) -> str:
     """Title, theme, where, when, what is sought, the ways to help, how many take part — in
     `locale` where the challenge has it; user text escaped; the whole within a message."""
@@ -346,6 +349,12 @@ def card_text(
                 break
             tail.append(line)
     tail += ["", people_line(people)]
+    if partners:
+        tail.append(
+            _("Partner initiatives: {titles}").format(
+                titles=", ".join(f"«{html.quote(shorten(title, 60))}»" for title in partners[:5])
+            )
+        )
     if mine is not None:
         tail += mine_lines(mine, challenge, locale)
     # Telegram counts the text as shown, after the tags are parsed: the raw length is more.

@@ -33,7 +33,7 @@ from handlers.profile.onboarding import resume
 from handlers.texts import stale_button
 from handlers.ui import in_rows, show
 from storage import initiatives
-from storage.initiative_support import Standing, standing
+from storage.initiative_support import Standing, is_small, standing
 from storage.initiatives import PAGE_SIZE, reference
 from storage.models import Initiative, InitiativeStatus, ReportReason, Theme, User
 from storage.outbox import CAPTION_LIMIT, TEXT_LIMIT
@@ -293,6 +293,8 @@ async def card_pressed(
 
 
 def supporters_line(count: int) -> str:
+    if is_small(count):
+        return _("fewer than 5 supporters")
     return ngettext("{count} supporter", "{count} supporters", count).format(count=count)
 
 

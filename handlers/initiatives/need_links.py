@@ -26,7 +26,7 @@ from handlers.ui import show
 from storage import initiative_support as gather
 from storage import need_answers
 from storage.initiatives import reference
-from storage.models import User
+from storage.models import Challenge, User
 from storage.needs import need_reference
 from storage.outbox import TextMessage, enqueue
 
@@ -190,4 +190,50 @@ async def need_command(
     await tell_author(session, i18n, need, linked)
     await message.answer(
         _("{need} is linked; its author is told.").format(need=need_reference(need))
+    )
+
+
+@decisions.message(Command("partner"))
+async def partner_command(message: Message, command: CommandObject, session: AsyncSession) -> None:
+    """`/partner C-3 I-7` (or the challenge's link instead of C-3): the initiative is listed on
+    the challenge's card as a partner; `/partner C-3 I-7 remove` takes it off."""
+    parts = (command.args or "").split()
+    named = need_answers.parse_target(parts[0]) if len(parts) in (2, 3) else None
+    initiative = need_answers.parse_target(parts[1]) if named else None
+    removing = len(parts) == 3 and parts[2].lower() in ("remove", "retirer")
+    challenge = (
+        await need_answers.target_of(session, *named) if named and named[0] != "I" else None
+    )
+    if (
+        named is None
+        or initiative is None
+        or initiative[0] != "I"
+        or (len(parts) == 3 and not removing)
+    ):
+        await message.answer(
+            _(
+                "To list an initiative as a partner of a challenge: "
+                "<code>/partner C-3 I-7</code>; to take it off: "
+                "<code>/partner C-3 I-7 remove</code>."
+            )
+        )
+        return
+    if not isinstance(challenge, Challenge):
+        await message.answer(_("No published initiative or visible challenge matches."))
+        return
+    initiative_id = int(initiative[1])
+    names = {"challenge": f"C-{challenge.id}", "initiative": f"I-{initiative_id}"}
+    if removing:
+        await gather.remove_partner(session, challenge.id, initiative_id)
+        await message.answer(
+            _("{initiative} is no longer a partner of {challenge}.").format(**names)
+        )
+        return
+    try:
+        await gather.add_partner(session, challenge.id, initiative_id)
+    except gather.SupportError:
+        await message.answer(_("No published initiative or visible challenge matches."))
+        return
+    await message.answer(
+        _("{initiative} is now listed as a partner on the card of {challenge}.").format(**names)
     )

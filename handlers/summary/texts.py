@@ -21,6 +21,7 @@ from handlers.initiatives.cards import shorten
 from handlers.profile.labels import arrondissement_label, role_label, theme_label
 from handlers.summary.callbacks import Section
 from storage.dashboard import series_marker
+from storage.initiative_support import MIN_GROUP
 from storage.models import Role, Theme
 from storage.summary import (
     FIRST_ITEMS,
@@ -149,6 +150,11 @@ def waiting_lines(waiting: Waiting, failed: int, labels: Labels) -> list[str]:
 # -- the figures
 
 
+def few(count: int, labels: Labels) -> str:
+    """A count of people: 1 to 4 is «fewer than 5», so that nobody is singled out."""
+    return _("fewer than 5") if 0 < count < MIN_GROUP else labels.number(count)
+
+
 def figure_lines(counts: Counts, previous: Counts, labels: Labels) -> list[str]:
     days = counts.window.days
     lines = [_("<b>Figures</b>")]
@@ -200,6 +206,17 @@ def figure_lines(counts: Counts, previous: Counts, labels: Labels) -> list[str]:
             made=f"<b>{labels.number(counts.introductions_made)}</b>",
         )
     )
+    if counts.supports or counts.helpers or counts.followers:
+        lines.append(
+            _(
+                "🙌 Initiatives: {supports} supports · {helpers} offers of help · "
+                "{followers} follows"
+            ).format(
+                supports=f"<b>{few(counts.supports, labels)}</b>",
+                helpers=f"<b>{few(counts.helpers, labels)}</b>",
+                followers=f"<b>{few(counts.followers, labels)}</b>",
+            )
+        )
     headline(_("📝 Survey responses: {count}"), counts.responses, previous.responses)
     if counts.surveys:
         lines.append("    " + survey_items(counts.surveys, labels, FIRST_ITEMS))
