@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import segno
+    from PIL.ImageFont import FreeTypeFont
 
     from storage.drawing import Font
 
@@ -35,8 +36,14 @@ ERROR_LEVEL = "q"
 FOOTER = "La Collective · Marseille"
 
 
-def _font(size: int) -> Font:
-    return drawing.font(size, FONT_FILES)
+def _font(size: int) -> FreeTypeFont:
+    from PIL import ImageFont
+
+    found = drawing.font(size, FONT_FILES)
+    if not isinstance(found, ImageFont.FreeTypeFont):
+        # A Pillow built without FreeType has one bitmap font, of one size.
+        raise RuntimeError("posters need Pillow with FreeType")
+    return found
 
 
 def _missing(font: Font, character: str) -> bool:
@@ -88,7 +95,7 @@ def wrap(text: str, font: Font, width: int) -> list[str]:
     return lines
 
 
-def _title_lines(title: str, width: int) -> tuple[Font, list[str]]:
+def _title_lines(title: str, width: int) -> tuple[FreeTypeFont, list[str]]:
     """The largest size at which the title fits in `TITLE_MAX_LINES`; at the smallest, the
     last line ends with "…"."""
     for size in TITLE_SIZES:
@@ -122,13 +129,14 @@ def qr_code(link: str) -> segno.QRCode:
     return segno.make(link, error=ERROR_LEVEL, micro=False, boost_error=False)
 
 
-def layout(title: str, link: str) -> tuple[Font, list[str], Font, QrPlacement]:
+def layout(title: str, link: str) -> tuple[FreeTypeFont, list[str], FreeTypeFont, QrPlacement]:
     width = WIDTH - 2 * MARGIN
     title_font, title_lines = _title_lines(title, width)
     link_font = next(
         (f for f in map(_font, LINK_SIZES) if f.getlength(link) <= width), _font(LINK_SIZES[-1])
     )
-    modules = qr_code(link).symbol_size(border=0)[0]
+    # At scale 1 the size is a whole number of modules.
+    modules = int(qr_code(link).symbol_size(border=0)[0])
     title_height = len(title_lines) * round(title_font.size * 1.2)
     top = MARGIN + title_height + 60
     # Below the code: the link, and the footer.

@@ -90,11 +90,12 @@ class InlineConnection(aiosqlite.Connection):
         self.holding = lock
 
     def _end_turn(self) -> None:
-        if self.holding is not None:
-            self.holding, lock = None, self.holding
+        lock = self.holding
+        if lock is not None:
+            self.holding = None
             lock.release()
 
-    def stop(self) -> None:  # type: ignore[override]
+    def stop(self) -> None:
         self._running = False
         self._end_turn()
         if self._connection is not None:
