@@ -99,7 +99,8 @@ class Messages:
         if params.get("inline_message_id"):
             raise bad("MESSAGE_ID_INVALID")
         chat = self._chat(params)
-        message = self._messages.get(chat["id"], {}).get(params.get("message_id"))
+        # No message_id: no such message (ids start at 1).
+        message = self._messages.get(chat["id"], {}).get(params.get("message_id", 0))
         if message is None:
             raise bad("message to edit not found")
         if message.get("from", {}).get("id") != self.bot_id:
@@ -202,13 +203,13 @@ class Messages:
             media.get("caption"), media.get("parse_mode"), media.get("caption_entities"),
             caption=True,
         )  # fmt: skip
-        changes = {"photo": [stored.as_object()], "caption": caption}
+        changes: dict[str, Any] = {"photo": [stored.as_object()], "caption": caption}
         changes |= {"caption_entities": entities, "reply_markup": inline_markup(params)}
         return self._edit(message, changes)
 
     def _deleteMessage(self, params: Params, files: Files) -> Any:
         chat = self._chat(params, writing=False)
-        if self._messages.get(chat["id"], {}).pop(params.get("message_id"), None) is None:
+        if self._messages.get(chat["id"], {}).pop(params.get("message_id", 0), None) is None:
             raise bad("message to delete not found")
         return True
 
