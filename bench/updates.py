@@ -45,6 +45,13 @@ from bench.mix import Script, people, rehearse, seed
 
 TOKEN = "100000:BENCH"
 FIRST_PERSON = 10_000_000
+GROUP = -1_001_234_567
+GROUP_MESSAGE = {
+    "message_id": 1,
+    "date": 1_700_000_000,
+    "chat": {"id": GROUP, "type": "supergroup", "title": "Coordinators"},
+    "text": "the coordinators' group",
+}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -246,12 +253,15 @@ async def running_bot(url: str, world: World, redis_url: str | None) -> AsyncIte
         _env_file=None,  # type: ignore[call-arg]
         database_url=url,
         redis_url=redis_url,
+        # Proposals go to the coordinators' group as moderation cards, through the outbox.
+        coordinator_chat_id=GROUP,
         # The backlog is handled faster than people type: not a flood.
         flood_messages=1000,
     )
     engine = create_engine(url)
     bot = create_bot(TOKEN, world.url)
     dp = create_dispatcher(settings, create_sessionmaker(engine), create_i18n())
+    await world.know([GROUP_MESSAGE])
     try:
         yield bot, dp
     finally:
@@ -270,6 +280,7 @@ async def effects(url: str, crowd: Crowd, steps_done: int) -> int:
     from storage.models import (
         Initiative,
         Need,
+        OutboxMessage,
         Participation,
         ProcessedUpdate,
         SurveyResponse,
@@ -304,8 +315,17 @@ async def effects(url: str, crowd: Crowd, steps_done: int) -> int:
         for query in counts.values():
             missing += abs(len(crowd.ids) - (await connection.scalar(query) or 0))
         marked = await connection.scalar(select(func.count()).select_from(ProcessedUpdate))
+        sent = await connection.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.sent_at.is_not(None))
+        )
     await engine.dispose()
+    SENT.append(sent or 0)
     return missing + abs(steps_done - (marked or 0))
+
+
+SENT: list[int] = []  # outbox rows sent during each run, for the report
 
 
 # -- the runs
@@ -316,6 +336,7 @@ async def drain_by_polling(
 ) -> tuple[float, Watch, float]:
     """The crowd's updates through the bot's own polling loop: all at once (a backlog), or
     arriving at `steady` updates/s. Returns the seconds, the watch, the CPU seconds."""
+    from bot.delivery import deliver
     from bot.polling import poll
 
     await world.control("forget")
@@ -331,11 +352,13 @@ async def drain_by_polling(
         else:
             await world.push(crowd.updates)
         polling = asyncio.create_task(poll(dp, bot, stop))
+        # The outbox's sender shares the database meanwhile, as in `collective run`.
+        sending = asyncio.create_task(deliver(bot, dp["sessionmaker"], dp["settings"], stop))
         await watch.until(len(crowd.updates))
         seconds = max(watch.done.values()) - started
         cpu = time.process_time() - cpu
         stop.set()
-        await polling
+        await asyncio.gather(polling, sending)
     return seconds, watch, cpu
 
 
@@ -518,6 +541,7 @@ async def run(argv: list[str]) -> dict[str, Any]:
             report["cpu_ms_per_update"] = round(1000 * cpu / count, 2)
             failures += await effects(url, crowd, count)
             report["failures"] = failures
+            report["outbox_sent_during_runs"] = SENT[:]
 
             # 6. Memory, each in a fresh process.
             url = await databases.fresh()

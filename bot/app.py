@@ -73,7 +73,8 @@ async def serve(app: App, stop: asyncio.Event) -> None:
     async with sessionmaker() as session:
         await chat.catch_up(session)
     await register_commands(app.bot, app.i18n, chat.id, settings.group_locale)
-    me = await app.bot.get_me()
+    # Kept by aiogram for the process: the handlers that need it do not wait for Telegram.
+    me = await app.bot.me()
     await check_group_rights(app.bot, sessionmaker, settings, app.i18n, chat.id)
     log.info("@%s is listening", me.username)
     delivery = asyncio.create_task(
