@@ -23,21 +23,8 @@ router = Flow("group-move")
 
 
 @router.message(F.migrate_to_chat_id)
-async def moved_to(
-    message: Message,
-    bot: Bot,
-    i18n: I18n,
-    session: AsyncSession,
-    settings: Settings,
-    coordinators_chat: CoordinatorsChat,
-) -> None:
-    assert message.migrate_to_chat_id is not None
-    new = message.migrate_to_chat_id
-    await moved(message.chat.id, new, bot, i18n, session, settings, coordinators_chat)
-
-
 @router.message(F.migrate_from_chat_id)
-async def moved_from(
+async def moved(
     message: Message,
     bot: Bot,
     i18n: I18n,
@@ -45,20 +32,9 @@ async def moved_from(
     settings: Settings,
     coordinators_chat: CoordinatorsChat,
 ) -> None:
-    assert message.migrate_from_chat_id is not None
-    old = message.migrate_from_chat_id
-    await moved(old, message.chat.id, bot, i18n, session, settings, coordinators_chat)
-
-
-async def moved(
-    old: int,
-    new: int,
-    bot: Bot,
-    i18n: I18n,
-    session: AsyncSession,
-    settings: Settings,
-    coordinators_chat: CoordinatorsChat,
-) -> None:
+    """Posted in the old chat (it names the new one), or in the new one (it names the old)."""
+    old = message.migrate_from_chat_id or message.chat.id
+    new = message.migrate_to_chat_id or message.chat.id
     await chat_moves.record_move(session, old, new)
     if not coordinators_chat.follow(old, new):
         return

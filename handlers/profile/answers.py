@@ -102,15 +102,7 @@ async def role_chosen(
         )
         return
     set_role(user, role)
-    await go_on(
-        query,
-        state=state,
-        session=session,
-        user=user,
-        settings=settings,
-        draft=draft,
-        resume_points=resume_points,
-    )
+    await go_on(query, state, session, user, settings, draft, resume_points)
 
 
 @router.message(Profile.typing_organisation, NotCommand())
@@ -132,15 +124,7 @@ async def organisation_typed(
     except TextRejected as rejected:
         await message.answer(explain_rejection(rejected))
         return
-    await go_on(
-        message,
-        state=state,
-        session=session,
-        user=user,
-        settings=settings,
-        draft=draft,
-        resume_points=resume_points,
-    )
+    await go_on(message, state, session, user, settings, draft, resume_points)
 
 
 @router.callback_query(Profile.choosing_arrondissement, ArrondissementCb.filter())
@@ -160,15 +144,7 @@ async def arrondissement_chosen(
         return
     set_arrondissement(user, number)
     draft = await ProfileDraft.load(state)
-    await go_on(
-        query,
-        state=state,
-        session=session,
-        user=user,
-        settings=settings,
-        draft=draft,
-        resume_points=resume_points,
-    )
+    await go_on(query, state, session, user, settings, draft, resume_points)
 
 
 @router.callback_query(Profile.choosing_themes, ThemeCb.filter())
@@ -212,15 +188,7 @@ async def themes_done(
         callback_answer.show_alert = True
         return
     await set_themes(session, user, chosen)
-    await go_on(
-        query,
-        state=state,
-        session=session,
-        user=user,
-        settings=settings,
-        draft=draft,
-        resume_points=resume_points,
-    )
+    await go_on(query, state, session, user, settings, draft, resume_points)
 
 
 @router.callback_query(Profile.choosing_contact, ContactCb.filter())
@@ -247,15 +215,7 @@ async def contact_chosen(
             draft=draft,
         )
         return
-    await go_on(
-        query,
-        state=state,
-        session=session,
-        user=user,
-        settings=settings,
-        draft=draft,
-        resume_points=resume_points,
-    )
+    await go_on(query, state, session, user, settings, draft, resume_points)
 
 
 @router.callback_query(Profile.choosing_alerts, AlertsChoiceCb.filter())
@@ -272,15 +232,7 @@ async def alerts_chosen(
     await set_alerts(session, user, callback_data.on)
     complete_onboarding(user)
     draft = await ProfileDraft.load(state)
-    await go_on(
-        query,
-        state=state,
-        session=session,
-        user=user,
-        settings=settings,
-        draft=draft,
-        resume_points=resume_points,
-    )
+    await go_on(query, state, session, user, settings, draft, resume_points)
 
 
 @router.message(StateFilter(Profile), NotCommand())

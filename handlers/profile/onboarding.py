@@ -78,15 +78,7 @@ async def notice_answered(
     a refusal erases any profile and leaves anonymous browsing."""
     if callback_data.accept:
         accept_notice(user)
-        await go_on(
-            query,
-            state=state,
-            session=session,
-            user=user,
-            settings=settings,
-            draft=ProfileDraft(),
-            resume_points=resume_points,
-        )
+        await go_on(query, state, session, user, settings, ProfileDraft(), resume_points)
         return
     decline_notice(user)
     await state.clear()

@@ -152,7 +152,6 @@ async def _question(
 
 async def go_on(
     target: Message | CallbackQuery,
-    *,
     state: FSMContext,
     session: AsyncSession,
     user: User,
