@@ -200,6 +200,7 @@ async def _rows(session: AsyncSession, messages: Iterable[Message]) -> list[dict
     ids, each kept alive in `made` so that no other object takes its id meanwhile."""
     made: dict[tuple[Any, ...], tuple[Message, Any]] = {}
     rows: list[dict[str, Any]] = []
+    key: tuple[Any, ...]
     for message in messages:
         if isinstance(message, TextMessage):
             key = (id(message.text), id(message.reply_markup), message.disable_preview)
@@ -226,7 +227,7 @@ async def _rows(session: AsyncSession, messages: Iterable[Message]) -> list[dict
 def _row(
     message: Message, method: str, payload: dict[str, Any], picture_id: int | None = None
 ) -> dict[str, Any]:
-    row = {
+    row: dict[str, Any] = {
         "chat_id": message.chat_id,
         "user_id": message.user_id,
         "method": method,
@@ -537,7 +538,7 @@ class DeliveryPolicy:
     def retry_delay(self, attempts: int) -> timedelta:
         """1, 2, 4, 8… times the base delay after the 1st, 2nd, 3rd… failed attempt."""
         exponent = min(max(attempts - 1, 0), 30)
-        return min(self.backoff * 2**exponent, self.backoff_max)
+        return min(self.backoff * (1 << exponent), self.backoff_max)
 
 
 @dataclass(frozen=True)
@@ -608,7 +609,8 @@ async def claim_due(
         )
         .execution_options(synchronize_session=False)
     )
-    leases = [Lease(*row[:8], until=until, kind=row[8]) for row in result.all()]
+    # The columns returned are named as Lease's fields.
+    leases = [Lease(**row._asdict(), until=until) for row in result.all()]
     wanted = {lease.picture_id for lease in leases if lease.picture_id is not None}
     if wanted:
         # Only the file_id when Telegram has the picture: its bytes are not even read.
