@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from handlers.challenges.public import open_from_link
 from handlers.flow import Flow, ResumePoints
+from handlers.initiatives.support import open_from_link as open_initiative
 from handlers.menu import MenuAction, MenuCb
 from handlers.organisations.member import open_invitation
 from handlers.profile.onboarding import resume
@@ -37,9 +38,12 @@ async def start_with_link(
     resume_points: ResumePoints,
 ) -> None:
     """`/start c_<slug>` (a challenge's link or poster): its card, after onboarding for a
-    newcomer; any other payload is a plain /start."""
+    newcomer; `/start i_<id>` (an initiative's): its card, open to anyone like browsing; any
+    other payload is a plain /start."""
     code = parse_invite(command.args or "")
     if code is not None and await open_invitation(message, session, user, code):
+        return
+    if await open_initiative(message, session, user, command.args or ""):
         return
     slug = parse_start_payload(command.args or "")
     if slug is not None and await open_from_link(message, state, session, user, settings, slug):

@@ -6,6 +6,7 @@ what the carriers do with it (post news, complete it, withdraw it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,6 +67,19 @@ class TooSoon(SupportError):
     def __init__(self, next_at: datetime) -> None:
         super().__init__(next_at)
         self.next_at = next_at
+
+
+_PAYLOAD = re.compile(r"i_(\d{1,9})")
+
+
+def deep_link(bot_username: str, initiative: Initiative) -> str:
+    return f"https://t.me/{bot_username.lstrip('@')}?start=i_{initiative.id}"
+
+
+def parse_start_payload(payload: str) -> int | None:
+    """The initiative's id in a `/start i_<id>` payload."""
+    found = _PAYLOAD.fullmatch(payload.strip())
+    return int(found.group(1)) if found else None
 
 
 async def carriers_of(session: AsyncSession, initiative: Initiative) -> list[User]:

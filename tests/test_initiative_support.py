@@ -22,7 +22,7 @@ from storage.models import (
 )
 from storage.outbox import NEWS
 from storage.users import find_user
-from tests.conversation import Harness, Person
+from tests.conversation import Harness, Person, texts
 from tests.initiatives_setup import initiative, onboarded, outbox, published
 from tests.texts import t, tn
 
@@ -239,3 +239,29 @@ async def test_support_instead_of_proposing_a_look_alike_is_counted(harness: Har
     assert support.initiative_id == existing
     async with harness.sessionmaker() as session:
         assert await gather.support_count(session, existing) == 1
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+async def test_share_gives_a_link_and_a_poster_that_open_the_card(
+    harness: Harness, locale: str
+) -> None:
+    author = await onboarded(harness, 1001)
+    initiative_id = await published(harness, author, TITLE)
+    neighbour = await speaking(harness, await onboarded(harness, 1002), locale)
+    await open_card(neighbour, initiative_id)
+    calls = await neighbour.press(t(locale, "Share"))
+    link = f"https://t.me/collective_test_bot?start=i_{initiative_id}"
+    (text,) = texts(calls)
+    assert link in text
+    (photo,) = [c for c in calls if c.method == "sendPhoto"]
+    assert photo.params["caption"] == t(
+        locale, "A poster to print for «{title}».", title=TITLE
+    )
+
+    # Whoever opens the link — even before joining — sees the card.
+    visitor = harness.person(3003, language_code="en")
+    await visitor.send(f"/start i_{initiative_id}")
+    assert TITLE in visitor.last and f"I-{initiative_id}" in visitor.last
+    # A link to nothing published is a plain /start.
+    await visitor.send("/start i_999999")
+    assert TITLE not in visitor.last

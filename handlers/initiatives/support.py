@@ -5,10 +5,18 @@ followers and helpers, read the offers of help, mark it completed, withdraw it."
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram import html
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+)
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -18,7 +26,7 @@ from bot.config import Settings
 from bot.i18n import format_when, ngettext
 from handlers.filters import NotCommand
 from handlers.flow import Flow
-from handlers.initiatives.browse import show_card
+from handlers.initiatives.browse import card_keyboard, show_card, supporters_line
 from handlers.initiatives.callbacks import (
     BrowseBy,
     BrowseCb,
@@ -27,6 +35,7 @@ from handlers.initiatives.callbacks import (
     HelpAnswerCb,
     HelpKindCb,
 )
+from handlers.initiatives.cards import public_card
 from handlers.initiatives.keyboards import help_answer_keyboard, help_kinds_keyboard
 from handlers.initiatives.notices import quote
 from handlers.menu import menu_keyboard
@@ -35,8 +44,15 @@ from handlers.ui import show
 from storage import initiative_support as gather
 from storage.challenges import CONTRIBUTION_KINDS
 from storage.initiatives import reference
-from storage.models import HelpStatus, Initiative, InitiativeFollow, InitiativeSupport, User
-from storage.outbox import NEWS, TextMessage, enqueue, enqueue_many
+from storage.models import (
+    HelpStatus,
+    Initiative,
+    InitiativeFollow,
+    InitiativeStatus,
+    InitiativeSupport,
+    User,
+)
+from storage.outbox import NEWS, TEXT_LIMIT, TextMessage, enqueue, enqueue_many
 from storage.privacy import has_current_notice, initiative_subject, person_subject
 from storage.texts import TextRejected
 
@@ -390,17 +406,41 @@ async def news_typed(
 
 
 async def share(query: CallbackQuery, session: AsyncSession, initiative_id: int) -> None:
+    """The initiative's link, to forward or copy, and a poster to print with its QR code."""
     initiative = await session.get(Initiative, initiative_id)
-    if initiative is None or query.bot is None:
+    if initiative is None or query.bot is None or not isinstance(query.message, Message):
         raise gather.NotPublished(initiative_id)
     me = await query.bot.me()
-    link = f"https://t.me/{me.username}?start=i_{initiative.id}"
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Share «{title}» with this link:\n{link}").format(
-                title=quote(initiative.title), link=link
-            ),
-            reply_markup=InlineKeyboardMarkup(
-                inline_keyboard=[[InlineKeyboardButton(text=_("Open"), url=link)]]
-            ),
-        )
+    link = gather.deep_link(me.username or "", initiative)
+    title = quote(initiative.title)
+    await query.message.answer(
+        _(
+            "Share «{title}»: whoever opens this link sees its card in La Collective.\n{link}"
+        ).format(title=title, link=html.quote(link)),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+    # Drawing loads Pillow and segno, and takes tens of milliseconds: only when asked, and
+    # not on the event loop.
+    from storage.posters import challenge_poster
+
+    png = await asyncio.to_thread(challenge_poster, initiative.title, link)
+    await query.message.answer_photo(
+        BufferedInputFile(png, filename=f"initiative-{initiative.id}.png"),
+        caption=_("A poster to print for «{title}».").format(title=title),
+    )
+
+
+async def open_from_link(
+    message: Message, session: AsyncSession, user: User, payload: str
+) -> bool:
+    """`/start i_<id>` (a shared link or poster): the published initiative's card. False when
+    the payload names no published initiative."""
+    initiative_id = gather.parse_start_payload(payload)
+    initiative = await session.get(Initiative, initiative_id) if initiative_id else None
+    if initiative is None or initiative.status is not InitiativeStatus.approved:
+        return False
+    standing = await gather.standing(session, initiative, user)
+    markup = card_keyboard(initiative, user, BrowseCb(by=BrowseBy.all), standing)
+    text = public_card(initiative, user.locale, limit=TEXT_LIMIT - 40)
+    await message.answer(f"{text}\n👍 {supporters_line(standing.supports)}", reply_markup=markup)
+    return True
