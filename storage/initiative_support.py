@@ -29,6 +29,7 @@ from storage.models import (
     User,
     utcnow,
 )
+from storage.organisations import acting_for
 from storage.texts import clean_text
 
 # Figures shown never single out a group of fewer than 5 people (PRIVACY.md).
@@ -83,9 +84,24 @@ def parse_start_payload(payload: str) -> int | None:
 
 
 async def carriers_of(session: AsyncSession, initiative: Initiative) -> list[User]:
-    """Who carries the initiative: its proposer while they are still here."""
+    """Who carries the initiative: its proposer while they are still here, and the members of
+    the organisation it is carried by once the coordinators verified it (those who may act
+    on its behalf)."""
     proposer = await session.get(User, initiative.proposer_id)
-    return [proposer] if proposer is not None and proposer.erased_at is None else []
+    carriers = [proposer] if proposer is not None and proposer.erased_at is None else []
+    organisation = initiative.organisation
+    if organisation is not None and organisation.verified:
+        members = await session.scalars(
+            select(User)
+            .where(
+                User.organisation_id == organisation.id,
+                User.erased_at.is_(None),
+                User.id != initiative.proposer_id,
+            )
+            .order_by(User.id)
+        )
+        carriers += [member for member in members if acting_for(member) is organisation]
+    return carriers
 
 
 async def is_carrier(session: AsyncSession, initiative: Initiative, user: User) -> bool:

@@ -265,3 +265,22 @@ async def test_share_gives_a_link_and_a_poster_that_open_the_card(
     # A link to nothing published is a plain /start.
     await visitor.send("/start i_999999")
     assert TITLE not in visitor.last
+
+
+@pytest.mark.parametrize("verified", [True, False])
+async def test_members_of_a_verified_organisation_carry_its_initiatives(
+    harness: Harness, verified: bool
+) -> None:
+    author = await onboarded(harness, 1001, "Voisins Solidaires", verified=verified)
+    initiative_id = await published(harness, author, TITLE)
+    colleague = await onboarded(harness, 1002, "Another association")
+    async with harness.sessionmaker.begin() as session:
+        mine = await find_user(session, author.id)
+        theirs = await find_user(session, colleague.id)
+        assert mine is not None and theirs is not None
+        theirs.organisation_id = mine.organisation_id
+    await open_card(colleague, initiative_id)
+    if verified:
+        assert "Post news" in colleague.buttons() and "Support" not in colleague.buttons()
+    else:
+        assert "Support" in colleague.buttons() and "Post news" not in colleague.buttons()
