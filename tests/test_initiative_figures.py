@@ -87,16 +87,19 @@ async def test_stats_show_supports_keeping_small_counts_hidden(harness: Harness)
     coordinator = group_person(harness)
     [today] = texts(await coordinator.send("/stats"))
     few = t("fr", "fewer than 5")
-    assert plain(
-        t(
-            "fr",
-            "🙌 Initiatives: {supports} supports · {helpers} offers of help · "
-            "{followers} follows",
-            supports=few,
-            helpers=0,
-            followers=few,
+    assert (
+        plain(
+            t(
+                "fr",
+                "🙌 Initiatives: {supports} supports · {helpers} offers of help · "
+                "{followers} follows",
+                supports=few,
+                helpers=0,
+                followers=few,
+            )
         )
-    ) in today
+        in today
+    )
 
     await supporters(harness, initiative_id, 0)
     async with harness.sessionmaker.begin() as session:
@@ -106,16 +109,19 @@ async def test_stats_show_supports_keeping_small_counts_hidden(harness: Harness)
             await session.flush()
             await gather.support(session, initiative_id, user)
     [today] = texts(await coordinator.send("/stats"))
-    assert plain(
-        t(
-            "fr",
-            "🙌 Initiatives: {supports} supports · {helpers} offers of help · "
-            "{followers} follows",
-            supports=6,
-            helpers=0,
-            followers=few,
+    assert (
+        plain(
+            t(
+                "fr",
+                "🙌 Initiatives: {supports} supports · {helpers} offers of help · "
+                "{followers} follows",
+                supports=6,
+                helpers=0,
+                followers=few,
+            )
         )
-    ) in today
+        in today
+    )
 
 
 async def test_exports_count_supports_and_say_what_answers_a_need(harness: Harness) -> None:

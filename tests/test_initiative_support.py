@@ -254,9 +254,7 @@ async def test_share_gives_a_link_and_a_poster_that_open_the_card(
     (text,) = texts(calls)
     assert link in text
     (photo,) = [c for c in calls if c.method == "sendPhoto"]
-    assert photo.params["caption"] == t(
-        locale, "A poster to print for «{title}».", title=TITLE
-    )
+    assert photo.params["caption"] == t(locale, "A poster to print for «{title}».", title=TITLE)
 
     # Whoever opens the link — even before joining — sees the card.
     visitor = harness.person(3003, language_code="en")
