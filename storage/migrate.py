@@ -32,7 +32,8 @@ def alembic_config(url: str) -> Config:
 
 def head_revision() -> str | None:
     """The newest revision, from the files; None unless there is exactly one."""
-    revisions, parents = set(), set()
+    revisions: set[str] = set()
+    parents: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
         for name, value in _REVISION.findall(path.read_text(encoding="utf-8")):
             (revisions if name == "revision" else parents).add(value)

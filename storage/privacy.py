@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, or_, select, update
+from sqlalchemy import ColumnElement, Text, cast, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -295,7 +295,7 @@ async def _forget_messages(
     edited; messages to the person themselves, sent or not, keep no way back to them."""
     await drop_pending(session, user.id, ERASED)
     subjects = [initiative_subject(i) for i in initiative_ids] + [person_subject(user.id)]
-    about = OutboxMessage.subject.in_(subjects)
+    about: ColumnElement[bool] = OutboxMessage.subject.in_(subjects)
     if user.telegram_id is not None:
         link = f'tg://user?id={user.telegram_id}"'
         carrying_contact = cast(OutboxMessage.payload, Text).contains(

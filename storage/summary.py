@@ -18,7 +18,7 @@ for coordinators, not published: no small-group suppression here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -284,6 +284,8 @@ async def counts(session: AsyncSession, window: Window) -> Counts:
         .where(_within(User.onboarded_at, window), User.role.is_not(None))
         .group_by(User.role)
     ):
+        if role is None:  # left out by the query
+            continue
         found.people_by_role[role.value] = count
     for theme, arrondissement, count in await session.execute(
         select(Need.theme_code, Need.arrondissement, func.count())
@@ -372,7 +374,7 @@ async def _challenges(session: AsyncSession, window: Window) -> list[Activity]:
     ids = set(joined) | set(left)
     if not ids:
         return []
-    texts = dict(
+    texts: dict[int, dict[str, Any]] = dict(
         (
             await session.execute(
                 select(Challenge.id, Challenge.texts).where(Challenge.id.in_(ids))
@@ -398,7 +400,7 @@ async def _surveys(session: AsyncSession, window: Window) -> list[Activity]:
     )
     if not completed:
         return []
-    texts = dict(
+    texts: dict[int, dict[str, Any]] = dict(
         (
             await session.execute(select(Survey.id, Survey.texts).where(Survey.id.in_(completed)))
         ).all()
@@ -695,7 +697,7 @@ def report_lines(figures: SummaryFigures) -> list[str]:
     before = previous.totals()
     for name, value in counts.totals().items():
         lines.append(f"{name}: {value} (before: {before[name]})")
-    details = {
+    details: dict[str, Mapping[Any, int]] = {
         "people_by_role": counts.people_by_role,
         "needs_by_theme": counts.needs_by_theme,
         "needs_by_arrondissement": counts.needs_by_arrondissement,
