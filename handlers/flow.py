@@ -94,7 +94,8 @@ class Flow:
         for event, handler, filters, kwargs in self.registrations:
             router.observers[event].register(handler, *filters, **kwargs)
         for current in self.current:
-            router.callback_query.middleware(current)
+            for event in current.events:
+                router.observers[event].middleware(current)
         return router
 
 

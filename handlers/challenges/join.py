@@ -4,11 +4,13 @@ first, then a catch-all that explains and asks again; /back returns to the previ
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import html
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +34,7 @@ from handlers.challenges.public import (
     visible,
 )
 from handlers.challenges.states import JoinChallenge, JoinDraft
+from handlers.current import DIALOG, Current
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.texts import explain_rejection, stale_button
@@ -48,7 +51,18 @@ from storage.challenges import (
 from storage.models import Challenge, User
 from storage.texts import TextRejected, clean_text
 
-router = Flow("challenges-join")
+
+async def joining(event: TelegramObject, data: dict[str, Any]) -> Challenge | None:
+    """The challenge the dialog is on, while it can still be joined, and the dialog's draft (as
+    `draft`); otherwise the dialog ends, saying why."""
+    assert isinstance(event, Message | CallbackQuery)
+    state: FSMContext = data["state"]
+    data["draft"] = draft = await JoinDraft.load(state)
+    settings: Settings = data["settings"]
+    return await dialog_challenge(event, state, data["session"], draft, settings.timezone)
+
+
+router = Flow("challenges-join", current=[Current("challenge", joining, events=DIALOG)])
 
 # The kind of contribution a «Join for this» of the quiz stands for.
 QUIZ_KIND = "time"
@@ -187,15 +201,11 @@ async def kind_chosen(
     callback_data: JoinKindCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
-    session: AsyncSession,
     user: User,
-    settings: Settings,
+    draft: JoinDraft,
+    challenge: Challenge,
 ) -> None:
     """Stores the kind in the draft, then asks the activity (if any) or what they bring."""
-    draft = await JoinDraft.load(state)
-    challenge = await dialog_challenge(query, state, session, draft, settings.timezone)
-    if challenge is None:
-        return
     if callback_data.kind not in challenge.contribution_kinds:
         callback_answer.text = stale_button()
         return
@@ -210,15 +220,11 @@ async def activity_chosen(
     callback_data: JoinActivityCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
-    session: AsyncSession,
     user: User,
-    settings: Settings,
+    draft: JoinDraft,
+    challenge: Challenge,
 ) -> None:
     """Stores the activity (or none in particular), then asks what they bring."""
-    draft = await JoinDraft.load(state)
-    challenge = await dialog_challenge(query, state, session, draft, settings.timezone)
-    if challenge is None:
-        return
     code = callback_data.code or None
     if code is not None and activity_of(challenge, code) is None:
         callback_answer.text = stale_button()
@@ -236,6 +242,8 @@ async def text_typed(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    draft: JoinDraft,
+    challenge: Challenge,
 ) -> None:
     """Keeps what they bring once it passes the checks, and joins."""
     if message.text is None:
@@ -247,7 +255,7 @@ async def text_typed(
     except TextRejected as rejected:
         await message.answer(explain_rejection(rejected))
         return
-    await finish(message, state, session, user, text, settings.timezone)
+    await finish(message, state, session, user, draft, challenge, text, settings.timezone)
 
 
 @router.callback_query(JoinChallenge.typing_text, JoinStepCb.filter())
@@ -259,16 +267,17 @@ async def text_skipped_or_kept(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    draft: JoinDraft,
+    challenge: Challenge,
 ) -> None:
     """Joins without a text, or with the one written before."""
-    draft = await JoinDraft.load(state)
+    text = None
     if callback_data.step is JoinStep.keep_text:
         if not draft.previous_text:
             callback_answer.text = stale_button()
             return
-        await finish(query, state, session, user, draft.previous_text, settings.timezone)
-        return
-    await finish(query, state, session, user, None, settings.timezone)
+        text = draft.previous_text
+    await finish(query, state, session, user, draft, challenge, text, settings.timezone)
 
 
 async def finish(
@@ -276,14 +285,12 @@ async def finish(
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    draft: JoinDraft,
+    challenge: Challenge,
     text: str | None,
     timezone: str,
 ) -> None:
     """Stores the participation (one per person: joining again updates it) and confirms."""
-    draft = await JoinDraft.load(state)
-    challenge = await dialog_challenge(target, state, session, draft, timezone)
-    if challenge is None:
-        return
     if draft.kind not in challenge.contribution_kinds:
         # The challenge changed meanwhile: the kind is asked again, the rest is kept.
         await ask(
@@ -379,17 +386,9 @@ async def leave_pressed(
 
 @router.message(Command("back"), StateFilter(JoinChallenge))
 async def back(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    user: User,
-    settings: Settings,
+    message: Message, state: FSMContext, user: User, draft: JoinDraft, challenge: Challenge
 ) -> None:
     """The previous question; what was answered stays in the draft."""
-    draft = await JoinDraft.load(state)
-    challenge = await dialog_challenge(message, state, session, draft, settings.timezone)
-    if challenge is None:
-        return
     steps = steps_of(challenge)
     step = current_step(await state.get_state(), steps)
     index = steps.index(step)

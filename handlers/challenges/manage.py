@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from aiogram import Bot, F, html
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, Message, TelegramObject
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -33,7 +32,7 @@ from handlers.challenges.coordination import (
     management_text,
 )
 from handlers.challenges.coordination_callbacks import ListCb, ManageAction, ManageCb
-from handlers.current import Current, stale_button_answer
+from handlers.current import Current, pressed
 from handlers.flow import Flow
 from handlers.initiatives.cards import shorten
 from handlers.ui import show
@@ -43,13 +42,12 @@ from storage.models import Challenge, ChallengeStatus, utcnow
 from storage.posters import challenge_poster
 
 
-async def pressed_challenge(event: TelegramObject, data: dict[str, Any]) -> Challenge | None:
-    """The challenge a management button names (`ManageCb`), when it still exists."""
-    return await challenges.get_challenge(data["session"], data["callback_data"].challenge_id)
+async def pressed_challenge(session: AsyncSession, button: ManageCb) -> Challenge | None:
+    return await challenges.get_challenge(session, button.challenge_id)
 
 
-# Its handlers, and the participants', take the pressed challenge as `challenge`.
-PRESSED_CHALLENGE = Current("challenge", pressed_challenge, stale_button_answer)
+# Its handlers, and the participants', take the challenge a button names as `challenge`.
+PRESSED_CHALLENGE = Current("challenge", pressed(pressed_challenge))
 
 router = Flow("challenge-management", current=[PRESSED_CHALLENGE])
 

@@ -6,12 +6,20 @@ returns to the previous step."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F, html
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    TelegramObject,
+)
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +34,7 @@ from handlers.challenges.callbacks import (
 )
 from handlers.challenges.public import closed_text, may_assist, unavailable, visible
 from handlers.challenges.states import AssistDraft, AssistedSignup
+from handlers.current import DIALOG, Current
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.organisations.texts import not_verified_yet
@@ -46,7 +55,18 @@ from storage.organisations import unverified_member
 from storage.texts import TextRejected, clean_text
 from storage.users import ARRONDISSEMENTS
 
-router = Flow("challenges-on-behalf")
+
+async def assisting(event: TelegramObject, data: dict[str, Any]) -> Challenge | None:
+    """The challenge the registration is for, while it is open and the person may still
+    register someone, and the dialog's draft (as `draft`); otherwise the dialog ends, saying
+    why."""
+    assert isinstance(event, Message | CallbackQuery)
+    state: FSMContext = data["state"]
+    data["draft"] = draft = await AssistDraft.load(state)
+    return await dialog_challenge(event, state, data["session"], data["user"], draft)
+
+
+router = Flow("challenges-on-behalf", current=[Current("challenge", assisting, events=DIALOG)])
 
 STEPS = [
     AssistedSignup.typing_name,
@@ -204,14 +224,12 @@ async def name_typed(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    draft: AssistDraft,
+    challenge: Challenge,
 ) -> None:
     """Keeps the first name or initials, then asks where they live."""
     if message.text is None:
         await ask_again(message, state, session, user, settings)
-        return
-    draft = await AssistDraft.load(state)
-    challenge = await dialog_challenge(message, state, session, user, draft)
-    if challenge is None:
         return
     low, high = ASSISTED_NAME_LIMITS
     try:
@@ -240,16 +258,13 @@ async def arrondissement_chosen(
     callback_data: AssistArrondissementCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
-    session: AsyncSession,
     user: User,
+    draft: AssistDraft,
+    challenge: Challenge,
 ) -> None:
     """Keeps where they live, then asks what they would like."""
     if callback_data.number not in ARRONDISSEMENTS:
         callback_answer.text = stale_button()
-        return
-    draft = await AssistDraft.load(state)
-    challenge = await dialog_challenge(query, state, session, user, draft)
-    if challenge is None:
         return
     draft.arrondissement = callback_data.number
     await ask(
@@ -268,14 +283,11 @@ async def wish_chosen(
     callback_data: AssistWishCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
-    session: AsyncSession,
     user: User,
+    draft: AssistDraft,
+    challenge: Challenge,
 ) -> None:
     """Keeps the activity they would like (or nothing in particular), then asks to confirm."""
-    draft = await AssistDraft.load(state)
-    challenge = await dialog_challenge(query, state, session, user, draft)
-    if challenge is None:
-        return
     code = callback_data.code or None
     if code is not None and activity_of(challenge, code) is None:
         callback_answer.text = stale_button()
@@ -293,14 +305,12 @@ async def wishes_typed(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    draft: AssistDraft,
+    challenge: Challenge,
 ) -> None:
     """Keeps what they would like, in words, then asks to confirm."""
     if message.text is None:
         await ask_again(message, state, session, user, settings)
-        return
-    draft = await AssistDraft.load(state)
-    challenge = await dialog_challenge(message, state, session, user, draft)
-    if challenge is None:
         return
     low, high = CONTRIBUTION_TEXT_LIMITS
     try:
@@ -327,12 +337,10 @@ async def agreement_answered(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    draft: AssistDraft,
+    challenge: Challenge,
 ) -> None:
     """With their agreement, the registration is stored; without it, nothing is."""
-    draft = await AssistDraft.load(state)
-    challenge = await dialog_challenge(query, state, session, user, draft)
-    if challenge is None:
-        return
     if not callback_data.agreed:
         await state.clear()
         await show(
@@ -404,12 +412,14 @@ async def agreement_answered(
 
 
 @router.message(Command("back"), StateFilter(AssistedSignup))
-async def back(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
+async def back(
+    message: Message,
+    state: FSMContext,
+    user: User,
+    draft: AssistDraft,
+    challenge: Challenge,
+) -> None:
     """The previous question; what was answered stays in the draft."""
-    draft = await AssistDraft.load(state)
-    challenge = await dialog_challenge(message, state, session, user, draft)
-    if challenge is None:
-        return
     step = current_step(await state.get_state())
     index = STEPS.index(step)
     if index == 0:

@@ -5,11 +5,13 @@ step."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import html
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +38,7 @@ from handlers.challenges.public import (
     where_label,
 )
 from handlers.challenges.states import HelpQuiz, QuizDraft
+from handlers.current import DIALOG, Current
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.texts import stale_button
@@ -45,7 +48,17 @@ from storage.challenges import challenge_text
 from storage.models import Challenge, ChallengeStatus, User
 from storage.users import ARRONDISSEMENTS
 
-router = Flow("challenges-quiz")
+
+async def quizzing(event: TelegramObject, data: dict[str, Any]) -> Challenge | None:
+    """The challenge the quiz is on, while it is open, and the quiz's draft (as `draft`);
+    otherwise the quiz ends, saying why."""
+    assert isinstance(event, Message | CallbackQuery)
+    state: FSMContext = data["state"]
+    data["draft"] = draft = await QuizDraft.load(state)
+    return await dialog_challenge(event, state, data["session"], draft)
+
+
+router = Flow("challenges-quiz", current=[Current("challenge", quizzing, events=DIALOG)])
 
 STEPS = [
     HelpQuiz.choosing_place,
@@ -157,14 +170,11 @@ async def place_chosen(
     query: CallbackQuery,
     callback_data: QuizPlaceCb,
     state: FSMContext,
-    session: AsyncSession,
     user: User,
+    draft: QuizDraft,
+    challenge: Challenge,
 ) -> None:
     """Stores on site, remotely or either; then where (on site) or how much time."""
-    draft = await QuizDraft.load(state)
-    challenge = await dialog_challenge(query, state, session, draft)
-    if challenge is None:
-        return
     draft.on_site = callback_data.place in (Place.on_site, Place.both)
     draft.remote = callback_data.place in (Place.remote, Place.both)
     step = HelpQuiz.choosing_arrondissement if draft.on_site else HelpQuiz.choosing_time
@@ -177,14 +187,11 @@ async def own_arrondissement_or_another(
     callback_data: QuizStepCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
-    session: AsyncSession,
     user: User,
+    draft: QuizDraft,
+    challenge: Challenge,
 ) -> None:
     """Their own arrondissement in one press, or the full choice."""
-    draft = await QuizDraft.load(state)
-    challenge = await dialog_challenge(query, state, session, draft)
-    if challenge is None:
-        return
     home = home_arrondissement(user)
     if callback_data.step is QuizStep.other_arrondissement:
         await ask(
@@ -212,16 +219,13 @@ async def arrondissement_chosen(
     callback_data: QuizArrondissementCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
-    session: AsyncSession,
     user: User,
+    draft: QuizDraft,
+    challenge: Challenge,
 ) -> None:
     """Stores where, then asks how much time."""
     if callback_data.number not in ARRONDISSEMENTS:
         callback_answer.text = stale_button()
-        return
-    draft = await QuizDraft.load(state)
-    challenge = await dialog_challenge(query, state, session, draft)
-    if challenge is None:
         return
     draft.arrondissement = callback_data.number
     await ask(
@@ -235,17 +239,14 @@ async def time_chosen(
     callback_data: QuizTimeCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
-    session: AsyncSession,
     user: User,
+    draft: QuizDraft,
+    challenge: Challenge,
 ) -> None:
     """Stores the time; then the activities that fit so far, to tick — or, when none fits,
     straight to the answer."""
     if callback_data.choice not in TIME_CHOICES:
         callback_answer.text = stale_button()
-        return
-    draft = await QuizDraft.load(state)
-    challenge = await dialog_challenge(query, state, session, draft)
-    if challenge is None:
         return
     draft.time = callback_data.choice
     draft.wanted = []
@@ -268,14 +269,11 @@ async def activity_ticked(
     callback_data: QuizActivityCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
-    session: AsyncSession,
     user: User,
+    draft: QuizDraft,
+    challenge: Challenge,
 ) -> None:
     """Ticks or unticks an activity; «Done» gives the answer."""
-    draft = await QuizDraft.load(state)
-    challenge = await dialog_challenge(query, state, session, draft)
-    if challenge is None:
-        return
     if not callback_data.code:
         await conclude(query, state, user, draft, challenge)
         return
@@ -340,12 +338,14 @@ def step_before(step: State, draft: QuizDraft) -> State | None:
 
 
 @router.message(Command("back"), StateFilter(HelpQuiz))
-async def back(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
+async def back(
+    message: Message,
+    state: FSMContext,
+    user: User,
+    draft: QuizDraft,
+    challenge: Challenge,
+) -> None:
     """The previous question; what was answered stays in the draft."""
-    draft = await QuizDraft.load(state)
-    challenge = await dialog_challenge(message, state, session, draft)
-    if challenge is None:
-        return
     step = current_step(await state.get_state())
     previous = step_before(step, draft)
     if previous is None:

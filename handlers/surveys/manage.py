@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from aiogram import F
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -24,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import ngettext
-from handlers.current import Current, stale_button_answer
+from handlers.current import Current, pressed
 from handlers.flow import Flow
 from handlers.surveys import coordination_keyboards as keyboards
 from handlers.surveys import sending
@@ -38,13 +37,12 @@ from storage.surveys import SurveyError, audience, close_survey, get_survey, lis
 from storage.surveys import questions_of as survey_questions
 
 
-async def pressed_survey(event: TelegramObject, data: dict[str, Any]) -> Survey | None:
-    """The survey a management button names (`ManageCb`), when it still exists."""
-    return await get_survey(data["session"], data["callback_data"].survey_id)
+async def pressed_survey(session: AsyncSession, button: ManageCb) -> Survey | None:
+    return await get_survey(session, button.survey_id)
 
 
-# Its handlers, the scheduling's and the results' take the pressed survey as `survey`.
-PRESSED_SURVEY = Current("survey", pressed_survey, stale_button_answer)
+# Its handlers, the scheduling's and the results', take the survey a button names as `survey`.
+PRESSED_SURVEY = Current("survey", pressed(pressed_survey))
 
 router = Flow("survey-management", current=[PRESSED_SURVEY])
 
