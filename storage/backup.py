@@ -163,8 +163,7 @@ async def _sqlite_restore(database_url: str, source: Path) -> Restored:
     erased = await erasures_in(database_url) if target.exists() else Erasures()
     prepared = await asyncio.to_thread(_beside, target)
     try:
-        revision = await asyncio.to_thread(_prepare_copy, source, prepared)
-        head = check_revision(revision)
+        revision, head = check_revision(await asyncio.to_thread(_prepare_copy, source, prepared))
         copy_url = f"sqlite+aiosqlite:///{prepared}"
         if revision != head:
             # Migrated on the copy, before the swap: a failing migration leaves the database

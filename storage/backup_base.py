@@ -42,8 +42,9 @@ def head_revision() -> str:
     return head
 
 
-def check_revision(revision: str | None) -> str:
-    """The head to migrate to: the copy's revision must be this code's head or an older one."""
+def check_revision(revision: str | None) -> tuple[str, str]:
+    """The copy's revision and the head to migrate it to: the copy's revision must be this
+    code's head or an older one."""
     if revision is None:
         raise RestoreRefused(
             "the copy holds no migration revision (no alembic_version): it is not a database "
@@ -59,7 +60,7 @@ def check_revision(revision: str | None) -> str:
             "(written by a newer version, or not by this bot): restore it with the version "
             "that wrote it"
         )
-    return head_revision()
+    return revision, head_revision()
 
 
 def which(program: str) -> str:

@@ -99,9 +99,7 @@ async def restore_dump(database_url: str, copy: Path) -> Restored:
     migration would stay and make that migration fail; the schema is emptied instead, in the
     same transaction as the restore — any error leaves the database as it was."""
     pg_restore, psql = which("pg_restore"), which("psql")
-    revision = await archive_revision(copy)
-    head = check_revision(revision)
-    assert revision is not None
+    revision, head = check_revision(await archive_revision(copy))
     url = make_url(database_url)
     erased = await erasures_in(database_url)
     try:
