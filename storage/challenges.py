@@ -126,7 +126,7 @@ def challenge_text(challenge: Challenge, locale: str) -> tuple[str, str]:
 
 
 def activity_label(activity: Mapping[str, Any], locale: str) -> str:
-    return _in_locale(activity.get("texts") or {}, locale) or activity["code"]
+    return str(_in_locale(activity.get("texts") or {}, locale) or activity["code"])
 
 
 def deep_link(bot_username: str, challenge: Challenge) -> str:
@@ -268,7 +268,7 @@ def _activities(raw: Any) -> list[dict[str, Any]]:
 
 async def _validated(session: AsyncSession, fields: Mapping[str, Any]) -> dict[str, Any]:
     """The editable fields, cleaned; InvalidChallenge at the first bad one, in form order."""
-    clean = {"texts": _texts(fields.get("texts"))}
+    clean: dict[str, Any] = {"texts": _texts(fields.get("texts"))}
     if fields.get("theme_code") not in await known_theme_codes(session):
         raise InvalidChallenge("theme_code", "unknown")
     clean["theme_code"] = fields["theme_code"]
@@ -621,8 +621,7 @@ async def register_assisted(
     who records that the person agreed; no account is made for them."""
     require_open(challenge, now, timezone=timezone)
     if not has_current_notice(registered_by) or not (
-        registered_by.role is Role.coordinator
-        or acting_for(registered_by) is not None
+        registered_by.role is Role.coordinator or acting_for(registered_by) is not None
     ):
         raise NotAllowed("role")
     if agreed is not True:

@@ -240,9 +240,8 @@ class _SurveyReader:
         if not isinstance(value, datetime):
             kind = "a date without a time" if isinstance(value, date) else "not a date and time"
             raise self.fail("send_at", f"{kind}, e.g. 2026-12-01 09:00")
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=self.zone)
-        return value.astimezone(ZoneInfo("UTC"))
+        moment: datetime = value if value.tzinfo is not None else value.replace(tzinfo=self.zone)
+        return moment.astimezone(ZoneInfo("UTC"))
 
     def texts(
         self,
@@ -324,7 +323,7 @@ class _SurveyReader:
         item = f"{self.name}, question {position} ({code})"
         _no_unknown(entry, QUESTION_FIELDS, item)
         try:
-            kind = QuestionKind(entry.get("kind"))
+            kind = QuestionKind(entry.get("kind", ""))
         except ValueError:
             raise self.fail("kind", f"one of {', '.join(QuestionKind)}", item) from None
         optional = {QuestionKind.number: ("unit",)}.get(kind, ())
