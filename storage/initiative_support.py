@@ -334,7 +334,12 @@ def is_small(count: int) -> bool:
 async def gathered_by_initiative(session: AsyncSession) -> dict[int, Gathered]:
     """Per initiative, its supports, offers of help and follows (for the exports)."""
     found: dict[int, list[int]] = {}
-    for position, model in enumerate((InitiativeSupport, HelpOffer, InitiativeFollow)):
+    models: tuple[type[InitiativeSupport | HelpOffer | InitiativeFollow], ...] = (
+        InitiativeSupport,
+        HelpOffer,
+        InitiativeFollow,
+    )
+    for position, model in enumerate(models):
         for initiative_id, count in await session.execute(
             select(model.initiative_id, func.count()).group_by(model.initiative_id)
         ):

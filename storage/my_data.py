@@ -160,10 +160,17 @@ async def _needs(session: AsyncSession, user: User) -> list[dict[str, Any]]:
 
 async def _gathered(session: AsyncSession, user: User) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for what, model in (("support", InitiativeSupport), ("follow", InitiativeFollow)):
-        rows = await session.scalars(select(model).where(model.user_id == user.id))
+    kinds: tuple[tuple[str, type[InitiativeSupport | InitiativeFollow]], ...] = (
+        ("support", InitiativeSupport),
+        ("follow", InitiativeFollow),
+    )
+    for what, model in kinds:
+        rows = await session.execute(
+            select(model.initiative_id, model.created_at).where(model.user_id == user.id)
+        )
         found += [
-            {"initiative": f"I-{row.initiative_id}", what: _when(row.created_at)} for row in rows
+            {"initiative": f"I-{initiative_id}", what: _when(created_at)}
+            for initiative_id, created_at in rows
         ]
     offers = await session.scalars(select(HelpOffer).where(HelpOffer.user_id == user.id))
     found += [
