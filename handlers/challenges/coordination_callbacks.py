@@ -26,7 +26,8 @@ class FormCb(CallbackData, prefix="ccf"):
 
 
 class FormField(enum.StrEnum):
-    title = "ti"
+    # Named with a trailing _: a StrEnum member may not hide str's method of the same name.
+    title_ = "ti"
     description = "de"
     theme = "th"
     arrondissements = "ar"

@@ -75,7 +75,7 @@ def preview_keyboard(*, new: bool, can_open: bool) -> InlineKeyboardMarkup:
         return InlineKeyboardButton(text=text, callback_data=EditFieldCb(field=field).pack())
 
     rows = [
-        [edit(_("Title"), FormField.title), edit(_("Description"), FormField.description)],
+        [edit(_("Title"), FormField.title_), edit(_("Description"), FormField.description)],
         [edit(_("Theme"), FormField.theme), edit(_("Arrondissements"), FormField.arrondissements)],
         [edit(_("Dates"), FormField.dates), edit(_("Contributions"), FormField.kinds)],
         [_form(_("Save as draft") if new else _("Save the changes"), FormAction.save)],

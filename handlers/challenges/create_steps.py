@@ -37,7 +37,7 @@ STEPS = [
     ChallengeForm.choosing_kinds,
 ]
 EDITED_STEP = {
-    FormField.title: ChallengeForm.typing_title,
+    FormField.title_: ChallengeForm.typing_title,
     FormField.description: ChallengeForm.typing_description,
     FormField.theme: ChallengeForm.choosing_theme,
     FormField.arrondissements: ChallengeForm.choosing_arrondissements,

@@ -11,7 +11,8 @@ from storage.models import ReportReason
 class Field(enum.StrEnum):
     theme = "t"
     arrondissement = "a"
-    title = "ti"
+    # Named with a trailing _: a StrEnum member may not hide str's method of the same name.
+    title_ = "ti"
     description = "d"
     photo = "p"
     location = "l"

@@ -80,7 +80,7 @@ def review_keyboard() -> InlineKeyboardMarkup:
 
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [edit(_("Title"), Field.title), edit(_("Description"), Field.description)],
+            [edit(_("Title"), Field.title_), edit(_("Description"), Field.description)],
             [edit(_("Theme"), Field.theme), edit(_("Arrondissement"), Field.arrondissement)],
             [edit(_("Photo"), Field.photo), edit(_("Location"), Field.location)],
             [edit(_("Contact"), Field.contact)],

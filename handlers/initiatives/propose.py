@@ -49,7 +49,7 @@ router = Flow("propose")
 EDITED_STEP = {
     Field.theme: Propose.choosing_theme,
     Field.arrondissement: Propose.choosing_arrondissement,
-    Field.title: Propose.typing_title,
+    Field.title_: Propose.typing_title,
     Field.description: Propose.typing_description,
     Field.photo: Propose.sending_photo,
     Field.location: Propose.sending_location,

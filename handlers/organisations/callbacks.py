@@ -74,7 +74,8 @@ class EntryCb(CallbackData, prefix="oe"):
 
 class AskKind(enum.StrEnum):
     contact = "c"
-    join = "j"
+    # Named with a trailing _: a StrEnum member may not hide str's method of the same name.
+    join_ = "j"
 
 
 class AskCb(CallbackData, prefix="oq"):

@@ -253,7 +253,7 @@ async def entry_pressed(
             [
                 _button(
                     _("Ask to join it"),
-                    AskCb(organisation_id=organisation.id, kind=AskKind.join).pack(),
+                    AskCb(organisation_id=organisation.id, kind=AskKind.join_).pack(),
                 )
             ]
         )
