@@ -25,7 +25,9 @@ from aiogram.types import CallbackQuery, Chat, TelegramObject, Update
 from aiogram.types import User as TelegramUser
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.fsm import DatabaseStorage, current_session, remember_dialog
 from bot.i18n import guess_locale
@@ -60,6 +62,19 @@ class TurnMiddleware(BaseMiddleware):
             return await handler(event, data)
 
 
+@event.listens_for(Session, "loaded_as_persistent")
+def _keep(session: Session, instance: object) -> None:
+    """An update's session keeps what it read until it ends: SQLAlchemy's identity map holds
+    objects weakly, and an object read, dropped and asked for again by its key (a survey, a
+    response, by several helpers of one handler) was read again from the database."""
+    kept: list[object] | None = session.info.get(_KEPT)
+    if kept is not None:
+        kept.append(instance)
+
+
+_KEPT = "kept"
+
+
 class TransactionMiddleware(BaseMiddleware):
     """On SQLite, transactions take turns for the writer in the loop (storage/sqlite.py).
     A runner may pass `committed` (an asyncio.Event), set once the effect is committed (or
@@ -72,6 +87,7 @@ class TransactionMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         replies = Replies()
         async with self.sessionmaker() as session:
+            session.info[_KEPT] = []
             session_token = current_session.set(session)
             replies_token = current_replies.set(replies)
             try:
