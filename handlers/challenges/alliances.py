@@ -486,7 +486,7 @@ async def contact_to(
     """`about`'s contact, in `to`'s language: a link to their chat and, when the update that
     accepted gave it, their @username, which works whatever their privacy settings. Only the
     message carries them (/forget empties it)."""
-    if not reachable(to):
+    if not reachable(to) or about.telegram_id is None:
         return
     assert to.telegram_id is not None
     with i18n.use_locale(to.locale):

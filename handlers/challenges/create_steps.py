@@ -106,6 +106,7 @@ async def ask(
     await state.set_state(step)
     await draft.save(state)
     hint = _("/back: previous step · /cancel: stop")
+    markup: InlineKeyboardMarkup | None
     if step == ChallengeForm.previewing:
         text, markup = await _preview(session, settings, draft)
         await show(target, fit(f"{text}\n\n<i>{hint}</i>"), markup)

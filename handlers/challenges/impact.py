@@ -53,7 +53,7 @@ async def impact(
         _("<b>Impact over time: {title}</b>").format(title=html.quote(shorten(title, 80))),
         "",
     ]
-    charts = []
+    charts: list[tuple[str, bytes]] = []
     for code, question in questions.items():
         label = html.quote(shorten(question_text(question, locale)["text"] or code, 150))
         points = [(wave, figures.get(code)) for wave, figures in waves]

@@ -46,16 +46,16 @@ async def resume(
             target, step, state=state, session=session, user=user, settings=settings, draft=draft
         )
         return
-    step = next_onboarding_step(user)
-    if step is None:
+    unanswered = next_onboarding_step(user)
+    if unanswered is None:
         await state.clear()
         await show(target, menu_text(), menu_keyboard(user))
         return
-    if step == Profile.reading_notice and user.notice_version is not None:
+    if unanswered == Profile.reading_notice and user.notice_version is not None:
         await show(target, _("Our privacy notice has changed. Please read the new version."))
     await ask(
         target,
-        step,
+        unanswered,
         state=state,
         session=session,
         user=user,

@@ -317,7 +317,9 @@ def period_text(window: Window, locale: str) -> str:
         return _("{day}, from {start} to {end}").format(
             day=day(start.date()), start=clock(start), end=clock(end)
         )
-    moment = get_datetime_format("medium", locale=locale)
+    # A pattern such as "{1}, {0}" (Babel's annotation also names a DateTimePattern, whose
+    # str() is that pattern).
+    moment = str(get_datetime_format("medium", locale=locale))
     return _("From {start} to {end}").format(
         start=moment.format(clock(start), day(start.date())),
         end=moment.format(clock(end), day(end.date())),

@@ -90,6 +90,8 @@ async def send_at_typed(
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Stores `send_at` (the scheduler sends the survey then) and shows the card again."""
+    if message.from_user is None:  # a channel's post: no one to record as the author
+        return
     now = wall_clock()
     try:
         typed = datetime.strptime((message.text or "").strip(), DATE_FORMAT)
@@ -169,6 +171,8 @@ async def reminder_typed(
     settings: Settings,
 ) -> None:
     """Stores `reminder_after_hours` and shows the card again."""
+    if message.from_user is None:  # a channel's post: no one to record as the author
+        return
     low, high = survey_sending.REMINDER_HOURS
     text = (message.text or "").strip()
     hours = int(text) if text.isascii() and text.isdigit() else 0
