@@ -68,7 +68,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVarTuple, Unpack
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Row, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -211,8 +211,8 @@ _Columns = TypeVarTuple("_Columns")
 
 
 async def _rows(
-    session: AsyncSession, query: Select[Unpack[_Columns]]
-) -> Sequence[Row[Unpack[_Columns]]]:
+    session: AsyncSession, query: Select[*_Columns]
+) -> Sequence[Row[*_Columns]]:
     """Rows of a Core query on the session's connection, without the ORM's work per row."""
     connection = await session.connection()
     return (await connection.execute(query)).all()
