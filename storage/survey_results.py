@@ -210,9 +210,7 @@ async def answered_from(session: AsyncSession, survey_id: int, user_id: int) -> 
 _Columns = TypeVarTuple("_Columns")
 
 
-async def _rows(
-    session: AsyncSession, query: Select[*_Columns]
-) -> Sequence[Row[*_Columns]]:
+async def _rows(session: AsyncSession, query: Select[*_Columns]) -> Sequence[Row[*_Columns]]:
     """Rows of a Core query on the session's connection, without the ORM's work per row."""
     connection = await session.connection()
     return (await connection.execute(query)).all()
