@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Need, Theme, User, utcnow
+from storage.models import Need, NeedStatus, Theme, User, utcnow
 from storage.privacy import has_current_notice
 from storage.texts import clean_text
 from storage.themes import known_theme_codes
@@ -76,11 +76,12 @@ async def report_need(
 
 
 async def needs_counts(session: AsyncSession) -> dict[tuple[int, str], int]:
-    """Needs per (arrondissement, theme), in one query; only non-empty cells."""
+    """Needs per (arrondissement, theme), in one query; only non-empty cells. A need its author
+    withdrew is no longer on the map."""
     rows = await session.execute(
-        select(Need.arrondissement, Need.theme_code, func.count(Need.id)).group_by(
-            Need.arrondissement, Need.theme_code
-        )
+        select(Need.arrondissement, Need.theme_code, func.count(Need.id))
+        .where(Need.status != NeedStatus.withdrawn)
+        .group_by(Need.arrondissement, Need.theme_code)
     )
     return {(arrondissement, theme): count for arrondissement, theme, count in rows.all()}
 

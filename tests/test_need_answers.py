@@ -11,7 +11,7 @@ from handlers.initiatives.callbacks import GatherAction, GatherCb
 from handlers.initiatives.need_links import NeedLinkCb
 from handlers.needs.mine import MyNeedCb, MyNeedsAction
 from storage.models import Need, NeedStatus, User
-from storage.needs import report_need
+from storage.needs import needs_counts, report_need
 from storage.users import find_user
 from tests.conversation import Harness, Person
 from tests.initiatives_setup import GROUP_ID, group_person, onboarded, outbox, published
@@ -138,3 +138,15 @@ async def test_a_withdrawn_need_is_left_out_of_my_needs(harness: Harness) -> Non
     await person.send("/start")
     await person.press("My needs")
     assert person.last == "You have not reported any need yet."
+
+
+async def test_a_withdrawn_need_leaves_the_needs_map(harness: Harness) -> None:
+    person = await onboarded(harness, 1001)
+    kept = await reported(harness, person)
+    gone = await reported(harness, person)
+    await person.send("/start")
+    await person.press("My needs")
+    await person.press(f"Withdraw N-{gone}")
+    async with harness.sessionmaker() as session:
+        assert await needs_counts(session) == {(3, "older_people"): 1}
+    assert [need.id for need in await needs(harness) if need.status is NeedStatus.open] == [kept]
