@@ -86,7 +86,8 @@ async def person(
             telegram_id=telegram_id,
             locale=locale,
             role=Role.association if organisation else Role.citizen,
-            organisation=Organisation(name=organisation, kind=Role.association)
+            # Verified: its members act on its behalf (register the people they accompany).
+            organisation=Organisation(name=organisation, kind=Role.association, verified=True)
             if organisation
             else None,
             arrondissement=arrondissement,
@@ -477,7 +478,7 @@ async def test_participants_their_counts_and_the_csv_export(
     citizen = t("fr", "A citizen ({place})", place=t("fr", "Arrondissement {number}", number=3))
     assert listing.splitlines()[-2:] == [
         f"• {citizen} — {time}: <b>Visites</b> & appels (Visites à domicile)",
-        f"• Petits Frères — {premises}: Une salle le jeudi (Visites à domicile)",
+        f"• Petits Frères ✓ — {premises}: Une salle le jeudi (Visites à domicile)",
     ]
     assert f"{time} 1" in listing and f"{premises} 1" in listing
     assert (

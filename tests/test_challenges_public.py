@@ -282,10 +282,25 @@ async def test_a_draft_card_is_not_shown(harness: Harness) -> None:
 
 async def test_only_organisations_members_may_register_someone(harness: Harness) -> None:
     challenge = await make_challenge(harness)
-    member = await onboarded(harness, 1001, organisation="Petits Frères des Pauvres")
+    member = await onboarded(
+        harness, 1001, organisation="Petits Frères des Pauvres", verified=True
+    )
     await member.press("Challenges")
     await member.press(TITLE)
     assert "Register someone I accompany" in member.buttons()
+
+    # A member of an organisation the coordinators have not verified acts in their own name.
+    unverified = await onboarded(harness, 1003, organisation="Les Voisins Solidaires")
+    await unverified.press("Challenges")
+    await unverified.press(TITLE)
+    assert "Register someone I accompany" not in unverified.buttons()
+    calls = await unverified.press_data(AssistCb(challenge_id=challenge.id).pack())
+    alert = alert_of(calls)
+    assert alert["text"] == (
+        "Your organisation is not verified by the coordinators yet: until it is, you act in "
+        "your own name, not on its behalf."
+    )
+    assert await dialog_state(harness, unverified) == (None, {})
 
     citizen = await onboarded(harness, 1002)
     await citizen.press("Challenges")
