@@ -22,6 +22,8 @@ COORDINATOR_COMMANDS = (
     "survey_results",
     "organisations",
     "gaps",
+    "need",
+    "partner",
 )
 
 
@@ -50,6 +52,8 @@ def group_commands() -> list[BotCommand]:
         BotCommand(command="failed", description=_("Messages that could not be delivered")),
         BotCommand(command="organisations", description=_("Organisations to verify or merge")),
         BotCommand(command="gaps", description=_("Needs without answers, by place and theme")),
+        BotCommand(command="need", description=_("Link a need to what answers it, or close it")),
+        BotCommand(command="partner", description=_("List an initiative as a challenge's partner")),
     ]
 
 
