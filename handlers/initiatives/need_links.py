@@ -4,6 +4,8 @@ themselves, or close it, with /need. Each time a need becomes answered, its auth
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiogram import F, html
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
@@ -16,6 +18,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.group_moves import CoordinatorsChat
+from handlers.draft import Draft
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.initiatives.callbacks import GatherAction, GatherCb
@@ -36,6 +40,11 @@ decisions = Flow("initiatives-need-links-decisions")
 
 class LinkingNeed(StatesGroup):
     typing_reference = State()
+
+
+@dataclass
+class LinkDraft(Draft, key="need_link"):
+    initiative_id: int = 0  # none: no initiative answers, as for a stale one
 
 
 class NeedLinkCb(CallbackData, prefix="nlc"):
@@ -67,7 +76,7 @@ async def answers_pressed(
         callback_answer.show_alert = True
         return
     await state.set_state(LinkingNeed.typing_reference)
-    await state.update_data(initiative_id=initiative.id)
+    await LinkDraft(initiative.id).save(state)
     await show(
         query,
         _(
@@ -85,24 +94,25 @@ async def need_typed(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     """Records the link, waiting for confirmation, and puts it before the coordinators."""
     need_id = need_answers.parse_need(message.text)
     if need_id is None:
         await message.answer(_("Please type a need's reference, for example N-12."))
         return
-    data = await state.get_data()
+    draft = await LinkDraft.load(state)
     await state.clear()
     try:
         need, initiative = await need_answers.propose_link(
-            session, need_id, int(data.get("initiative_id", 0)), user
+            session, need_id, draft.initiative_id, user
         )
     except (need_answers.NeedError, gather.SupportError):
         await message.answer(
             _("No open need has this reference."), reply_markup=menu_keyboard(user)
         )
         return
-    if settings.coordinator_chat_id is not None:
+    if coordinators_chat.id is not None:
         with i18n.use_locale(settings.group_locale):
             text = _(
                 "The people who carry «{title}» ({reference}) say it answers the need "
@@ -129,7 +139,7 @@ async def need_typed(
             ).model_dump(exclude_none=True)
         await enqueue(
             session,
-            TextMessage(chat_id=settings.coordinator_chat_id, text=text, reply_markup=markup),
+            TextMessage(chat_id=coordinators_chat.id, text=text, reply_markup=markup),
         )
     await message.answer(
         _("Thank you! The coordinators will confirm that «{title}» answers {need}.").format(

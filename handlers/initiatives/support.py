@@ -6,6 +6,7 @@ followers and helpers, read the offers of help, mark it completed, withdraw it."
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from aiogram import html
 from aiogram.fsm.context import FSMContext
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import format_when, ngettext
+from handlers.draft import Draft
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.initiatives.browse import card_keyboard, show_card, supporters_line
@@ -62,6 +64,14 @@ router = Flow("initiatives-support")
 class Gathering(StatesGroup):
     typing_help = State()
     typing_news = State()
+
+
+@dataclass
+class GatheringDraft(Draft, key="gathering"):
+    """The initiative helped or given news of, and the kind of help offered."""
+
+    initiative_id: int = 0  # none: refused, as for an initiative gone
+    kind: str = ""
 
 
 def back_of(message: object) -> BrowseCb:
@@ -129,7 +139,7 @@ async def gather_pressed(
         elif action is GatherAction.news:
             initiative = await gather.carried(session, initiative_id, user)
             await state.set_state(Gathering.typing_news)
-            await state.update_data(initiative_id=initiative.id)
+            await GatheringDraft(initiative.id).save(state)
             await show(query, news_question(initiative))
         elif action is GatherAction.offers:
             initiative = await gather.carried(session, initiative_id, user)
@@ -192,7 +202,7 @@ async def help_kind_chosen(
         callback_answer.text = stale_button()
         return
     await state.set_state(Gathering.typing_help)
-    await state.update_data(initiative_id=callback_data.initiative_id, kind=callback_data.kind)
+    await GatheringDraft(callback_data.initiative_id, callback_data.kind).save(state)
     await show(
         query,
         _(
@@ -211,7 +221,7 @@ async def help_typed(
     user: User,
 ) -> None:
     """Records the offer and sends it to the carriers, with Accept and Decline."""
-    data = await state.get_data()
+    draft = await GatheringDraft.load(state)
     try:
         text = gather.clean_help_text(message.text)
     except TextRejected as rejected:
@@ -219,9 +229,7 @@ async def help_typed(
         return
     await state.clear()
     try:
-        offer = await gather.offer_help(
-            session, int(data.get("initiative_id", 0)), user, str(data.get("kind")), text
-        )
+        offer = await gather.offer_help(session, draft.initiative_id, user, draft.kind, text)
     except gather.SupportError as error:
         await message.answer(refusal(error), reply_markup=menu_keyboard(user))
         return
@@ -346,14 +354,14 @@ async def news_typed(
 ) -> None:
     """Sends the news through the outbox to followers and helpers, each in their language;
     they wait for the end of the quiet hours, and STOP withholds them."""
-    data = await state.get_data()
+    draft = await GatheringDraft.load(state)
     try:
         text = gather.clean_news(message.text)
     except TextRejected as rejected:
         await message.answer(explain_rejection(rejected))
         return
     await state.clear()
-    initiative_id = int(data.get("initiative_id", 0))
+    initiative_id = draft.initiative_id
     try:
         people = await gather.news_recipients(session, initiative_id, user)
     except gather.TooSoon as soon:

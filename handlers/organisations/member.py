@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.group_moves import CoordinatorsChat
 from handlers.flow import Flow
 from handlers.menu import MenuAction, MenuCb
 from handlers.organisations.callbacks import JoinCb, OrgAction, OrgCb, VerifyCb
@@ -86,6 +87,7 @@ async def organisation_pressed(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     organisation = user.organisation
     if organisation is None:
@@ -122,22 +124,26 @@ async def organisation_pressed(
         name = organisation_label(organisation)
         orphan = await organisations.leave(session, user)
         if orphan is not None:
-            await tell_group_orphaned(session, i18n, settings, orphan)
+            await tell_group_orphaned(session, i18n, settings, coordinators_chat, orphan)
         await show(query, _("You have left {name}.").format(name=name))
         return
     if action is OrgAction.verify:
         if organisations.ask_verification(organisation):
-            await verification_card(session, i18n, settings, organisation)
+            await verification_card(session, i18n, settings, coordinators_chat, organisation)
             callback_answer.text = _("Your request was sent to the coordinators.")
     text, markup = await screen(session, organisation)
     await show(query, text, markup)
 
 
 async def verification_card(
-    session: AsyncSession, i18n: I18n, settings: Settings, organisation: Organisation
+    session: AsyncSession,
+    i18n: I18n,
+    settings: Settings,
+    coordinators_chat: CoordinatorsChat,
+    organisation: Organisation,
 ) -> None:
     """The coordinators' card, in their group's language: Verify / Refuse."""
-    if settings.coordinator_chat_id is None:
+    if coordinators_chat.id is None:
         return
     count = await organisations.member_count(session, organisation.id)
     alike = await organisations.group_of(session, organisation.id)
@@ -164,7 +170,7 @@ async def verification_card(
     await enqueue(
         session,
         TextMessage(
-            chat_id=settings.coordinator_chat_id,
+            chat_id=coordinators_chat.id,
             text="\n".join(lines),
             reply_markup=markup,
             subject=f"organisation:{organisation.id}",
@@ -173,16 +179,20 @@ async def verification_card(
 
 
 async def tell_group_orphaned(
-    session: AsyncSession, i18n: I18n, settings: Settings, organisation: Organisation
+    session: AsyncSession,
+    i18n: I18n,
+    settings: Settings,
+    coordinators_chat: CoordinatorsChat,
+    organisation: Organisation,
 ) -> None:
-    if settings.coordinator_chat_id is None:
+    if coordinators_chat.id is None:
         return
     with i18n.use_locale(settings.group_locale):
         text = _(
             "🏷 The last member of <b>{name}</b> left it: it is now in your hands (its initiatives "
             "stay listed)."
         ).format(name=organisation_label(organisation))
-    await enqueue(session, TextMessage(chat_id=settings.coordinator_chat_id, text=text))
+    await enqueue(session, TextMessage(chat_id=coordinators_chat.id, text=text))
 
 
 # -- joining by an invitation link
@@ -224,6 +234,7 @@ async def join_pressed(
     user: User,
     i18n: I18n,
     settings: Settings,
+    coordinators_chat: CoordinatorsChat,
 ) -> None:
     organisation = await organisations.by_invite(session, callback_data.code)
     if organisation is None or not has_current_notice(user) or not is_onboarded(user):
@@ -232,7 +243,7 @@ async def join_pressed(
         return
     orphan = await organisations.join(session, user, organisation)
     if orphan is not None:
-        await tell_group_orphaned(session, i18n, settings, orphan)
+        await tell_group_orphaned(session, i18n, settings, coordinators_chat, orphan)
     text, markup = await screen(session, organisation)
     await show(
         query,
