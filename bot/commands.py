@@ -53,7 +53,9 @@ def group_commands() -> list[BotCommand]:
         BotCommand(command="organisations", description=_("Organisations to verify or merge")),
         BotCommand(command="gaps", description=_("Needs without answers, by place and theme")),
         BotCommand(command="need", description=_("Link a need to what answers it, or close it")),
-        BotCommand(command="partner", description=_("List an initiative as a challenge's partner")),
+        BotCommand(
+            command="partner", description=_("List an initiative as a challenge's partner")
+        ),
     ]
 
 
