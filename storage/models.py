@@ -98,6 +98,9 @@ class Organisation(Base):
     refused_at: Mapped[datetime | None]
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
     orphaned_at: Mapped[datetime | None]
+    # Its members opted in to the weekly digest of new needs where it acts, since then (None:
+    # not opted in; storage/needs_digest.py).
+    needs_digest_at: Mapped[datetime | None]
 
 
 class OrganisationRequest(Base):

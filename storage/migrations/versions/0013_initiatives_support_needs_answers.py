@@ -167,9 +167,13 @@ def upgrade() -> None:
     with op.batch_alter_table("needs", schema=None) as batch_op:
         batch_op.alter_column("status", server_default=None)
         batch_op.alter_column("link_confirmed", server_default=None)
+    with op.batch_alter_table("organisations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("needs_digest_at", WHEN, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("organisations", schema=None) as batch_op:
+        batch_op.drop_column("needs_digest_at")
     with op.batch_alter_table("needs", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_needs_answered_by_challenge_id_challenges"), type_="foreignkey"
