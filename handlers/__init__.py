@@ -61,7 +61,7 @@ def build_router() -> Router:
 
 def jobs() -> list[tuple[str, Job]]:
     """The flows' scheduled jobs, in the order they run."""
-    return [*surveys.jobs, *summary.jobs, *challenges.jobs, *privacy.jobs]
+    return [*surveys.jobs, *summary.jobs, *challenges.jobs, *privacy.jobs, *organisations.jobs]
 
 
 def resume_points() -> ResumePoints:

@@ -20,6 +20,7 @@ def test_the_bot_schedules_survey_sending_reminders_the_summary_and_retention() 
         "summary.daily",
         "challenges.close",
         "privacy.retention",
+        "organisations.needs_digest",
         "backup.daily",
     ]
 

@@ -13,6 +13,7 @@ class OrgAction(enum.StrEnum):
     leave = "l"
     leave_sure = "L"
     verify = "v"
+    digest = "d"
 
 
 class OrgCb(CallbackData, prefix="om"):

@@ -18,8 +18,8 @@ from handlers.menu import MenuAction, MenuCb
 from handlers.organisations.callbacks import JoinCb, OrgAction, OrgCb, VerifyCb
 from handlers.organisations.texts import not_verified_yet, organisation_label
 from handlers.ui import show
-from storage import organisations
-from storage.models import Organisation, User
+from storage import needs_digest, organisations
+from storage.models import Organisation, User, utcnow
 from storage.outbox import TextMessage, enqueue
 from storage.privacy import has_current_notice
 from storage.users import is_onboarded
@@ -49,6 +49,12 @@ async def screen(
     rows = [[_button(_("Invite a member"), OrgCb(action=OrgAction.invite).pack())]]
     if organisation.verified:
         lines.append(_("✓ Verified by the city's coordinators."))
+        if needs_digest.opted_in(organisation):
+            lines.append(_("Your members receive each week the new needs where you act."))
+            digest = _("Stop the weekly digest of needs")
+        else:
+            digest = _("Receive each week the new needs where we act")
+        rows.append([_button(digest, OrgCb(action=OrgAction.digest).pack())])
     elif organisations.pending_verification(organisation):
         lines.append(_("Waiting for the coordinators' verification."))
         lines.append(not_verified_yet())
@@ -127,6 +133,12 @@ async def organisation_pressed(
             await tell_group_orphaned(session, i18n, settings, coordinators_chat, orphan)
         await show(query, _("You have left {name}.").format(name=name))
         return
+    if action is OrgAction.digest:
+        if not organisation.verified:
+            callback_answer.text = not_verified_yet()
+            callback_answer.show_alert = True
+            return
+        needs_digest.set_digest(organisation, not needs_digest.opted_in(organisation), utcnow())
     if action is OrgAction.verify:
         if organisations.ask_verification(organisation):
             await verification_card(session, i18n, settings, coordinators_chat, organisation)
