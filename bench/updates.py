@@ -205,6 +205,14 @@ class Databases:
         from storage.migrate import upgrade
 
         if self.server_url:
+            # Emptied to the last table, then migrated: the benchmark's database only.
+            from sqlalchemy import text
+
+            engine = create_engine(self.server_url)
+            async with engine.begin() as connection:
+                await connection.execute(text("DROP SCHEMA public CASCADE"))
+                await connection.execute(text("CREATE SCHEMA public"))
+            await engine.dispose()
             await upgrade(self.server_url)
             return
         url = f"sqlite+aiosqlite:///{self.template}"
@@ -270,7 +278,7 @@ async def running_bot(url: str, world: World, redis_url: str | None) -> AsyncIte
         await engine.dispose()
 
 
-async def effects(url: str, crowd: Crowd, steps_done: int) -> int:
+async def effects(url: str, crowd: Crowd, steps_done: int, run: str) -> int:
     """Updates whose effect is missing or doubled: each person is onboarded, and has one
     need, one proposal, one participation, one completed survey response; every update is
     marked handled once."""
@@ -312,9 +320,14 @@ async def effects(url: str, crowd: Crowd, steps_done: int) -> int:
     }
     missing = 0
     async with engine.connect() as connection:
-        for query in counts.values():
-            missing += abs(len(crowd.ids) - (await connection.scalar(query) or 0))
+        for kind, query in counts.items():
+            wrong = abs(len(crowd.ids) - (await connection.scalar(query) or 0))
+            if wrong:
+                WRONG.append(f"{run}: {kind} {wrong}")
+            missing += wrong
         marked = await connection.scalar(select(func.count()).select_from(ProcessedUpdate))
+        if marked != steps_done:
+            WRONG.append(f"{run}: marked {marked} of {steps_done}")
         sent = await connection.scalar(
             select(func.count())
             .select_from(OutboxMessage)
@@ -326,6 +339,7 @@ async def effects(url: str, crowd: Crowd, steps_done: int) -> int:
 
 
 SENT: list[int] = []  # outbox rows sent during each run, for the report
+WRONG: list[str] = []  # what was missing or doubled, for the report
 
 
 # -- the runs
@@ -490,7 +504,7 @@ async def run(argv: list[str]) -> dict[str, Any]:
             count = len(crowd.updates)
             report["updates"] = count
             report["updates_per_s"] = round(count / seconds, 1)
-            failures += await effects(url, crowd, count)
+            failures += await effects(url, crowd, count, "polling")
             plan = [watch.calls.get(u["update_id"], []) for u in crowd.updates]
             report["calls_per_update"] = round(sum(map(len, plan)) / count, 2)
             stats = await world.control("stats")
@@ -504,7 +518,7 @@ async def run(argv: list[str]) -> dict[str, Any]:
             )
             report["webhook_updates_per_s"] = round(count / seconds, 1)
             report["webhook_statuses"] = statuses
-            failures += await effects(url, crowd, count)
+            failures += await effects(url, crowd, count, "webhook")
 
             # 3. A bare aiogram dispatcher, the same calls, no storage.
             crowd = Crowd.of(script, factory, FIRST_PERSON + 2_000_000, args.people)
@@ -539,9 +553,10 @@ async def run(argv: list[str]) -> dict[str, Any]:
             url, crowd = await backlog(FIRST_PERSON + 4_000_000)
             _seconds, _watch, cpu = await drain_by_polling(url, world, crowd, args.redis_url)
             report["cpu_ms_per_update"] = round(1000 * cpu / count, 2)
-            failures += await effects(url, crowd, count)
+            failures += await effects(url, crowd, count, "cpu")
             report["failures"] = failures
             report["outbox_sent_during_runs"] = SENT[:]
+            report["failures_by_kind"] = WRONG[:]
 
             # 6. Memory, each in a fresh process.
             url = await databases.fresh()

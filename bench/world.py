@@ -9,15 +9,23 @@ Run by bench/updates.py as `python -m bench.world`; it prints its base URL, then
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import sys
 import time
+from collections import deque
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
 
 from bot.standin import StandIn
 from bot.standin.updates import private_chat
+
+
+def _chat_of(update: dict[str, Any]) -> int:
+    event = update.get("message") or update.get("callback_query") or {}
+    chat = event.get("chat") or (event.get("message") or {}).get("chat") or {}
+    return int(chat.get("id") or (event.get("from") or {}).get("id") or 0)
 
 
 class World(StandIn):
@@ -96,24 +104,39 @@ class World(StandIn):
     async def _webhook_send(
         self, url: str, secret: str, updates: list[dict[str, Any]], clients: int
     ) -> dict[str, Any]:
-        """Sends the updates to the webhook, `clients` at a time, in order; an update answered
-        with an error is sent again (as Telegram does)."""
+        """Sends the updates to the webhook, `clients` at a time, as Telegram does: a chat's
+        next update only once its previous one is answered, in order; an update answered with
+        an error is sent again."""
         for update in updates:
             self.learn(update)
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        for update in updates:
-            queue.put_nowait(update)
+        waiting: dict[int, deque[tuple[int, dict[str, Any]]]] = {}
+        for position, update in enumerate(updates):
+            waiting.setdefault(_chat_of(update), deque()).append((position, update))
+        ready = [(queue[0][0], chat) for chat, queue in waiting.items()]
+        heapq.heapify(ready)
+        wake = asyncio.Event()
         statuses: dict[str, int] = {}
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+        left = len(updates)
 
         async def client(http: ClientSession) -> None:
-            while not queue.empty():
-                update = queue.get_nowait()
+            nonlocal left
+            while left:
+                if not ready:
+                    wake.clear()
+                    await wake.wait()
+                    continue
+                _position, chat = heapq.heappop(ready)
+                _position, update = waiting[chat].popleft()
                 for _attempt in range(5):
                     async with http.post(url, json=update, headers=headers) as response:
                         statuses[str(response.status)] = statuses.get(str(response.status), 0) + 1
                         if response.status == 200:
                             break
+                left -= 1
+                if waiting[chat]:
+                    heapq.heappush(ready, (waiting[chat][0][0], chat))
+                wake.set()
 
         started = time.monotonic()
         async with ClientSession(timeout=ClientTimeout(total=120)) as http:
