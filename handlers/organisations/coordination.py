@@ -4,9 +4,17 @@ coordinators' gate: no right is checked here."""
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram import html
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -18,8 +26,9 @@ from handlers.organisations.texts import organisation_label
 from handlers.profile.labels import arrondissement_label, theme_label
 from handlers.ui import show
 from storage import organisations
+from storage.gaps_chart import gaps_png
 from storage.organisations import AlreadyDecided, NotAsked
-from storage.outbox import TextMessage, enqueue
+from storage.outbox import TextMessage, cut_caption, enqueue
 
 router = Flow("organisations-coordination")
 
@@ -175,3 +184,19 @@ async def gaps_command(message: Message, session: AsyncSession, i18n: I18n) -> N
             ).format(needs=gap.needs, initiatives=gap.initiatives, organisations=gap.organisations)
         )
     await message.answer("\n".join(lines))
+    # The picture holds digits only: its themes are numbered and named in the caption.
+    order = sorted({gap.theme for gap in found})
+    picture = await asyncio.to_thread(gaps_png, found, order)
+    key = [
+        _(
+            "In each cell: open needs / initiatives and organisations acting there. Red: no "
+            "answer; orange: fewer answers than needs; green: answered. Rows: arrondissements."
+        )
+    ]
+    key += [
+        f"{number}. {html.quote(theme_label(theme, locale))}"
+        for number, theme in enumerate(order, start=1)
+    ]
+    await message.answer_photo(
+        BufferedInputFile(picture, filename="gaps.png"), caption=cut_caption("\n".join(key))[0]
+    )
