@@ -42,6 +42,7 @@ from storage.challenges import challenge_figures, challenge_text, list_challenge
 from storage.exports import export_files, zip_bytes
 from storage.models import ChallengeStatus, utcnow
 from storage.needs import themes_in_order
+from storage.organisations import gaps
 from storage.outbox import split_text
 from storage.summary import (
     counts,
@@ -154,6 +155,11 @@ async def stats(
     themes = await themes_in_order(session, figures.counts.needs_by_theme)
     labels = Labels(settings.group_locale, themes, today)
     text = stats_text(figures, stats_title(first, last, today, labels), labels)
+    if (command.args or "").strip().casefold() in _WEEK_WORDS:
+        unanswered = sum(1 for gap in await gaps(session) if gap.answered == 0)
+        text += "\n\n" + _(
+            "Places and themes with open needs and no answer: {count} — /gaps"
+        ).format(count=unanswered)
     await answer_long(message, text, figures_keyboard(figures, daily=False, reach_others=True))
 
 
