@@ -23,7 +23,6 @@ from bot.i18n import CatalogI18n, create_i18n
 from bot.jobs import Job, JobContext
 from bot.polling import poll
 from bot.scheduler import schedule
-from bot.webhook import serve_webhook
 from handlers import jobs as flows_jobs
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade
@@ -86,6 +85,8 @@ async def serve(app: App, stop: asyncio.Event) -> None:
     scheduled = asyncio.create_task(schedule(context, jobs(), stop))
     try:
         if settings.webhook_url and settings.webhook_secret:
+            from bot.webhook import serve_webhook  # aiohttp's server, for webhook mode only
+
             await serve_webhook(
                 app.dp,
                 app.bot,

@@ -34,7 +34,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,6 +110,8 @@ def load_challenge_file(path: str | Path) -> list[dict[str, Any]]:
         source = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise ChallengeFileError("unreadable", detail=str(error)) from None
+    import yaml  # loaded on first use, as with every file format
+
     try:
         data = json.loads(source) if suffix == ".json" else load_yaml(source)
     except json.JSONDecodeError as error:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +54,8 @@ def load_survey_file(path: str | Path) -> list[dict[str, Any]]:
         raise InvalidSurvey(
             path.name, "", f"cannot be read ({error.__class__.__name__})"
         ) from None
+    import yaml  # loaded on first use
+
     try:
         if path.suffix.lower() == ".json":
             data = json.loads(source)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
-
-import yaml
 
 
 def N_(message: str) -> str:
@@ -78,19 +77,26 @@ def fold_lines(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-class _FoldingLoader(yaml.SafeLoader):
+@lru_cache(maxsize=1)
+def _folding_loader() -> Any:
     """YAML's safe loader, with literal blocks (`|`) folded as `fold_lines` says: people use
-    them to write long texts on several lines, not to break lines in the middle of a sentence."""
+    them to write long texts on several lines, not to break lines in the middle of a sentence.
+    Built, and PyYAML loaded, with the first file read."""
+    import yaml
 
+    class FoldingLoader(yaml.SafeLoader):
+        pass
 
-def _string(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    value = loader.construct_scalar(node)
-    return fold_lines(value) if node.style == "|" else value
+    def string(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+        value = loader.construct_scalar(node)
+        return fold_lines(value) if node.style == "|" else value
 
-
-_FoldingLoader.add_constructor("tag:yaml.org,2002:str", _string)
+    FoldingLoader.add_constructor("tag:yaml.org,2002:str", string)
+    return FoldingLoader
 
 
 def load_yaml(source: str) -> Any:
     """A YAML file's data, as yaml.safe_load reads it but for its literal blocks, folded."""
-    return yaml.load(source, Loader=_FoldingLoader)  # a SafeLoader: no object is built
+    import yaml
+
+    return yaml.load(source, Loader=_folding_loader())  # a SafeLoader: no object is built

@@ -17,7 +17,6 @@ from aiogram import html
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,6 +94,8 @@ async def withdraw_copies(
 def withdrawn_picture() -> bytes:
     """A plain grey picture in place of a withdrawn photo (the caption says why); the same
     bytes every time, so that it is stored and uploaded once."""
+    from PIL import Image  # Pillow loads with the first picture drawn, not at start
+
     buffer = io.BytesIO()
     Image.new("RGB", (320, 200), "#d9d9d9").save(buffer, format="PNG")
     return buffer.getvalue()
