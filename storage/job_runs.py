@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import JobRun
@@ -16,6 +15,9 @@ async def claim_day(session: AsyncSession, name: str, day: date, *, now: datetim
     run, already took it. On PostgreSQL a concurrent claim waits for the first one's
     transaction, then finds the day taken; on SQLite, BEGIN IMMEDIATE makes them take turns."""
     dialect = session.get_bind().dialect.name
+    # The PostgreSQL dialect (some 2 MB) only where it is the database.
+    from sqlalchemy.dialects import postgresql, sqlite
+
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = await session.execute(
         insert(JobRun)

@@ -25,7 +25,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -585,6 +584,9 @@ async def claim_summary(
     back, the day is free again. On PostgreSQL a concurrent claim waits for the first one's
     transaction, then finds the day taken; on SQLite, BEGIN IMMEDIATE makes them take turns."""
     dialect = session.get_bind().dialect.name
+    # The PostgreSQL dialect (some 2 MB) only where it is the database.
+    from sqlalchemy.dialects import postgresql, sqlite
+
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = await session.execute(
         insert(SummaryRun)

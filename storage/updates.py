@@ -7,7 +7,6 @@ from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import Insert, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdate, utcnow
@@ -17,6 +16,9 @@ ERROR_MAX = 200
 
 @lru_cache
 def _marking(dialect: str) -> Insert:
+    # The PostgreSQL dialect (some 2 MB) only where it is the database.
+    from sqlalchemy.dialects import postgresql, sqlite
+
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = ProcessedUpdate.__table__
     return (
