@@ -16,9 +16,10 @@ async def claim_day(session: AsyncSession, name: str, day: date, *, now: datetim
     transaction, then finds the day taken; on SQLite, BEGIN IMMEDIATE makes them take turns."""
     dialect = session.get_bind().dialect.name
     # The PostgreSQL dialect (some 2 MB) only where it is the database.
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     result = await session.execute(
         insert(JobRun)
         .values(name=name, day=day, ran_at=now)

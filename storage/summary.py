@@ -585,9 +585,10 @@ async def claim_summary(
     transaction, then finds the day taken; on SQLite, BEGIN IMMEDIATE makes them take turns."""
     dialect = session.get_bind().dialect.name
     # The PostgreSQL dialect (some 2 MB) only where it is the database.
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     result = await session.execute(
         insert(SummaryRun)
         .values(day=day, posted_at=now or utcnow(), late=late, quiet=False)

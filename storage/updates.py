@@ -17,9 +17,10 @@ ERROR_MAX = 200
 @lru_cache
 def _marking(dialect: str) -> Insert:
     # The PostgreSQL dialect (some 2 MB) only where it is the database.
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     table = ProcessedUpdate.__table__
     return (
         insert(table)
