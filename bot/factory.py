@@ -75,9 +75,13 @@ def create_fsm(
     if settings.redis_url:
         from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+        from redis.asyncio import BlockingConnectionPool, Redis
 
-        storage = RedisStorage.from_url(
-            settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
+        # A batch of updates handled at once may want more connections than the pool's 100:
+        # they wait for one rather than fail (redis-py's default pool raises).
+        pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=100)
+        storage = RedisStorage(
+            Redis(connection_pool=pool), key_builder=DefaultKeyBuilder(with_destiny=True)
         )
         return storage, RedisEventIsolation(storage.redis, key_builder=storage.key_builder)
     return DatabaseStorage(sessionmaker), PersonLocks()
