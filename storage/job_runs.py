@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import date, datetime
 
 from sqlalchemy import delete, select
@@ -16,10 +17,8 @@ async def claim_day(session: AsyncSession, name: str, day: date, *, now: datetim
     transaction, then finds the day taken; on SQLite, BEGIN IMMEDIATE makes them take turns."""
     dialect = session.get_bind().dialect.name
     # The PostgreSQL dialect (some 2 MB) only where it is the database.
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    module = "postgresql" if dialect == "postgresql" else "sqlite"
+    insert = importlib.import_module(f"sqlalchemy.dialects.{module}").insert
     result = await session.execute(
         insert(JobRun)
         .values(name=name, day=day, ran_at=now)

@@ -18,6 +18,7 @@ for coordinators, not published: no small-group suppression here.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -585,10 +586,8 @@ async def claim_summary(
     transaction, then finds the day taken; on SQLite, BEGIN IMMEDIATE makes them take turns."""
     dialect = session.get_bind().dialect.name
     # The PostgreSQL dialect (some 2 MB) only where it is the database.
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    module = "postgresql" if dialect == "postgresql" else "sqlite"
+    insert = importlib.import_module(f"sqlalchemy.dialects.{module}").insert
     result = await session.execute(
         insert(SummaryRun)
         .values(day=day, posted_at=now or utcnow(), late=late, quiet=False)

@@ -3,6 +3,7 @@ aside where the coordinators see them."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
 from functools import lru_cache
 
@@ -17,17 +18,16 @@ ERROR_MAX = 200
 @lru_cache
 def _marking(dialect: str) -> Insert:
     # The PostgreSQL dialect (some 2 MB) only where it is the database.
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    module = "postgresql" if dialect == "postgresql" else "sqlite"
+    insert = importlib.import_module(f"sqlalchemy.dialects.{module}").insert
     table = ProcessedUpdate.__table__
-    return (
+    statement: Insert = (
         insert(table)
         .values(update_id=bindparam("update_id"), processed_at=bindparam("processed_at"))
         .on_conflict_do_nothing()
         .returning(table.c.update_id)
     )
+    return statement
 
 
 async def mark_processed(session: AsyncSession, update_id: int) -> bool:
