@@ -318,32 +318,33 @@ async def _surveys(session: AsyncSession, user: User) -> list[dict[str, Any]]:
         .where(SurveyResponse.user_id == user.id)
         .order_by(SurveyResponse.id)
     )
-    found = []
-    for response, survey in responses.all():
-        answers = await session.execute(
-            select(SurveyAnswer, SurveyQuestion.code)
-            .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
-            .where(SurveyAnswer.response_id == response.id)
-            .order_by(SurveyAnswer.id)
-        )
-        found.append(
+    answers: dict[int, list[dict[str, Any]]] = {}
+    for answer, code in await session.execute(
+        select(SurveyAnswer, SurveyQuestion.code)
+        .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
+        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+        .where(SurveyResponse.user_id == user.id)
+        .order_by(SurveyAnswer.id)
+    ):
+        answers.setdefault(answer.response_id, []).append(
             {
-                "survey": survey_text(survey, user.locale)["title"],
-                "arrondissement you answered from": response.arrondissement,
-                "started": _when(response.started_at),
-                "finished": _when(response.completed_at),
-                "answers": [
-                    {
-                        "question": code,
-                        "number": answer.value_number,
-                        "choice": answer.option_code,
-                        "text": answer.value_text,
-                        "skipped": answer.skipped,
-                    }
-                    for answer, code in answers
-                ],
+                "question": code,
+                "number": answer.value_number,
+                "choice": answer.option_code,
+                "text": answer.value_text,
+                "skipped": answer.skipped,
             }
         )
+    found = [
+        {
+            "survey": survey_text(survey, user.locale)["title"],
+            "arrondissement you answered from": response.arrondissement,
+            "started": _when(response.started_at),
+            "finished": _when(response.completed_at),
+            "answers": answers.get(response.id, []),
+        }
+        for response, survey in responses.all()
+    ]
     return found
 
 
