@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import User, utcnow
 from storage.outbox import drop_pending_unsolicited
+from storage.privacy import NOTICE_VERSION
 
 
 async def stop_messages(session: AsyncSession, user: User, now: datetime | None = None) -> int:
@@ -33,3 +35,16 @@ def resume_messages(user: User) -> bool:
 
 def has_stopped(user: User) -> bool:
     return user.stopped_at is not None
+
+
+def open_to_unsolicited() -> list[ColumnElement[bool]]:
+    """Who a message they did not ask for may go to, as a query's conditions: someone the bot
+    can reach, who read the current notice and did not say STOP. Every sender of alerts,
+    invitations, reminders and news starts from it."""
+    return [
+        User.active.is_(True),
+        User.telegram_id.is_not(None),
+        User.notice_version == NOTICE_VERSION,
+        User.notice_accepted_at.is_not(None),
+        User.stopped_at.is_(None),
+    ]

@@ -13,6 +13,7 @@ from sqlalchemy import and_, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
+from storage.attention import open_to_unsolicited
 from storage.models import Challenge, ChallengeAlert, Participation, User, UserTheme
 from storage.outbox import (
     ALERT,
@@ -23,7 +24,6 @@ from storage.outbox import (
     row_count,
     to_each,
 )
-from storage.privacy import NOTICE_VERSION
 
 ALERT_WINDOW = timedelta(days=30)
 
@@ -56,13 +56,9 @@ def _recipients(challenge: Challenge, now: datetime, monthly_cap: int) -> Any:
         )
         .outerjoin(recent, recent.c.user_id == User.id)
         .where(
-            User.active.is_(True),
-            User.telegram_id.is_not(None),
-            User.notice_version == NOTICE_VERSION,
-            User.notice_accepted_at.is_not(None),
+            *open_to_unsolicited(),
             User.onboarded_at.is_not(None),
             User.alerts_consent_at.is_not(None),
-            User.stopped_at.is_(None),
             func.coalesce(recent.c.alerts, 0) < monthly_cap,
             ~exists().where(
                 ChallengeAlert.challenge_id == challenge.id, ChallengeAlert.user_id == User.id

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.attention import open_to_unsolicited
 from storage.challenges import CONTRIBUTION_KINDS
 from storage.models import (
     Challenge,
@@ -289,9 +290,7 @@ async def news_recipients(
             .where(
                 User.id.in_(followers.union(helpers)),
                 User.id.not_in(carriers),
-                User.telegram_id.is_not(None),
-                User.active.is_(True),
-                User.stopped_at.is_(None),
+                *open_to_unsolicited(),
             )
             .order_by(User.id)
         )

@@ -31,6 +31,7 @@ from sqlalchemy.orm import raiseload
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from storage.attention import open_to_unsolicited
 from storage.audit import audit
 from storage.models import (
     Participation,
@@ -47,7 +48,6 @@ from storage.models import (
     UTCDateTime,
     utcnow,
 )
-from storage.privacy import NOTICE_VERSION
 from storage.texts import TextRejected, clean_text
 
 MIN_GROUP = 5  # published figures never show a group smaller than this (PRIVACY.md)
@@ -163,20 +163,9 @@ async def published_surveys(session: AsyncSession) -> Sequence[Survey]:
 # -- audience, sending, reminders
 
 
-def _reachable() -> list[Any]:
-    # STOP (`stopped_at`): no invitation, no reminder.
-    return [
-        User.active.is_(True),
-        User.telegram_id.is_not(None),
-        User.notice_version == NOTICE_VERSION,
-        User.notice_accepted_at.is_not(None),
-        User.stopped_at.is_(None),
-    ]
-
-
 def _audience_query(survey: Survey) -> Select[User]:
     # Users' themes load with a second query (selectin): not wanted for a list of recipients.
-    query = select(User).where(*_reachable()).options(raiseload(User.theme_links))
+    query = select(User).where(*open_to_unsolicited()).options(raiseload(User.theme_links))
     if survey.challenge_id is not None:
         return query.join(
             Participation,
@@ -313,7 +302,7 @@ async def due_reminders(session: AsyncSession, now: datetime) -> Sequence[tuple[
             SurveyResponse.completed_at.is_(None),
             _PlusHours(SurveyInvitation.invited_at, Survey.reminder_after_hours) <= now,
             or_(Survey.challenge_id.is_(None), still_participating),
-            *_reachable(),
+            *open_to_unsolicited(),
         )
         .options(raiseload(User.theme_links))
         .order_by(Survey.id, User.id)
