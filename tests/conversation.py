@@ -97,6 +97,13 @@ class Harness:
         finally:
             await close_storage(harness.dp if harness else dp)
             await close_bot(bot)
+        # A handler that raised fails the test, unless the test took the failure as expected.
+        assert harness.failures == [], harness.failures
+
+    def take_failures(self) -> list[Exception]:
+        """The updates that failed so far, as a test that expects them reads them."""
+        taken, self.failures = self.failures, []
+        return taken
 
     async def restart(self, settings: Settings | None = None) -> Dispatcher:
         """A new dispatcher over the same database: what a restarted process would have, or
@@ -112,7 +119,7 @@ class Harness:
     async def feed(self, update: dict[str, Any]) -> None:
         try:
             await self.dp.feed_raw_update(self.bot, update)
-        except Exception as error:  # logged by the bot; a test may look at `failures`
+        except Exception as error:  # logged by the bot; the harness fails the test at its end
             self.failures.append(error)
         # Consecutive updates must not be taken for a flood by a fast test.
         self.clock.now += 1

@@ -113,7 +113,7 @@ async def test_a_rolled_back_update_says_nothing_and_changes_nothing(
     mark = len(harness.standin.calls)
     with failing_commits(engine) as failed:
         await harness.feed(update)
-    assert failed and len(harness.failures) == 1
+    assert failed and len(harness.take_failures()) == 1
     # Neither the next question nor the button's answer: only that something went wrong.
     calls = harness.standin.calls[mark:]
     assert [c.method for c in calls] == ["sendMessage"] and texts(calls) == [SORRY]

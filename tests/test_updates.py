@@ -38,6 +38,7 @@ async def test_a_failing_handler_changes_nothing_and_the_person_is_told(
     # no longer does: replies go out after the commit, tests/test_update_path.py.)
     with failing_commits(engine):
         calls = await person.press("Citizen")
+    assert len(harness.take_failures()) == 1
     assert "Sorry, something went wrong on our side." in texts(calls)[-1]
     async with harness.sessionmaker() as session:
         user = await session.scalar(select(User).where(User.telegram_id == person.id))
