@@ -1,9 +1,9 @@
 """A challenge's poster for a community centre's wall: its title, a large QR code of its link,
 and the link written out, on a PNG in A4 proportions (150 dpi).
 
-Pillow's bundled font has no accented letters (nor Arabic): "âgées" would print as boxes. The
-poster uses DejaVu Sans Bold when the system has it (Debian's fonts-dejavu-core), else the
-bundled font with each missing letter replaced by its unaccented form ("agees").
+The title is drawn in the packaged DejaVu Sans Bold (`storage.drawing`), Arabic right to left;
+a letter the font lacks is replaced by its unaccented form, or dropped, rather than printed as
+a box.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ MARGIN = 90
 BACKGROUND = "#FFFFFF"
 INK = "#000000"
 ACCENT = "#0B5CAD"
-FONT_FILES = ("DejaVuSans-Bold.ttf",)
 TITLE_SIZES = (96, 84, 72, 64, 56)
 TITLE_MAX_LINES = 4
 LINK_SIZES = (40, 34, 28, 24, 20)
@@ -37,13 +36,7 @@ FOOTER = "La Collective · Marseille"
 
 
 def _font(size: int) -> FreeTypeFont:
-    from PIL import ImageFont
-
-    found = drawing.font(size, FONT_FILES)
-    if not isinstance(found, ImageFont.FreeTypeFont):
-        # A Pillow built without FreeType has one bitmap font, of one size.
-        raise RuntimeError("posters need Pillow with FreeType")
-    return found
+    return drawing.font(size, bold=True)
 
 
 def _missing(font: Font, character: str) -> bool:
@@ -154,7 +147,7 @@ def layout(title: str, link: str) -> tuple[FreeTypeFont, list[str], FreeTypeFont
 
 
 def challenge_poster(title: str, link: str) -> bytes:
-    """PNG poster: `title` (French: the bundled fonts cannot shape Arabic) in large type,
+    """PNG poster: `title` (in any of the bot's languages) in large type,
     wrapped on up to four lines, the QR code of `link` as large as the page allows, the link
     under it."""
     title_font, title_lines, link_font, qr = layout(title, link)
@@ -165,7 +158,7 @@ def challenge_poster(title: str, link: str) -> bytes:
     line_height = round(title_font.size * 1.2)
     for number, line in enumerate(title_lines):
         y = MARGIN + number * line_height
-        draw.text((WIDTH // 2, y), line, fill=ACCENT, font=title_font, anchor="mt")
+        drawing.draw_text(draw, (WIDTH // 2, y), line, title_font.size, ACCENT, "mt", bold=True)
     for row, cells in enumerate(qr_code(link).matrix):
         for column, dark in enumerate(cells):
             if dark:
