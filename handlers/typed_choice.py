@@ -39,7 +39,11 @@ different values the rule is ambiguous and the answer is None (the next rules ar
 "1" among "1 to 3 hours" and "1st arrondissement" asks again). An empty text, or one that
 normalises to nothing (an emoji alone), is None.
 
-The function is pure (no I/O, no gettext): it runs on any text, in any flow.
+At a multiple choice (themes, a survey's "choose every answer that applies"), `typed_choices`
+reads several options typed on one line, separated by commas, semicolons, slashes, "+" or new
+lines ("Culture, sport"), each part by the rules above; else the whole text as one option.
+
+The functions are pure (no I/O, no gettext): they run on any text, in any flow.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["normalise", "typed_choice"]
+__all__ = ["normalise", "typed_choice", "typed_choices"]
 
 # Arabic letters people write interchangeably on a phone keyboard (alef wasla, dotless yeh,
 # teh marbuta as heh, tatweel for stretching a word); hamza forms decompose and lose their mark
@@ -59,6 +63,7 @@ __all__ = ["normalise", "typed_choice"]
 _ARABIC_FOLDS = str.maketrans({"ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None})
 
 # After `normalise`: "13e", "13 eme", "1er", "2nd", "13th", "13 arr", "marseille 13"...
+_SEPARATORS = re.compile(r"[,;،؛\n+/]+")
 _FIRST_NUMBER = re.compile(r"\d+")
 _POSTCODE = re.compile(r"^130(?P<district>0[1-9]|1[0-6])$")
 
@@ -142,6 +147,21 @@ def typed_choice(text: str, options: Iterable[tuple[str, T]]) -> T | None:
         longest = max(length for length, _value in longer)
         return _unique([value for length, value in longer if length == longest])
     return None
+
+
+def typed_choices(text: str, options: Iterable[tuple[str, T]]) -> list[T] | None:
+    """The values of the options `text` names, in the order typed, without repeats: several
+    parts separated by `_SEPARATORS` when every part names one, else the whole text as one
+    option (`typed_choice`); None when it names none."""
+    options = list(options)
+    parts = [part for part in _SEPARATORS.split(text) if normalise(part)]
+    if len(parts) > 1:
+        named = [typed_choice(part, options) for part in parts]
+        values = [value for value in named if value is not None]
+        if len(values) == len(parts):
+            return list(dict.fromkeys(values))
+    whole = typed_choice(text, options)
+    return None if whole is None else [whole]
 
 
 def _typed_number(typed: str) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.typed_choice import normalise, typed_choice
+from handlers.typed_choice import normalise, typed_choice, typed_choices
 
 FR_DISTRICTS = [(f"{n}{'er' if n == 1 else 'e'} arrondissement", n) for n in range(1, 17)] + [
     ("Hors de Marseille", 0)
@@ -142,3 +142,15 @@ def test_normalised_form() -> None:
     assert normalise("  L’Été   à Marseille !! 🌞 ") == "l ete a marseille"
     assert normalise("١٣ème") == "13eme"
     assert normalise("أهلا") == "اهلا"
+
+
+def test_several_options_on_one_line() -> None:
+    themes = FR_THEMES
+    assert typed_choices("Solidarité, culture", themes) == ["solidarity", "culture"]
+    assert typed_choices("culture / solidarite + culture", themes) == ["culture", "solidarity"]
+    assert typed_choices("التضامن، الثقافة", AR_THEMES) == ["solidarity", "culture"]
+    # A label with a comma in it is still one option when its parts are not options.
+    assert typed_choices("Non, merci", FR_CONSENT) == [False]
+    assert typed_choices("culture", themes) == ["culture"]
+    assert typed_choices("culture, théâtre", themes) == ["culture"]  # the whole: rule 4
+    assert typed_choices("théâtre, danse", themes) is None
