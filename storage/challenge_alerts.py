@@ -41,6 +41,15 @@ async def alert_recipients(
     return result.all()
 
 
+async def count_alert_recipients(
+    session: AsyncSession, challenge: Challenge, now: datetime, *, monthly_cap: int = 2
+) -> int:
+    """How many people opening the challenge now would alert (those `alert_recipients` finds
+    and who can be written to): what coordinators are told before they confirm."""
+    reachable = _recipients(challenge, now, monthly_cap).where(User.telegram_id.is_not(None))
+    return await session.scalar(select(func.count()).select_from(reachable.subquery())) or 0
+
+
 def _recipients(challenge: Challenge, now: datetime, monthly_cap: int) -> Any:
     recent = (
         select(ChallengeAlert.user_id, func.count().label("alerts"))

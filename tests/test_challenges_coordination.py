@@ -192,6 +192,50 @@ def answer_of(calls: list) -> str:
     return next(c for c in calls if c.method == "answerCallbackQuery").params.get("text") or ""
 
 
+YES_OPEN = t("fr", "Yes, open it and send the alerts")
+
+
+def open_question(people: int, title: str = TITLE) -> str:
+    return tn(
+        "fr",
+        "Open “{title}”? {count} person will be alerted now, in their language.",
+        "Open “{title}”? {count} people will be alerted now, in their language.",
+        people,
+        title=title,
+        count=people,
+    )
+
+
+def button_at(message: dict[str, Any], row: int, column: int) -> str | None:
+    """The callback data of the button at (row, column) of a message's keyboard — negative
+    rows count from the bottom, where the keyboard stays when the text above it shrinks."""
+    rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+    if not -len(rows) <= row < len(rows):
+        return None
+    buttons = rows[row]
+    # A button alone on its row spans it: a tap anywhere on the row reaches it.
+    if len(buttons) == 1:
+        return str(buttons[0]["callback_data"])
+    return str(buttons[column]["callback_data"]) if column < len(buttons) else None
+
+
+def places_of(message: dict[str, Any], data: str) -> list[tuple[int, int]]:
+    """Where a button sits, counted from the top and from the bottom of the keyboard."""
+    rows = message["reply_markup"]["inline_keyboard"]
+    return [
+        place
+        for r, row in enumerate(rows)
+        for c, button in enumerate(row)
+        if button["callback_data"] == data
+        for place in ((r, c), (r - len(rows), c))
+    ]
+
+
+def latest(coordinator: Person, message: dict[str, Any]) -> dict[str, Any]:
+    """The message as it reads now (buttons edit it in place)."""
+    return next(m for m in coordinator.bot_messages() if m["message_id"] == message["message_id"])
+
+
 async def open_card(coordinator: Person) -> None:
     await coordinator.send("/challenges")
     await coordinator.press(TITLE[:20])
@@ -346,6 +390,21 @@ async def test_open_now_from_the_preview_at_night_delays_the_alerts(
     await coordinator.press(t("fr", "Skills"))
     await coordinator.press(t("fr", "Done"))
     calls = await coordinator.press(t("fr", "Open now"))
+    # Saved, and asked first: opening alerts people, and it is night.
+    assert answer_of(calls) == t("fr", "Saved.")
+    assert (await stored(harness, 1)).status is ChallengeStatus.draft
+    assert await outbox(harness) == []
+    assert texts(calls)[-1] == "\n\n".join(
+        [
+            open_question(4),
+            t(
+                "fr",
+                "It is night: the alerts will wait until {when}, the end of the quiet hours.",
+                when="11/03/2027 08:00",
+            ),
+        ]
+    )
+    calls = await coordinator.press(YES_OPEN)
 
     saved = await stored(harness, 1)
     assert saved.status is ChallengeStatus.open and saved.opened_at == NIGHT
@@ -374,7 +433,9 @@ async def test_opening_alerts_exactly_the_people_concerned_in_their_language(
     coordinator = group_person(harness)
     await open_card(coordinator)
     assert t("fr", "Status: {status}", status=t("fr", "draft")) in coordinator.last
-    calls = await coordinator.press(t("fr", "Open"))
+    await coordinator.press(t("fr", "Open"))
+    assert coordinator.keyboard_message()["text"] == open_question(3)
+    calls = await coordinator.press(YES_OPEN)
 
     assert (await stored(harness, challenge_id)).status is ChallengeStatus.open
     rows = {chat: (text, payload) for chat, text, payload in await outbox(harness)}
@@ -410,13 +471,25 @@ async def test_close_then_reopen_alerts_nobody_twice(
     coordinator = group_person(harness)
     await open_card(coordinator)
     await coordinator.press(t("fr", "Open"))
+    await coordinator.press(YES_OPEN)
     card = coordinator.keyboard_message()
-    calls = await coordinator.press(t("fr", "Close"), card)
+    await coordinator.press(t("fr", "Close"), card)
+    assert latest(coordinator, card)["text"] == t(
+        "fr",
+        "Close “{title}”? Nobody will be able to join it any more; its participants and its "
+        "figures stay.",
+        title=TITLE,
+    )
+    assert (await stored(harness, challenge_id)).status is ChallengeStatus.open
+    calls = await coordinator.press(t("fr", "Yes, close the challenge"))
     assert answer_of(calls) == t("fr", "Closed: nobody can join it any more.")
     assert (await stored(harness, challenge_id)).status is ChallengeStatus.closed
     assert t("fr", "Reopen") in coordinator.buttons()
 
-    calls = await coordinator.press(t("fr", "Reopen"))
+    await coordinator.press(t("fr", "Reopen"))
+    # Those already alerted are not alerted again: nobody is left to alert.
+    assert latest(coordinator, card)["text"] == open_question(0)
+    calls = await coordinator.press(YES_OPEN)
     assert (await stored(harness, challenge_id)).status is ChallengeStatus.open
     assert texts(calls)[-1].endswith(alerted(0))
     assert len(await outbox(harness)) == 3
@@ -426,6 +499,105 @@ async def test_close_then_reopen_alerts_nobody_twice(
         ManageCb(action=ManageAction.open, challenge_id=challenge_id).pack(), card
     )
     assert answer_of(calls) == t("fr", "This challenge is already open.")
+
+
+async def test_a_double_tap_neither_opens_nor_closes_without_a_confirmation(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    await city(harness)
+    challenge_id = await challenge(harness)
+    coordinator = group_person(harness)
+    await open_card(coordinator)
+    card = coordinator.keyboard_message()
+
+    def manage(action: ManageAction) -> str:
+        return ManageCb(action=action, challenge_id=challenge_id).pack()
+
+    async def status_and_alerts() -> tuple[ChallengeStatus, int]:
+        return (await stored(harness, challenge_id)).status, len(await outbox(harness))
+
+    # «Open» asks; the confirmation's «Yes» is not where «Open» was, from the top or the bottom.
+    pressed = places_of(card, manage(ManageAction.open))
+    await coordinator.press(t("fr", "Open"), card)
+    confirm = latest(coordinator, card)
+    assert confirm["text"] == open_question(3)
+    assert [b["text"] for b in buttons_of(confirm)] == [
+        t("fr", "Preview"),
+        YES_OPEN,
+        t("fr", "No, not now"),
+    ]
+    for row, column in pressed:
+        assert button_at(confirm, row, column) != manage(ManageAction.open_confirmed)
+    # The second tap of a double tap: on the old keyboard, then on what replaced it.
+    await coordinator.press_data(manage(ManageAction.open), card)
+    for row, column in pressed:
+        data = button_at(latest(coordinator, card), row, column)
+        if data is not None:
+            await coordinator.press_data(data, latest(coordinator, card))
+    assert await status_and_alerts() == (ChallengeStatus.draft, 0)
+
+    await open_card(coordinator)
+    card = coordinator.keyboard_message()
+    await coordinator.press(t("fr", "Open"), card)
+    confirm = latest(coordinator, card)
+    yes = places_of(confirm, manage(ManageAction.open_confirmed))
+    await coordinator.press(YES_OPEN, confirm)
+    assert await status_and_alerts() == (ChallengeStatus.open, 3)
+    # Twice «Yes»: the second finds it open. What now sits under «Yes» does not close it.
+    calls = await coordinator.press_data(manage(ManageAction.open_confirmed), confirm)
+    assert answer_of(calls) == t("fr", "This challenge is already open.")
+    opened = latest(coordinator, card)
+    assert t("fr", "Close") in [b["text"] for b in buttons_of(opened)]
+    for row, column in yes:
+        assert button_at(opened, row, column) not in (
+            manage(ManageAction.close),
+            manage(ManageAction.close_confirmed),
+        )
+    assert await status_and_alerts() == (ChallengeStatus.open, 3)
+
+    # Closing the same way: asked, «Yes» elsewhere, and a second «Yes» does nothing.
+    await open_card(coordinator)
+    card = coordinator.keyboard_message()
+    pressed = places_of(card, manage(ManageAction.close))
+    await coordinator.press(t("fr", "Close"), card)
+    confirm = latest(coordinator, card)
+    assert [b["text"] for b in buttons_of(confirm)] == [
+        t("fr", "No, keep it open"),
+        t("fr", "Yes, close the challenge"),
+    ]
+    for row, column in pressed:
+        assert button_at(confirm, row, column) != manage(ManageAction.close_confirmed)
+    await coordinator.press(t("fr", "No, keep it open"), confirm)
+    assert await status_and_alerts() == (ChallengeStatus.open, 3)
+    assert t("fr", "Close") in coordinator.buttons()
+    await coordinator.press(t("fr", "Close"), latest(coordinator, card))
+    await coordinator.press(t("fr", "Yes, close the challenge"))
+    calls = await coordinator.press_data(manage(ManageAction.close_confirmed), confirm)
+    assert answer_of(calls) == t("fr", "This challenge is not open.")
+    assert await status_and_alerts() == (ChallengeStatus.closed, 3)
+    assert await audit_actions(harness) == ["challenge.open", "challenge.close"]
+
+
+async def test_open_now_on_the_form_is_confirmed_away_from_where_it_was_pressed(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    challenge_id = await challenge(harness)
+    coordinator = group_person(harness)
+    await open_card(coordinator)
+    await coordinator.press(t("fr", "Edit"))
+    preview = coordinator.keyboard_message()
+    pressed = places_of(preview, FormCb(action=FormAction.open).pack())
+    assert pressed
+    await coordinator.press(t("fr", "Open now"), preview)
+    confirm = latest(coordinator, preview)
+    assert confirm["text"] == open_question(0)
+    yes = ManageCb(action=ManageAction.open_confirmed, challenge_id=challenge_id).pack()
+    for row, column in pressed:
+        assert button_at(confirm, row, column) != yes
+    assert (await stored(harness, challenge_id)).status is ChallengeStatus.draft
+    await coordinator.press(t("fr", "No, not now"), confirm)
+    assert t("fr", "Status: {status}", status=t("fr", "draft")) in coordinator.last
+    assert await audit_actions(harness) == []
 
 
 async def test_a_challenge_whose_end_has_passed_does_not_reopen(

@@ -42,8 +42,10 @@ class EditFieldCb(CallbackData, prefix="cce"):
 class ManageAction(enum.StrEnum):
     card = "c"
     preview = "p"
-    open = "o"
-    close = "x"
+    open = "o"  # asks to confirm, saying how many people will be alerted
+    open_confirmed = "O"
+    close = "x"  # asks to confirm
+    close_confirmed = "X"
     participants = "pa"
     export = "e"
     update = "u"

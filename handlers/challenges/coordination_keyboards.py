@@ -132,6 +132,34 @@ def management_keyboard(challenge: Challenge) -> InlineKeyboardMarkup:
     )
 
 
+def confirm_open_keyboard(challenge_id: int) -> InlineKeyboardMarkup:
+    """«Yes» in the middle row: neither where «Open» sat on the card (first row) nor where
+    «Open now» sat on the form's preview (last row), so that a double tap cannot confirm."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_manage(_("Preview"), ManageAction.preview, challenge_id)],
+            [
+                _manage(
+                    _("Yes, open it and send the alerts"),
+                    ManageAction.open_confirmed,
+                    challenge_id,
+                )
+            ],
+            [_manage(_("No, not now"), ManageAction.card, challenge_id)],
+        ]
+    )
+
+
+def confirm_close_keyboard(challenge_id: int) -> InlineKeyboardMarkup:
+    """«Yes» in the second row, away from where «Close» sat on the card (the first)."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_manage(_("No, keep it open"), ManageAction.card, challenge_id)],
+            [_manage(_("Yes, close the challenge"), ManageAction.close_confirmed, challenge_id)],
+        ]
+    )
+
+
 def back_to_card_keyboard(challenge_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[[_manage(_("« Back to the challenge"), ManageAction.card, challenge_id)]]

@@ -14,7 +14,6 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,7 +47,6 @@ from storage.challenges import (
     CONTRIBUTION_KINDS,
     DESCRIPTION_LIMITS,
     TITLE_LIMITS,
-    ChallengeError,
     InvalidChallenge,
 )
 from storage.models import ChallengeStatus, utcnow
@@ -317,14 +315,13 @@ async def save(
     callback_data: FormCb,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    i18n: I18n,
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
-    """Stores the challenge (a new one as a draft); «Open now» then opens it and alerts the
-    people it concerns. Ends on the challenge's management card."""
+    """Stores the challenge (a new one as a draft); «Open now» then asks to confirm the
+    opening, which alerts the people it concerns. Ends on the challenge's management card."""
     draft = await ChallengeDraft.load(state)
     existing = await existing_of(session, draft)
     if draft.challenge_id is not None and existing is None:
@@ -348,15 +345,13 @@ async def save(
         await ask(query, step, state=state, session=session, settings=settings, draft=draft)
         return
     await state.clear()
-    if callback_data.action == FormAction.open and challenge.status is not ChallengeStatus.open:
-        try:
-            await manage.open_and_alert(
-                query, bot, i18n, session, settings, challenge.id, wall_clock()
-            )
-        except ChallengeError:
-            callback_answer.text = stale_button()
-        return
     callback_answer.text = _("Saved.")
+    if callback_data.action == FormAction.open and challenge.status is not ChallengeStatus.open:
+        # Saved; opening alerts people, so it is confirmed first, as from the card.
+        await manage.ask_to_open(
+            query, callback_answer, bot, session, settings, challenge, wall_clock()
+        )
+        return
     await manage.show_card(query, bot, session, settings, challenge)
 
 

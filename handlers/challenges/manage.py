@@ -1,7 +1,7 @@
 """/challenges in the coordinators' group: each challenge's card with its figures, and what
 coordinators do from it — preview, open (alerting the people it concerns), close, reopen, get a
-poster. Edit is in `create.py`; participants, export and updates in
-`coordination_participants.py`.
+poster; opening and closing ask to confirm first. Edit is in `create.py`; participants, export
+and updates in `coordination_participants.py`.
 
 Coordinators only, by their router's gate (handlers/coordination.py); the buttons answer
 wherever pressed, so that a forged one is refused, not ignored.
@@ -37,6 +37,7 @@ from handlers.flow import Flow
 from handlers.initiatives.cards import shorten
 from handlers.ui import show
 from storage import challenges
+from storage.challenge_alerts import alert_time, count_alert_recipients
 from storage.challenges import ChallengeError, InvalidChallenge, challenge_text
 from storage.models import Challenge, ChallengeStatus, utcnow
 from storage.posters import challenge_poster
@@ -155,12 +156,67 @@ async def open_pressed(
     challenge: Challenge,
     callback_answer: CallbackAnswer,
     bot: Bot,
+    session: AsyncSession,
+    settings: Settings,
+    wall_clock: Callable[[], datetime] = utcnow,
+) -> None:
+    """Open (or Reopen): says how many people will be alerted, and asks to confirm."""
+    await ask_to_open(query, callback_answer, bot, session, settings, challenge, wall_clock())
+
+
+async def ask_to_open(
+    target: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+    session: AsyncSession,
+    settings: Settings,
+    challenge: Challenge,
+    now: datetime,
+) -> None:
+    """The confirmation before a challenge opens: who will be alerted, and when. One already
+    open, or past its end date, gets its card and why instead."""
+    if challenge.status is ChallengeStatus.open:
+        callback_answer.text = _("This challenge is already open.")
+        await show_card(target, bot, session, settings, challenge)
+        return
+    if challenges.has_ended(challenge, now, settings.timezone):
+        await show_card(target, bot, session, settings, challenge)
+        await _tell(target, ended_text())
+        return
+    count = await count_alert_recipients(
+        session, challenge, now, monthly_cap=settings.alerts_per_month
+    )
+    title = html.quote(challenge_text(challenge, settings.group_locale)[0])
+    text = ngettext(
+        "Open “{title}”? {count} person will be alerted now, in their language.",
+        "Open “{title}”? {count} people will be alerted now, in their language.",
+        count,
+    ).format(title=title, count=count)
+    at = alert_time(now, settings.timezone)
+    if count and at > now:
+        text += "\n\n" + _(
+            "It is night: the alerts will wait until {when}, the end of the quiet hours."
+        ).format(when=format_when(at, settings.group_locale, settings.timezone))
+    await show(target, text, keyboards.confirm_open_keyboard(challenge.id))
+
+
+def ended_text() -> str:
+    return _("Its end date has passed: change the dates (Edit) before opening it.")
+
+
+@router.callback_query(ManageCb.filter(F.action == ManageAction.open_confirmed))
+async def open_confirmed(
+    query: CallbackQuery,
+    challenge: Challenge,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
     i18n: I18n,
     session: AsyncSession,
     settings: Settings,
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
-    """Open (or Reopen): the challenge opens and the people it concerns are alerted."""
+    """The challenge opens and the people it concerns are alerted; a second tap finds it open
+    and changes nothing."""
     try:
         await open_and_alert(query, bot, i18n, session, settings, challenge.id, wall_clock())
     except ChallengeError:
@@ -187,9 +243,7 @@ async def open_and_alert(
         stored = await challenges.get_challenge(session, challenge_id)
         assert stored is not None
         await show_card(target, bot, session, settings, stored)
-        await _tell(
-            target, _("Its end date has passed: change the dates (Edit) before opening it.")
-        )
+        await _tell(target, ended_text())
         return
     alerted = await notices.alert(session, i18n, settings, challenge, now)
     await show_card(target, bot, session, settings, challenge)
@@ -219,9 +273,32 @@ async def close_pressed(
     bot: Bot,
     session: AsyncSession,
     settings: Settings,
+) -> None:
+    """Asks to confirm: nobody can join afterwards."""
+    if challenge.status is not ChallengeStatus.open:
+        callback_answer.text = _("This challenge is not open.")
+        await show_card(query, bot, session, settings, challenge)
+        return
+    title = html.quote(challenge_text(challenge, settings.group_locale)[0])
+    text = _(
+        "Close “{title}”? Nobody will be able to join it any more; its participants and its "
+        "figures stay."
+    ).format(title=title)
+    await show(query, text, keyboards.confirm_close_keyboard(challenge.id))
+
+
+@router.callback_query(ManageCb.filter(F.action == ManageAction.close_confirmed))
+async def close_confirmed(
+    query: CallbackQuery,
+    challenge: Challenge,
+    callback_answer: CallbackAnswer,
+    bot: Bot,
+    session: AsyncSession,
+    settings: Settings,
     wall_clock: Callable[[], datetime] = utcnow,
 ) -> None:
-    """Nobody can join any more; participants and figures stay."""
+    """Nobody can join any more; participants and figures stay. A second tap finds it closed
+    and changes nothing."""
     try:
         challenge = await challenges.close_challenge(
             session, challenge.id, query.from_user.id, wall_clock()
