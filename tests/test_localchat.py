@@ -80,7 +80,7 @@ async def test_a_second_session_over_the_same_database_carries_on(
     again: list[str] = []
     await chat(settings, read=script("bonjour", "#1"), write=again.append)
     screen = "\n".join(again)
-    assert "Merci de répondre avec l'un des boutons ci-dessous." in screen
+    assert "Merci de répondre avec l’un des boutons ci-dessous." in screen
     assert "Étape 3 sur 7" in screen and "Étape 4 sur 7" in screen
 
 
@@ -100,7 +100,7 @@ async def test_the_coordinators_side_is_tried_in_a_local_group(
     screen = "\n".join(shown)
     # In the group, as a coordinator; in the private chat, pointed to the group.
     assert "\ngroup> Tous les messages ont bien été remis." in screen
-    assert "\nbot> Cette commande s'utilise dans le groupe des coordinateurs." in screen
+    assert "\nbot> Cette commande s’utilise dans le groupe des coordinateurs." in screen
     # The bot is an administrator there: no warning that it cannot read the group.
     assert "administrateur" not in screen
 
