@@ -19,13 +19,16 @@ from bot.delivery import deliver
 from bot.factory import create_bot, create_dispatcher
 from bot.group_moves import CoordinatorsChat
 from bot.group_rights import check_group_rights
+from bot.health import Readiness, serve_health
 from bot.i18n import CatalogI18n, create_i18n
 from bot.jobs import Job, JobContext
+from bot.metrics import Metrics
 from bot.polling import poll
 from bot.scheduler import schedule
 from handlers import jobs as flows_jobs
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade
+from storage.outbox import QuietHours
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ class App:
     i18n: CatalogI18n
     bot: Bot
     dp: Dispatcher
+    metrics: Metrics
 
 
 def jobs() -> list[tuple[str, Job]]:
@@ -52,8 +56,11 @@ async def open_app(settings: Settings, token: str) -> AsyncIterator[App]:
     i18n = create_i18n(settings.default_locale)
     bot = create_bot(token, settings.telegram_api_base)
     dp = create_dispatcher(settings, create_sessionmaker(engine), i18n)
+    # The process's own counters, found by the update runners (bot/polling.py, bot/webhook.py).
+    dp["metrics"] = metrics = Metrics()
+    metrics.count_429s(bot)
     try:
-        yield App(settings, engine, i18n, bot, dp)
+        yield App(settings, engine, i18n, bot, dp, metrics)
     finally:
         await dp.storage.close()
         await dp["person_locks"].close()
@@ -77,12 +84,31 @@ async def serve(app: App, stop: asyncio.Event) -> None:
     await check_group_rights(app.bot, sessionmaker, settings, app.i18n, chat.id)
     log.info("@%s is listening", me.username)
     delivery = asyncio.create_task(
-        deliver(app.bot, sessionmaker, app.settings, stop, coordinators_chat=chat)
+        deliver(
+            app.bot, sessionmaker, app.settings, stop, coordinators_chat=chat, metrics=app.metrics
+        )
     )
     context = JobContext(
         app.bot, sessionmaker, app.settings, app.i18n, app.dp.storage, coordinators_chat=chat
     )
-    scheduled = asyncio.create_task(schedule(context, jobs(), stop))
+    scheduled = asyncio.create_task(schedule(context, jobs(), stop, metrics=app.metrics))
+    readiness = Readiness(
+        sessionmaker,
+        settings.ready_outbox_lag_s,
+        QuietHours(settings.timezone),
+        redis=getattr(app.dp.storage, "redis", None) if settings.redis_url else None,
+    )
+    health = None
+    if settings.health_port and not settings.webhook_url:
+        health = asyncio.create_task(
+            serve_health(
+                readiness,
+                app.metrics,
+                host=settings.health_host,
+                port=settings.health_port,
+                stop=stop,
+            )
+        )
     try:
         if settings.webhook_url and settings.webhook_secret:
             from bot.webhook import serve_webhook  # aiohttp's server, for webhook mode only
@@ -96,13 +122,14 @@ async def serve(app: App, stop: asyncio.Event) -> None:
                 host=settings.webhook_host,
                 port=settings.webhook_port,
                 stop=stop,
+                readiness=readiness,
             )
         else:
             await app.bot.delete_webhook(drop_pending_updates=False)
             await poll(app.dp, app.bot, stop)
     finally:
         stop.set()  # polling ended, whatever the reason: the rest ends with it
-        await asyncio.gather(delivery, scheduled)
+        await asyncio.gather(delivery, scheduled, *([health] if health else []))
 
 
 async def run(settings: Settings, token: str) -> None:

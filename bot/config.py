@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     backup_dir: str | None = None
     backup_keep: int = Field(default=7, ge=1)
     backup_time: time = time(3, 0)
+    # Operating (bot/health.py, bot/metrics.py, bot/logs.py): /healthz, /readyz and /metrics
+    # on the webhook's server, and in polling mode on HEALTH_PORT (off while unset); /readyz
+    # fails when the outbox's oldest due row waits longer than READY_OUTBOX_LAG_S.
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    health_host: str = "127.0.0.1"
+    ready_outbox_lag_s: float = Field(default=300, gt=0)
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("coordinator_ids", mode="before")
     @classmethod

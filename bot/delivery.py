@@ -41,8 +41,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.group_moves import CoordinatorsChat
+from bot.metrics import Metrics, outbox_outcome
 from storage import outbox
-from storage.models import utcnow
+from storage.models import OutboxStatus, utcnow
 from storage.outbox import ChatLimit, DeliveryPolicy, Lease, QuietHours, is_unsolicited
 
 log = logging.getLogger(__name__)
@@ -154,8 +155,10 @@ class Delivery:
         clock: Clock = time.monotonic,
         now: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bot, self.sessionmaker, self.settings = bot, sessionmaker, settings
+        self.metrics = metrics
         # The dispatcher's, in the app: a move the sender learns of, the handlers follow too.
         self.coordinators_chat = coordinators_chat or CoordinatorsChat(
             settings.coordinator_chat_id
@@ -292,7 +295,7 @@ class Delivery:
             self.coordinators_chat.follow(lease.chat_id, error.migrate_to_chat_id)
         except TelegramForbiddenError as error:
             log.warning("outbox %s: chat %s: %s", lease.id, lease.chat_id, error.message)
-            await self._record(
+            await self._counted(
                 outbox.forbidden,
                 lease,
                 description=error.message,
@@ -304,12 +307,14 @@ class Delivery:
             if isinstance(lease.picture, str) and "file" in error.message.lower():
                 # A file_id Telegram no longer takes (another bot token, say): upload again.
                 await self._record(outbox.upload_again, lease, self.now())
+                self._count("retried")
             else:
                 await self._record(outbox.mark_failed, lease, error.message, self.now())
+                self._count("failed")
         except TelegramAPIError as error:
             # Network errors and timeouts, 5xx, and what a retry may cure (401, 409).
             log.warning("outbox %s: %s (attempt %s)", lease.id, error.message, lease.attempts)
-            await self._record(
+            await self._counted(
                 outbox.retry_or_fail,
                 lease,
                 error=error.message,
@@ -321,11 +326,23 @@ class Delivery:
             # error's text could quote the message, so only its kind is kept.
             log.error("outbox %s: %s", lease.id, type(error).__name__)
             await self._record(outbox.mark_failed, lease, type(error).__name__, self.now())
+            self._count("failed")
         else:
             self.gate.recover()
             message_id = sent.message_id if isinstance(sent, Message) else 0
             photo = sent.photo if isinstance(sent, Message) else None
             await self._record_sent(lease, message_id, photo[-1].file_id if photo else None)
+            self._count("sent")
+
+    def _count(self, outcome: str | None) -> None:
+        outbox_outcome(self.metrics, outcome)
+
+    async def _counted(
+        self, action: Callable[..., Awaitable[OutboxStatus]], *args: Any, **kw: Any
+    ) -> None:
+        """`_record`, counting what became of the row: tried again, failed, or dropped."""
+        status = await self._record(action, *args, **kw)
+        self._count(_OUTCOMES.get(status))
 
     async def _transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """`work` in one short transaction, carried to its end even if this task is cancelled:
@@ -364,12 +381,20 @@ class Delivery:
                 await self.sleep(min(0.5 * 2**attempt, 5.0))
         log.error("outbox %s: sent, but could not be marked so", lease.id)
 
-    async def _record(self, action: Callable[..., Awaitable[Any]], *args: Any, **kw: Any) -> None:
+    async def _record(self, action: Callable[..., Awaitable[Any]], *args: Any, **kw: Any) -> Any:
         try:
-            await self._transaction(lambda session: action(session, *args, **kw))
+            return await self._transaction(lambda session: action(session, *args, **kw))
         except Exception:
             # The row stays leased and is tried again when the lease ends.
             log.exception("could not record an outbox outcome (%s)", action.__name__)
+            return None
+
+
+_OUTCOMES = {
+    OutboxStatus.pending: "retried",
+    OutboxStatus.failed: "failed",
+    OutboxStatus.dropped: "dropped",
+}
 
 
 async def deliver(
@@ -383,10 +408,12 @@ async def deliver(
     clock: Clock = time.monotonic,
     now: Callable[[], datetime] = utcnow,
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    metrics: Metrics | None = None,
 ) -> None:
     """Delivers the outbox until `stop` is set. `wake`, set after a commit that enqueued
     messages, spares the wait for the next look at the table. `clock` paces the sends, `now`
-    dates the rows (due, leased, retried), `sleep` waits before recording a send again."""
+    dates the rows (due, leased, retried), `sleep` waits before recording a send again;
+    `metrics` counts what became of each send."""
     delivery = Delivery(
         bot,
         sessionmaker,
@@ -396,5 +423,6 @@ async def deliver(
         clock=clock,
         now=now,
         sleep=sleep,
+        metrics=metrics,
     )
     await delivery.run(stop)

@@ -30,6 +30,7 @@ from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.metrics import handling
 from storage.updates import describe, set_aside
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,10 @@ class Handling:
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
             try:
-                await self.dp.feed_update(self.bot, update, tell_failure=last, committed=committed)
+                with handling(self.dp.get("metrics"), update.update_id):
+                    await self.dp.feed_update(
+                        self.bot, update, tell_failure=last, committed=committed
+                    )
                 return
             except Exception as error:
                 if not last:

@@ -15,13 +15,17 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.jobs import Job, JobContext
+from bot.metrics import Metrics, job_outcome
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
 
 async def run_jobs(
-    context: JobContext, now: datetime, selected: Sequence[tuple[str, Job]]
+    context: JobContext,
+    now: datetime,
+    selected: Sequence[tuple[str, Job]],
+    metrics: Metrics | None = None,
 ) -> None:
     for name, job in selected:
         try:
@@ -30,6 +34,9 @@ async def run_jobs(
         except Exception:
             # One failing job must not stop the others nor the loop: it is tried again next tick.
             log.exception("scheduled job %s failed", name)
+            job_outcome(metrics, name, failed=True)
+        else:
+            job_outcome(metrics, name, failed=False)
 
 
 async def schedule(
@@ -39,10 +46,11 @@ async def schedule(
     *,
     every: float = 15.0,
     clock: Callable[[], datetime] = utcnow,
+    metrics: Metrics | None = None,
 ) -> None:
     """Runs `jobs` every `every` seconds until `stop` is set; a tick in progress finishes."""
     while not stop.is_set():
-        await run_jobs(context, clock(), jobs)
+        await run_jobs(context, clock(), jobs, metrics)
         try:
             await asyncio.wait_for(stop.wait(), timeout=every)
         except TimeoutError:
