@@ -155,3 +155,96 @@ async def test_a_changed_notice_is_shown_again_at_the_next_visit(harness: Harnes
     await person.press("I have read it, continue")
     assert "What would you like to do?" in person.last
     assert (await stored(harness, person.id)).notice_version == NOTICE_VERSION
+
+
+# What people type instead of pressing, step by step (issue 13): each names a button.
+TYPED_ANSWERS = {
+    "fr": {
+        "language": "francais",
+        "notice": "j'ai lu, continuer",
+        "role": "ASSOCIATION",
+        "arrondissement": "13ème",
+        "themes": "solidarite, personnes agees",
+        "done": "Terminé !",
+        "contact": "oui",
+        "alerts": "non merci",
+    },
+    "ar": {
+        "language": "العربيه",
+        "notice": "قرأته، أريد المتابعة",
+        "role": "جمعيه",
+        "arrondissement": "الدائرة ١٣",
+        "themes": "التضامن، كبار السن",
+        "done": "تم",
+        "contact": "نعم",
+        "alerts": "لا شكرا",
+    },
+    "en": {
+        "language": "english",
+        "notice": "I have read it",
+        "role": "association",
+        "arrondissement": "13th",
+        "themes": "Solidarity + older people",
+        "done": "done",
+        "contact": "yes",
+        "alerts": "no thanks",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["fr", "ar", "en"])
+async def test_a_typed_text_that_names_a_button_is_that_button(
+    harness: Harness, locale: str
+) -> None:
+    typed = TYPED_ANSWERS[locale]
+    person = harness.person(language_code="fr")
+    await person.send("/start")
+    await person.send(typed["language"])
+    assert t(locale, "Step {number} of {total}", number=2, total=7) in person.last
+    await person.send(typed["notice"])
+    assert t(locale, "Who are you?") in person.last
+    await person.send(typed["role"])
+    await person.send("Les Petits Frères des Pauvres")
+    await person.send(typed["arrondissement"])
+    assert t(locale, "Step {number} of {total}", number=5, total=7) in person.last
+
+    # Themes typed are ticked, and the question stays until «Done».
+    await person.send(typed["themes"])
+    assert t(locale, "Step {number} of {total}", number=5, total=7) in person.last
+    assert "✅ " + t(locale, "Solidarity") in person.buttons()
+    assert "✅ " + t(locale, "Older people and isolation") in person.buttons()
+    await person.send(typed["done"])
+
+    assert t(locale, "Step {number} of {total}", number=6, total=7) in person.last
+    await person.send(typed["contact"])
+    assert t(locale, "Step {number} of {total}", number=7, total=7) in person.last
+    await person.send(typed["alerts"])
+    assert t(locale, "Thank you, you are all set! Welcome to La Collective.") in person.last
+
+    user = await stored(harness, person.id)
+    assert user.locale == locale and user.notice_accepted_at is not None
+    assert user.role is Role.association and user.arrondissement == 13
+    assert user.themes == ["older_people", "solidarity"]
+    assert user.contact_consent_at is not None and user.onboarded_at is not None
+    assert user.alerts_consent_at is None
+
+
+async def test_a_typed_text_that_names_no_button_is_asked_again(harness: Harness) -> None:
+    person = harness.person(language_code="fr")
+    await person.send("/start")
+    await person.press("Français")
+    await person.press(t("fr", "I have read it, continue"))
+    await person.press(t("fr", "Citizen"))
+    question, buttons = person.last, person.buttons()
+    for unclear in ("17e", "Paris", "oui"):
+        await person.send(unclear)
+        explanation, again = person.said(2)
+        assert explanation == t("fr", "Please answer with one of the buttons below.")
+        assert (again, person.buttons()) == (question, buttons)
+    # «Terminé» with no theme ticked says so, and the question stays.
+    await person.send("hors de marseille")
+    await person.send("terminé")
+    said, again = person.said(2)
+    assert said == t("fr", "Please choose at least one theme, then press «Done».")
+    assert t("fr", "Step {number} of {total}", number=5, total=7) in again
+    assert (await stored(harness, person.id)).arrondissement == 0

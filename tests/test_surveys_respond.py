@@ -42,6 +42,7 @@ from tests.surveys_setup import (
     SURVEY,
     citizen,
 )
+from tests.texts import t
 
 # -- setup
 
@@ -242,6 +243,72 @@ async def test_pausing_then_resuming_after_a_restart(harness: Harness) -> None:
     await person.press("Resume: Isolation check")
     assert person.last.startswith("4/6") and "How do you keep in touch?" in person.last
     assert (await stored(harness))["visits"] == [7.0]
+
+
+async def test_closed_questions_take_their_buttons_typed(harness: Harness) -> None:
+    """At a button step, a typed text that names a button is that button (issue 13): the ends
+    of a scale, yes/no with more words, an option's label without accents, several options of
+    a multiple choice on one line (ticked, as their buttons do), «Terminé» — in French."""
+    person, _ = await invited(harness, locale="fr")
+    await person.press(t("fr", "Start"))
+    await person.send("PAS DU TOUT")
+    assert person.last.startswith("2/6")
+    await person.send("Oui, bien sûr !")
+    assert person.last.startswith("3/6")
+    await person.send("١٢")
+    assert person.last.startswith("4/6")
+    await person.send("a leur porte")
+    assert person.last.startswith("5/6")
+    await person.send("Courses, papiers")
+    assert person.last.startswith("5/6")
+    assert person.buttons() == [
+        "✅ Courses",
+        "Compagnie",
+        "✅ Papiers",
+        t("fr", "Done"),
+        t("fr", "Skip"),
+    ]
+    await person.send("compagnie")
+    assert "✅ Compagnie" in person.buttons()
+    await person.send("terminé")
+    assert person.last.startswith("6/6")
+    # A free text is an answer, whatever it says: "Passer" is not the «Skip» button here.
+    await person.send("Passer")
+    assert person.last.startswith("Merci beaucoup, voisin !")
+    assert await stored(harness) == {
+        "lonely": [1.0],
+        "visited": ["yes"],
+        "visits": [12.0],
+        "channel": ["door"],
+        "needs": ["company", "paperwork", "shopping"],
+        "comment": ["Passer"],
+    }
+
+
+async def test_a_typed_no_with_more_words_and_a_typed_skip(harness: Harness) -> None:
+    person, _ = await invited(harness)
+    await person.press("Start")
+    await person.send("5")
+    await person.send("No, nobody this month")
+    assert person.last.startswith("3/5") and "How do you keep in touch?" in person.last
+    await person.send("by letter")
+    assert person.last.startswith("4/5")
+    # Something that names no button, or an option with «Skip», is asked again.
+    for unclear in ("by pigeon", "Shopping, skip"):
+        explanation, again = person.said(2) if await person.send(unclear) else ("", "")
+        assert explanation == "Please answer with one of the buttons below."
+        assert again.startswith("4/5") and "✅" not in "".join(person.buttons())
+    await person.send("skip")
+    assert person.last.startswith("5/5")
+    # A free text is an answer, whatever it says.
+    await person.send("skip")
+    assert await stored(harness) == {
+        "lonely": [5.0],
+        "visited": ["no"],
+        "channel": ["letter"],
+        "needs": ["skipped"],
+        "comment": ["skip"],
+    }
 
 
 # At each question, what it cannot take (message fields) and what the person is told.

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import LOCALES, Settings
 from handlers.filters import NotCommand
 from handlers.flow import Flow, ResumePoints
+from handlers.profile import typed
 from handlers.profile.callbacks import (
     AlertsChoiceCb,
     ArrondissementCb,
@@ -24,6 +25,7 @@ from handlers.profile.callbacks import (
     ThemesDoneCb,
 )
 from handlers.profile.keyboards import CHOOSABLE_ROLES, themes_keyboard
+from handlers.profile.onboarding import notice_step
 from handlers.profile.states import Profile
 from handlers.profile.steps import ONBOARDING, ProfileDraft, ask, go_on
 from handlers.texts import explain_rejection, stale_button
@@ -54,15 +56,27 @@ async def language_chosen(
     user: User,
     settings: Settings,
 ) -> None:
-    """Stores the language (allowed before the notice), then shows the notice in it."""
     if callback_data.code not in LOCALES:
         callback_answer.text = stale_button()
         return
-    user.locale = callback_data.code
+    await language(query, callback_data.code, i18n, state, session, user, settings)
+
+
+async def language(
+    target: Message | CallbackQuery,
+    code: str,
+    i18n: I18n,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> None:
+    """Stores the language (allowed before the notice), then shows the notice in it."""
+    user.locale = code
     draft = await ProfileDraft.load(state)
     with i18n.use_locale(user.locale):
         await ask(
-            query,
+            target,
             Profile.reading_notice,
             state=state,
             session=session,
@@ -83,16 +97,27 @@ async def role_chosen(
     settings: Settings,
     resume_points: ResumePoints,
 ) -> None:
-    """A citizen is stored at once; an organisation's member is asked its name first."""
-    draft = await ProfileDraft.load(state)
-    role = callback_data.role
-    if role not in CHOOSABLE_ROLES:
+    if callback_data.role not in CHOOSABLE_ROLES:
         callback_answer.text = stale_button()
         return
+    await role_step(query, callback_data.role, state, session, user, settings, resume_points)
+
+
+async def role_step(
+    target: Message | CallbackQuery,
+    role: Role,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    resume_points: ResumePoints,
+) -> None:
+    """A citizen is stored at once; an organisation's member is asked its name first."""
+    draft = await ProfileDraft.load(state)
     if role.is_organisation:
         draft.role = role.value
         await ask(
-            query,
+            target,
             Profile.typing_organisation,
             state=state,
             session=session,
@@ -102,7 +127,7 @@ async def role_chosen(
         )
         return
     set_role(user, role)
-    await go_on(query, state, session, user, settings, draft, resume_points)
+    await go_on(target, state, session, user, settings, draft, resume_points)
 
 
 @router.message(Profile.typing_organisation, NotCommand())
@@ -142,9 +167,21 @@ async def arrondissement_chosen(
     if number != OUTSIDE_MARSEILLE and number not in ARRONDISSEMENTS:
         callback_answer.text = stale_button()
         return
+    await arrondissement_step(query, number, state, session, user, settings, resume_points)
+
+
+async def arrondissement_step(
+    target: Message | CallbackQuery,
+    number: int,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    resume_points: ResumePoints,
+) -> None:
     set_arrondissement(user, number)
     draft = await ProfileDraft.load(state)
-    await go_on(query, state, session, user, settings, draft, resume_points)
+    await go_on(target, state, session, user, settings, draft, resume_points)
 
 
 @router.callback_query(Profile.choosing_themes, ThemeCb.filter())
@@ -180,15 +217,32 @@ async def themes_done(
     settings: Settings,
     resume_points: ResumePoints,
 ) -> None:
+    if not await themes_step(query, state, session, user, settings, resume_points):
+        callback_answer.text = no_theme_yet()
+        callback_answer.show_alert = True
+
+
+def no_theme_yet() -> str:
+    return _("Please choose at least one theme, then press «Done».")
+
+
+async def themes_step(
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    resume_points: ResumePoints,
+) -> bool:
+    """Stores the ticked themes and goes on; False, changing nothing, when none is ticked."""
     draft = await ProfileDraft.load(state)
     known = {theme.code for theme in await list_themes(session)}
     chosen = set(draft.themes) & known
     if not chosen:
-        callback_answer.text = _("Please choose at least one theme, then press «Done».")
-        callback_answer.show_alert = True
-        return
+        return False
     await set_themes(session, user, chosen)
-    await go_on(query, state, session, user, settings, draft, resume_points)
+    await go_on(target, state, session, user, settings, draft, resume_points)
+    return True
 
 
 @router.callback_query(Profile.choosing_contact, ContactCb.filter())
@@ -201,12 +255,24 @@ async def contact_chosen(
     settings: Settings,
     resume_points: ResumePoints,
 ) -> None:
+    await contact_step(query, callback_data.share, state, session, user, settings, resume_points)
+
+
+async def contact_step(
+    target: Message | CallbackQuery,
+    share: bool,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    resume_points: ResumePoints,
+) -> None:
     """Stores the consent to be contacted, or its absence; in onboarding, alerts come next."""
-    set_contact_consent(user, callback_data.share)
+    set_contact_consent(user, share)
     draft = await ProfileDraft.load(state)
     if draft.mode == ONBOARDING:
         await ask(
-            query,
+            target,
             Profile.choosing_alerts,
             state=state,
             session=session,
@@ -215,7 +281,7 @@ async def contact_chosen(
             draft=draft,
         )
         return
-    await go_on(query, state, session, user, settings, draft, resume_points)
+    await go_on(target, state, session, user, settings, draft, resume_points)
 
 
 @router.callback_query(Profile.choosing_alerts, AlertsChoiceCb.filter())
@@ -228,14 +294,93 @@ async def alerts_chosen(
     settings: Settings,
     resume_points: ResumePoints,
 ) -> None:
+    await alerts_step(query, callback_data.on, state, session, user, settings, resume_points)
+
+
+async def alerts_step(
+    target: Message | CallbackQuery,
+    on: bool,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    resume_points: ResumePoints,
+) -> None:
     """Stores the consent to challenge alerts, or its absence: the last question."""
-    await set_alerts(session, user, callback_data.on)
+    await set_alerts(session, user, on)
     complete_onboarding(user)
     draft = await ProfileDraft.load(state)
-    await go_on(query, state, session, user, settings, draft, resume_points)
+    await go_on(target, state, session, user, settings, draft, resume_points)
 
 
 @router.message(StateFilter(Profile), NotCommand())
+async def typed_at_a_button_step(
+    message: Message,
+    i18n: I18n,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    resume_points: ResumePoints,
+) -> None:
+    """A typed text that names one of the question's buttons ("13e", "Association", "non
+    merci", "Solidarité, culture") does what the button does; anything else is asked again."""
+    current = await state.get_state()
+    step = next(s for s in Profile.__states__ if s.state == current)
+    text = message.text or ""
+    go = (state, session, user, settings, resume_points)
+    if step == Profile.choosing_language and (code := typed.language(text)) is not None:
+        await language(message, code, i18n, state, session, user, settings)
+    elif step == Profile.reading_notice and (accept := typed.notice(text)) is not None:
+        await notice_step(message, accept, *go)
+    elif step == Profile.choosing_role and (role := typed.role(text)) is not None:
+        await role_step(message, role, *go)
+    elif (
+        step == Profile.choosing_arrondissement
+        and (number := typed.arrondissement(text)) is not None
+    ):
+        await arrondissement_step(message, number, *go)
+    elif step == Profile.choosing_themes and (codes := await typed.themes(text, session, user)):
+        await themes_typed(message, codes, *go)
+    elif step == Profile.choosing_contact and (share := typed.contact(text)) is not None:
+        await contact_step(message, share, *go)
+    elif step == Profile.choosing_alerts and (on := typed.alerts(text)) is not None:
+        await alerts_step(message, on, *go)
+    else:
+        await ask_again(message, state, session, user, settings)
+
+
+async def themes_typed(
+    message: Message,
+    codes: list[str],
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    resume_points: ResumePoints,
+) -> None:
+    """Ticks the typed themes (typing one again keeps it ticked) and shows the question again
+    with them; a typed «Done» then stores them, as the button does."""
+    draft = await ProfileDraft.load(state)
+    draft.themes = sorted(set(draft.themes) | {code for code in codes if code != typed.DONE})
+    await draft.save(state)
+    if typed.DONE in codes and await themes_step(
+        message, state, session, user, settings, resume_points
+    ):
+        return
+    if typed.DONE in codes:
+        await message.answer(no_theme_yet())
+    await ask(
+        message,
+        Profile.choosing_themes,
+        state=state,
+        session=session,
+        user=user,
+        settings=settings,
+        draft=draft,
+    )
+
+
 async def ask_again(
     message: Message, state: FSMContext, session: AsyncSession, user: User, settings: Settings
 ) -> None:

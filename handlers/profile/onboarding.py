@@ -74,16 +74,28 @@ async def notice_answered(
     settings: Settings,
     resume_points: ResumePoints,
 ) -> None:
+    await notice_step(query, callback_data.accept, state, session, user, settings, resume_points)
+
+
+async def notice_step(
+    target: Message | CallbackQuery,
+    accept: bool,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    resume_points: ResumePoints,
+) -> None:
     """Stores the acknowledgement with the notice's version and time, then asks who they are;
     a refusal erases any profile and leaves anonymous browsing."""
-    if callback_data.accept:
+    if accept:
         accept_notice(user)
-        await go_on(query, state, session, user, settings, ProfileDraft(), resume_points)
+        await go_on(target, state, session, user, settings, ProfileDraft(), resume_points)
         return
     decline_notice(user)
     await state.clear()
     await show(
-        query,
+        target,
         _(
             "Understood: we keep nothing about you but your Telegram id and your language. "
             "You can still read the help and the notice, but to report needs, propose "

@@ -29,6 +29,7 @@ from handlers.surveys.invitation import invitation_text
 from handlers.surveys.keyboards import after_survey_keyboard, question_keyboard, short
 from handlers.surveys.results_text import number
 from handlers.surveys.states import SurveyAnswering, SurveyDialog
+from handlers.surveys.typed_buttons import DONE, SKIP, typed_buttons, typed_skip
 from handlers.texts import explain_rejection, stale_button
 from handlers.ui import show
 from storage import surveys
@@ -42,7 +43,13 @@ from storage.models import (
     utcnow,
 )
 from storage.privacy import has_current_notice
-from storage.surveys import SCALE, TEXT_ANSWER_LIMITS, InvalidAnswer, SurveyError
+from storage.surveys import (
+    SCALE,
+    TEXT_ANSWER_LIMITS,
+    InvalidAnswer,
+    SurveyError,
+    parse_number,
+)
 from storage.texts import TextRejected
 
 router = Flow("survey-respond")
@@ -216,15 +223,40 @@ async def typed_answer(
     user: User,
     settings: Settings,
 ) -> None:
-    """Stores a typed answer — a number, a text, or a closed answer typed as its number — and
-    asks the next question; anything else (a word for a number, a sticker…) is explained and
-    the same question asked again."""
+    """Stores a typed answer — a number, a text, or a closed answer typed as a button's label
+    (handlers/surveys/typed_buttons.py), its code or its number — and asks the next question;
+    on a multiple choice, typed options are ticked and the question shown again, as their
+    buttons do. Anything else (a word for a number, a sticker…) is explained and the same
+    question asked again."""
     found = await where(state, session, user)
     if found is None:
         await resume_survey(message, state, session, user, settings)
         return
     _survey, response, question = found
-    await store(message, response, question, None, state, session, user, raw=message.text)
+    text = message.text
+    named = None
+    if text is not None and question.kind not in TYPED:
+        named = typed_buttons(question, text, user.locale)
+    elif text is not None and typed_skip(question, text) and parse_number(text) is None:
+        named = [SKIP]
+    if named == [SKIP]:
+        await store(message, response, question, None, state, session, user, skipping=True)
+    elif question.kind is QuestionKind.multiple and named is not None:
+        dialog = await SurveyDialog.load(state)
+        if named == [DONE]:
+            codes = dialog.chosen
+            await store(message, response, question, None, state, session, user, codes=codes)
+            return
+        dialog.chosen += [code for code in named if code not in dialog.chosen]
+        await ask(
+            message, response, question, state=state, session=session, user=user, dialog=dialog
+        )
+    elif named is not None and question.kind is QuestionKind.scale:
+        await store(message, response, question, None, state, session, user, raw=named[0])
+    elif named is not None and question.kind not in TYPED:
+        await store(message, response, question, None, state, session, user, codes=named)
+    else:
+        await store(message, response, question, None, state, session, user, raw=text)
 
 
 # -- the dialog's steps
