@@ -1,8 +1,9 @@
-"""The needs map: a chart of needs per arrondissement and theme, its figures in the caption.
+"""The needs map: Marseille's arrondissements as a tile map coloured by needs, with the needs
+per theme beside it, written in the reader's language; its figures in the caption.
 
 Open to anyone, even before the notice: it shows counts only — never a need's text, reporter,
-date or location. PRIVACY.md's floor of 5 is about groups of people; a count of needs is not
-one, and with nothing else published a small count points at nobody, so counts are exact.
+date or location — and each count follows the published figures' rule (`published_count`: 1 to
+4 show as "fewer than 5"), in the picture and the caption alike.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import ngettext
 from handlers.flow import Flow
 from handlers.menu import MenuAction, MenuCb, menu_keyboard
-from handlers.profile.labels import arrondissement_label, theme_label
+from handlers.profile.labels import arrondissement_label, arrondissement_short, theme_label
 from handlers.ui import show
-from storage.charts import needs_chart, theme_marker
+from storage.charts import OUTSIDE, MapTexts, needs_map_png, theme_marker
+from storage.initiative_support import is_small
 from storage.models import Theme, User
 from storage.needs import needs_counts, themes_in_order, totals_by_arrondissement, totals_by_theme
 
@@ -50,7 +52,7 @@ async def needs_map(query: CallbackQuery, session: AsyncSession, user: User, bot
         return
     themes = await themes_in_order(session, {theme for _, theme in counts})
     order = [theme.code for theme in themes]
-    picture = await asyncio.to_thread(needs_chart, counts, order)
+    picture = await asyncio.to_thread(needs_map_png, counts, order, map_texts(themes, user.locale))
     lines = figure_lines(counts, themes, user.locale)
     caption, cut = fit(lines, CAPTION_LIMIT)
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
@@ -69,13 +71,25 @@ async def needs_map(query: CallbackQuery, session: AsyncSession, user: User, bot
             )
 
 
+def map_texts(themes: Sequence[Theme], locale: str) -> MapTexts:
+    """The picture's words in the current language: title, arrondissements, themes."""
+    places = {number: arrondissement_short(number) for number in range(OUTSIDE, 17)}
+    return MapTexts(
+        title=_("Needs map"),
+        places=places,
+        themes_title=_("By theme"),
+        themes=[theme_label(theme, locale) for theme in themes],
+    )
+
+
 def figure_lines(
     counts: Mapping[tuple[int, str], int], themes: Sequence[Theme], locale: str
 ) -> list[str]:
     """The chart in words: the total, each arrondissement, then the key of theme colours."""
 
     def number(value: int) -> str:
-        return format_decimal(value, locale=locale)
+        # The picture's rule (`published_count`), in words.
+        return _("fewer than 5") if is_small(value) else format_decimal(value, locale=locale)
 
     def figure(label: str, value: int) -> str:
         # TRANSLATORS: one line of the needs map's figures, e.g. "Arrondissement 3: 12".
@@ -84,9 +98,12 @@ def figure_lines(
     total = sum(counts.values())
     lines = [
         "<b>{}</b>".format(_("Needs map")),
-        ngettext("{count} need reported", "{count} needs reported", total).format(
-            count=number(total)
-        ),
+        # "fewer than 5" counts as a plural.
+        ngettext(
+            "{count} need reported",
+            "{count} needs reported",
+            max(total, 5) if is_small(total) else total,
+        ).format(count=number(total)),
         "",
         "<b>{}</b>".format(_("By arrondissement")),
     ]
@@ -98,7 +115,7 @@ def figure_lines(
         label = theme_label(theme, locale)
         if len(label) > LABEL_LIMIT:
             label = label[: LABEL_LIMIT - 1].rstrip() + "…"
-        # The chart numbers its themes 1..n in this order, in the colour of the marker.
+        # The picture lists its themes in this order, each bar in the colour of the marker.
         lines.append(f"{theme_marker(index)} {index + 1}. {figure(label, by_theme[theme.code])}")
     return lines
 

@@ -32,6 +32,17 @@ def arrondissement_label(number: int) -> str:
     return _("Arrondissement {number}").format(number=number)
 
 
+def arrondissement_short(number: int) -> str:
+    """An arrondissement in a picture's small space (a tile, a row): "1er arr." in French."""
+    if number == OUTSIDE_MARSEILLE:
+        return arrondissement_label(number)
+    if number == 1:
+        # TRANSLATORS: Marseille's 1st arrondissement in a chart (French: "1er arr.").
+        return _("Arr. 1")
+    # TRANSLATORS: one of Marseille's arrondissements in a chart (French: "{number}e arr.").
+    return _("Arr. {number}").format(number=number)
+
+
 def arrondissement_button(number: int) -> str:
     """An arrondissement on a small button, four to a row: "1er", "2e"… in French."""
     if number == OUTSIDE_MARSEILLE:
