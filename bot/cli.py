@@ -61,11 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     restore.add_argument("file", help="a backup written by collective backup")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    # Alembic lists its plugins when imported: of no use to anyone running the bot.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from bot.logs import configure
+
+    configure("text")
 
     if args.command == "i18n":
         from bot.catalogs import update
@@ -80,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
+    configure(settings.log_format)  # LOG_FORMAT=json: one JSON object per line
     return asyncio.run(_dispatch(args, settings))
 
 
