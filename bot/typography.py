@@ -6,7 +6,7 @@ inside « », the typographic apostrophe ’. English: “ ” quotes, never « 
 comma, semicolon and question mark (، ؛ ؟), and every line starting right to left: a line
 whose first strong character would be Latin (a word, a command, a placeholder) starts with a
 right-to-left mark (U+200F), or Telegram lays it out left to right. Every language: a button
-that goes back starts with an arrow, not with « (which reads as an opening quotation mark).
+that goes back or forward shows an arrow, not « or » (which read as quotation marks).
 
 Placeholders ({name}, %(name)s), HTML tags and entities, <code> and <pre> blocks, URLs and
 commands (/start) are left as they are: the rules apply to the text around them. Each rule
@@ -38,7 +38,6 @@ PROTECTED = re.compile(
 # Stands for a protected span while the rules run: a "word" to them, never changed.
 SLOT = "\ue000"
 
-BACK_ARROW = {"fr": "← ", "en": "← ", "ar": "→ "}
 _SPACES = " \u00a0\u202f"
 
 
@@ -53,10 +52,14 @@ def masked(text: str, rule: Callable[[str], str]) -> str:
     return "".join(piece + (kept[i] if i < len(kept) else "") for i, piece in enumerate(pieces))
 
 
-def back_arrow(msgid: str, text: str, locale: str) -> str:
-    """ "« Back" and its translations: an arrow, not an opening quotation mark."""
+def arrows(msgid: str, text: str, locale: str) -> str:
+    """ "« Back" and "Next »" and their translations: arrows, not quotation marks (Arabic
+    reads right to left: back points right, next points left)."""
+    back, forward = ("→", "←") if locale == "ar" else ("←", "→")
     if msgid.startswith(("« ", "← ")) and text.startswith("«") and "»" not in text:
-        return BACK_ARROW.get(locale, "← ") + text[1:].lstrip(_SPACES)
+        return back + " " + text[1:].lstrip(_SPACES)
+    if msgid.endswith((" »", " →")) and text.endswith("»") and "«" not in text:
+        return text[:-1].rstrip(_SPACES) + " " + forward
     return text
 
 
@@ -132,7 +135,7 @@ def fix(msgid: str, text: str, locale: str) -> str:
     """One translation with its language's typography."""
     if not text:
         return text
-    text = back_arrow(msgid, text, locale)
+    text = arrows(msgid, text, locale)
     if locale == "fr":
         return masked(text, _french)
     if locale == "en":

@@ -170,12 +170,14 @@ def test_arabic_lines_start_right_to_left() -> None:
     assert arabic_lines_not_right_to_left() == []
 
 
-def test_back_buttons_start_with_an_arrow() -> None:
-    """« opens a quotation: a button that goes back starts with an arrow in every language."""
+def test_back_and_next_buttons_show_arrows() -> None:
+    """« and » are quotation marks: a button that goes back or forward shows an arrow."""
     found = []
     for locale in ("fr", "en", "ar"):
         for msgid, text in translations(locale):
-            if text.startswith("«") and "»" not in text:
+            if (text.startswith("«") and "»" not in text) or (
+                text.endswith("»") and "«" not in text
+            ):
                 found.append((locale, msgid))
     assert found == []
 
@@ -204,6 +206,8 @@ def test_back_buttons_start_with_an_arrow() -> None:
         ("en", "« Back", "« Back", "← Back"),
         ("en", "x", "Press «Skip» or « Done ».", "Press “Skip” or “Done”."),
         ("ar", "« Back", "« رجوع", "→ رجوع"),
+        ("fr", "Next »", "Suivant\u00a0»", "Suivant →"),
+        ("ar", "Next »", "التالي »", "التالي ←"),
         ("ar", "x", "هل {name}, متأكد?", "هل {name}، متأكد؟"),
         ("ar", "x", "{name}، مرحبًا\n/start للبدء", "\u200f{name}، مرحبًا\n\u200f/start للبدء"),
         ("ar", "x", "{number}", "{number}"),
