@@ -4,6 +4,7 @@ question cannot take, never twice, the thanks — and the Surveys menu with publ
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,7 +23,7 @@ from storage.models import (
     SurveyQuestion,
     SurveyResponse,
 )
-from storage.survey_files import import_surveys
+from storage.survey_files import import_surveys, load_survey_file
 from storage.surveys import (
     answer,
     close_survey,
@@ -309,6 +310,38 @@ async def test_a_typed_no_with_more_words_and_a_typed_skip(harness: Harness) -> 
         "needs": ["skipped"],
         "comment": ["skip"],
     }
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "isolation-survey.yaml"
+
+
+async def test_the_example_survey_says_each_thing_once(harness: Harness) -> None:
+    """The survey's own words and the bot's do not repeat each other (issue 13): anonymity
+    once in the invitation, the warning about sensitive data once at the free-text question,
+    where the results come once in the thanks."""
+    person = await citizen(harness, locale="fr")
+    async with harness.sessionmaker.begin() as session:
+        (survey,) = await import_surveys(session, load_survey_file(EXAMPLE), COORDINATOR)
+        await open_survey(session, survey.id, COORDINATOR, NOW)
+        survey_id = survey.id
+    await invite(harness, person, survey_id, "fr")
+    assert person.last.count("anonym") == 1
+    await person.press(t("fr", "Start"))
+    for typed in ("3", "très souvent", "presque jamais", "12", "oui"):
+        await person.send(typed)
+    free_text = person.last
+    assert "qu’est-ce que cet appel a changé" in free_text
+    assert free_text.count("santé") == 1 and free_text.count("religion") == 1
+    await person.send("Elle a ri, enfin.")
+    await person.send("les repas partagés")
+    await person.send("des bénévoles, un local")
+    await person.send("terminé")
+    thanks = person.last
+    assert thanks.startswith("Merci pour votre temps")
+    assert thanks.count("résultat") == 1 and thanks.count("arrondissement") == 1
+    answers = await stored(harness)
+    assert answers["most_useful"] == ["shared_meals"]
+    assert answers["needed"] == ["premises", "volunteers"]
 
 
 # At each question, what it cannot take (message fields) and what the person is told.

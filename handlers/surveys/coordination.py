@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.i18n import format_when, ngettext
 from handlers.initiatives.cards import shorten
 from handlers.profile.labels import role_label, theme_label
-from handlers.surveys.invitation import invitation_text
+from handlers.surveys.invitation import invitation_text, thanks_text
 from handlers.surveys.results_text import number
 from storage.challenges import challenge_text
 from storage.models import Challenge, QuestionKind, Role, Survey, SurveyQuestion, SurveyStatus
@@ -221,7 +221,7 @@ def preview_text(survey: Survey, questions: Sequence[SurveyQuestion], locale: st
         invitation_text(survey, locale),
         *(question_preview(question, questions, locale) for question in questions),
     ]
-    thanks = survey_text(survey, locale)["thanks"]
-    if thanks:
-        parts.append(_("At the end: {thanks}").format(thanks=html.quote(thanks)))
+    # The thanks as respondents read it, the bot's paragraph included: a file's thanks that
+    # says it again shows here.
+    parts.append(_("At the end: {thanks}").format(thanks=thanks_text(survey, locale)))
     return "\n\n".join(parts)

@@ -25,7 +25,7 @@ from handlers.surveys.callbacks import (
     SurveyAction,
     SurveyCb,
 )
-from handlers.surveys.invitation import invitation_text
+from handlers.surveys.invitation import invitation_text, thanks_text
 from handlers.surveys.keyboards import after_survey_keyboard, question_keyboard, short
 from handlers.surveys.results_text import number
 from handlers.surveys.states import SurveyAnswering, SurveyDialog
@@ -529,15 +529,3 @@ def refusal(reason: str) -> str:
 def tell(callback_answer: CallbackAnswer, text: str) -> None:
     callback_answer.text = text
     callback_answer.show_alert = True
-
-
-def thanks_text(survey: Survey, locale: str) -> str:
-    thanks = surveys.survey_text(survey, locale)["thanks"]
-    first = html.quote(thanks) if thanks else _("Thank you for your answers!")
-    shared = _(
-        "Your answers are recorded. When the survey closes, you will receive its results here, "
-        "in this chat — for the whole city and, when enough people answered there, for your "
-        "arrondissement, never singling out a group of fewer than 5 people. They will also "
-        "stay in the menu, under «Surveys»."
-    )
-    return f"{first}\n\n{shared}"
