@@ -271,8 +271,15 @@ async def test_decline_tells_the_requester_and_shares_nothing(harness: Harness) 
     assert (await introductions(harness))[0].status is IntroductionStatus.declined
     assert len(await outbox(harness)) == 2
 
-    # Asking again: the same introduction, said kindly.
-    await company.press(t("fr", "« Back to the organisations"))
+    # The notice stays when its button is pressed: the list comes under it.
+    (notice,) = await deliver(harness)
+    await company.press(t("fr", "Organisations taking part"), notice)
+    assert harness.standin.message(company.id, notice["message_id"]) == notice
+    assert company.last.startswith(
+        plain(t("fr", "<b>Organisations taking part in «{title}»</b>", title=TITLE_FR))
+    )
+
+    # Asking again, from that list: the same introduction, said kindly.
     await company.press(t("fr", "Ask to be introduced to {name}", name=f"{ASSOCIATION_NAME} ✓"))
     await company.press(t("fr", "Yes, ask"))
     assert company.last == plain(

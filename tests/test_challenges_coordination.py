@@ -450,7 +450,7 @@ async def test_opening_alerts_exactly_the_people_concerned_in_their_language(
             t(locale, "See the challenge"),
             t(locale, "Stop these messages"),
         ]
-        assert buttons[0]["callback_data"] == JoinCb(challenge_id=challenge_id).pack()
+        assert buttons[0]["callback_data"] == JoinCb(challenge_id=challenge_id, below=True).pack()
         assert buttons[2]["callback_data"] == MessagesCb(on=False).pack()
     assert TEXTS["fr"]["title"] not in rows[2002][0]
     async with harness.sessionmaker() as session:

@@ -4,10 +4,14 @@ bad input at every step and a restart in the middle."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
+from handlers.challenges import coordination_notices
 from handlers.challenges.callbacks import JoinCb, QuizCb
-from storage.models import AssistedParticipation, Participation
+from storage.models import AssistedParticipation, Challenge, Participation, utcnow
+from storage.users import find_user
 from tests.challenges_setup import (
     ACTIVITIES,
     TITLE,
@@ -15,10 +19,12 @@ from tests.challenges_setup import (
     closed,
     dialog_state,
     make_challenge,
+    participant,
     register_start,
     visitor,
 )
 from tests.conversation import STICKER, Harness, Person, button_texts
+from tests.delivery_setup import deliver
 from tests.initiatives_setup import onboarded
 from tests.people import onboard
 
@@ -157,6 +163,66 @@ async def test_a_closed_challenge_cannot_be_joined(harness: Harness) -> None:
     calls = await person.press_data(QuizCb(challenge_id=challenge.id).pack())
     assert alert_of(calls)["text"] == "This challenge is closed: it can no longer be joined."
     assert await participations(harness) == []
+
+
+def as_now(harness: Harness, person: Person, message: dict[str, Any]) -> dict[str, Any]:
+    shown = harness.standin.message(person.id, message["message_id"])
+    assert shown is not None
+    return shown
+
+
+async def test_an_alert_and_news_stay_when_their_buttons_are_pressed(harness: Harness) -> None:
+    challenge = await make_challenge(harness)
+    person = await participant(harness, 3010, None)
+    async with harness.sessionmaker.begin() as session:
+        user = await find_user(session, 3010)
+        found = await session.get(Challenge, challenge.id)
+        assert user is not None and found is not None
+        user.alerts_consent_at = utcnow()
+        await session.flush()
+        with harness.i18n.context():
+            alerted = await coordination_notices.alert(
+                session, harness.i18n, harness.settings, found, utcnow()
+            )
+    assert alerted.count == 1
+    (alert,) = await deliver(harness)
+    assert button_texts(alert) == ["Join", "See the challenge", "Stop these messages"]
+
+    # «Join»: the alert stays as it was; the first question comes under it.
+    await person.press("Join", alert)
+    assert as_now(harness, person, alert) == alert
+    assert "What would you like to bring?" in person.last
+    assert person.keyboard_message()["message_id"] > alert["message_id"]
+    await person.press("Volunteers' time")
+    await person.press("Visits")
+    await person.send(BRINGS)
+    assert f"Thank you! You have joined «{TITLE}»." in person.last
+    assert as_now(harness, person, alert) == alert
+
+    # «See the challenge»: the card under the alert, which still says why it came.
+    await person.press("See the challenge", alert)
+    assert as_now(harness, person, alert) == alert
+    assert "You take part: Volunteers' time" in person.last
+
+    # A coordinator's news keeps its words when the card is asked for.
+    async with harness.sessionmaker.begin() as session:
+        found = await session.get(Challenge, challenge.id)
+        assert found is not None
+        with harness.i18n.context():
+            await coordination_notices.post_update(
+                session, harness.i18n, found, "Meeting on Saturday at 10, coffee offered."
+            )
+    (news,) = await deliver(harness)
+    await person.press("See the challenge", news)
+    assert as_now(harness, person, news) == news
+    assert "Meeting on Saturday" in as_now(harness, person, news)["text"]
+    assert "You take part: Volunteers' time" in person.last
+
+    # A Join button on a card (not a notice) still turns the card into the question.
+    await person.press("Change what I bring")
+    assert "What would you like to bring?" in person.last
+    card = person.keyboard_message()
+    assert card["message_id"] == person.bot_messages()[-1]["message_id"]
 
 
 async def test_joining_needs_the_notice_and_a_profile_first(harness: Harness) -> None:

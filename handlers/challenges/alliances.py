@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiogram import html
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -19,7 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from handlers.challenges import keyboards
 from handlers.challenges.callbacks import AllyAnswerCb, AllyAskCb, AllyListCb
-from handlers.challenges.public import closed_text, is_member, unavailable, visible
+from handlers.challenges.public import (
+    answer_below,
+    closed_text,
+    is_member,
+    unavailable,
+    visible,
+)
 from handlers.flow import Flow
 from handlers.initiatives.cards import shorten
 from handlers.profile.labels import arrondissement_label, role_label
@@ -157,11 +163,16 @@ async def organisations_pressed(
     if isinstance(standing, str) or callback_data.page < 0:
         refuse(callback_answer, standing if isinstance(standing, str) else stale_button())
         return
-    await show_organisations(query, session, user, standing.challenge, callback_data.page)
+    target = answer_below(query) if callback_data.below else query
+    await show_organisations(target, session, user, standing.challenge, callback_data.page)
 
 
 async def show_organisations(
-    query: CallbackQuery, session: AsyncSession, user: User, challenge: Challenge, page: int
+    query: CallbackQuery | Message,
+    session: AsyncSession,
+    user: User,
+    challenge: Challenge,
+    page: int,
 ) -> None:
     others = await alliances.other_organisations(session, challenge.id, user)
     pages = max(1, -(-len(others) // PAGE_SIZE))
@@ -534,7 +545,8 @@ async def declined_to(
                 [
                     InlineKeyboardButton(
                         text=_("Organisations taking part"),
-                        callback_data=AllyListCb(challenge_id=challenge.id).pack(),
+                        # The notice stays: the list comes under it.
+                        callback_data=AllyListCb(challenge_id=challenge.id, below=True).pack(),
                     )
                 ]
             ]

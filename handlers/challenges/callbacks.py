@@ -10,11 +10,13 @@ from aiogram.filters.callback_data import CallbackData
 
 
 class ChallengeCb(CallbackData, prefix="cpc"):
-    """A challenge's card; `theme` and `page` name the list it was opened from."""
+    """A challenge's card; `theme` and `page` name the list it was opened from. `below`: on a
+    message worth keeping (an alert, news), the card comes in a new message under it."""
 
     challenge_id: int
     theme: str = ""
     page: int = 0
+    below: bool = False
 
 
 class ChallengeListCb(CallbackData, prefix="cpl"):
@@ -34,10 +36,12 @@ class ShareCb(CallbackData, prefix="cps"):
 
 class JoinCb(CallbackData, prefix="cj"):
     """Join, or change what one brings; with `activity` (from the quiz), that activity with
-    the kind «time», straight to what one brings."""
+    the kind «time», straight to what one brings. `below`: on an alert, which stays, the
+    first question comes in a new message under it."""
 
     challenge_id: int
     activity: str = ""
+    below: bool = False
 
 
 class JoinKindCb(CallbackData, prefix="cjk"):
@@ -128,10 +132,12 @@ class AssistAgreedCb(CallbackData, prefix="cbg"):
 
 
 class AllyListCb(CallbackData, prefix="cao"):
-    """The other organisations taking part in a challenge, a page at a time."""
+    """The other organisations taking part in a challenge, a page at a time; `below`: in a new
+    message, under the one pressed (a notice worth keeping)."""
 
     challenge_id: int
     page: int = 0
+    below: bool = False
 
 
 class AllyAskCb(CallbackData, prefix="cai"):

@@ -73,8 +73,12 @@ def alert_keyboard(challenge_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                button(_("Join"), JoinCb(challenge_id=challenge_id).pack()),
-                button(_("See the challenge"), ChallengeCb(challenge_id=challenge_id).pack()),
+                # The alert stays as it is: what these buttons show comes under it.
+                button(_("Join"), JoinCb(challenge_id=challenge_id, below=True).pack()),
+                button(
+                    _("See the challenge"),
+                    ChallengeCb(challenge_id=challenge_id, below=True).pack(),
+                ),
             ],
             [stop_button()],
         ]
@@ -138,7 +142,10 @@ async def post_update(session: AsyncSession, i18n: I18n, challenge: Challenge, u
                     [
                         InlineKeyboardButton(
                             text=_("See the challenge"),
-                            callback_data=ChallengeCb(challenge_id=challenge.id).pack(),
+                            # The news stays: the card comes under it.
+                            callback_data=ChallengeCb(
+                                challenge_id=challenge.id, below=True
+                            ).pack(),
                         )
                     ],
                     [stop_button()],

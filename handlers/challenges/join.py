@@ -26,6 +26,7 @@ from handlers.challenges.callbacks import (
     LeaveCb,
 )
 from handlers.challenges.public import (
+    answer_below,
     closed_text,
     is_member,
     profile_first,
@@ -96,14 +97,16 @@ async def join_pressed(
         callback_answer.text = unavailable()
         callback_answer.show_alert = True
         return
+    # From an alert, which stays as it was: the answer comes under it.
+    target = answer_below(query) if callback_data.below else query
     if not challenges.is_open(challenge, timezone=settings.timezone):
         # Closed, or past its end date: a stale Join button says so, and shows the card.
         callback_answer.text = closed_text()
         callback_answer.show_alert = True
-        await show_card(query, session, user, challenge, timezone=settings.timezone)
+        await show_card(target, session, user, challenge, timezone=settings.timezone)
         return
     if not is_member(user):
-        await profile_first(query, state, session, user, settings, challenge)
+        await profile_first(target, state, session, user, settings, challenge)
         return
     wanted = callback_data.activity
     if wanted and (
@@ -121,7 +124,7 @@ async def join_pressed(
     step = JoinChallenge.choosing_kind
     if wanted:
         draft.kind, draft.activity, step = QUIZ_KIND, wanted, JoinChallenge.typing_text
-    await ask(query, step, state=state, user=user, draft=draft, challenge=challenge)
+    await ask(target, step, state=state, user=user, draft=draft, challenge=challenge)
 
 
 async def ask(

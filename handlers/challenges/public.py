@@ -210,7 +210,14 @@ async def card_pressed(
         callback_answer.show_alert = True
         return
     back = ChallengeListCb(theme=callback_data.theme, page=callback_data.page)
-    await show_card(query, session, user, challenge, back, timezone=settings.timezone)
+    target = answer_below(query) if callback_data.below else query
+    await show_card(target, session, user, challenge, back, timezone=settings.timezone)
+
+
+def answer_below(query: CallbackQuery) -> Message | CallbackQuery:
+    """Where to answer a button whose message is worth keeping (an alert, news, a notice): a
+    new message under it, rather than in its place."""
+    return query.message if isinstance(query.message, Message) else query
 
 
 async def show_card(

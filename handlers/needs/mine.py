@@ -130,7 +130,8 @@ async def tell_author(
             name = html.quote(shorten(challenge_text(target, author.locale)[0], 80))
             button = InlineKeyboardButton(
                 text=_("See it, and join it"),
-                callback_data=ChallengeCb(challenge_id=target.id).pack(),
+                # The good news stays: the card comes under it.
+                callback_data=ChallengeCb(challenge_id=target.id, below=True).pack(),
             )
         text = _("Good news: your need {reference} is being answered by «{name}».").format(
             reference=need_reference(need), name=name
