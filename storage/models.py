@@ -508,7 +508,8 @@ class Survey(Base):
     wave: Mapped[int] = mapped_column(SmallInteger, default=1)
     challenge_id: Mapped[int | None] = mapped_column(ForeignKey("challenges.id"), index=True)
     texts: Mapped[dict[str, Any]] = mapped_column()
-    # Who is asked when it is not a challenge's participants: {"roles": [...], "themes": [...]}.
+    # Who is asked: {"roles": [...], "themes": [...]}; a challenge's survey goes to its
+    # participants, of these roles only when "roles" is given (storage/surveys.py audience).
     audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[SurveyStatus] = mapped_column(
         Enum(SurveyStatus, native_enum=False, length=10), default=SurveyStatus.draft, index=True
@@ -553,6 +554,8 @@ class SurveyQuestion(Base):
     key_figure: Mapped[bool] = mapped_column(Boolean, default=False)
     # Free-text answers shown beyond coordinators: respondents are told before they answer.
     published: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Asked only to people of these roles (Role values); None: to everyone the survey goes to.
+    roles: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class SurveyInvitation(Base):
