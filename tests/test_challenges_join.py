@@ -117,6 +117,28 @@ async def test_join_change_leave_and_join_again(harness: Harness) -> None:
     assert (row.kind, row.activity, row.text, row.left_at) == ("funding", None, None, None)
 
 
+async def test_the_example_fits_the_kind_of_contribution(harness: Harness) -> None:
+    await make_challenge(harness, activities=[])
+    person = await onboarded(harness)
+    await open_card(person)
+    await person.press("Join")
+    examples = {
+        "Volunteers' time": "For instance: “two afternoons a month, and I have a car”.",
+        "Skills": "For instance: “I am an accountant: I can help draw up a budget”.",
+        "Premises": "For instance: “a room for twenty people, free on Sunday afternoons”.",
+        "Funding": "For instance: “500 euros for the bus tickets of the outings”.",
+    }
+    for kind, example in examples.items():
+        await person.press(kind)
+        asked = (
+            "In a few words, what do you bring (3 to 300 characters)? Or press “Skip”.\n" + example
+        )
+        assert asked in person.last, kind
+        others = [other for other in examples.values() if other != example]
+        assert not any(other in person.last for other in others), kind
+        await person.send("/back")
+
+
 async def test_back_and_cancel_while_joining(harness: Harness) -> None:
     await make_challenge(harness, activities=[])
     person = await onboarded(harness)
@@ -255,7 +277,7 @@ async def test_joining_resumes_after_a_restart(harness: Harness) -> None:
     await person.send("/start")
     welcome, question = person.said(2)
     assert welcome == "Welcome back! Let's go on where you left off."
-    assert "In a few words, what do you bring?" in question
+    assert "In a few words, what do you bring (3 to 300 characters)?" in question
     assert "Skills · Digital help" in question
     await person.send(BRINGS)
     (row,) = await participations(harness)
@@ -289,11 +311,11 @@ async def test_finding_where_to_help_ends_on_the_matching_activities(harness: Ha
     await person.send("I can visit")
     assert person.said(2)[0] == ASK_BUTTONS
     await person.press("On site")
-    assert person.buttons() == ["Yes: Arrondissement 3", "Another one"]
+    assert person.buttons() == ["Arrondissement 3", "Another one"]
     await person.press("Another one")
     await person.send("/back")
     await person.press("On site")
-    await person.press("Yes: Arrondissement 3")
+    await person.press("Arrondissement 3")
     assert person.buttons() == ["1–2 h a month", "3–5 h a month", "6 h or more a month"]
     await person.press("3–5 h a month")
     offered = expected_matches(on_site=True, remote=False, hours=5)

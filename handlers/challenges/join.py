@@ -150,13 +150,16 @@ async def ask(
         markup = keyboards.activities_keyboard(challenge.activities, user.locale, draft.activity)
     else:
         low, high = CONTRIBUTION_TEXT_LIMITS
+        asked = _(
+            "In a few words, what do you bring ({low} to {high} characters)? Or press “Skip”."
+        ).format(low=low, high=high)
+        # The example fits the kind chosen: no car for someone who lends a room.
+        if (example := keyboards.kind_example(draft.kind)) is not None:
+            asked += "\n" + example
         question = "\n\n".join(
             [
                 chosen_so_far(draft, challenge, user.locale),
-                _(
-                    "In a few words, what do you bring? For instance: «two afternoons a month, "
-                    "and I have a car» ({low} to {high} characters). Or press «Skip»."
-                ).format(low=low, high=high),
+                asked,
                 _("Please write nothing about anyone's health, religion or political opinions."),
             ]
         )

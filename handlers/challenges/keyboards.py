@@ -40,14 +40,34 @@ from handlers.profile.labels import arrondissement_button, arrondissement_label,
 from handlers.ui import in_rows, ticked
 from storage.challenges import CONTRIBUTION_KINDS, activity_label, challenge_text, is_open
 from storage.models import Challenge, Participation, Theme
+from storage.texts import N_
 from storage.users import ARRONDISSEMENTS
 
 PREVIOUS, NEXT = "◀", "▶"
 BUTTON_TEXT = 60
 
 
+# What one might write for each kind of contribution, shown as an example when asked.
+KIND_EXAMPLES = {
+    "time": N_("For instance: “two afternoons a month, and I have a car”."),
+    "skills": N_("For instance: “I am an accountant: I can help draw up a budget”."),
+    "premises": N_("For instance: “a room for twenty people, free on Sunday afternoons”."),
+    "equipment": N_("For instance: “ten folding chairs and a video projector”."),
+    "funding": N_("For instance: “500 euros for the bus tickets of the outings”."),
+    "communication": N_("For instance: “a post on our page, followed by 3,000 people”."),
+    "other": N_("For instance: “a hand with the snacks on the day of the party”."),
+}
+
+
 def kind_label(code: str) -> str:
     return _(CONTRIBUTION_KINDS[code]) if code in CONTRIBUTION_KINDS else code
+
+
+def kind_example(code: str | None) -> str | None:
+    """An example of what one brings with this kind of contribution, in the reader's
+    language; None for a kind without one."""
+    example = KIND_EXAMPLES.get(code or "")
+    return _(example) if example else None
 
 
 def time_label(choice: str) -> str:
