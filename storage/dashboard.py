@@ -1,31 +1,42 @@
 """The daily summary's picture: the last 14 days of activity, as PNG.
 
-Like `storage.charts`: digits only, never words (the group may read French, English or
-Arabic, and the host may have no font able to shape Arabic), equal inputs give equal bytes.
-One band per series (new people, needs, proposals, joins, survey responses), each with its own
-scale so that a small series still shows, a coloured swatch and its number at the left, each
-day's count above its bar, the days of the month below. The caption names the series by the
-emoji of their colour (`series_marker`).
+Written in the group's language (`DashboardTexts`, from the caller), equal inputs give equal
+bytes. A title, then one band per series (new people, needs, proposals, joins, survey
+responses), each with its own scale so that a small series still shows, headed by a coloured
+swatch and the series' name, each day's count above its bar; the days of the month below,
+named. Arabic names and title sit on the right; the days run left to right in every language,
+like the dates of a calendar. The caption repeats the series by the emoji of their colour
+(`series_marker`), for screen readers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from storage.charts import theme_colour, theme_marker
-from storage.drawing import BACKGROUND, GRID, INK, font, png
+from storage.drawing import BACKGROUND, GRID, INK, draw_text, font, is_rtl, png, shortened
 from storage.summary import DayActivity
 
 WIDTH = 1280
 HEIGHT = 800
-_TOP = 12
-_BOTTOM = 48  # room for the days of the month
+_TOP = 60  # room for the title
+_BOTTOM = 70  # room for the days of the month and their name
 _GAP = 10  # between bands
-_LEFT = 96  # swatch and series number
-_RIGHT = 20
-_SWATCH = 28
-_LABEL_ROOM = 30  # above the tallest bar, for its count
+_SIDE = 20
+_HEADER = 28  # a band's swatch and name
+_SWATCH = 20
+_LABEL_ROOM = 26  # above the tallest bar, for its count
 _BAR_FILL = 0.62
+
+
+@dataclass(frozen=True)
+class DashboardTexts:
+    """The dashboard's words in the group's language."""
+
+    title: str
+    series: Sequence[str]  # one name per `DayActivity.SERIES`, in that order
+    days: str  # what the numbers under the bars are: the days of the month
 
 
 def series_colour(index: int) -> str:
@@ -37,36 +48,48 @@ def series_marker(index: int) -> str:
     return theme_marker(index)
 
 
-def dashboard_png(days: Sequence[DayActivity]) -> bytes:
+def dashboard_png(days: Sequence[DayActivity], texts: DashboardTexts) -> bytes:
     """One column per day (oldest left), one band per series of `DayActivity.SERIES`."""
     if not days:
         raise ValueError("no day to draw")
     series = DayActivity.SERIES
+    if len(texts.series) != len(series):
+        raise ValueError("one name per series")
+    rtl = is_rtl(texts.title)
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
+    start = WIDTH - _SIDE if rtl else _SIDE
+    side = "r" if rtl else "l"
+    draw_text(
+        draw,
+        (start, 14),
+        shortened(texts.title, 30, WIDTH - 2 * _SIDE, True),
+        30,
+        INK,
+        side + "t",
+        bold=True,
+    )
     band = (HEIGHT - _TOP - _BOTTOM - _GAP * (len(series) - 1)) / len(series)
-    slot = (WIDTH - _LEFT - _RIGHT) / len(days)
+    slot = (WIDTH - 2 * _SIDE) / len(days)
     bar_width = max(2, round(slot * _BAR_FILL))
-    value_size = 22 if slot >= 60 else 16
-    for index, _name in enumerate(series):
+    value_size = 20 if slot >= 60 else 15
+    for index, name in enumerate(texts.series):
         top = _TOP + index * (band + _GAP)
         baseline = round(top + band)
         colour = series_colour(index)
         values = [day.values()[index] for day in days]
         largest = max(max(values), 1)
-        plot = baseline - top - _LABEL_ROOM
-        middle = top + band / 2
-        draw.rectangle(
-            (16, middle - _SWATCH / 2, 16 + _SWATCH - 1, middle + _SWATCH / 2 - 1), fill=colour
-        )
-        draw.text(
-            (16 + _SWATCH + 10, middle), str(index + 1), fill=INK, font=font(28), anchor="lm"
-        )
-        draw.line((_LEFT, baseline, WIDTH - _RIGHT, baseline), fill=GRID, width=2)
+        plot = baseline - top - _HEADER - _LABEL_ROOM
+        swatch = start - _SWATCH if rtl else start
+        draw.rectangle((swatch, top + 2, swatch + _SWATCH - 1, top + 2 + _SWATCH - 1), fill=colour)
+        name_x = start - _SWATCH - 8 if rtl else start + _SWATCH + 8
+        label = shortened(name, 22, WIDTH / 2)
+        draw_text(draw, (name_x, top + 2 + _SWATCH / 2), label, 22, INK, side + "m", bold=True)
+        draw.line((_SIDE, baseline, WIDTH - _SIDE, baseline), fill=GRID, width=2)
         for position, value in enumerate(values):
-            centre = _LEFT + (position + 0.5) * slot
+            centre = _SIDE + (position + 0.5) * slot
             height = round(value * plot / largest)
             if height:
                 left = round(centre - bar_width / 2)
@@ -80,8 +103,9 @@ def dashboard_png(days: Sequence[DayActivity]) -> bytes:
                 font=font(value_size),
                 anchor="ms",
             )
-    axis = HEIGHT - _BOTTOM + 10
+    axis = HEIGHT - _BOTTOM + 8
     for position, day in enumerate(days):
-        centre = _LEFT + (position + 0.5) * slot
-        draw.text((centre, axis), str(day.day.day), fill=INK, font=font(26), anchor="mt")
+        centre = _SIDE + (position + 0.5) * slot
+        draw.text((centre, axis), str(day.day.day), fill=INK, font=font(24), anchor="mt")
+    draw_text(draw, (WIDTH / 2, HEIGHT - 8), texts.days, 20, INK, "ms")
     return png(image)

@@ -5,7 +5,6 @@ down-time; every figure checked against counts made here from the generated rows
 from __future__ import annotations
 
 import asyncio
-import io
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -14,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_date, format_timedelta
-from PIL import Image
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -25,7 +23,6 @@ from handlers.summary import jobs as summary_jobs
 from handlers.summary.jobs import daily_summary
 from handlers.summary.stats import PeriodError, parse_period
 from handlers.summary.texts import period_text
-from storage.dashboard import dashboard_png, series_colour
 from storage.db import create_engine, create_sessionmaker
 from storage.models import (
     AuditEntry,
@@ -52,7 +49,6 @@ from storage.models import (
 )
 from storage.outbox import Message, PhotoMessage, enqueue
 from storage.summary import (
-    DayActivity,
     activity,
     claim_summary,
     daily_figures,
@@ -1078,25 +1074,6 @@ async def test_the_summary_speaks_the_groups_language(harness: Harness) -> None:
                 age=format_timedelta(timedelta(days=6, hours=9), threshold=1.5, locale=locale),
             )
             assert waiting in text
-
-
-def test_the_dashboard_draws_digits_in_each_series_colour() -> None:
-    days = [
-        DayActivity(date(2026, 11, 2) + timedelta(days=n), n, 2 * n, n % 3, 0, 40 - n)
-        for n in range(14)
-    ]
-    picture = dashboard_png(days)
-    assert picture == dashboard_png(days)
-    assert picture != dashboard_png([*days[:-1], DayActivity(date(2026, 11, 15), 99)])
-    image = Image.open(io.BytesIO(picture)).convert("RGB")
-    assert image.size == (1280, 800)
-    colours = {colour for _count, colour in image.getcolors(maxcolors=1 << 16) or []}
-    for series in range(len(DayActivity.SERIES)):
-        if series == 3:
-            continue  # no join in these days: no bar
-        hex_colour = series_colour(series)
-        rgb = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
-        assert rgb in colours, hex_colour
 
 
 # -- one way of writing a period

@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.flow import Flow
 from handlers.organisations.callbacks import MergeCb, VerifyCb
 from handlers.organisations.texts import organisation_label
-from handlers.profile.labels import arrondissement_label, theme_label
+from handlers.profile.labels import arrondissement_label, arrondissement_short, theme_label
 from handlers.ui import show
 from storage import organisations
-from storage.gaps_chart import gaps_png
+from storage.gaps_chart import GapsTexts, gaps_png
 from storage.organisations import AlreadyDecided, NotAsked
 from storage.outbox import TextMessage, cut_caption, enqueue
 
@@ -184,18 +184,20 @@ async def gaps_command(message: Message, session: AsyncSession, i18n: I18n) -> N
             ).format(needs=gap.needs, initiatives=gap.initiatives, organisations=gap.organisations)
         )
     await message.answer("\n".join(lines))
-    # The picture holds digits only: its themes are numbered and named in the caption.
     order = sorted({gap.theme for gap in found})
-    picture = await asyncio.to_thread(gaps_png, found, order)
+    words = GapsTexts(
+        title=_("Map of gaps"),
+        cell=_("In each cell: open needs / initiatives and organisations acting there"),
+        key=(_("no answer"), _("fewer answers than needs"), _("answered")),
+        places={number: arrondissement_short(number) for number in range(17)},
+        themes=[theme_label(theme, locale) for theme in order],
+    )
+    picture = await asyncio.to_thread(gaps_png, found, order, words)
     key = [
         _(
             "In each cell: open needs / initiatives and organisations acting there. Red: no "
             "answer; orange: fewer answers than needs; green: answered. Rows: arrondissements."
         )
-    ]
-    key += [
-        f"{number}. {html.quote(theme_label(theme, locale))}"
-        for number, theme in enumerate(order, start=1)
     ]
     await message.answer_photo(
         BufferedInputFile(picture, filename="gaps.png"), caption=cut_caption("\n".join(key))[0]

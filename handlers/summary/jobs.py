@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.jobs import JobContext
 from handlers.summary.keyboards import figures_keyboard
-from handlers.summary.texts import Labels, dashboard_caption, summary_text
-from storage.dashboard import dashboard_png
+from handlers.summary.texts import Labels, dashboard_caption, dashboard_texts, summary_text
+from storage.dashboard import DashboardTexts, dashboard_png
 from storage.needs import themes_in_order
 from storage.outbox import PhotoMessage, TextMessage, enqueue
 from storage.summary import (
@@ -79,11 +79,10 @@ async def post_summary(
         await mark_quiet(session, day)
         return False
     days = await activity(session, day, settings.timezone, cutoff=settings.summary_time, now=now)
-    text, markup, caption = await render(session, i18n, settings, figures, late, now, days)
+    text, markup, caption, words = await render(session, i18n, settings, figures, late, now, days)
     await enqueue(session, TextMessage(chat_id=group_id, text=text, reply_markup=markup))
-    await enqueue(
-        session, PhotoMessage(chat_id=group_id, picture=dashboard_png(days), caption=caption)
-    )
+    picture = dashboard_png(days, words)
+    await enqueue(session, PhotoMessage(chat_id=group_id, picture=picture, caption=caption))
     return True
 
 
@@ -95,7 +94,7 @@ async def render(
     late: bool,
     now: datetime,
     days: Sequence[DayActivity],
-) -> tuple[str, dict[str, Any] | None, str]:
+) -> tuple[str, dict[str, Any] | None, str, DashboardTexts]:
     locale = settings.group_locale
     themes = await themes_in_order(session, figures.counts.needs_by_theme)
     labels = Labels(locale, themes, today=local_date(now, settings.timezone))
@@ -104,5 +103,6 @@ async def render(
         text = summary_text(figures, labels, settings, late=late)
         keyboard = figures_keyboard(figures, daily=True, reach_others=False)
         caption = dashboard_caption(days, labels)
+        words = dashboard_texts(days, labels)
     markup = keyboard.model_dump(exclude_none=True) if keyboard is not None else None
-    return text, markup, caption
+    return text, markup, caption, words

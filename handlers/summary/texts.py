@@ -20,7 +20,7 @@ from bot.i18n import ngettext
 from handlers.initiatives.cards import shorten
 from handlers.profile.labels import arrondissement_label, role_label, theme_label
 from handlers.summary.callbacks import Section
-from storage.dashboard import series_marker
+from storage.dashboard import DashboardTexts, series_marker
 from storage.initiative_support import MIN_GROUP
 from storage.models import Role, Theme
 from storage.summary import (
@@ -383,18 +383,30 @@ def stats_text(figures: SummaryFigures, title: str, labels: Labels) -> str:
     return "\n".join(lines)
 
 
-def dashboard_caption(days: Sequence[DayActivity], labels: Labels) -> str:
-    names = (
+def _series_names() -> tuple[str, ...]:
+    return (
         _("new people"),
         _("needs reported"),
         _("proposals"),
         _("challenge joins"),
         _("survey responses"),
     )
+
+
+def dashboard_texts(days: Sequence[DayActivity], labels: Labels) -> DashboardTexts:
+    """The dashboard picture's words in the current language."""
+    return DashboardTexts(
+        title=_("Activity of the last {days} days").format(days=labels.number(len(days))),
+        series=_series_names(),
+        days=_("day of the month"),
+    )
+
+
+def dashboard_caption(days: Sequence[DayActivity], labels: Labels) -> str:
     lines = [
         _("The last {days} days, one bar a day (the day of the month below):").format(
             days=labels.number(len(days))
         )
     ]
-    lines += [f"{series_marker(i)} {i + 1} — {name}" for i, name in enumerate(names)]
+    lines += [f"{series_marker(i)} {name}" for i, name in enumerate(_series_names())]
     return "\n".join(lines)
