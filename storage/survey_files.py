@@ -100,6 +100,7 @@ QUESTION_FIELDS = {
     "show_if",
     "key_figure",
     "published",
+    "roles",
 }
 
 
@@ -167,6 +168,7 @@ class _SurveyReader:
         self.zone = zone
         self.name = f"survey {index}"
         self.locales: list[str] = []
+        self.survey_roles: list[str] = []
 
     def fail(self, field: str, problem: str, item: str | None = None) -> InvalidSurvey:
         return InvalidSurvey(item or self.name, field, problem)
@@ -193,8 +195,11 @@ class _SurveyReader:
         wave = item.get("wave", 1)
         if isinstance(wave, bool) or not isinstance(wave, int) or not 1 <= wave <= 1000:
             raise self.fail("wave", "a whole number from 1")
-        if item.get("challenge") is not None and item.get("audience"):
-            raise self.fail("audience", "a challenge's survey goes to its participants")
+        audience = self.audience(item.get("audience"))
+        if item.get("challenge") is not None and audience.get("themes"):
+            problem = "a challenge's survey goes to its participants (roles may narrow it)"
+            raise self.fail("audience.themes", problem)
+        self.survey_roles = audience.get("roles") or []
         hours = item.get("reminder_after_hours")
         if hours is not None and (
             isinstance(hours, bool)
@@ -207,7 +212,7 @@ class _SurveyReader:
             series=series,
             wave=wave,
             texts=texts,
-            audience=self.audience(item.get("audience")),
+            audience=audience,
             status=SurveyStatus.draft,
             send_at=self.moment(item.get("send_at")),
             reminder_after_hours=hours,
@@ -220,15 +225,20 @@ class _SurveyReader:
         if not isinstance(value, Mapping):
             raise self.fail("audience", "a mapping with roles and/or themes")
         _no_unknown(value, {"roles", "themes"}, self.name, "audience.")
-        roles = _strings(value.get("roles"), f"{self.name}", "audience.roles")
-        for role in roles:
-            if role not in Role.__members__:
-                raise self.fail("audience.roles", f"no role {role!r} ({', '.join(Role)})")
+        roles = self.roles(value.get("roles"), "audience.roles", self.name)
         themes = _strings(value.get("themes"), self.name, "audience.themes")
         for theme in themes:
             if theme not in self.themes:
                 raise self.fail("audience.themes", f"no theme {theme!r}")
         return {key: found for key, found in (("roles", roles), ("themes", themes)) if found}
+
+    def roles(self, value: Any, field: str, item: str) -> list[str]:
+        """Role codes (one may be written alone: `roles: association`)."""
+        roles = _strings([value] if isinstance(value, str) else value, item, field)
+        for role in roles:
+            if role not in Role.__members__:
+                raise self.fail(field, f"no role {role!r} ({', '.join(Role)})", item)
+        return list(dict.fromkeys(roles))
 
     def moment(self, value: Any) -> datetime | None:
         if value is None:
@@ -345,6 +355,11 @@ class _SurveyReader:
         if published and kind is not QuestionKind.text:
             # Other answers are published as figures; `published` is about written answers.
             raise self.fail("published", "only a free-text question's answers are listed", item)
+        roles = self.roles(entry.get("roles"), "roles", item)
+        others = [role for role in roles if self.survey_roles and role not in self.survey_roles]
+        if others:
+            problem = f"{', '.join(others)}: not a role the survey goes to (audience.roles)"
+            raise self.fail("roles", problem, item)
         question = SurveyQuestion(
             position=position,
             code=code,
@@ -355,6 +370,7 @@ class _SurveyReader:
             key_figure=key_figure,
             published=published,
             show_if=self.condition(entry.get("show_if"), earlier, item),
+            roles=roles or None,
         )
         question.min_value, question.max_value = self.bounds(kind, entry, item)
         return question

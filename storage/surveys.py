@@ -166,6 +166,9 @@ async def published_surveys(session: AsyncSession) -> Sequence[Survey]:
 def _audience_query(survey: Survey) -> Select[User]:
     # Users' themes load with a second query (selectin): not wanted for a list of recipients.
     query = select(User).where(*open_to_unsolicited()).options(raiseload(User.theme_links))
+    roles = survey_roles(survey)
+    if roles:
+        query = query.where(User.role.in_(roles))
     if survey.challenge_id is not None:
         return query.join(
             Participation,
@@ -175,10 +178,7 @@ def _audience_query(survey: Survey) -> Select[User]:
                 Participation.left_at.is_(None),
             ),
         )
-    roles = [Role(role) for role in (survey.audience or {}).get("roles") or []]
     themes = list((survey.audience or {}).get("themes") or [])
-    if roles:
-        query = query.where(User.role.in_(roles))
     if themes:
         query = query.where(
             exists().where(UserTheme.user_id == User.id, UserTheme.theme_code.in_(themes))
@@ -186,10 +186,22 @@ def _audience_query(survey: Survey) -> Select[User]:
     return query
 
 
+def survey_roles(survey: Survey) -> list[Role]:
+    """The roles a survey is for; empty: every role."""
+    return [Role(role) for role in (survey.audience or {}).get("roles") or []]
+
+
+def question_roles(question: SurveyQuestion) -> list[Role]:
+    """The roles a question is asked to; empty: everyone the survey goes to."""
+    return [Role(role) for role in question.roles or []]
+
+
 async def audience(session: AsyncSession, survey: Survey) -> Sequence[User]:
     """Who the survey is for, in one query: a challenge's active participants, or else the
-    people of the audience's roles and themes (none given: everyone); only people who can be
-    reached and acknowledged the current notice. Their `themes` are not loaded."""
+    people following the audience's themes (none given: everyone) — in both cases of the
+    audience's roles only, when it names some; only people who can be reached and
+    acknowledged the current notice. Their `themes` are not loaded. The invitations, and so
+    the response rate's denominator, are these people."""
     result = await session.scalars(_audience_query(survey).order_by(User.id))
     return result.all()
 
@@ -396,9 +408,13 @@ class _Walk:
     """The questions of a response in order, with what was answered and which are shown."""
 
     def __init__(
-        self, questions: Sequence[SurveyQuestion], answers: Sequence[SurveyAnswer]
+        self,
+        questions: Sequence[SurveyQuestion],
+        answers: Sequence[SurveyAnswer],
+        role: Role | None = None,
     ) -> None:
         self.questions = questions
+        self.role = role
         self.rows: dict[int, list[SurveyAnswer]] = {}
         for row in answers:
             self.rows.setdefault(row.question_id, []).append(row)
@@ -411,6 +427,8 @@ class _Walk:
     def _holds(
         self, question: SurveyQuestion, by_code: Mapping[str, SurveyQuestion]
     ) -> bool | None:
+        if question.roles and (self.role is None or self.role.value not in question.roles):
+            return False
         if not question.show_if:
             return True
         source = by_code.get(question.show_if["question"])
@@ -443,7 +461,9 @@ async def _walk(session: AsyncSession, response: SurveyResponse) -> _Walk:
     answers = await session.scalars(
         select(SurveyAnswer).where(SurveyAnswer.response_id == response.id)
     )
-    return _Walk(await questions_of(session, response.survey_id), answers.all())
+    # The respondent's role as it is now: a question for some roles is asked to them only.
+    role = await session.scalar(select(User.role).where(User.id == response.user_id))
+    return _Walk(await questions_of(session, response.survey_id), answers.all(), role)
 
 
 async def next_question(session: AsyncSession, response: SurveyResponse) -> SurveyQuestion | None:
@@ -507,7 +527,7 @@ async def _answerable(
         raise SurveyError(SurveyError.CLOSED)
     if question.survey_id != response.survey_id:
         raise SurveyError(SurveyError.NOT_ASKED)
-    if question.show_if:
+    if question.show_if or question.roles:
         walk = await _walk(session, response)
         if not walk.asked(question):
             raise SurveyError(SurveyError.NOT_ASKED)

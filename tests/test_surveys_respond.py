@@ -327,8 +327,10 @@ async def test_the_example_survey_says_each_thing_once(harness: Harness) -> None
     await invite(harness, person, survey_id, "fr")
     assert person.last.count("anonym") == 1
     await person.press(t("fr", "Start"))
-    for typed in ("3", "très souvent", "presque jamais", "12", "oui"):
+    for typed in ("3", "très souvent", "presque jamais", "oui"):
         await person.send(typed)
+        # The number of visits is asked to associations only: not to this citizen.
+        assert "votre association" not in person.last
     free_text = person.last
     assert "qu’est-ce que cet appel a changé" in free_text
     assert free_text.count("santé") == 1 and free_text.count("religion") == 1

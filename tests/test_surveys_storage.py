@@ -322,7 +322,8 @@ async def test_the_example_file_imports(session: AsyncSession) -> None:
     for q in stored:
         assert set(q.texts) == {"fr", "en", "ar"}
         assert all(set(o["texts"]) == {"fr", "en", "ar"} for o in q.options)
-    assert found.audience == {"themes": ["older_people"]}
+    assert found.audience == {"themes": ["older_people"], "roles": ["citizen", "association"]}
+    assert [q.code for q in stored if q.roles] == ["visits"] and visits.roles == ["association"]
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -364,6 +365,9 @@ BAD_FILES = [
     ("audience", {"themes": ["knitting"]}, "survey 1 (isolation)", "audience.themes"),
     ("audience", {"who": ["all"]}, "survey 1 (isolation)", "audience.who"),
     ("challenge", "nope", "survey 1 (isolation)", "challenge"),
+    ("q:visits.roles", ["mayor"], f"{Q} 2 (visits)", "roles"),
+    ("q:visits.roles", "association, company", f"{Q} 2 (visits)", "roles"),
+    ("q:visits.roles", [1], f"{Q} 2 (visits)", "roles"),
     ("questions", [], "survey 1 (isolation)", "questions"),
     ("questions.0.code", "Lonely!", f"{Q} 1", "code"),
     ("questions.1.code", "lonely", f"{Q} 2", "code"),
@@ -403,18 +407,34 @@ async def test_a_bad_file_names_the_item_and_the_field(
     assert str(raised.value).startswith(f"{raised.value.item}: {field}: ")
 
 
-async def test_a_challenge_is_named_by_slug_or_id_and_has_no_other_audience(
+async def test_a_challenge_is_named_by_slug_or_id_and_only_roles_narrow_it(
     session: AsyncSession,
 ) -> None:
     found = await challenge(session, "k3x9")
     by_slug = await imported(session, item(_set("challenge", "k3x9")))
     by_id = await imported(session, item(_set("challenge", found.id)))
     assert by_slug.challenge_id == by_id.challenge_id == found.id
-    both = item(_set("challenge", "k3x9"))
-    both["audience"] = {"roles": ["association"]}
+    narrowed = item(_set("challenge", "k3x9"))
+    narrowed["audience"] = {"roles": ["association"]}
+    assert (await imported(session, narrowed)).audience == {"roles": ["association"]}
+    narrowed["audience"] = {"roles": ["association"], "themes": ["older_people"]}
     with pytest.raises(InvalidSurvey) as raised:
-        await imported(session, both)
-    assert raised.value.field == "audience"
+        await imported(session, narrowed)
+    assert raised.value.field == "audience.themes"
+
+
+async def test_a_question_for_some_roles_is_within_the_surveys_roles(
+    session: AsyncSession,
+) -> None:
+    one = item(_set("q:visits.roles", "association"))
+    stored = {q.code: q for q in await questions_of(session, (await imported(session, one)).id)}
+    assert stored["visits"].roles == ["association"] and stored["lonely"].roles is None
+    outside = item(_set("audience", {"roles": ["citizen", "company"]}))
+    outside["questions"][1]["roles"] = ["association", "company"]
+    with pytest.raises(InvalidSurvey) as raised:
+        await imported(session, outside)
+    assert (raised.value.item, raised.value.field) == (f"{Q} 2 (visits)", "roles")
+    assert raised.value.problem.startswith("association: not a role the survey goes to")
 
 
 async def test_a_wave_taken_already_is_refused(session: AsyncSession) -> None:
@@ -907,6 +927,43 @@ async def test_a_challenge_survey_goes_to_its_reachable_participants_in_one_quer
         people = await audience(session, survey)
     assert [u.telegram_id for u in people] == [1]
     assert len(seen) == 1
+
+
+async def test_a_challenge_survey_for_some_roles_goes_to_those_participants_only(
+    session: AsyncSession,
+) -> None:
+    found = await challenge(session)
+    for telegram_id, role in ((1, Role.association), (2, Role.citizen), (3, Role.company)):
+        await join(session, found, await person(session, telegram_id, role=role))
+    narrowed = item(_set("challenge", found.slug))
+    narrowed["audience"] = {"roles": ["association", "company"]}
+    survey = await imported(session, narrowed)
+    assert [u.telegram_id for u in await audience(session, survey)] == [1, 3]
+    _opened, invitees = await open_survey(session, survey.id, COORDINATOR, NOW)
+    assert [u.telegram_id for u in invitees] == [1, 3]
+    citizen = await session.scalar(select(User).where(User.telegram_id == 2))
+    assert citizen is not None
+    with pytest.raises(SurveyError) as raised:
+        await start_response(session, survey, citizen, NOW)
+    assert raised.value.reason == SurveyError.NOT_INVITED
+
+
+async def test_a_question_for_some_roles_is_asked_to_them_only(session: AsyncSession) -> None:
+    survey = await imported(session, item(_set("q:visits.roles", ["association"])))
+    citizen = await person(session, 1)
+    member = await person(session, 2, role=Role.association)
+    await open_survey(session, survey.id, COORDINATOR, NOW)
+    by_code = {q.code: q for q in await questions_of(session, survey.id)}
+    for user, second in ((citizen, "called"), (member, "visits")):
+        response = await start_response(session, survey, user, NOW)
+        await answer(session, response, by_code["lonely"], value_number=2)
+        assert await walk_to(session, response) == second
+        assert await progress(session, response) == (2, 6 if second == "visits" else 5)
+    # Answering it anyway (a forged or old button) is refused for the citizen.
+    response = await start_response(session, survey, citizen, NOW)
+    with pytest.raises(SurveyError) as raised:
+        await answer(session, response, by_code["visits"], value_number=3)
+    assert raised.value.reason == SurveyError.NOT_ASKED
 
 
 @pytest.mark.parametrize(

@@ -8,17 +8,26 @@ from collections.abc import Sequence
 
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
+from babel.lists import format_list
 
 from bot.config import Settings
 from bot.i18n import format_when, ngettext
 from handlers.initiatives.cards import shorten
-from handlers.profile.labels import role_label, theme_label
+from handlers.profile.labels import theme_label
 from handlers.surveys.invitation import invitation_text, thanks_text
-from handlers.surveys.results_text import number
+from handlers.surveys.results_text import number, roles_line, roles_text
 from storage.challenges import challenge_text
-from storage.models import Challenge, QuestionKind, Role, Survey, SurveyQuestion, SurveyStatus
+from storage.models import Challenge, QuestionKind, Survey, SurveyQuestion, SurveyStatus
 from storage.survey_sending import Counts
-from storage.surveys import NO, TEXT_ANSWER_LIMITS, YES, option_label, question_text, survey_text
+from storage.surveys import (
+    NO,
+    TEXT_ANSWER_LIMITS,
+    YES,
+    option_label,
+    question_text,
+    survey_roles,
+    survey_text,
+)
 
 
 def title_line(survey: Survey, locale: str) -> str:
@@ -63,18 +72,22 @@ def answered_line(counts: Counts) -> str:
 
 
 def audience_line(survey: Survey, challenge: Challenge | None, locale: str) -> str:
+    """Who the survey goes to: a challenge's participants or a theme audience, of the roles
+    it names (the invitations, and so the response rate, count these people only)."""
+    roles = survey_roles(survey)
     if challenge is not None:
         title = html.quote(challenge_text(challenge, locale)[0])
-        return _("For: the participants of the challenge «{title}»").format(title=title)
-    roles = [role_label(Role(role)) for role in (survey.audience or {}).get("roles") or []]
+        line = _("For: the participants of the challenge «{title}»").format(title=title)
+        return f"{line} · {roles_text(roles, locale)}" if roles else line
     themes = [theme_label(code, locale) for code in (survey.audience or {}).get("themes") or []]
     if not roles and not themes:
         return _("For: everyone")
     parts = []
     if roles:
-        parts.append(", ".join(roles))
+        parts.append(roles_text(roles, locale))
     if themes:
-        parts.append(_("following {themes}").format(themes=", ".join(themes)))
+        themes_listed = format_list(themes, locale=locale)
+        parts.append(_("following {themes}").format(themes=themes_listed))
     return _("For: {who}").format(who=" · ".join(parts))
 
 
@@ -207,6 +220,9 @@ def question_preview(
     lines = [f"<b>{question.position}. {text}</b>"]
     lines += [f"<i>{line}</i>" for line in answer_line(question, locale)]
     lines.append(_("Required") if question.required else _("Optional: can be skipped"))
+    for_roles = roles_line(question, locale)
+    if for_roles:
+        lines.append(f"↳ {for_roles}")
     condition = condition_line(question, questions, locale)
     if condition:
         lines.append(f"↳ {condition}")

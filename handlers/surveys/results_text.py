@@ -8,13 +8,23 @@ from collections.abc import Sequence
 
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 
 from bot.i18n import ngettext
-from handlers.profile.labels import arrondissement_label
-from storage.models import QuestionKind, Survey, SurveyQuestion
+from handlers.profile.labels import arrondissement_label, role_label
+from storage.models import QuestionKind, Role, Survey, SurveyQuestion
 from storage.survey_results import SMALL, QuestionResult, SurveyResults
-from storage.surveys import MIN_GROUP, NO, SCALE, YES, option_label, question_text, survey_text
+from storage.surveys import (
+    MIN_GROUP,
+    NO,
+    SCALE,
+    YES,
+    option_label,
+    question_roles,
+    question_text,
+    survey_text,
+)
 
 # A number question's distribution is listed when it has this many cells at most; beyond, its
 # total, mean and median say more than a long list.
@@ -23,6 +33,19 @@ NUMBER_CELLS_LISTED = 10
 
 def number(value: float, locale: str) -> str:
     return format_decimal(value, format="#,##0.#", locale=locale)
+
+
+def roles_text(roles: Sequence[Role], locale: str) -> str:
+    """ "Citizen and Association", in the locale's way of joining a list."""
+    return format_list([role_label(role) for role in roles], locale=locale)
+
+
+def roles_line(question: SurveyQuestion, locale: str) -> str | None:
+    """Said of a question asked only to some roles."""
+    roles = question_roles(question)
+    if not roles:
+        return None
+    return _("Asked only to: {roles}.").format(roles=roles_text(roles, locale))
 
 
 def results_message(
@@ -117,7 +140,11 @@ def _question_lines(
 ) -> list[str]:
     texts = question_text(question, locale)
     kind = QuestionKind(question.kind)
-    lines = [f"<b>{result.position}. {html.quote(texts['text'])}</b>", *_counted(result, locale)]
+    lines = [f"<b>{result.position}. {html.quote(texts['text'])}</b>"]
+    for_roles = roles_line(question, locale)
+    if for_roles:
+        lines.append(f"<i>{for_roles}</i>")
+    lines += _counted(result, locale)
     if result.asked == 0 or result.answered == 0:
         return lines
     hidden = _("Not shown, so that no group of fewer than {count} people can be singled out.")
