@@ -47,6 +47,8 @@ What is published never singles out a group of fewer than MIN_GROUP people
   that answer is itself shown in the earlier question, and in no arrondissement where the
   earlier question is not shown: how many were asked is then already known, and the people not
   asked are never merged with the answers of those asked.
+- **Roles.** A question asked to some roles only counts only the people asked; it is published
+  only when the respondents not asked are 0 or at least MIN_GROUP, and for the whole city only.
 - **Counts around.** A question's `answered` and `skipped` are shown only when "skipped" is not
   hidden; a survey's response rate only when the invited who did not answer are 0 or at least
   MIN_GROUP; a survey (or an arrondissement) with fewer than MIN_GROUP complete responses has
@@ -261,7 +263,7 @@ class _Analysis:
             found = {
                 place: Counter(counts) for place, counts in atoms.get(question.id, {}).items()
             }
-            if not question.show_if:
+            if not question.show_if and not question.roles:
                 # Every complete response was asked: no answer at all counts as skipped.
                 for place, size in places.items():
                     missing = size - sum(found.get(place, Counter()).values())
@@ -287,6 +289,14 @@ class _Analysis:
             if condition.hidden is None or key in condition.hidden:
                 return _Publication(None)  # how many were asked would show a hidden group
             candidates = condition.arrondissements
+        if question.roles:
+            # Asked to some roles only: how many were not asked is a group of its own (the
+            # respondents of other roles), shown by difference; the figures are the whole
+            # city's only, so that no arrondissement's small group of them shows.
+            asked = sum(sum(atoms.values()) for atoms in found.values())
+            if 0 < self.completed - asked < MIN_GROUP:
+                return _Publication(None)
+            candidates = frozenset()
         order = _key_order(question, found)
         everyone: Atoms = sum(found.values(), Counter())
         hidden = _hide({_REST: everyone}, order)

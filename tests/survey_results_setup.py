@@ -35,6 +35,7 @@ class Q:
     required: bool = True
     show_if: dict[str, Any] | None = None
     key_figure: bool = False
+    roles: list[str] | None = None
 
 
 @dataclass
@@ -116,6 +117,7 @@ async def build(
             required=spec.required,
             show_if=spec.show_if,
             key_figure=spec.key_figure,
+            roles=spec.roles,
         )
     session.add_all(rows.values())
     rows_of_users = []

@@ -62,6 +62,7 @@ from tests.survey_results_setup import (
     QUESTIONS,
     SKIP,
     P,
+    Q,
     build,
     key,
     telegram_ids,
@@ -372,6 +373,32 @@ async def test_a_question_answered_by_four_has_no_figures_and_by_five_has(
     assert words.texts == ["encore", "texte 0", "texte 1", "texte 2", "texte 3"]
     public = await survey_results(session, built.survey.id)
     assert public.questions[1].texts == []  # not announced as published
+
+
+async def test_a_question_for_some_roles_counts_only_the_people_asked(
+    session: AsyncSession,
+) -> None:
+    questions = (
+        Q("calm", QuestionKind.scale),
+        Q("visits", QuestionKind.number, roles=["association"]),
+    )
+    members = [P({"calm": 3, "visits": 7}) for _ in range(6)]
+    citizens = [P({"calm": 4}) for _ in range(5)]
+    built = await build(session, [*members, *citizens], questions)
+    results = await survey_results(session, built.survey.id)
+    calm, visits = results.questions
+    assert (calm.asked, calm.answered, calm.skipped) == (11, 11, 0)
+    # The five citizens were not asked: they are neither answers nor skips.
+    assert (visits.asked, visits.answered, visits.skipped) == (6, 6, 0)
+    assert visits.distribution == {"7": 6} and visits.mean == 7
+    # Figures of the whole city only: an arrondissement's few would show by difference.
+    thirteenth = await survey_results(session, built.survey.id, arrondissement=13)
+    assert thirteenth.questions[0].published and not thirteenth.questions[1].published
+
+    # Three citizens not asked: a small group, so the question has no figures at all.
+    few = await build(session, [*members, *citizens[:3]], questions, series="few")
+    visits = (await survey_results(session, few.survey.id)).questions[1]
+    assert not visits.published and visits.distribution == {} and visits.asked is None
 
 
 async def test_small_cells_are_merged_until_the_bucket_is_not_small(
