@@ -188,6 +188,7 @@ async def report_need(person: Person) -> None:
     await person.press("Yes: Arrondissement 3")
     await person.send(NEED)
     await person.send(None, location={"latitude": NEED_LATITUDE, "longitude": NEED_LONGITUDE})
+    await person.press("Send")
 
 
 def card_of(harness: Harness, marker: str) -> dict[str, Any]:

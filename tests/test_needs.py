@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.standin import parse_html, utf16_len
+from handlers.needs.callbacks import NeedStep, NeedStepCb
 from handlers.needs.needs_map import CAPTION_LIMIT
 from storage.models import FsmRecord, Need, Theme, User, utcnow
 from storage.needs import needs_counts, report_need
@@ -63,6 +64,23 @@ async def test_a_full_report(harness: Harness) -> None:
     assert person.buttons() == ["Skip"]
 
     await person.send(None, location=VIEUX_PORT)
+    # Nothing is stored before the person has read it all back and pressed «Send».
+    assert await needs(harness) == []
+    assert person.last == "\n".join(
+        [
+            "Your need, before it is sent",
+            "",
+            "Theme: Housing",
+            "Where: Arrondissement 3",
+            DESCRIPTION,
+            "Location: attached, not published",
+            "",
+            "Send it as it is, or change a field first.",
+        ]
+    )
+    assert person.buttons() == ["Send", "Edit a field", "Cancel"]
+
+    await person.press("Send")
     (need,) = await needs(harness)
     assert person.last.startswith(
         f"Thank you! Your need is recorded under the reference N-{need.id}."
@@ -95,6 +113,8 @@ async def test_another_arrondissement(harness: Harness) -> None:
     await person.press("14")
     await person.send(DESCRIPTION)
     await person.press("Skip")
+    assert "Location: none" in person.last
+    await person.press("Send")
     (need,) = await needs(harness)
     assert (need.arrondissement, need.latitude, need.longitude) == (14, None, None)
     assert "Where: Arrondissement 14" in person.last
@@ -171,7 +191,17 @@ async def test_bad_descriptions_and_locations(harness: Harness) -> None:
     question = person.last
     assert "Step 4 of 4" in question
     before = await state_of(harness, person)
-    assert before[1] == {"need": {"theme": "housing", "arrondissement": 3, "text": HOSTILE}}
+    assert before[1] == {
+        "need": {
+            "theme": "housing",
+            "arrondissement": 3,
+            "text": HOSTILE,
+            "located": False,
+            "latitude": None,
+            "longitude": None,
+            "editing": False,
+        }
+    }
     for message, fields in [("by the school", {}), (None, {"sticker": STICKER})]:
         calls = await person.send(message, **fields)
         assert texts(calls) == [
@@ -181,6 +211,9 @@ async def test_bad_descriptions_and_locations(harness: Harness) -> None:
         assert await state_of(harness, person) == before
 
     await person.press("Skip")
+    # Shown back as typed in the review too.
+    assert HOSTILE in person.last
+    await person.press("Send")
     (need,) = await needs(harness)
     assert need.text == HOSTILE
     # Shown back as typed: the stand-in refuses HTML that Telegram would refuse.
@@ -207,6 +240,7 @@ async def test_back_keeps_everything_entered(harness: Harness) -> None:
     await person.press("Keep this description")
     assert "Culture · Arrondissement 3" in person.last
     await person.press("Skip")
+    await person.press("Send")
     (need,) = await needs(harness)
     assert (need.theme_code, need.arrondissement, need.text) == ("culture", 3, DESCRIPTION)
 
@@ -226,8 +260,107 @@ async def test_a_restart_in_the_middle(harness: Harness) -> None:
     assert "Housing · Arrondissement 3" in person.last and "Step 4 of 4" in person.last
     await harness.restart()
     await person.press("Skip")
+    await harness.restart()
+    await person.press("Send")
     (need,) = await needs(harness)
     assert (need.theme_code, need.arrondissement, need.text) == ("housing", 3, DESCRIPTION)
+
+
+async def test_the_review_changes_one_field_at_a_time_and_cancels_only_when_sure(
+    harness: Harness,
+) -> None:
+    person = await at_description(harness)
+    await person.send(DESCRIPTION)
+    await person.send(None, location=VIEUX_PORT)
+    review = person.last
+    assert review.startswith("Your need, before it is sent")
+
+    # The description: its current text, no step counter, and back to the review after it.
+    await person.press("Edit a field")
+    assert person.last == "Which field would you like to change?"
+    assert person.buttons() == [
+        "Theme",
+        "Arrondissement",
+        "Description",
+        "Location",
+        "← Back to the review",
+    ]
+    await person.press("Description")
+    assert person.last.startswith("Changing one field; the others stay as they are.")
+    assert f"You wrote:\n{DESCRIPTION}" in person.last
+    assert "Step " not in person.last
+    assert "/back: back to the review" in person.last
+    assert person.buttons() == ["Keep this description"]
+    changed = "No shaded bench near the bus stop of the Canebière, for anyone waiting."
+    await person.send(changed)
+    assert person.last == review.replace(DESCRIPTION, changed)
+
+    # The theme, the current one ticked; the arrondissement from the full list, ticked.
+    await person.press("Edit a field")
+    await person.press("Theme")
+    assert "✅ Housing" in person.buttons()
+    await person.press("Culture")
+    assert "Theme: Culture" in person.last and changed in person.last
+    await person.press("Edit a field")
+    await person.press("Arrondissement")
+    assert "✅ 3rd" in person.buttons() and "Step " not in person.last
+    # /back while changing a field: the review, unchanged.
+    await person.send("/back")
+    assert person.last == review.replace(DESCRIPTION, changed).replace("Housing", "Culture")
+    await person.press("Edit a field")
+    await person.press("Arrondissement")
+    await person.press("13")
+    assert "Where: Arrondissement 13" in person.last
+
+    # The location: kept, or removed.
+    await person.press("Edit a field")
+    await person.press("Location")
+    assert "A location is attached. Send another one, keep it, or remove it." in person.last
+    assert person.buttons() == ["Keep this location", "Remove the location"]
+    await person.press("Keep this location")
+    assert "Location: attached, not published" in person.last
+    await person.press("Edit a field")
+    await person.press("Location")
+    await person.press("Remove the location")
+    assert "Location: none" in person.last
+    assert await needs(harness) == []
+
+    # «Cancel» asks; its «Yes» is not where «Cancel» was (a double tap does not discard).
+    review_message = person.keyboard_message()
+    await person.press("Cancel")
+    assert person.last == "Discard this need? What you entered will not be kept."
+    assert person.buttons() == ["Yes, discard this need", "No, back to the review"]
+    confirm = person.keyboard_message()
+    rows = [row[0]["text"] for row in confirm["reply_markup"]["inline_keyboard"]]
+    old_rows = [row[0]["text"] for row in review_message["reply_markup"]["inline_keyboard"]]
+    cancel_at = old_rows.index("Cancel")
+    assert rows[cancel_at - len(old_rows)] != "Yes, discard this need"
+    assert cancel_at >= len(rows) or rows[cancel_at] != "Yes, discard this need"
+    await person.press("No, back to the review")
+    assert "Theme: Culture" in person.last and "Where: Arrondissement 13" in person.last
+    await person.press("Cancel")
+    await person.press("Yes, discard this need")
+    assert person.last == "Your need was not sent. You can report one whenever you wish."
+    assert await needs(harness) == []
+    assert await state_of(harness, person) == (None, {})
+
+    # Reported again, changed from the review, then sent: stored once, as changed.
+    await person.press("Back to the menu")
+    await person.press("Report a need")
+    await person.press("Housing")
+    await person.press("Yes: Arrondissement 3")
+    await person.send(DESCRIPTION)
+    await person.press("Skip")
+    await person.press("Edit a field")
+    await person.press("Description")
+    await person.send(changed)
+    calls = await person.press("Send")
+    (need,) = await needs(harness)
+    assert (need.theme_code, need.arrondissement, need.text) == ("housing", 3, changed)
+    assert (need.latitude, need.longitude) == (None, None)
+    # A second «Send» (a double tap) stores nothing more.
+    await person.press_data(NeedStepCb(step=NeedStep.send).pack(), review_message)
+    assert len(await needs(harness)) == 1 and calls
 
 
 FORGED = {
@@ -279,6 +412,7 @@ async def test_french(harness: Harness) -> None:
     await person.press(t("fr", "Yes: {place}", place=t("fr", "Arrondissement {number}", number=3)))
     await person.send("Il manque une boîte à livres près de la mairie.")
     await person.press(t("fr", "Skip"))
+    await person.press(t("fr", "Send"))
     (need,) = await needs(harness)
     assert f"N-{need.id}" in person.last
 
@@ -322,6 +456,7 @@ async def test_the_needs_map(harness: Harness) -> None:
     person = await at_description(harness)  # REPORTED[0], through the dialog
     await person.send(DESCRIPTION)
     await person.press("Skip")
+    await person.press("Send")
 
     calls = await person.press("See the needs map")
     (photo,) = [c for c in calls if c.method == "sendPhoto"]
@@ -406,8 +541,9 @@ async def test_a_long_key_is_cut_from_the_caption_and_sent_in_full(harness: Harn
     full = "\n".join(parse_html(c.params["text"])[0] for c in follow)
     assert "16 needs reported" in full
     for n, label in enumerate(labels):
-        assert f"Arrondissement {n + 1}: 1" in full
-        assert f"{n + 1}. {label}: 1" in full
+        # One need each: published as «fewer than 5», as on the picture.
+        assert f"Arrondissement {n + 1}: fewer than 5" in full
+        assert f"{n + 1}. {label}: fewer than 5" in full
     assert follow[-1].params.get("reply_markup")
 
 

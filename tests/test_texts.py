@@ -102,6 +102,7 @@ async def test_a_need_is_stored_as_typed(harness: Harness) -> None:
     await person.send(typed)
     assert "Step 4 of 4" in person.last
     await person.press("Skip")
+    await person.press("Send")
 
     (need,) = await needs(harness)
     assert need.text.encode() == typed.encode()

@@ -6,7 +6,14 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import MenuAction, MenuCb
-from handlers.needs.callbacks import NeedArrondissementCb, NeedStep, NeedStepCb, NeedThemeCb
+from handlers.needs.callbacks import (
+    NeedArrondissementCb,
+    NeedField,
+    NeedFieldCb,
+    NeedStep,
+    NeedStepCb,
+    NeedThemeCb,
+)
 from handlers.profile.labels import arrondissement_button, arrondissement_label, theme_label
 from handlers.ui import in_rows, ticked
 from storage.models import Theme
@@ -58,9 +65,58 @@ def keep_description_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-def skip_location_keyboard() -> InlineKeyboardMarkup:
+def skip_location_keyboard(has_location: bool = False) -> InlineKeyboardMarkup:
+    """«Skip»; with a location already attached (changing it from the review), keep it or
+    go without."""
+    if not has_location:
+        return InlineKeyboardMarkup(
+            inline_keyboard=[[_step_button(_("Skip"), NeedStep.skip_location)]]
+        )
     return InlineKeyboardMarkup(
-        inline_keyboard=[[_step_button(_("Skip"), NeedStep.skip_location)]]
+        inline_keyboard=[
+            [_step_button(_("Keep this location"), NeedStep.keep_location)],
+            [_step_button(_("Remove the location"), NeedStep.skip_location)],
+        ]
+    )
+
+
+def review_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_step_button(_("Send"), NeedStep.send)],
+            [_step_button(_("Edit a field"), NeedStep.edit)],
+            [_step_button(_("Cancel"), NeedStep.cancel)],
+        ]
+    )
+
+
+def fields_keyboard() -> InlineKeyboardMarkup:
+    def field(text: str, which: NeedField) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=text, callback_data=NeedFieldCb(field=which).pack())
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                field(_("Theme"), NeedField.theme),
+                field(_("Arrondissement"), NeedField.arrondissement),
+            ],
+            [
+                field(_("Description"), NeedField.description),
+                field(_("Location"), NeedField.location),
+            ],
+            [_step_button(_("← Back to the review"), NeedStep.review)],
+        ]
+    )
+
+
+def cancel_keyboard() -> InlineKeyboardMarkup:
+    """«Yes» on the first row: away from «Cancel» (the review's last), so that a double tap
+    on «Cancel» does not throw the need away."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_step_button(_("Yes, discard this need"), NeedStep.cancel_sure)],
+            [_step_button(_("No, back to the review"), NeedStep.review)],
+        ]
     )
 
 

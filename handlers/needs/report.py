@@ -1,5 +1,6 @@
-"""Reporting a need: theme, arrondissement, description, optional location. Per state: the
-valid answer first, then a catch-all that explains and asks the same question again."""
+"""Reporting a need: theme, arrondissement, description, optional location, then a review of
+what was entered — send it, change a field (and come back to the review), or cancel. Per state:
+the valid answer first, then a catch-all that explains and asks the same question again."""
 
 from __future__ import annotations
 
@@ -15,14 +16,22 @@ from bot.config import Settings
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.menu import MenuAction, MenuCb
-from handlers.needs.callbacks import NeedArrondissementCb, NeedStep, NeedStepCb, NeedThemeCb
-from handlers.needs.keyboards import reported_keyboard
+from handlers.needs import keyboards
+from handlers.needs.callbacks import (
+    NeedArrondissementCb,
+    NeedField,
+    NeedFieldCb,
+    NeedStep,
+    NeedStepCb,
+    NeedThemeCb,
+)
 from handlers.needs.states import NeedReport
 from handlers.needs.steps import (
     NeedDraft,
     ask,
     first_missing,
     place_step,
+    step_after,
     step_before,
     step_of,
 )
@@ -105,7 +114,8 @@ async def theme_chosen(
         return
     draft = await NeedDraft.load(state)
     draft.theme = callback_data.code
-    await ask(query, place_step(user, draft), state=state, session=session, user=user, draft=draft)
+    following = NeedReport.reviewing if draft.editing else place_step(user, draft)
+    await ask(query, following, state=state, session=session, user=user, draft=draft)
 
 
 @router.callback_query(
@@ -126,9 +136,8 @@ async def arrondissement_chosen(
         return
     draft = await NeedDraft.load(state)
     draft.arrondissement = callback_data.number
-    await ask(
-        query, NeedReport.typing_description, state=state, session=session, user=user, draft=draft
-    )
+    following = step_after(NeedReport.choosing_arrondissement, draft)
+    await ask(query, following, state=state, session=session, user=user, draft=draft)
 
 
 @router.callback_query(
@@ -154,7 +163,7 @@ async def other_arrondissement(
 async def description_typed(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
-    """Stores the description in the draft, then asks for a location."""
+    """Stores the description in the draft, then asks for a location (or shows the review)."""
     draft = await NeedDraft.load(state)
     if message.text is None:
         await message.answer(_("Please type the description as a text message."))
@@ -164,14 +173,8 @@ async def description_typed(
         except TextRejected as rejected:
             await message.answer(explain_rejection(rejected))
         else:
-            await ask(
-                message,
-                NeedReport.sharing_location,
-                state=state,
-                session=session,
-                user=user,
-                draft=draft,
-            )
+            following = step_after(NeedReport.typing_description, draft)
+            await ask(message, following, state=state, session=session, user=user, draft=draft)
             return
     await ask(
         message,
@@ -197,21 +200,20 @@ async def description_kept(
     if draft.text is None:
         callback_answer.text = stale_button()
         return
-    await ask(
-        query, NeedReport.sharing_location, state=state, session=session, user=user, draft=draft
-    )
+    following = step_after(NeedReport.typing_description, draft)
+    await ask(query, following, state=state, session=session, user=user, draft=draft)
 
 
 @router.message(NeedReport.sharing_location, NotCommand())
 async def location_sent(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, settings: Settings
+    message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
-    """Stores the need with the location."""
+    """Keeps the location in the draft, then shows the review."""
+    draft = await NeedDraft.load(state)
     if message.location is None:
         await message.answer(
             _("Please attach a location (📎 → Location), or press «Skip» to go without.")
         )
-        draft = await NeedDraft.load(state)
         await ask(
             message,
             NeedReport.sharing_location,
@@ -221,18 +223,100 @@ async def location_sent(
             draft=draft,
         )
         return
-    location = message.location
-    await _report(message, state, session, user, settings, location.latitude, location.longitude)
+    draft.located = True
+    draft.latitude, draft.longitude = message.location.latitude, message.location.longitude
+    await ask(message, NeedReport.reviewing, state=state, session=session, user=user, draft=draft)
 
 
 @router.callback_query(
-    NeedReport.sharing_location, NeedStepCb.filter(F.step == NeedStep.skip_location)
+    NeedReport.sharing_location,
+    NeedStepCb.filter(F.step.in_({NeedStep.skip_location, NeedStep.keep_location})),
 )
-async def location_skipped(
-    query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User, settings: Settings
+async def location_skipped_or_kept(
+    query: CallbackQuery,
+    callback_data: NeedStepCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
 ) -> None:
-    """Stores the need without a location."""
-    await _report(query, state, session, user, settings)
+    """«Skip» (or «Remove the location»): no location; «Keep this location»: as it was. Then
+    the review."""
+    draft = await NeedDraft.load(state)
+    if callback_data.step is NeedStep.keep_location:
+        if draft.latitude is None:
+            callback_answer.text = stale_button()
+            return
+    else:
+        draft.latitude = draft.longitude = None
+    draft.located = True
+    await ask(query, NeedReport.reviewing, state=state, session=session, user=user, draft=draft)
+
+
+# -- the review
+
+
+@router.callback_query(NeedReport.reviewing, NeedStepCb.filter())
+async def review_pressed(
+    query: CallbackQuery,
+    callback_data: NeedStepCb,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> None:
+    """The review's buttons: send, the fields to change, back to the review, cancel (asked
+    first), cancelled."""
+    step = callback_data.step
+    if step is NeedStep.send:
+        await _report(query, state, session, user, settings)
+    elif step is NeedStep.edit:
+        await show(query, _("Which field would you like to change?"), keyboards.fields_keyboard())
+    elif step is NeedStep.review:
+        draft = await NeedDraft.load(state)
+        await ask(
+            query, NeedReport.reviewing, state=state, session=session, user=user, draft=draft
+        )
+    elif step is NeedStep.cancel:
+        await show(
+            query,
+            _("Discard this need? What you entered will not be kept."),
+            keyboards.cancel_keyboard(),
+        )
+    elif step is NeedStep.cancel_sure:
+        await state.clear()
+        await show(
+            query,
+            _("Your need was not sent. You can report one whenever you wish."),
+            keyboards.reported_keyboard(),
+        )
+    else:
+        callback_answer.text = stale_button()
+
+
+EDITED_STEP = {
+    NeedField.theme: NeedReport.choosing_theme,
+    NeedField.arrondissement: NeedReport.choosing_arrondissement,
+    NeedField.description: NeedReport.typing_description,
+    NeedField.location: NeedReport.sharing_location,
+}
+
+
+@router.callback_query(NeedReport.reviewing, NeedFieldCb.filter())
+async def field_chosen(
+    query: CallbackQuery,
+    callback_data: NeedFieldCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    """Asks that field's question again, with its current answer; the answer (or /back) comes
+    back to the review."""
+    draft = await NeedDraft.load(state)
+    draft.editing = True
+    step = EDITED_STEP[callback_data.field]
+    await ask(query, step, state=state, session=session, user=user, draft=draft)
 
 
 @router.message(StateFilter(NeedReport), NotCommand())
@@ -254,20 +338,25 @@ async def _report(
     session: AsyncSession,
     user: User,
     settings: Settings,
-    latitude: float | None = None,
-    longitude: float | None = None,
 ) -> None:
     """Stores the draft as a need, then thanks the person with its reference."""
     draft = await NeedDraft.load(state)
     missing = first_missing(user, draft)
     if missing is not None:
         # Only a draft damaged outside the dialog gets here: ask what it lacks.
+        draft.editing = False
         await ask(target, missing, state=state, session=session, user=user, draft=draft)
         return
     assert draft.theme is not None and draft.arrondissement is not None and draft.text is not None
     try:
         need = await report_need(
-            session, user, draft.theme, draft.arrondissement, draft.text, latitude, longitude
+            session,
+            user,
+            draft.theme,
+            draft.arrondissement,
+            draft.text,
+            draft.latitude,
+            draft.longitude,
         )
     except PermissionError:
         # The notice changed during the dialog: it comes first.
@@ -276,6 +365,7 @@ async def _report(
     except ValueError:
         # The theme was withdrawn meanwhile: choose another, the rest is kept.
         draft.theme = None
+        draft.editing = True
         await ask(
             target, NeedReport.choosing_theme, state=state, session=session, user=user, draft=draft
         )
@@ -283,7 +373,7 @@ async def _report(
     await state.clear()
     theme = await session.get(Theme, need.theme_code)
     assert theme is not None
-    await show(target, reported_text(need, theme, user.locale), reported_keyboard())
+    await show(target, reported_text(need, theme, user.locale), keyboards.reported_keyboard())
 
 
 def reported_text(need: Need, theme: Theme, locale: str) -> str:

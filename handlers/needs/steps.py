@@ -1,9 +1,10 @@
 """Each step of reporting a need, asked the same way the first time, after /back and after a
-wrong answer."""
+wrong answer; and the review before it is sent, from which each field can be changed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from aiogram import html
 from aiogram.fsm.context import FSMContext
@@ -38,6 +39,15 @@ class NeedDraft(Draft, key="need"):
     theme: str | None = None
     arrondissement: int | None = None
     text: str | None = None
+    # The location step was answered: with a spot (latitude, longitude), or without one.
+    located: bool = False
+    latitude: float | None = None
+    longitude: float | None = None
+    # Came from the review to change one field: its answer goes back to the review.
+    editing: bool = False
+
+    # One field per step (handlers/draft.py): what /cancel would lose.
+    answers: ClassVar[tuple[str, ...]] = ("theme", "arrondissement", "text", "latitude")
 
 
 def home_arrondissement(user: User) -> int | None:
@@ -46,14 +56,18 @@ def home_arrondissement(user: User) -> int | None:
 
 
 def place_step(user: User, draft: NeedDraft) -> State:
-    """The short question when the person's own arrondissement fits, the full list otherwise."""
+    """The short question when the person's own arrondissement fits, the full list otherwise
+    (and when changing it from the review)."""
     home = home_arrondissement(user)
-    if home is not None and draft.arrondissement in (None, home):
+    if home is not None and draft.arrondissement in (None, home) and not draft.editing:
         return NeedReport.confirming_arrondissement
     return NeedReport.choosing_arrondissement
 
 
 def step_before(step: State, user: User, draft: NeedDraft) -> State | None:
+    if draft.editing or step == NeedReport.reviewing:
+        # Changing one field: back to the review; from the review, the last step.
+        return NeedReport.reviewing if draft.editing else NeedReport.sharing_location
     if step in (NeedReport.confirming_arrondissement, NeedReport.choosing_arrondissement):
         if step == NeedReport.choosing_arrondissement and home_arrondissement(user) is not None:
             return NeedReport.confirming_arrondissement
@@ -73,7 +87,18 @@ def first_missing(user: User, draft: NeedDraft) -> State | None:
         return place_step(user, draft)
     if draft.text is None:
         return NeedReport.typing_description
+    if not draft.located:
+        return NeedReport.sharing_location
     return None
+
+
+def step_after(step: State, draft: NeedDraft) -> State:
+    """The next question; the review once everything is answered or when changing a field."""
+    if draft.editing or step == NeedReport.sharing_location:
+        return NeedReport.reviewing
+    if step in (NeedReport.confirming_arrondissement, NeedReport.choosing_arrondissement):
+        return NeedReport.typing_description
+    return NeedReport.sharing_location
 
 
 def step_of(current: str | None) -> State | None:
@@ -89,13 +114,46 @@ async def ask(
     user: User,
     draft: NeedDraft,
 ) -> None:
-    """Puts the dialog on `step` and asks its question."""
+    """Puts the dialog on `step` and asks its question (or shows the review)."""
+    if step == NeedReport.reviewing:
+        draft.editing = False
     await state.set_state(step)
     await draft.save(state)
+    if step == NeedReport.reviewing:
+        text = await review_text(session, draft, user.locale)
+        await show(target, text, keyboards.review_keyboard())
+        return
     text, markup = await _question(step, session, user, draft)
-    counter = _("Step {number} of {total}").format(number=STEP_NUMBERS[step], total=STEPS_TOTAL)
-    hint = _("/back: previous step · /cancel: stop")
-    await show(target, f"<i>{counter}</i>\n\n{text}\n\n<i>{hint}</i>", markup)
+    if draft.editing:
+        # One field changed from the review: no step counter, and the way back is the review.
+        head = _("Changing one field; the others stay as they are.")
+        hint = _("/back: back to the review · /cancel: stop")
+    else:
+        head = _("Step {number} of {total}").format(number=STEP_NUMBERS[step], total=STEPS_TOTAL)
+        hint = _("/back: previous step · /cancel: stop")
+    await show(target, f"<i>{head}</i>\n\n{text}\n\n<i>{hint}</i>", markup)
+
+
+async def review_text(session: AsyncSession, draft: NeedDraft, locale: str) -> str:
+    """What the person entered, to check before it is sent."""
+    theme = await session.get(Theme, draft.theme) if draft.theme is not None else None
+    lines = [
+        _("<b>Your need, before it is sent</b>"),
+        "",
+        _("Theme: {value}").format(value=html.quote(theme_label(theme, locale)) if theme else "—"),
+        _("Where: {value}").format(
+            value=html.quote(arrondissement_label(draft.arrondissement))
+            if draft.arrondissement is not None
+            else "—"
+        ),
+        f"<blockquote>{html.quote(draft.text or '')}</blockquote>",
+        _("Location: {value}").format(
+            value=_("attached, not published") if draft.latitude is not None else _("none")
+        ),
+        "",
+        _("Send it as it is, or change a field first."),
+    ]
+    return "\n".join(lines)
 
 
 async def chosen_so_far(session: AsyncSession, draft: NeedDraft, locale: str) -> str:
@@ -147,13 +205,15 @@ async def _question(
         again = _("Send a new description, or keep this one.")
         return f"{question}\n\n{kept}{again}", keyboards.keep_description_keyboard()
     if step == NeedReport.sharing_location:
-        return (
-            recalled
-            + _(
-                "If you wish, show where the need is: attach a location (📎 → Location) and "
-                "pick the spot on the map — not your home. It is not published: the public map "
-                "only counts needs per arrondissement. Otherwise, press «Skip»."
-            ),
-            keyboards.skip_location_keyboard(),
+        question = recalled + _(
+            "If you wish, show where the need is: attach a location (📎 → Location) and "
+            "pick the spot on the map — not your home. It is not published: the public map "
+            "only counts needs per arrondissement. Otherwise, press «Skip»."
         )
+        has_location = draft.latitude is not None
+        if has_location:
+            question += "\n\n" + _(
+                "A location is attached. Send another one, keep it, or remove it."
+            )
+        return question, keyboards.skip_location_keyboard(has_location)
     raise ValueError(step)
