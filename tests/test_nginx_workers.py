@@ -43,7 +43,7 @@ from tests.through_webhook import samples
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx" / "collective.conf"
-SECRET = "nginx-test-secret_0123456789"
+SECRET = "5f" * 32  # as `openssl rand -hex 32` makes them (README)
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 PEOPLE = (7001, 7002)
 OUTBOX_CHATS = (7101, 7102, 7103, 7104, 7105)
