@@ -8,7 +8,7 @@ handlers/flow.py.
 from aiogram import Router
 
 from bot.jobs import Job
-from handlers import common, deliveries, group_members, group_move, start
+from handlers import common, deliveries, discard, group_members, group_move, start
 from handlers.challenges import flows as challenges
 from handlers.filters import CoordinatorsGroup, PrivateChat
 from handlers.flow import ResumePoints, coordinators_only, side
@@ -24,6 +24,8 @@ from handlers.surveys import flows as surveys
 def build_router() -> Router:
     private = side(
         "private",
+        # Before common's /cancel: a long draft is not thrown away without asking.
+        discard.router,
         common.router,
         coordinators_only("coordinators-private", common.coordinators_commands),
         start.router,

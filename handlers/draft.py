@@ -18,26 +18,45 @@ It lives in the dialog's data (aiogram's FSM storage: the database, or Redis), u
 - `clear(state)`: removes this draft's entry only. Leaving the dialog (`state.clear()`)
   removes every entry with the state.
 
+A wizard's draft names its `answers`: one field per step the person filled in (a step that
+fills several fields names one of them). /cancel in a dialog whose draft has more than one of
+them answered asks before throwing it away (`handlers/discard.py`, through `unsaved_steps`);
+a draft without `answers` (an id, what is stored as it goes) is left at once.
+
 Values are what JSON holds (str, int, float, bool, None, lists of them): Redis stores the
 dialog's data as JSON.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, Field, asdict, dataclass, fields
 from typing import Any, ClassVar, Self
 
 from aiogram.fsm.context import FSMContext
 
 
+# Every draft by its key, so that /cancel can weigh whichever a dialog holds.
+_KINDS: dict[str, type[Draft]] = {}
+
+
 @dataclass
 class Draft:
     key: ClassVar[str]
+    # The fields that hold the person's answers, one per step: what /cancel would lose.
+    answers: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, *, key: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if key is not None:
             cls.key = key
+            _KINDS[key] = cls
+
+    def steps_filled(self) -> int:
+        """How many of its steps hold an answer (a value other than the field's default)."""
+        blank = {field.name: field for field in fields(self)}
+        return sum(
+            getattr(self, name) != _default(blank[name]) for name in self.answers if name in blank
+        )
 
     @classmethod
     async def load(cls, state: FSMContext) -> Self:
@@ -55,3 +74,19 @@ class Draft:
         data = await state.get_data()
         if data.pop(cls.key, None) is not None:
             await state.set_data(data)
+
+
+def _default(field: Field[Any]) -> Any:
+    if field.default_factory is not MISSING:
+        return field.default_factory()
+    return None if field.default is MISSING else field.default
+
+
+async def unsaved_steps(state: FSMContext) -> int:
+    """The most steps answered in any draft the dialog holds: what /cancel would throw away."""
+    data = await state.get_data()
+    found = 0
+    for key, kind in _KINDS.items():
+        if kind.answers and isinstance(data.get(key), dict):
+            found = max(found, (await kind.load(state)).steps_filled())
+    return found

@@ -11,6 +11,13 @@ from storage.models import Challenge
 TIME_CHOICES: Mapping[str, int | None] = {"s": 2, "m": 5, "l": None}
 
 
+def where_matters(challenge: Challenge) -> bool:
+    """Where a person could go on site decides something only for a challenge that takes place
+    in some arrondissements (whether theirs is one of them); for one that takes place anywhere
+    the question is not asked."""
+    return bool(challenge.arrondissements)
+
+
 def matching_activities(
     challenge: Challenge,
     *,

@@ -43,6 +43,7 @@ from storage.models import (
     UserTheme,
     utcnow,
 )
+from storage.privacy import proposal_shares_contact
 from storage.summary import DEFAULT_TIMEZONE
 from storage.survey_export import answers_csv
 
@@ -209,9 +210,9 @@ async def needs_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZONE) -> 
 
 
 async def initiatives_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZONE) -> bytes:
-    """Every proposal, whatever its status; the proposer's Telegram id only when they consented
-    to share their contact details (agreeing that coordinators contact them about one proposal
-    is not that consent)."""
+    """Every proposal, whatever its status; «contact shared» and the proposer's Telegram id as
+    the one rule of storage/privacy.py has it: only when the answer that applied to that
+    proposal was yes and the person's answer still is."""
     local = _Dates(timezone)
     rows = await session.execute(
         select(Initiative, User.telegram_id, User.contact_consent_at)
@@ -220,26 +221,27 @@ async def initiatives_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZON
     )
     gathered = await gathered_by_initiative(session)
     none = Gathered(0, 0, 0)
-    return csv_bytes(
-        INITIATIVES_COLUMNS,
-        (
-            (
-                f"I-{initiative.id}",
-                initiative.status.value,
-                initiative.theme_code,
-                initiative.arrondissement,
-                initiative.organisation.name if initiative.organisation else None,
-                initiative.title,
-                initiative.description,
-                local(initiative.submitted_at),
-                local(initiative.decided_at),
-                _shared(consent),
-                telegram_id if _shared(consent) else None,
-                *(few(count) for count in astuple(gathered.get(initiative.id, none))),
-            )
-            for initiative, telegram_id, consent in rows
-        ),
-    )
+
+    def row(
+        initiative: Initiative, telegram_id: int | None, consent: datetime | None
+    ) -> tuple[object, ...]:
+        shared = proposal_shares_contact(consent, initiative.contact_consent)
+        return (
+            f"I-{initiative.id}",
+            initiative.status.value,
+            initiative.theme_code,
+            initiative.arrondissement,
+            initiative.organisation.name if initiative.organisation else None,
+            initiative.title,
+            initiative.description,
+            local(initiative.submitted_at),
+            local(initiative.decided_at),
+            shared,
+            telegram_id if shared else None,
+            *(few(count) for count in astuple(gathered.get(initiative.id, none))),
+        )
+
+    return csv_bytes(INITIATIVES_COLUMNS, (row(*found) for found in rows))
 
 
 async def participations_csv(session: AsyncSession, timezone: str = DEFAULT_TIMEZONE) -> bytes:

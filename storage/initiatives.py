@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import audit
+from storage.initiative_support import is_carrier
 from storage.models import (
     Initiative,
     InitiativeReport,
@@ -22,7 +23,7 @@ from storage.models import (
     utcnow,
 )
 from storage.organisations import acting_for
-from storage.privacy import has_current_notice
+from storage.privacy import has_current_notice, shares_contact
 from storage.texts import clean_text
 from storage.themes import known_theme_codes
 from storage.users import ARRONDISSEMENTS, OUTSIDE_MARSEILLE
@@ -59,7 +60,6 @@ class Proposal:
     photo_file_id: str | None = None
     latitude: float | None = None
     longitude: float | None = None
-    contact_consent: bool = False
 
 
 class NotAllowed(Exception):
@@ -95,7 +95,8 @@ async def submit(
         "photo_file_id": proposal.photo_file_id,
         "latitude": proposal.latitude,
         "longitude": proposal.longitude,
-        "contact_consent": proposal.contact_consent,
+        # What applies when it is sent: the person's own answer (storage/privacy.py).
+        "contact_consent": shares_contact(user),
     }
     if resubmitting is not None:
         initiative = await _locked(session, resubmitting)
@@ -274,13 +275,20 @@ async def proposals_of(session: AsyncSession, user: User) -> Sequence[Initiative
     return items.all()
 
 
+class OwnInitiative(NotAllowed):
+    """Whoever carries an initiative does not report it."""
+
+
 async def report(
     session: AsyncSession, initiative_id: int, reporter: User, reason: ReportReason
 ) -> InitiativeReport | None:
-    """A published initiative flagged; None when this person already reported it."""
+    """A published initiative flagged by someone who does not carry it; None when this person
+    already reported it."""
     initiative = await session.get(Initiative, initiative_id)
     if initiative is None or initiative.status is not InitiativeStatus.approved:
         raise NotAllowed("report")
+    if await is_carrier(session, initiative, reporter):
+        raise OwnInitiative(initiative_id)
     existing = await session.scalar(
         select(InitiativeReport).where(
             InitiativeReport.initiative_id == initiative_id,

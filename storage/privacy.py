@@ -69,8 +69,28 @@ async def set_alerts(
         user.alerts_consent_at = now or utcnow()
 
 
+# Contact details (PRIVACY.md: a separate, explicit, revocable consent) follow one rule:
+# - the person's answer is their profile's (`User.contact_consent_at`): asked once, at
+#   onboarding — so that whoever may propose has answered — and changed in /settings, or from a
+#   proposal's summary, which changes that same answer; a proposal never asks again;
+# - a proposal records, when sent, the answer that applied then (`Initiative.contact_consent`);
+# - a contact is shown (moderation card, exports) only while both say yes: a «no», then or
+#   since, is a no everywhere.
+
+
 def set_contact_consent(user: User, given: bool, now: datetime | None = None) -> None:
     user.contact_consent_at = (now or utcnow()) if given else None
+
+
+def shares_contact(user: User) -> bool:
+    """The person's answer now: coordinators may contact them."""
+    return user.contact_consent_at is not None
+
+
+def proposal_shares_contact(consent_at: datetime | None, recorded: bool) -> bool:
+    """Whether a proposal shows its author's contact: what applied when it was sent
+    (`recorded`), and the author's answer now (`consent_at`, the profile's)."""
+    return recorded and consent_at is not None
 
 
 @dataclass(frozen=True)

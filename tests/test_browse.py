@@ -158,7 +158,7 @@ async def test_a_card_as_text_with_user_text_escaped(harness: Harness) -> None:
         "Follow",
         "I want to help",
         "Share",
-        "Report",
+        "Report abuse",
         "« Back to the list",
     ]
 

@@ -10,7 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.fsm.storage.memory import MemoryStorage
 
-from handlers.draft import Draft
+from handlers.draft import Draft, unsaved_steps
 
 
 @dataclass
@@ -69,3 +69,38 @@ async def test_clearing_removes_its_own_entry_only() -> None:
     assert await state.get_state() == "Travel:choosing"
     await Trip.clear(state)  # nothing to remove
     assert await Ticket.load(state) == Ticket(7)
+
+
+@dataclass
+class Form(Draft, key="form"):
+    """A wizard's draft: three steps, and what is not an answer (an id, a flag)."""
+
+    form_id: int = 0
+    name: str | None = None
+    places: list[int] = field(default_factory=list)
+    late: bool = False
+    editing: bool = False
+
+    answers = ("name", "places", "late")
+
+
+async def test_a_draft_counts_the_steps_it_holds_an_answer_for() -> None:
+    assert Form(form_id=7, editing=True).steps_filled() == 0
+    assert Form(name="Ana").steps_filled() == 1
+    assert Form(name="Ana", places=[3], late=True).steps_filled() == 3
+    # A draft that names no answers is never weighed: /cancel leaves it at once.
+    assert Trip("Marseille", ["Vieux-Port"]).steps_filled() == 0
+
+
+async def test_unsaved_steps_weighs_whichever_draft_the_dialog_holds() -> None:
+    state = dialog()
+    assert await unsaved_steps(state) == 0
+    await Trip("Marseille", ["Vieux-Port"]).save(state)
+    await Ticket(7).save(state)
+    assert await unsaved_steps(state) == 0
+    await Form(form_id=1, name="Ana").save(state)
+    assert await unsaved_steps(state) == 1
+    await Form(form_id=1, name="Ana", places=[1, 2]).save(state)
+    assert await unsaved_steps(state) == 2
+    await Form.clear(state)
+    assert await unsaved_steps(state) == 0

@@ -164,7 +164,7 @@ async def propose(
     await person.send("/start")
     await person.press("Propose an initiative")
     await person.press("Older people and isolation")
-    await person.press("Yes: Arrondissement 3")
+    await person.press("Arrondissement 3")
     await person.send(title)
     if "Mine is different: continue" in person.buttons():
         await person.press("Mine is different: continue")
@@ -177,6 +177,8 @@ async def propose(
         await person.send(None, location={"latitude": location[0], "longitude": location[1]})
     else:
         await person.press("Skip")
+    # Coordinators may contact them: their cards carry a link to them.
+    await person.press("Contact")
     await person.press("Yes, they may")
     await person.press("Send my proposal")
 
@@ -328,7 +330,7 @@ async def every_contribution(harness: Harness) -> tuple[Person, Person, Person]:
     await person.send("/start")
     await person.press("Propose an initiative")
     await person.press("Older people and isolation")
-    await person.press("Yes: Arrondissement 3")
+    await person.press("Arrondissement 3")
     await person.send(DRAFT_TITLE)
     return person, other, third
 
@@ -517,16 +519,18 @@ async def test_a_withdrawn_initiative_leaves_every_list_and_look_alike(harness: 
         await other.send("/start")
         await other.press("Propose an initiative")
         await other.press("Older people and isolation")
-        await other.press("Yes: Arrondissement 3")
+        await other.press("Arrondissement 3")
         await other.send("Tea afternoons for neighbours")
         return [b for b in other.buttons() if b.startswith("Support")]
 
     assert await offered() == ["Support «Tea afternoons at the Panier»"]
     await other.send("/cancel")
+    await other.press("Yes, discard it")
     await forget(author)
 
     assert await offered() == []
     await other.send("/cancel")
+    await other.press("Yes, discard it")
     await other.send("/start")
     await other.press("Initiatives")
     await other.press("All initiatives")

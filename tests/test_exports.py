@@ -139,6 +139,16 @@ async def populate(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
                     status=InitiativeStatus.pending,
                     submitted_at=WHEN,
                 ),
+                Initiative(
+                    proposer_id=shared.id,
+                    title="Cours de vélo",
+                    description="Apprendre le vélo aux adultes, le dimanche matin.",
+                    theme_code="ecology",
+                    arrondissement=3,
+                    contact_consent=True,
+                    status=InitiativeStatus.pending,
+                    submitted_at=WHEN,
+                ),
             ]
         )
         challenge = Challenge(
@@ -257,13 +267,15 @@ async def test_the_files_and_what_they_hold(harness: Harness) -> None:
     assert "reporter" not in needs[0]
 
     initiatives = table(files["initiatives.csv"])
-    # Agreeing to be contacted about one proposal is not sharing one's contact.
+    # Shared only when the answer that applied to the proposal was yes and still is: a «no»
+    # for I-2 holds though its author shares their contact now; I-3's author no longer does.
     assert [
         (i["reference"], i["status"], i["contact_shared"], i["telegram_id"]) for i in initiatives
     ] == [
         ("I-1", "approved", "no", ""),
-        ("I-2", "pending", "yes", str(SHARED)),
+        ("I-2", "pending", "no", ""),
         ("I-3", "pending", "no", ""),
+        ("I-4", "pending", "yes", str(SHARED)),
     ]
     assert initiatives[0]["organisation"] == "Les Petits Frères"
 
@@ -356,14 +368,57 @@ def test_cli_summary_prints_the_figures(
     assert "summary of 2026-11-15" in out
     assert "from 2026-11-14 18:00 to 2026-11-15 18:00 (Europe/Paris)" in out
     assert "people: 2 (before: 0)" in out and "needs: 2 (before: 0)" in out
-    assert "proposals_received: 3 (before: 0)" in out
+    assert "proposals_received: 4 (before: 0)" in out
     assert "waiting_proposals" in out
     assert main(["summary", "--date", "2026-11-15", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["current"]["totals"]["joined"] == 2
     assert data["current"]["totals"]["left"] == 1
     assert data["current"]["totals"]["responses"] == 2
-    assert data["waiting"]["proposals"] == 2
+    assert data["waiting"]["proposals"] == 3
     assert main(["summary", "--date", "15/11/2026"]) == 2
     assert main(["summary", "--date", "2026-11-16", "--calendar"]) == 0
     assert "people: 0 (before: 2)" in capsys.readouterr().out
+
+
+async def test_a_no_to_being_contacted_is_what_the_export_says(harness: Harness) -> None:
+    """Yes at onboarding: the proposal does not ask again. No from the proposal's summary
+    (the same answer, changed): the export says not shared, for the proposal and the person."""
+    person = harness.person(5005, language_code="en")
+    await person.send("/start")
+    for label in ("English", "I have read it, continue", "Citizen", "3", "Culture", "Done"):
+        await person.press(label)
+    await person.press("Yes, they may")
+    await person.press("No, thanks")
+
+    async def propose(title: str, contact: str | None) -> None:
+        await person.send("/start")
+        await person.press("Propose an initiative")
+        await person.press("Sport")
+        await person.press("Arrondissement 3")
+        await person.send(title)
+        await person.send("Football for the children of the neighbourhood, every Wednesday.")
+        await person.press("Skip")
+        await person.press("Skip")
+        if contact is not None:
+            await person.press("Contact")
+            assert "Now: yes" in person.last
+            await person.press(contact)
+        await person.press("Send my proposal")
+
+    await propose("Football on Wednesdays", None)
+    async with harness.sessionmaker() as session:
+        files = await export_files(session)
+    [first] = table(files["initiatives.csv"])
+    assert (first["contact_shared"], first["telegram_id"]) == ("yes", "5005")
+
+    await propose("Football on Saturdays", "No")
+    async with harness.sessionmaker() as session:
+        files = await export_files(session)
+    shared = [
+        (i["reference"], i["contact_shared"], i["telegram_id"])
+        for i in table(files["initiatives.csv"])
+    ]
+    assert shared == [("I-1", "no", ""), ("I-2", "no", "")]
+    [row] = table(files["people.csv"])
+    assert (row["contact_shared"], row["telegram_id"]) == ("no", "")

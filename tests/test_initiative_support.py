@@ -87,7 +87,7 @@ async def test_the_author_is_not_offered_to_support_or_report_their_own(
     initiative_id = await published(harness, author, TITLE)
     await open_card(author, initiative_id)
     buttons = author.buttons()
-    assert "Support" not in buttons and "Report" not in buttons
+    assert "Support" not in buttons and "Report abuse" not in buttons
     assert "Post news" in buttons and "Mark as completed" in buttons
 
     # A forged button is refused.
@@ -232,7 +232,7 @@ async def test_support_instead_of_proposing_a_look_alike_is_counted(harness: Har
     person = await onboarded(harness, 2002)
     await person.press("Propose an initiative")
     await person.press("Older people and isolation")
-    await person.press("Yes: Arrondissement 3")
+    await person.press("Arrondissement 3")
     await person.send("Afternoons of tea with neighbours")
     await person.press("Support «Tea afternoons")
     (support,) = await rows(harness, InitiativeSupport)

@@ -271,12 +271,13 @@ async def test_a_long_photo_card_is_rejected_with_a_long_reason(harness: Harness
     author = await onboarded(harness)
     await author.press("Propose an initiative")
     await author.press("Older people and isolation")
-    await author.press("Yes: Arrondissement 3")
+    await author.press("Arrondissement 3")
     await author.send("Tea afternoons at the Panier")
     await author.send(("Every Thursday, neighbours and older people share tea. " * 20)[:1000])
     photo = harness.standin.store_file(b"\x89PNG fake", "tea.png", photo=True)
     await author.send(None, photo=[photo])
     await author.send(None, location={"latitude": 43.2993, "longitude": 5.367})
+    await author.press("Contact")
     await author.press("Yes, they may")
     await author.press("Send my proposal")
     coordinator = group_person(harness)
@@ -292,3 +293,45 @@ async def test_a_long_photo_card_is_rejected_with_a_long_reason(harness: Harness
     edited = harness.standin.message(GROUP_ID, card["message_id"])
     assert edited is not None and "❌" in edited["caption"]
     assert utf16_len(edited["caption"]) <= 1024
+
+
+async def test_a_moderation_card_names_its_reference_once(harness: Harness) -> None:
+    author = await onboarded(harness)
+    initiative_id = await proposed(harness, author)
+    coordinator = group_person(harness)
+    calls = await coordinator.send("/pending")
+    card = texts(calls)[1]
+    assert card.count(f"I-{initiative_id}") == 1
+
+
+async def test_edit_and_send_again_keeps_what_the_coordinators_asked(harness: Harness) -> None:
+    """The request stays readable above the summary, and the revised card recalls it."""
+    from tests.delivery_setup import deliver
+
+    author = await onboarded(harness)
+    initiative_id = await proposed(harness, author)
+    coordinator = group_person(harness)
+    await coordinator.send("/pending")
+    await coordinator.press(t("fr", "Ask for changes"), card_of(coordinator, initiative_id))
+    await coordinator.send("Please say which days and where.")
+    (notification,) = await deliver(harness)
+    assert notification["chat"]["id"] == author.id and "which days" in notification["text"]
+
+    await author.press("Edit and send again", notification)
+    kept = harness.standin.message(author.id, notification["message_id"])
+    assert kept is not None and kept["text"] == notification["text"]
+    summary = author.bot_messages()[-1]
+    assert summary["message_id"] > notification["message_id"]
+    assert "Your proposal" in summary["text"]
+
+    await author.press("Description")
+    await author.send("Tuesdays and Thursdays at the community centre of the Panier, 3 pm.")
+    await author.press("Send my proposal")
+    (revised,) = await deliver(harness)
+    assert revised["chat"]["id"] == GROUP_ID
+    msgid = "<b>Revised proposal to review</b> ({reference})"
+    lines = revised["text"].splitlines()
+    assert lines[0] == plain(t("fr", msgid, reference=f"I-{initiative_id}"))
+    asked = t("fr", "Changes asked: {reason}", reason="Please say which days and where.")
+    assert lines[1] == asked
+    assert revised["text"].count(f"I-{initiative_id}") == 1

@@ -58,7 +58,7 @@ async def report(person: Person, reason: str = "Spam or advertising") -> list:
     await person.press("Initiatives")
     await person.press("All initiatives")
     await person.press(TITLE)
-    await person.press("Report")
+    await person.press("Report abuse")
     assert person.last == f"Why are you reporting «{TITLE}»?"
     return await person.press(reason)
 
@@ -388,7 +388,7 @@ async def test_reported_from_a_photo_card_and_told_in_the_authors_language(
     await reporter.press(TITLE)
     card = reporter.keyboard_message()
     assert "photo" in card
-    await reporter.press("Report")
+    await reporter.press("Report abuse")
     # A photo cannot become text: the card goes, the question comes.
     assert harness.standin.message(reporter.id, card["message_id"]) is None
     await reporter.press("Off-topic")
@@ -409,3 +409,33 @@ async def test_reported_from_a_photo_card_and_told_in_the_authors_language(
     assert [b["text"] for row in notice["reply_markup"]["inline_keyboard"] for b in row] == [
         t("ar", "Contest")
     ]
+
+
+async def test_the_author_is_not_offered_to_report_their_own_initiative(
+    harness: Harness,
+) -> None:
+    author, _reporter, _coordinator, initiative_id = await setup(harness)
+    await author.press("Initiatives")
+    await author.press("All initiatives")
+    await author.press(TITLE)
+    assert "Report abuse" not in author.buttons() and "Report" not in author.buttons()
+    # An old or forged button, with or without a reason: refused, politely, and nothing kept.
+    for data in (
+        ReportCb(initiative_id=initiative_id).pack(),
+        ReportCb(initiative_id=initiative_id, reason=ReportReason.spam).pack(),
+    ):
+        calls = await author.press_data(data)
+        alert = alert_of(calls)
+        assert alert["text"] == (
+            "This initiative is yours: only other people can report it. Its card lets you give "
+            "news of it, mark it completed or withdraw it."
+        )
+        assert alert["show_alert"] is True
+    assert await counts(harness) == (0, 0, 1, 0)
+
+
+async def test_a_report_card_names_its_reference_once(harness: Harness) -> None:
+    _author, reporter, _coordinator, initiative_id = await setup(harness)
+    await report(reporter)
+    ((_, text, _),) = await outbox(harness)
+    assert text.count(f"I-{initiative_id}") == 1

@@ -11,7 +11,13 @@ from aiogram import html
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    TelegramObject,
+)
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,9 +47,10 @@ from handlers.challenges.states import HelpQuiz, QuizDraft
 from handlers.current import DIALOG, Current
 from handlers.filters import NotCommand
 from handlers.flow import Flow
+from handlers.profile.labels import arrondissement_label
 from handlers.texts import stale_button
 from handlers.ui import show
-from storage.challenge_quiz import TIME_CHOICES, matching_activities
+from storage.challenge_quiz import TIME_CHOICES, matching_activities, where_matters
 from storage.challenges import challenge_text
 from storage.models import Challenge, ChallengeStatus, User
 from storage.users import ARRONDISSEMENTS
@@ -69,7 +76,31 @@ STEPS = [
 
 
 def home_arrondissement(user: User) -> int | None:
+    """The profile's arrondissement, offered in one press when it is one of the city's."""
     return user.arrondissement if user.arrondissement in ARRONDISSEMENTS else None
+
+
+def steps_of(challenge: Challenge, draft: QuizDraft, step: State) -> list[State]:
+    """The questions this person is asked, as far as their answers tell."""
+    asks_where = where_matters(challenge) and (
+        draft.on_site or step in (HelpQuiz.choosing_place, HelpQuiz.choosing_arrondissement)
+    )
+    return [s for s in STEPS if s != HelpQuiz.choosing_arrondissement or asks_where]
+
+
+def home_place_keyboard(home: int) -> InlineKeyboardMarkup:
+    """«Where could you go?» answered by a place: their own arrondissement in one press, or
+    another one (the full list)."""
+
+    def button(text: str, step: QuizStep) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=text, callback_data=QuizStepCb(step=step).pack())
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button(arrondissement_label(home), QuizStep.keep_arrondissement)],
+            [button(_("Another one"), QuizStep.other_arrondissement)],
+        ]
+    )
 
 
 def candidates(challenge: Challenge, draft: QuizDraft) -> list[dict]:
@@ -133,7 +164,7 @@ async def ask(
         question = _("Where could you go? Choose the arrondissement.")
         home = home_arrondissement(user)
         if home is not None and not other_arrondissement:
-            markup = keyboards.keep_arrondissement_keyboard(home)
+            markup = home_place_keyboard(home)
         else:
             markup = keyboards.quiz_arrondissement_keyboard()
     elif step == HelpQuiz.choosing_time:
@@ -146,8 +177,9 @@ async def ask(
         )
         markup = keyboards.wanted_keyboard(candidates(challenge, draft), user.locale, draft.wanted)
     title = html.quote(challenge_text(challenge, user.locale)[0])
+    steps = steps_of(challenge, draft, step)
     counter = _("Question {number} of {total}").format(
-        number=STEPS.index(step) + 1, total=len(STEPS)
+        number=(steps if step in steps else STEPS).index(step) + 1, total=len(steps)
     )
     hint = _("/back: previous step · /cancel: stop")
     await show(target, f"<b>{title}</b>\n<i>{counter}</i>\n\n{question}\n\n<i>{hint}</i>", markup)
@@ -174,10 +206,11 @@ async def place_chosen(
     draft: QuizDraft,
     challenge: Challenge,
 ) -> None:
-    """Stores on site, remotely or either; then where (on site) or how much time."""
+    """Stores on site, remotely or either; then where (on site, when it matters) or how much
+    time."""
     draft.on_site = callback_data.place in (Place.on_site, Place.both)
     draft.remote = callback_data.place in (Place.remote, Place.both)
-    step = HelpQuiz.choosing_arrondissement if draft.on_site else HelpQuiz.choosing_time
+    step = step_after(HelpQuiz.choosing_place, draft, challenge)
     await ask(query, step, state=state, user=user, draft=draft, challenge=challenge)
 
 
@@ -330,11 +363,17 @@ async def conclude(
     )
 
 
-def step_before(step: State, draft: QuizDraft) -> State | None:
-    if step == HelpQuiz.choosing_time and not draft.on_site:
+def step_after(step: State, draft: QuizDraft, challenge: Challenge) -> State:
+    steps = steps_of(challenge, draft, HelpQuiz.choosing_time)
+    return steps[steps.index(step) + 1]
+
+
+def step_before(step: State, draft: QuizDraft, challenge: Challenge) -> State | None:
+    steps = steps_of(challenge, draft, HelpQuiz.choosing_time)
+    if step not in steps:
         return HelpQuiz.choosing_place
-    index = STEPS.index(step)
-    return STEPS[index - 1] if index > 0 else None
+    index = steps.index(step)
+    return steps[index - 1] if index > 0 else None
 
 
 @router.message(Command("back"), StateFilter(HelpQuiz))
@@ -347,7 +386,7 @@ async def back(
 ) -> None:
     """The previous question; what was answered stays in the draft."""
     step = current_step(await state.get_state())
-    previous = step_before(step, draft)
+    previous = step_before(step, draft, challenge)
     if previous is None:
         await message.answer(_("This is the first step. Send /cancel to stop."))
         previous = step

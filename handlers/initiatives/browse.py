@@ -265,8 +265,12 @@ def card_keyboard(
     rows = []
     if has_current_notice(user) and standing is not None:
         rows += gather_rows(initiative.id, standing)
-    if has_current_notice(user) and not (standing and standing.carrier):
-        rows.append([_button(_("Report"), ReportCb(initiative_id=initiative.id).pack())])
+    # Reporting abuse is for others: not offered to whoever carries the initiative.
+    own = initiative.proposer_id == user.id or (standing is not None and standing.carrier)
+    if has_current_notice(user) and not own:
+        # TRANSLATORS: flags the initiative to the coordinators; not «report a need».
+        report = _("Report abuse")
+        rows.append([_button(report, ReportCb(initiative_id=initiative.id).pack())])
     rows.append([_button(_("« Back to the list"), back.pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

@@ -39,9 +39,12 @@ def shorten(text: str, limit: int) -> str:
     return text[: cut if cut > end // 2 else end].rstrip() + "…"
 
 
-def public_card(initiative: Initiative, locale: str, limit: int = TEXT_LIMIT) -> str:
-    """Title, where and what, who carries it; user text escaped, the whole within `limit`
-    (a photo's caption allows 1024 characters)."""
+def public_card(
+    initiative: Initiative, locale: str, limit: int = TEXT_LIMIT, *, with_reference: bool = True
+) -> str:
+    """Title, where and what, who carries it, and its reference — unless the message that
+    holds the card names it already (`with_reference=False`); user text escaped, the whole
+    within `limit` (a photo's caption allows 1024 characters)."""
     head = [
         f"<b>{html.quote(initiative.title)}</b>",
         f"{theme_label(initiative.theme_code, locale)} · "
@@ -54,4 +57,5 @@ def public_card(initiative: Initiative, locale: str, limit: int = TEXT_LIMIT) ->
     # Telegram counts what is shown, after entities are parsed: the raw length is what counts.
     room = limit - sum(utf16_len(line) + 1 for line in head) - 20
     description = html.quote(shorten(initiative.description, room))
-    return "\n".join([*head, "", description, "", reference(initiative)])
+    tail = ["", reference(initiative)] if with_reference else []
+    return "\n".join([*head, "", description, *tail])

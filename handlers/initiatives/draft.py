@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from handlers.draft import Draft
 from storage.initiatives import Proposal
@@ -18,11 +19,20 @@ class ProposalDraft(Draft, key="proposal"):
     photo_file_id: str | None = None
     latitude: float | None = None
     longitude: float | None = None
-    contact_consent: bool | None = None
     # Came from the summary: after the answer, back to the summary.
     editing: bool = False
     # The initiative being revised after coordinators asked for changes.
     resubmitting: int | None = None
+
+    # One field per step of the form (the location's longitude goes with its latitude).
+    answers: ClassVar[tuple[str, ...]] = (
+        "theme_code",
+        "arrondissement",
+        "title",
+        "description",
+        "photo_file_id",
+        "latitude",
+    )
 
     def proposal(self) -> Proposal:
         assert self.theme_code and self.arrondissement is not None
@@ -34,7 +44,6 @@ class ProposalDraft(Draft, key="proposal"):
             photo_file_id=self.photo_file_id,
             latitude=self.latitude,
             longitude=self.longitude,
-            contact_consent=bool(self.contact_consent),
         )
 
     @classmethod
@@ -47,7 +56,6 @@ class ProposalDraft(Draft, key="proposal"):
             photo_file_id=initiative.photo_file_id,
             latitude=initiative.latitude,
             longitude=initiative.longitude,
-            contact_consent=initiative.contact_consent,
             editing=True,
             resubmitting=initiative.id,
         )

@@ -19,41 +19,56 @@ from handlers.initiatives.callbacks import (
     SupportCb,
 )
 from handlers.initiatives.cards import shorten
-from handlers.profile.callbacks import ThemeCb
-from handlers.profile.labels import arrondissement_label, theme_label
-from handlers.ui import in_rows
+from handlers.profile.callbacks import ArrondissementCb, ThemeCb
+from handlers.profile.labels import arrondissement_button, arrondissement_label, theme_label
+from handlers.ui import in_rows, ticked
 from storage.challenges import CONTRIBUTION_KINDS
 from storage.initiative_support import Standing
 from storage.initiatives import Decision
 from storage.models import Initiative, Theme
+from storage.users import ARRONDISSEMENTS, OUTSIDE_MARSEILLE
 
 
 def _button(text: str, action: ProposeAction) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=ProposeCb(action=action).pack())
 
 
-def theme_choice_keyboard(themes: Sequence[Theme], locale: str) -> InlineKeyboardMarkup:
+def theme_choice_keyboard(
+    themes: Sequence[Theme], locale: str, chosen: str | None = None
+) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            text=theme_label(theme, locale), callback_data=ThemeCb(code=theme.code).pack()
+            text=ticked(theme_label(theme, locale), theme.code == chosen),
+            callback_data=ThemeCb(code=theme.code).pack(),
         )
         for theme in themes
     ]
     return InlineKeyboardMarkup(inline_keyboard=in_rows(buttons, 2))
 
 
-def keep_arrondissement_keyboard(arrondissement: int) -> InlineKeyboardMarkup:
+def home_place_keyboard(arrondissement: int) -> InlineKeyboardMarkup:
+    """«Where does it take place?» answered by a place: the person's own arrondissement in one
+    press, or somewhere else (the full list)."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [
-                _button(
-                    _("Yes: {place}").format(place=arrondissement_label(arrondissement)),
-                    ProposeAction.keep_arrondissement,
-                )
-            ],
-            [_button(_("Another one"), ProposeAction.other_arrondissement)],
+            [_button(arrondissement_label(arrondissement), ProposeAction.keep_arrondissement)],
+            [_button(_("Somewhere else"), ProposeAction.other_arrondissement)],
         ]
     )
+
+
+def place_keyboard(chosen: int | None = None) -> InlineKeyboardMarkup:
+    """Marseille's sixteen arrondissements, then outside Marseille; the current one ticked."""
+
+    def button(number: int, text: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            text=ticked(text, number == chosen),
+            callback_data=ArrondissementCb(number=number).pack(),
+        )
+
+    rows = in_rows([button(n, arrondissement_button(n)) for n in ARRONDISSEMENTS], 4)
+    rows.append([button(OUTSIDE_MARSEILLE, arrondissement_label(OUTSIDE_MARSEILLE))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def skip_keyboard() -> InlineKeyboardMarkup:

@@ -19,8 +19,8 @@ from handlers.profile.labels import arrondissement_label, role_label
 from handlers.texts import contact_link
 from storage.initiatives import reference
 from storage.models import Initiative, InitiativeStatus, User
-from storage.outbox import CAPTION_LIMIT, PhotoMessage, TextMessage, enqueue
-from storage.privacy import initiative_subject
+from storage.outbox import CAPTION_LIMIT, PhotoMessage, TextMessage, enqueue, utf16_len
+from storage.privacy import initiative_subject, proposal_shares_contact
 
 
 def quote(text: str, limit: int = 80) -> str:
@@ -44,18 +44,24 @@ def proposer_line(initiative: Initiative, proposer: User) -> str:
     if proposer.arrondissement is not None:
         who = f"{who}, {arrondissement_label(proposer.arrondissement)}"
     line = _("Proposed by: {who}").format(who=who)
-    if initiative.contact_consent and proposer.telegram_id is not None:
+    shared = proposal_shares_contact(proposer.contact_consent_at, initiative.contact_consent)
+    if shared and proposer.telegram_id is not None:
         link = contact_link(proposer.telegram_id)
         line = f"{line} — {link}"
     return line
 
 
 def moderation_text(initiative: Initiative, proposer: User, locale: str, limit: int) -> str:
+    """The card coordinators decide from; its reference once, in its first line. A revised
+    proposal says what the coordinators had asked."""
     head = _("<b>New proposal to review</b> ({reference})").format(reference=reference(initiative))
+    asked: list[str] = []
     if initiative.status is InitiativeStatus.pending and initiative.decided_at is not None:
         head = _("<b>Revised proposal to review</b> ({reference})").format(
             reference=reference(initiative)
         )
+        if initiative.reason:
+            asked = [_("Changes asked: {reason}").format(reason=quote(initiative.reason, 300))]
     extra = [proposer_line(initiative, proposer)]
     if initiative.latitude is not None:
         extra.append(
@@ -63,8 +69,9 @@ def moderation_text(initiative: Initiative, proposer: User, locale: str, limit: 
                 lat=initiative.latitude, lon=initiative.longitude
             )
         )
-    room = limit - 300
-    return "\n".join([head, "", public_card(initiative, locale, room), "", *extra])
+    room = limit - 300 - sum(utf16_len(line) for line in asked)
+    card = public_card(initiative, locale, room, with_reference=False)
+    return "\n".join([head, *asked, "", card, "", *extra])
 
 
 async def moderation_card(

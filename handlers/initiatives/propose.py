@@ -28,18 +28,17 @@ from handlers.initiatives.callbacks import (
     SupportCb,
 )
 from handlers.initiatives.draft import ProposalDraft
-from handlers.initiatives.questions import ask, step_after, step_before
+from handlers.initiatives.questions import ask, home_arrondissement, step_after, step_before
 from handlers.initiatives.states import Propose
 from handlers.menu import MenuAction, MenuCb, menu_keyboard
 from handlers.profile.callbacks import ArrondissementCb, ContactCb, ThemeCb
-from handlers.profile.keyboards import arrondissement_keyboard
 from handlers.profile.onboarding import resume
 from handlers.texts import explain_rejection, stale_button
 from handlers.ui import show
 from storage import initiative_support, initiatives
 from storage.initiatives import NotAllowed
 from storage.models import InitiativeStatus, User
-from storage.privacy import has_current_notice
+from storage.privacy import has_current_notice, set_contact_consent
 from storage.texts import TextRejected
 from storage.themes import known_theme_codes
 from storage.users import ARRONDISSEMENTS, OUTSIDE_MARSEILLE, is_onboarded
@@ -126,14 +125,23 @@ async def own_arrondissement_or_another(
     user: User,
 ) -> None:
     """Their own arrondissement in one tap, or the full choice."""
+    draft = await ProposalDraft.load(state)
     if callback_data.action == ProposeAction.other_arrondissement:
-        await show(query, _("Where does it take place?"), arrondissement_keyboard())
+        await ask(
+            query,
+            Propose.choosing_arrondissement,
+            state=state,
+            session=session,
+            user=user,
+            draft=draft,
+            every_place=True,
+        )
         return
-    if callback_data.action != ProposeAction.keep_arrondissement or user.arrondissement is None:
+    home = home_arrondissement(user)
+    if callback_data.action != ProposeAction.keep_arrondissement or home is None:
         callback_answer.text = stale_button()
         return
-    draft = await ProposalDraft.load(state)
-    draft.arrondissement = user.arrondissement
+    draft.arrondissement = home
     await answered(query, Propose.choosing_arrondissement, draft, state, session, user)
 
 
@@ -284,9 +292,11 @@ async def contact_chosen(
     session: AsyncSession,
     user: User,
 ) -> None:
+    """Changes the person's one answer about being contacted (their profile's: the rule is
+    storage/privacy.py's), then back to the summary."""
+    set_contact_consent(user, callback_data.share)
     draft = await ProposalDraft.load(state)
-    draft.contact_consent = callback_data.share
-    await answered(query, Propose.choosing_contact, draft, state, session, user)
+    await ask(query, Propose.reviewing, state=state, session=session, user=user, draft=draft)
 
 
 @router.callback_query(Propose.reviewing, EditFieldCb.filter())
@@ -352,7 +362,8 @@ async def revise(
     session: AsyncSession,
     user: User,
 ) -> None:
-    """From the «changes requested» notification: the summary of the proposal, to edit."""
+    """From the «changes requested» notification: the summary of the proposal, to edit —
+    below the notification, which keeps saying what the coordinators asked."""
     initiative = await initiatives.get_initiative(session, callback_data.initiative_id)
     if (
         initiative is None
@@ -362,16 +373,22 @@ async def revise(
         callback_answer.text = stale_button()
         callback_answer.show_alert = True
         return
+    await state.clear()
     draft = ProposalDraft.revising(initiative)
-    await ask(query, Propose.reviewing, state=state, session=session, user=user, draft=draft)
+    below = query.message if isinstance(query.message, Message) else query
+    await ask(below, Propose.reviewing, state=state, session=session, user=user, draft=draft)
 
 
 @router.message(Command("back"), StateFilter(Propose))
 async def back(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
-    """The previous question; what was answered stays in the draft."""
+    """The previous question; what was answered stays in the draft. While one answer is
+    changed from the summary: back to the summary, that answer unchanged."""
     step = await current_step(state)
-    previous = step_before(step)
     draft = await ProposalDraft.load(state)
+    if draft.editing and step != Propose.reviewing:
+        await ask(message, Propose.reviewing, state=state, session=session, user=user, draft=draft)
+        return
+    previous = step_before(step)
     draft.editing = False
     if previous is None:
         await message.answer(_("This is the first step. Send /cancel to stop."))

@@ -33,7 +33,8 @@ from handlers.menu import MenuAction, MenuCb, menu_keyboard
 from handlers.texts import explain_rejection, stale_button
 from handlers.ui import show
 from storage import initiatives
-from storage.initiatives import AlreadyDecided, NotAllowed, reference
+from storage.initiative_support import is_carrier
+from storage.initiatives import AlreadyDecided, NotAllowed, OwnInitiative, reference
 from storage.models import (
     Initiative,
     InitiativeStatus,
@@ -69,6 +70,13 @@ def title_of(initiative: Initiative) -> str:
 
 def no_longer_published() -> str:
     return _("This initiative is no longer published.")
+
+
+def own_initiative() -> str:
+    return _(
+        "This initiative is yours: only other people can report it. Its card lets you give "
+        "news of it, mark it completed or withdraw it."
+    )
 
 
 # -- A participant reports
@@ -116,12 +124,21 @@ async def report_pressed(
         callback_answer.text = no_longer_published()
         callback_answer.show_alert = True
         return
+    if await is_carrier(session, initiative, user):
+        # Not offered on their card: an old or forged button.
+        callback_answer.text = own_initiative()
+        callback_answer.show_alert = True
+        return
     if callback_data.reason is None:
         question = _("Why are you reporting «{title}»?").format(title=title_of(initiative))
         await replace(query, question, reasons_keyboard(initiative.id))
         return
     try:
         entry = await initiatives.report(session, initiative.id, user, callback_data.reason)
+    except OwnInitiative:
+        callback_answer.text = own_initiative()
+        callback_answer.show_alert = True
+        return
     except NotAllowed:
         callback_answer.text = no_longer_published()
         callback_answer.show_alert = True
@@ -165,7 +182,7 @@ async def tell_group_reported(
                 _("Reason: {reason}").format(reason=reason_label(reason)),
                 times.format(count=count),
                 "",
-                public_card(initiative, locale, GROUP_CARD_LIMIT),
+                public_card(initiative, locale, GROUP_CARD_LIMIT, with_reference=False),
             ]
         )
         buttons = [
@@ -483,7 +500,7 @@ async def tell_group_contested(
                 "",
                 hidden,
                 "",
-                public_card(initiative, locale, GROUP_CARD_LIMIT),
+                public_card(initiative, locale, GROUP_CARD_LIMIT, with_reference=False),
             ]
         )
         buttons = [
