@@ -1,21 +1,34 @@
 """Impact survey results as pictures: a question's bars, a whole survey's panels, a key figure
 over waves.
 
-Like every chart (`storage.drawing`): digits only, never words (the bot speaks French, English
-and Arabic, and the host may have no font able to shape Arabic), deterministic bytes. The
-caption of the photo says what the numbers are.
+Deterministic bytes. A whole survey's panels are written in the reader's language when the
+caller gives the words (`SurveyChartWords`: each question's text, the options' labels), Arabic
+read from the right (badge and text on the right, first option's bar on the right); without
+words, and for a single question or the waves, the picture holds numbers and signs that the
+photo's caption explains.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from PIL import ImageDraw
 
-from storage.drawing import BACKGROUND, GRID, INK, font, png, text_size
+from storage.drawing import (
+    BACKGROUND,
+    GRID,
+    INK,
+    draw_text,
+    font,
+    is_rtl,
+    lines_within,
+    png,
+    text_size,
+)
 from storage.models import QuestionKind
 from storage.survey_results import CLOSED_KINDS, SMALL, QuestionResult, SurveyResults
 from storage.surveys import YES
@@ -25,8 +38,31 @@ MERGED_BAR = "#7A8793"  # the SMALL bucket, tinted grey
 BADGE = INK
 CHART_SIZE = (1280, 800)
 PANEL_SIZE = (420, 300)
+WORDED_PANEL_SIZE = (480, 360)  # room for a question's text and its options' names
 WAVES_SIZE = (800, 480)
 YES_MARK, NO_MARK = "✓", "✗"  # drawn as strokes, not glyphs: no font needed
+
+
+@dataclass(frozen=True)
+class SurveyChartWords:
+    """A survey's words in the reader's language, by question position (as in the survey)."""
+
+    questions: Mapping[int, str] = field(default_factory=dict)  # position -> question's text
+    # position -> distribution key (option code, "yes", "no") -> its label
+    keys: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
+
+    @property
+    def rtl(self) -> bool:
+        return any(is_rtl(text) for text in self.questions.values())
+
+
+def worded_labels(result: QuestionResult, words: SurveyChartWords) -> list[str]:
+    """`bar_labels`, with each option (or yes and no) named as in `words` where it names it."""
+    named = words.keys.get(result.position, {})
+    return [
+        named.get(key, label) if key != SMALL else label
+        for key, label in zip(result.distribution, bar_labels(result), strict=True)
+    ]
 
 
 def _width(text: str, size: int) -> int:
@@ -117,6 +153,12 @@ def _label(
     if text in (YES_MARK, NO_MARK):
         _mark(draw, (centre_x, top + size / 2), size, text)
         return
+    if any(character.isalpha() for character in text):
+        # A name: on up to two lines, a little smaller than the figures.
+        small = max(11, size - 4)
+        for number, line in enumerate(lines_within(text, small, room, 2)):
+            draw_text(draw, (centre_x, top + number * (small + 4)), line, small, INK, "mt")
+        return
     fitted = _fitting(text, size, room)
     if fitted is not None:
         draw.text((centre_x, top), text, fill=INK, font=font(fitted), anchor="mt")
@@ -133,9 +175,11 @@ def _bars(
     ticks: bool,
     whole: bool = True,
     decimal_mark: str = ".",
+    label_lines: int = 1,
 ) -> None:
     """Bars of `values` in `box` (left, top, right, bottom), each with its value above it and
-    its label below the axis; None draws no bar. Negative values hang below a zero line."""
+    its label below the axis (`label_lines` lines of room); None draws no bar. Negative values
+    hang below a zero line."""
     left, top, right, bottom = box
     present = [value for value in values if value is not None]
     high = max([0.0, *present])
@@ -147,7 +191,8 @@ def _bars(
     if top_value == bottom_value:
         top_value = step
     span = top_value - bottom_value
-    label_top = bottom - size - 6  # the labels' row, below everything
+    # The labels' row, below everything.
+    label_top = bottom - size - 6 - (label_lines - 1) * size
     # Room under the lowest bar for its value when bars hang below zero.
     baseline_low = label_top - 10 - (size + 10 if low < 0 else 0)
     plot_top = top + size + 14  # room for the tallest bar's value
@@ -249,39 +294,63 @@ def _badge(draw: ImageDraw.ImageDraw, left: int, top: int, number: int) -> None:
     draw.text((left + 8 + width / 2, top + 16), text, fill=BACKGROUND, font=font(24), anchor="mm")
 
 
-def summary_chart(results: SurveyResults) -> bytes:
+def summary_chart(results: SurveyResults, words: SurveyChartWords | None = None) -> bytes:
     """One PNG for a whole survey: a panel per closed question (scale, yes/no, single and
     multiple choice) in the survey's order, each with the question's number in a dark badge
-    and its bars as in `question_chart` (default labels). Three panels a row."""
+    and its bars as in `question_chart` (default labels). Three panels a row. With `words`,
+    each panel also writes its question and names its options, from the right in Arabic."""
     panels = [result for result in results.questions if result.kind in CLOSED_KINDS]
     columns = 3
     rows = max(1, -(-len(panels) // columns))
-    width, height = PANEL_SIZE
+    width, height = PANEL_SIZE if words is None else WORDED_PANEL_SIZE
+    rtl = words is not None and words.rtl
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (columns * width, rows * height), BACKGROUND)
     draw = ImageDraw.Draw(image)
     for index, result in enumerate(panels):
         row, column = divmod(index, columns)
+        if rtl:
+            column = columns - 1 - column
         left, top = column * width, row * height
         draw.rectangle(
             (left + 4, top + 4, left + width - 5, top + height - 5), outline=GRID, width=2
         )
-        _badge(draw, left + 14, top + 14, result.position)
-        box = (left + 14, top + 54, left + width - 16, top + height - 12)
+        badge_width = _width(str(result.position), 24) + 16
+        _badge(
+            draw, left + width - 16 - badge_width if rtl else left + 14, top + 14, result.position
+        )
+        header = 54
+        if words is not None:
+            question = words.questions.get(result.position, "")
+            room = width - 44 - badge_width - 12
+            size = 17
+            lines = lines_within(question, size, room, 2)
+            for number, line in enumerate(lines):
+                x = left + width - 16 - badge_width - 12 if rtl else left + 14 + badge_width + 12
+                draw_text(
+                    draw, (x, top + 16 + number * 22), line, size, INK, "rt" if rtl else "lt"
+                )
+            header = 70
+        box = (left + 14, top + header, left + width - 16, top + height - 12)
         if not result.distribution:
             if _hidden(result):
                 _suppressed(draw, box, 64)
             continue
         values = [float(count) for count in result.distribution.values()]
+        labels = bar_labels(result) if words is None else worded_labels(result, words)
+        colours = _bar_colours(result.distribution)
+        if rtl:
+            values, labels, colours = values[::-1], labels[::-1], colours[::-1]
         _bars(
             draw,
             box,
             values,
-            bar_labels(result),
-            _bar_colours(result.distribution),
+            labels,
+            colours,
             size=20,
             ticks=False,
+            label_lines=1 if words is None else 2,
         )
     return png(image)
 

@@ -378,10 +378,18 @@ async def test_closing_sends_the_results_to_each_respondent_in_their_language(
         photos = list(
             await session.scalars(select(OutboxMessage).where(OutboxMessage.method == "sendPhoto"))
         )
-        # One chart for all: stored once, however many people it goes to.
+        # One chart per language (it is written in it), stored once however many people
+        # it goes to.
         pictures = list(await session.scalars(select(OutboxPicture)))
-    assert len(photos) == 6 and {p.picture_id for p in photos} == {pictures[0].id}
-    assert len(pictures) == 1 and pictures[0].content.startswith(b"\x89PNG")
+    languages = set(PARTICIPANTS.values())
+    assert len(photos) == 6 and len(pictures) == len(languages)
+    assert all(picture.content.startswith(b"\x89PNG") for picture in pictures)
+    picture_of: dict[str, set[int | None]] = {}
+    for photo in photos:
+        picture_of.setdefault(PARTICIPANTS[photo.chat_id], set()).add(photo.picture_id)
+    assert sorted(picture_of) == sorted(languages)
+    assert len({found for ids in picture_of.values() for found in ids}) == len(languages)
+    assert all(len(ids) == 1 for ids in picture_of.values())
     for telegram_id, locale in PARTICIPANTS.items():
         text = by_chat[telegram_id][0][0]
         assert TITLES[locale] in text

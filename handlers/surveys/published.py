@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.flow import Flow
 from handlers.menu import MenuAction, MenuCb
 from handlers.surveys.callbacks import SurveyAction, SurveyCb
+from handlers.surveys.chart_words import chart_words
 from handlers.surveys.keyboards import after_survey_keyboard, surveys_keyboard
 from handlers.surveys.results_text import results_message
 from handlers.texts import stale_button
@@ -99,7 +100,8 @@ async def published_results(
             )
         )
     charted = any(r.kind in CLOSED_KINDS and r.published for r in whole.questions)
-    chart = await asyncio.to_thread(summary_chart, whole) if charted else None
+    words = chart_words(whole, questions, user.locale)
+    chart = await asyncio.to_thread(summary_chart, whole, words) if charted else None
     await send_results(query, bot, split_text("\n\n".join(parts)), chart)
 
 

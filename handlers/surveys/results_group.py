@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from handlers.flow import Flow
 from handlers.surveys import sending
+from handlers.surveys.chart_words import chart_words
 from handlers.surveys.coordination import answered_line
 from handlers.surveys.coordination_callbacks import ManageAction, ManageCb
 from handlers.surveys.manage import PRESSED_SURVEY, tell
@@ -73,7 +74,10 @@ async def results_pressed(
     if sending.has_chart(results):
         await bot.send_photo(
             query.message.chat.id,
-            BufferedInputFile(summary_chart(results), filename=f"survey-{survey.id}.png"),
+            BufferedInputFile(
+                summary_chart(results, chart_words(results, questions, locale)),
+                filename=f"survey-{survey.id}.png",
+            ),
             caption=cut_caption(sending.chart_caption())[0],
         )
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import ngettext
 from handlers.profile.keyboards import stop_button
+from handlers.surveys.chart_words import chart_words
 from handlers.surveys.invitation import invitation
 from handlers.surveys.results_text import results_message
 from storage import survey_sending
@@ -156,7 +157,8 @@ async def results_to_respondents(session: AsyncSession, i18n: I18n, survey: Surv
     # Counted once for the city and every arrondissement answered from.
     local = await survey_views(session, survey.id, {place for _, place in people})
     whole = local[None]
-    chart = summary_chart(whole) if has_chart(whole) else None
+    charted = has_chart(whole)
+    charts: dict[str, bytes] = {}  # one per language
     texts: dict[tuple[str, int | None], str] = {}
     captions: dict[str, str] = {}
     messages: list[TextMessage | PhotoMessage] = []
@@ -188,14 +190,16 @@ async def results_to_respondents(session: AsyncSession, i18n: I18n, survey: Surv
                     )
                 texts[key] = "\n\n".join(parts)
         messages.append(TextMessage(chat_id=user.telegram_id, text=texts[key], user_id=user.id))
-        if chart is not None:
+        if charted:
             if user.locale not in captions:
                 with i18n.use_locale(user.locale):
                     captions[user.locale] = chart_caption()
+                    words = chart_words(whole, questions, user.locale)
+                    charts[user.locale] = summary_chart(whole, words)
             messages.append(
                 PhotoMessage(
                     chat_id=user.telegram_id,
-                    picture=chart,
+                    picture=charts[user.locale],
                     caption=captions[user.locale],
                     user_id=user.id,
                 )
