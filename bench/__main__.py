@@ -5,7 +5,7 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("updates", "delivery", "fanout", "surveys", "summary")
+BENCHMARKS = ("updates", "delivery", "fanout", "surveys", "summary", "crashes")
 
 
 def main() -> int:
