@@ -327,7 +327,7 @@ async def run(argv: list[str]) -> dict[str, Any]:
     args = parser.parse_args(argv)
     # Reading the catalogs is start-up work, not the summary's.
     i18n = create_i18n()
-    from handlers.summary.texts import Labels, dashboard_caption, summary_text
+    from handlers.summary.texts import Labels, dashboard_caption, dashboard_texts, summary_text
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.db"
@@ -355,7 +355,8 @@ async def run(argv: list[str]) -> dict[str, Any]:
             with i18n.context(), i18n.use_locale("fr"):
                 text = summary_text(figures, labels, settings, late=False)
                 dashboard_caption(days, labels)
-            picture = dashboard_png(days)
+                words = dashboard_texts(days, labels)
+            picture = dashboard_png(days, words)
             done = time.perf_counter()
             timings.append(
                 (
