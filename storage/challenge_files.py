@@ -20,6 +20,15 @@ A file holds one challenge, a list of them, or `{challenges: [...]}`. A challeng
 With a single language, `title`, `description` (and `label` for an activity) may stand alone,
 with `language: fr` (the default) naming it.
 
+A challenge already in the database (one written in Telegram, say) is named by its `slug` — the
+end of its link, `…?start=c_<slug>`, shown on its card and by the import — to add its texts in
+other languages (or replace them); nothing else of it changes, and only texts are taken:
+
+    slug: k7mq3xpt
+    texts:
+      en: {title: …, description: …}
+      ar: {title: …, description: …}
+
 A long description is written on several lines with `|`: Telegram breaks lines itself, so a
 single line break becomes a space; a blank line starts a paragraph, and a line starting with
 "- " or "1. " a list item (storage.texts.fold_lines). A JSON file's texts are taken as written.
@@ -37,7 +46,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.challenges import InvalidChallenge, create_challenge
+from storage.challenges import (
+    InvalidChallenge,
+    challenge_by_slug,
+    create_challenge,
+    set_translation,
+)
 from storage.models import Challenge
 from storage.texts import load_yaml
 
@@ -52,8 +66,12 @@ CHALLENGE_KEYS = (
     "description",
     "language",
     "activities",
+    "slug",
 )
 ACTIVITY_KEYS = ("code", "texts", "label", "on_site", "remote", "hours_per_month")
+# A challenge named by its slug takes its texts in more languages, and nothing else.
+TRANSLATION_KEYS = ("slug", "texts", "title", "description", "language")
+TEXT_KEYS = ("title", "description")
 WHOLE_CITY = ("all", "city")
 # The validator's names for what the file calls otherwise.
 _FILE_NAMES = {"theme_code": "theme"}
@@ -225,6 +243,44 @@ def file_field(item: Mapping[str, Any], field: str) -> str:
     return field
 
 
+async def add_translations(
+    session: AsyncSession, item: Mapping[str, Any], actor_id: int
+) -> Challenge:
+    """The texts of an item naming an existing challenge by its `slug`, added to it (a
+    language it already has is replaced); ChallengeFileError, or InvalidChallenge from the
+    checks every challenge's texts pass."""
+    for key in item:
+        if key not in TRANSLATION_KEYS:
+            raise ChallengeFileError(
+                "not_with_slug", field=str(key), detail="a challenge named by its slug takes texts"
+            )
+    slug = item.get("slug")
+    challenge = await challenge_by_slug(session, slug) if isinstance(slug, str) else None
+    if challenge is None:
+        raise ChallengeFileError("unknown", field="slug", detail=str(slug))
+    language = item.get("language", "fr")
+    if not isinstance(language, str):
+        raise ChallengeFileError("invalid", field="language")
+    texts = _texts(item, language)
+    if not isinstance(texts, Mapping) or not texts:
+        raise ChallengeFileError("missing", field="texts")
+    for locale, entry in texts.items():
+        if not isinstance(entry, Mapping):
+            raise ChallengeFileError("invalid", field=f"texts.{locale}")
+        for key in entry:
+            if key not in TEXT_KEYS:
+                raise ChallengeFileError("unknown", field=f"texts.{locale}.{key}")
+        challenge = await set_translation(
+            session,
+            challenge.id,
+            actor_id,
+            str(locale),
+            title=entry.get("title"),
+            description=entry.get("description"),
+        )
+    return challenge
+
+
 async def _existing_titles(session: AsyncSession) -> set[tuple[str, str, str]]:
     rows = await session.execute(select(Challenge.theme_code, Challenge.texts))
     return {
@@ -239,14 +295,29 @@ async def import_challenges(
     items: Sequence[Mapping[str, Any]],
     author_telegram_id: int | None = None,
 ) -> list[Challenge]:
-    """Every challenge as a draft, in the caller's transaction; the first bad one raises
-    ChallengeFileError (the caller rolls back). A challenge whose title, in one of its
-    languages, is already a challenge's of the same theme is refused as a duplicate: importing
-    a file twice creates nothing twice."""
+    """Every challenge as a draft — or, for one named by its slug, its texts added — in the
+    caller's transaction; the first bad one raises ChallengeFileError (the caller rolls back).
+    A new challenge whose title, in one of its languages, is already a challenge's of the same
+    theme is refused as a duplicate: importing a file twice creates nothing twice (adding the
+    same translations twice changes nothing the second time)."""
     titles = await _existing_titles(session)
     created = []
     for number, item in enumerate(items, start=1):
         title = _title(item)
+        if "slug" in item:
+            try:
+                created.append(await add_translations(session, item, author_telegram_id or 0))
+            except ChallengeFileError as error:
+                raise error.located(number, title) from None
+            except InvalidChallenge as error:
+                raise ChallengeFileError(
+                    error.reason,
+                    item=number,
+                    title=title,
+                    field=file_field(item, error.field),
+                    limit=error.limit,
+                ) from None
+            continue
         try:
             fields = challenge_fields(item)
             challenge = await create_challenge(

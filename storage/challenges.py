@@ -125,6 +125,13 @@ def challenge_text(challenge: Challenge, locale: str) -> tuple[str, str]:
     return entry.get("title", ""), entry.get("description", "")
 
 
+def text_language(challenge: Challenge, locale: str) -> str | None:
+    """The language `challenge_text` shows to a reader of `locale`: theirs when the challenge
+    has it, else French, else the first present (None: no text at all)."""
+    texts = challenge.texts or {}
+    return next((key for key in (locale, "fr") if key in texts), next(iter(texts), None))
+
+
 def activity_label(activity: Mapping[str, Any], locale: str) -> str:
     return str(_in_locale(activity.get("texts") or {}, locale) or activity["code"])
 
@@ -369,6 +376,26 @@ async def update_challenge(
         )
     await session.flush()
     return challenge
+
+
+async def set_translation(
+    session: AsyncSession,
+    challenge_id: int,
+    actor_id: int,
+    locale: str,
+    *,
+    title: str | None,
+    description: str | None,
+) -> Challenge:
+    """Adds the challenge's title and description in `locale` (or replaces them), validated
+    as at creation (InvalidChallenge on `texts.<locale>.title`…); its other languages stay.
+    The city's texts: no personal data."""
+    if not isinstance(locale, str) or not _LOCALE.fullmatch(locale):
+        raise InvalidChallenge(f"texts.{locale}", "unknown")
+    challenge = await _locked(session, challenge_id)
+    texts = {lang: dict(entry) for lang, entry in challenge.texts.items()}
+    texts[locale] = {"title": title, "description": description}
+    return await update_challenge(session, challenge_id, actor_id, texts=texts)
 
 
 async def get_challenge(session: AsyncSession, challenge_id: int) -> Challenge | None:

@@ -23,6 +23,8 @@ from storage.challenges import CONTRIBUTION_KINDS, challenge_text
 from storage.models import Challenge, ChallengeStatus
 from tests.challenges_setup import EXAMPLE
 
+TRANSLATION_EXAMPLE = EXAMPLE.parent / "challenge-translation.yaml"
+
 ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTION = "Des visites et des appels pour les personnes âgées isolées du quartier."
 LINK = "https://t.me/LaCollectiveBot?start=c_ab23cd45"
@@ -272,6 +274,72 @@ async def test_importing_the_same_challenge_twice_is_refused(session: AsyncSessi
     with pytest.raises(ChallengeFileError) as raised:
         await import_challenges(session, twice)
     assert (raised.value.item, raised.value.field) == (2, "title")
+
+
+async def test_a_file_adds_languages_to_a_challenge_named_by_its_slug(
+    session: AsyncSession, tmp_path: Path
+) -> None:
+    [challenge] = await import_challenges(session, [one_language()])
+    assert set(challenge.texts) == {"fr"}
+    path = write(
+        tmp_path,
+        "translation.yaml",
+        f"""slug: {challenge.slug}
+texts:
+  en:
+    title: Calling our elders
+    description: |
+      Visits and calls for the isolated older
+      people of the neighbourhood.
+""",
+    )
+    [same] = await import_challenges(session, load_challenge_file(path), author_telegram_id=42)
+    assert same.id == challenge.id and same.status is ChallengeStatus.draft
+    assert same.texts == {
+        "fr": {"title": "Appeler nos aînés", "description": DESCRIPTION},
+        "en": {
+            "title": "Calling our elders",
+            "description": "Visits and calls for the isolated older people of the neighbourhood.",
+        },
+    }
+    assert challenge_text(same, "en")[0] == "Calling our elders"
+    assert await session.scalar(select(func.count()).select_from(Challenge)) == 1
+
+    # The example: each of its languages added; one given again is replaced, not doubled.
+    [example] = load_challenge_file(TRANSLATION_EXAMPLE)
+    [same] = await import_challenges(session, [{**example, "slug": challenge.slug}])
+    assert set(same.texts) == {"fr", "en", "ar"}
+    assert challenge_text(same, "en")[0] == "Fighting the isolation of older people"
+    assert challenge_text(same, "ar")[0] == "كسر عزلة كبار السن"
+    assert "\n" not in challenge_text(same, "ar")[1].split("\n\n")[0]
+    assert challenge_text(same, "fr")[0] == "Appeler nos aînés"
+
+    # Only texts, of a challenge that exists, checked as every challenge's texts.
+    wrong: list[tuple[dict[str, Any], tuple[str, str | None]]] = [
+        (
+            {"slug": "nosuchone", "title": "Calling", "description": DESCRIPTION},
+            ("unknown", "slug"),
+        ),
+        ({"slug": challenge.slug, "theme": "culture"}, ("not_with_slug", "theme")),
+        (
+            {"slug": challenge.slug, "language": "en", "title": "Hi", "description": DESCRIPTION},
+            ("too_short", "title"),
+        ),
+        (
+            {"slug": challenge.slug, "texts": {"en": {"title": "Calling", "summary": "x"}}},
+            ("unknown", "texts.en.summary"),
+        ),
+        (
+            {"slug": challenge.slug, "texts": {"en": {"title": "Calling"}}},
+            ("missing", "texts.en.description"),
+        ),
+    ]
+    for number, (item, (reason, field)) in enumerate(wrong):
+        # After a new challenge in the same file: the error names the second item.
+        first = one_language(title=f"Autre défi {number}")
+        with pytest.raises(ChallengeFileError) as raised:
+            await import_challenges(session, [first, item])
+        assert (raised.value.item, raised.value.reason, raised.value.field) == (2, reason, field)
 
 
 def test_the_cli_imports_a_file_in_one_transaction(

@@ -78,7 +78,7 @@ async def resume_report(
     step = step_of(await state.get_state()) or first_missing(user, draft)
     await ask(
         target,
-        step or NeedReport.sharing_location,
+        step or NeedReport.reviewing,
         state=state,
         session=session,
         user=user,
