@@ -161,8 +161,13 @@ async def test_an_offer_of_help_accepted_exchanges_contacts(harness: Harness) ->
     await open_card(author, initiative_id)
     await author.press("Offers of help")
     assert "I can drive people" in author.last
+    offers = author.keyboard_message()
     await author.press("Accept")
     assert author.last.startswith("Accepted. You can write to them")
+    # The list of offers stays above the answer, without the buttons of the one answered.
+    kept = harness.standin.message(author.id, offers["message_id"])
+    assert kept is not None and "I can drive people" in kept["text"]
+    assert not kept.get("reply_markup")
     (chat, text, payload) = (await outbox(harness))[-1]
     assert chat == helper.id
     assert f"tg://user?id={author.id}" in payload["text"]

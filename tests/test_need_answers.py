@@ -127,6 +127,11 @@ async def test_a_carriers_link_waits_for_a_coordinator(harness: Harness) -> None
     await coordinator.press_data(NeedLinkCb(need_id=need_id, accept=True).pack(), usage)
     (need,) = await needs(harness)
     assert need.status is NeedStatus.answered and need.link_confirmed is True
+    # The message pressed keeps what it said; the decision is added below it.
+    decided = harness.standin.message(GROUP_ID, usage["message_id"])
+    assert decided is not None and decided["text"].startswith(usage["text"])
+    line = t("fr", "✅ {need} is answered by {reference}.", need=f"N-{need_id}", reference="I-1")
+    assert decided["text"].endswith(line)
     assert any(chat == author.id for chat, _, _ in await outbox(harness))
 
 

@@ -171,7 +171,14 @@ async def link_decided(
         done = _("✅ {need} is answered by {reference}.")
     else:
         done = _("❌ {need} is not linked to {reference}.")
-    await show(query, done.format(need=need_reference(need), reference=reference(initiative)))
+    line = done.format(need=need_reference(need), reference=reference(initiative))
+    message = query.message
+    if isinstance(message, Message) and message.text is not None:
+        # The card keeps what it said (which need, which initiative, who asked); its buttons
+        # go, and the decision is added below.
+        await show(query, f"{message.html_text}\n\n{line}")
+    else:
+        await show(query, line)
 
 
 @decisions.message(Command("need"))

@@ -14,6 +14,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
@@ -309,7 +310,25 @@ async def help_answered(
         answer = _("Accepted. You can {link}.").format(link=contact_link(helper.telegram_id))
     else:
         answer = _("Declined: they will be told, kindly.")
-    await show(query, answer)
+    message = query.message
+    if not isinstance(message, Message):
+        await show(query, answer)
+        return
+    # The offer (or the list of offers) stays readable, without this offer's buttons; the
+    # answer comes below it.
+    rows = message.reply_markup.inline_keyboard if message.reply_markup else []
+    kept = [row for row in rows if not any(answers_offer(b, offer.id) for b in row)]
+    await message.edit_reply_markup(
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=kept) if kept else None
+    )
+    await message.answer(answer)
+
+
+def answers_offer(button: InlineKeyboardButton, offer_id: int) -> bool:
+    try:
+        return HelpAnswerCb.unpack(button.callback_data or "").offer_id == offer_id
+    except (TypeError, ValueError):
+        return False
 
 
 async def show_offers(query: CallbackQuery, session: AsyncSession, initiative: Initiative) -> None:
