@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageColor
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.i18n import create_i18n
+from handlers.surveys.results_text import results_message
 from storage.db import create_sessionmaker
 from storage.drawing import INK
 from storage.models import (
@@ -26,6 +28,7 @@ from storage.models import (
     ChallengeStatus,
     QuestionKind,
     SurveyInvitation,
+    SurveyQuestion,
     SurveyStatus,
     User,
 )
@@ -67,6 +70,7 @@ from tests.survey_results_setup import (
     key,
     telegram_ids,
 )
+from tests.texts import t, tn
 
 WAVES = ((1, 40), (2, 25), (3, 30))  # (wave, people)
 
@@ -399,6 +403,59 @@ async def test_a_question_for_some_roles_counts_only_the_people_asked(
     few = await build(session, [*members, *citizens[:3]], questions, series="few")
     visits = (await survey_results(session, few.survey.id)).questions[1]
     assert not visits.published and visits.distribution == {} and visits.asked is None
+
+
+async def test_results_where_every_figure_is_hidden_say_so_once(session: AsyncSession) -> None:
+    questions = (BY_CODE["calm"], BY_CODE["hours"])
+    diverse = [P({"calm": 1 + i % 5, "hours": 10 + i}) for i in range(5)]
+    built = await build(session, diverse, questions)
+    results = await survey_results(session, built.survey.id)
+    assert not any(result.published for result in results.questions)
+    stored = list(
+        await session.scalars(
+            select(SurveyQuestion)
+            .where(SurveyQuestion.survey_id == built.survey.id)
+            .order_by(SurveyQuestion.position)
+        )
+    )
+    i18n = create_i18n("fr")
+    with i18n.context(), i18n.use_locale("fr"):
+        text = results_message(results, built.survey, "fr", stored)
+    note = t(
+        "fr",
+        "The figures of every question are hidden, so that no group of fewer than "
+        "{count} people can be singled out.",
+        count=MIN_GROUP,
+    )
+    assert text.count(note) == 1 and text.rstrip().endswith(f"{note}</i>")
+    assert "moins de 5" not in text.replace(note, "")
+    assert "<b>1. calm</b>" in text and "<b>2. hours</b>" in text
+
+    # One question shown, two hidden: the note names them, once, in the locale's way.
+    questions = (BY_CODE["calm"], BY_CODE["hours"], BY_CODE["visits"])
+    mixed = [P({"calm": 3, "hours": 10 + i, "visits": 20 + i}) for i in range(5)]
+    built = await build(session, mixed, questions, series="mixed")
+    results = await survey_results(session, built.survey.id)
+    stored = list(
+        await session.scalars(
+            select(SurveyQuestion)
+            .where(SurveyQuestion.survey_id == built.survey.id)
+            .order_by(SurveyQuestion.position)
+        )
+    )
+    with i18n.context(), i18n.use_locale("fr"):
+        text = results_message(results, built.survey, "fr", stored)
+    note = tn(
+        "fr",
+        "The figures of question {numbers} are not shown, so that no group of fewer than "
+        "{count} people can be singled out.",
+        "The figures of questions {numbers} are not shown, so that no group of fewer than "
+        "{count} people can be singled out.",
+        2,
+        numbers="2 et 3",
+        count=MIN_GROUP,
+    )
+    assert text.count(note) == 1 and "• 3\xa0: 5 (100" in text
 
 
 async def test_small_cells_are_merged_until_the_bucket_is_not_small(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from babel.lists import format_list
 from babel.numbers import format_percent
 from sqlalchemy import func, select
 
@@ -461,6 +462,39 @@ async def test_results_and_exports_in_the_group(
     visits = next(q for q in data["questions"] if q["code"] == "visits")
     # Six different numbers of visits, each a group of one: no total, which would be theirs.
     assert visits["distribution"] == {} and visits["total"] is None
+
+
+def hidden_note(locale: str, *numbers: int) -> str:
+    listed = format_list([str(n) for n in numbers], locale=locale)
+    return tn(
+        locale,
+        "The figures of question {numbers} are not shown, so that no group of fewer than "
+        "{count} people can be singled out.",
+        "The figures of questions {numbers} are not shown, so that no group of fewer than "
+        "{count} people can be singled out.",
+        len(numbers),
+        numbers=listed,
+        count=5,
+    )
+
+
+async def test_hidden_figures_are_explained_once_under_the_questions(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    old = "Not shown, so that no group of fewer than {count} people can be singled out."
+    coordinator, _survey_id = await sent_and_answered(harness)
+    said = "\n".join(texts(await coordinator.press(t("fr", "Results"))))
+    # Six different numbers of visits (question 3): hidden; the comments are the group's.
+    assert said.count(hidden_note("fr", 3)) == 1
+    assert t("fr", old, count=5) not in said
+
+    before = len(await outbox(harness))
+    await coordinator.press(t("fr", "Close"))
+    await coordinator.press(t("fr", "Yes, close it"))
+    rows = (await outbox(harness))[before:]
+    results = next(text for chat, text, _ in rows if chat == 2001 and "Visité" in text)
+    assert results.count(hidden_note("fr", 3)) == 1
+    assert t("fr", old, count=5) not in results
 
 
 async def test_the_group_sees_the_first_free_texts_and_how_many_more(

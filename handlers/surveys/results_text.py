@@ -91,12 +91,36 @@ def results_message(
         )
         return "\n".join(lines)
     lines.append(_participation(results, locale))
+    hidden: list[int] = []
     for result in results.questions:
         question = by_id.get(result.question_id)
         if question is None:
             continue
-        lines += ["", *_question_lines(result, question, locale, max_texts)]
+        question_lines, figures_hidden = _question_lines(result, question, locale, max_texts)
+        lines += ["", *question_lines]
+        if figures_hidden:
+            hidden.append(result.position)
+    if hidden:
+        lines += ["", f"<i>{_hidden_note(hidden, len(results.questions), locale)}</i>"]
     return "\n".join(lines)
+
+
+def _hidden_note(hidden: Sequence[int], questions: int, locale: str) -> str:
+    """Why some questions have no figures: said once, under them all."""
+    if len(hidden) == questions:
+        return _(
+            "The figures of every question are hidden, so that no group of fewer than "
+            "{count} people can be singled out."
+        ).format(count=MIN_GROUP)
+    return ngettext(
+        "The figures of question {numbers} are not shown, so that no group of fewer than "
+        "{count} people can be singled out.",
+        "The figures of questions {numbers} are not shown, so that no group of fewer than "
+        "{count} people can be singled out.",
+        len(hidden),
+    ).format(
+        numbers=format_list([str(number) for number in hidden], locale=locale), count=MIN_GROUP
+    )
 
 
 def _participation(results: SurveyResults, locale: str) -> str:
@@ -137,7 +161,9 @@ def _counted(result: QuestionResult, locale: str) -> list[str]:
 
 def _question_lines(
     result: QuestionResult, question: SurveyQuestion, locale: str, max_texts: int | None
-) -> list[str]:
+) -> tuple[list[str], bool]:
+    """The question's lines, and whether its figures are hidden (said once for all questions,
+    `_hidden_note`)."""
     texts = question_text(question, locale)
     kind = QuestionKind(question.kind)
     lines = [f"<b>{result.position}. {html.quote(texts['text'])}</b>"]
@@ -146,16 +172,15 @@ def _question_lines(
         lines.append(f"<i>{for_roles}</i>")
     lines += _counted(result, locale)
     if result.asked == 0 or result.answered == 0:
-        return lines
-    hidden = _("Not shown, so that no group of fewer than {count} people can be singled out.")
+        return lines, False
     if kind is QuestionKind.text:
         if result.texts:  # the coordinators' (every text), or a published question's
-            return [*lines, *_text_lines(result.texts, locale, max_texts)]
+            return [*lines, *_text_lines(result.texts, locale, max_texts)], False
         if result.published:
-            return [*lines, _("The written answers are read by the coordinators only.")]
-        return [*lines, hidden.format(count=MIN_GROUP)]
+            return [*lines, _("The written answers are read by the coordinators only.")], False
+        return lines, True
     if not result.published:
-        return [*lines, hidden.format(count=MIN_GROUP)]
+        return lines, True
     # Shares of the people counted: a multiple choice's cells overlap, so of those who
     # answered (or were asked, when skips are hidden); other cells add up to their base.
     if kind is QuestionKind.multiple:
@@ -185,7 +210,7 @@ def _question_lines(
         figures.append(_("median: {value}").format(value=number(result.median, locale)))
     if figures:
         lines.append(" · ".join(figures))
-    return lines
+    return lines, False
 
 
 def _text_lines(texts: Sequence[str], locale: str, max_texts: int | None) -> list[str]:
