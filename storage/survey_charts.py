@@ -355,22 +355,41 @@ def summary_chart(results: SurveyResults, words: SurveyChartWords | None = None)
     return png(image)
 
 
-def waves_chart(points: Sequence[tuple[int, float | None]], *, decimal_mark: str = ".") -> bytes:
+def waves_chart(
+    points: Sequence[tuple[int, float | None]],
+    *,
+    decimal_mark: str = ".",
+    title: str = "",
+    axis: str = "",
+) -> bytes:
     """A small PNG of one key figure over waves: a bar per wave in the order given, its value
     above (one decimal at most, `decimal_mark` for the caller's language), the wave number
-    below; None (figure suppressed or missing) draws no bar."""
+    below; None (figure suppressed or missing) draws no bar. `title` (the figure's question)
+    is written above, on up to two lines, and `axis` (what the numbers below are) under them,
+    in the caller's language; the waves run left to right in every language."""
     if any(not isinstance(wave, int) for wave, _ in points):
         raise ValueError("waves are numbers")
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", WAVES_SIZE, BACKGROUND)
     draw = ImageDraw.Draw(image)
+    width, height = WAVES_SIZE
+    top, bottom = 16, height - 16
+    if title:
+        rtl = is_rtl(title)
+        lines = lines_within(title, 20, width - 32, 2, bold=True)
+        for number, line in enumerate(lines):
+            x = width - 16 if rtl else 16
+            draw_text(draw, (x, 14 + number * 26), line, 20, INK, "rt" if rtl else "lt", True)
+        top += 26 * len(lines) + 8
+    if axis:
+        draw_text(draw, (width / 2, height - 10), axis, 18, INK, "ms")
+        bottom -= 26
     values = [None if value is None else float(value) for _, value in points]
     labels = [str(wave) for wave, _ in points]
-    box = (16, 16, WAVES_SIZE[0] - 16, WAVES_SIZE[1] - 16)
     _bars(
         draw,
-        box,
+        (16, top, width - 16, bottom),
         values,
         labels,
         [BAR] * len(values),

@@ -14,9 +14,11 @@ from handlers.surveys.chart_words import chart_words
 from storage.models import QuestionKind, SurveyQuestion
 from storage.survey_charts import (
     PANEL_SIZE,
+    WAVES_SIZE,
     WORDED_PANEL_SIZE,
     SurveyChartWords,
     summary_chart,
+    waves_chart,
     worded_labels,
 )
 from storage.survey_results import SMALL, QuestionResult, SurveyResults
@@ -156,3 +158,24 @@ def test_an_arabic_chart_starts_from_the_right() -> None:
     french_tops, arabic_tops = bar_tops(french_first), bar_tops(arabic_first)
     assert len(french_tops) == 3 and french_tops == sorted(french_tops, reverse=True)
     assert arabic_tops == french_tops[::-1]
+
+
+def test_a_waves_chart_writes_its_question_and_what_its_numbers_are() -> None:
+    points = [(1, 3.4), (2, None), (3, 2.1)]
+    plain = picture(waves_chart(points))
+    french = picture(waves_chart(points, title="1. Êtes-vous satisfait·e ?", axis="vague"))
+    arabic = picture(waves_chart(points, title="1. هل أنتم راضون؟", axis="الموجة"))
+    assert plain.size == french.size == arabic.size == WAVES_SIZE
+    title_band = (0, 0, WAVES_SIZE[0], 40)
+    french_title = ImageChops.difference(
+        french.crop(title_band), Image.new("RGB", (WAVES_SIZE[0], 40), "white")
+    ).getbbox()
+    arabic_title = ImageChops.difference(
+        arabic.crop(title_band), Image.new("RGB", (WAVES_SIZE[0], 40), "white")
+    ).getbbox()
+    assert french_title is not None and arabic_title is not None
+    assert french_title[0] < 30 and arabic_title[2] > WAVES_SIZE[0] - 30
+    assert plain.crop(title_band).getextrema() == ((255, 255), (255, 255), (255, 255))
+    # The axis' name under the wave numbers.
+    bottom = (0, WAVES_SIZE[1] - 28, WAVES_SIZE[0], WAVES_SIZE[1])
+    assert ImageChops.difference(french.crop(bottom), arabic.crop(bottom)).getbbox() is not None

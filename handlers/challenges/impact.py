@@ -55,7 +55,8 @@ async def impact(
     ]
     charts: list[tuple[str, bytes]] = []
     for code, question in questions.items():
-        label = html.quote(shorten(question_text(question, locale)["text"] or code, 150))
+        plain = shorten(question_text(question, locale)["text"] or code, 150)
+        label = html.quote(plain)
         points = [(wave, figures.get(code)) for wave, figures in waves]
         values = [
             _("wave {wave}: {value}").format(
@@ -67,7 +68,9 @@ async def impact(
         lines += [f"<b>{label}</b>", " → ".join(values), ""]
         if len(charts) < CHARTS:
             decimal_mark = format_decimal(0.5, locale=locale)[1]
-            charts.append((label, waves_chart(points, decimal_mark=decimal_mark)))
+            # TRANSLATORS: under a chart's wave numbers (1, 2, 3…): the survey's waves.
+            chart = waves_chart(points, decimal_mark=decimal_mark, title=plain, axis=_("wave"))
+            charts.append((label, chart))
     lines.append(
         _(
             "«—»: not shown, so that no group of fewer than 5 people stands out. Wave 1 is the "

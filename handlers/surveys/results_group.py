@@ -219,7 +219,13 @@ async def waves_pressed(
     key = [q for q in questions if q.key_figure and q.kind in COMPARED][:WAVE_CHARTS]
     for question in key:
         points = [(wave.wave, _figure_of(results, question.code)) for wave, results in waves]
-        png = waves_chart(points, decimal_mark=get_decimal_symbol(locale))
+        png = waves_chart(
+            points,
+            decimal_mark=get_decimal_symbol(locale),
+            title=f"{question.position}. {question_text(question, locale)['text']}",
+            # TRANSLATORS: under a chart's wave numbers (1, 2, 3…): the survey's waves.
+            axis=_("wave"),
+        )
         caption = "\n".join(
             [heading(question, locale), measure_line(question.code, question.kind, waves, locale)]
         )
