@@ -765,6 +765,96 @@ async def test_editing_a_challenge_keeps_its_other_languages(
     assert "Ensemble contre l'isolement" in coordinator.last
 
 
+async def test_a_challenge_written_in_french_is_given_its_other_languages(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    await city(harness)
+    challenge_id = await challenge(harness)
+    async with harness.sessionmaker.begin() as session:
+        found = await session.get(Challenge, challenge_id)
+        assert found is not None
+        found.texts = {"fr": TEXTS["fr"]}  # as written in the group, in French only
+    coordinator = group_person(harness)
+    await open_card(coordinator)
+    assert t("fr", "Texts in: {languages}", languages="français") in coordinator.last
+
+    # Alerted before any translation: each reader is told the text is in French.
+    await coordinator.press(t("fr", "Open"))
+    await coordinator.press(YES_OPEN)
+    rows = {chat: text for chat, text, _payload in await outbox(harness)}
+    assert t("en", "(text in {language})", language="French") in rows[2002]
+    assert t("ar", "(text in {language})", language="الفرنسية") in rows[2003]
+    assert "(" not in rows[2001].splitlines()[1]  # French readers read their own language
+    reader = harness.person(2002, language_code="en")
+    await reader.send("/start")
+    await reader.press("Challenges")
+    await reader.press(TITLE[:20])
+    assert reader.last.splitlines()[:2] == [TITLE, "(text in French)"]
+
+    # «Add a translation»: the language, then the title, then the description.
+    await open_card(coordinator)
+    await coordinator.press(t("fr", "Add a translation"))
+    assert coordinator.buttons() == [
+        "✅ Français",
+        "English",
+        "العربية",
+        t("fr", "« Back to the challenge"),
+    ]
+    await coordinator.press("English")
+    assert TITLE in coordinator.last
+    assert (
+        t(
+            "fr",
+            "Please type the title in {language} ({low} to {high} characters).",
+            language="anglais",
+            low=5,
+            high=100,
+        )
+        in coordinator.last
+    )
+    calls = await coordinator.send("Hi")
+    assert texts(calls)[0] == tn(
+        "fr",
+        "This is too short: at least {limit} character, please.",
+        "This is too short: at least {limit} characters, please.",
+        5,
+        limit=5,
+    )
+    await coordinator.send("Breaking the  isolation\nof older people")
+    assert DESCRIPTION in coordinator.last  # the text to translate from
+    calls = await coordinator.send(None, sticker=STICKER)
+    assert texts(calls)[0] == t("fr", "Please type your answer as a text message.")
+    calls = await coordinator.send(TEXTS["en"]["description"])
+    assert texts(calls)[0] == t(
+        "fr", "Saved: the challenge can now be read in {language}.", language="anglais"
+    )
+    assert t("fr", "Texts in: {languages}", languages="français et anglais") in coordinator.last
+    saved = await stored(harness, challenge_id)
+    assert saved.texts == {"fr": TEXTS["fr"], "en": TEXTS["en"]}
+    assert saved.status is ChallengeStatus.open
+    assert await audit_actions(harness) == ["challenge.open", "challenge.update"]
+    assert await dialog(harness, 42) is None
+
+    # The English reader now reads English, without a note; the Arabic one still French.
+    await reader.send("/start")
+    await reader.press("Challenges")
+    await reader.press(TEXTS["en"]["title"][:20])
+    assert reader.last.splitlines()[:2] == [
+        TEXTS["en"]["title"],
+        "Theme: Older people and isolation",
+    ]
+
+    # /cancel half-way: nothing changes.
+    await open_card(coordinator)
+    await coordinator.press(t("fr", "Add a translation"))
+    assert "✅ English" in coordinator.buttons()
+    await coordinator.press("العربية")
+    calls = await coordinator.send("/cancel")
+    assert texts(calls) == [t("fr", "Cancelled: the challenge is unchanged.")]
+    assert set((await stored(harness, challenge_id)).texts) == {"fr", "en"}
+    assert await dialog(harness, 42) is None
+
+
 async def test_nobody_else_can_manage_challenges(
     harness: Harness, clock: dict[str, datetime]
 ) -> None:

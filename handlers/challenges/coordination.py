@@ -12,11 +12,12 @@ from typing import Any
 
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
+from babel.lists import format_list
 
 from bot.config import Settings
 from bot.i18n import format_when
 from handlers.challenges.keyboards import kind_label
-from handlers.challenges.public import card_text, period_label, where_label
+from handlers.challenges.public import card_text, language_name, period_label, where_label
 from handlers.draft import Draft
 from handlers.initiatives.cards import shorten
 from handlers.profile.labels import arrondissement_label, theme_label
@@ -133,8 +134,12 @@ def management_text(
         status = _("closed on {when}").format(
             when=format_when(challenge.closed_at, locale, settings.timezone)
         )
+    languages = format_list(
+        [language_name(code, locale) for code in challenge.texts], locale=locale
+    )
     lines = [
         _("Status: {status}").format(status=status),
+        _("Texts in: {languages}").format(languages=languages),
         "",
         summary(challenge, locale),
     ]

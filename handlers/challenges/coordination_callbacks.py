@@ -51,6 +51,7 @@ class ManageAction(enum.StrEnum):
     update = "u"
     poster = "po"
     edit = "ed"
+    add_translation = "tr"  # asks which language to add
 
 
 class ManageCb(CallbackData, prefix="ccm"):
@@ -61,3 +62,10 @@ class ManageCb(CallbackData, prefix="ccm"):
 
 class ListCb(CallbackData, prefix="ccl"):
     page: int = 0
+
+
+class TranslateCb(CallbackData, prefix="cct"):
+    """The language of a challenge's texts to type (added, or replaced when it has them)."""
+
+    challenge_id: int
+    locale: str

@@ -13,10 +13,11 @@ from handlers.challenges.coordination_callbacks import (
     ListCb,
     ManageAction,
     ManageCb,
+    TranslateCb,
 )
 from handlers.challenges.keyboards import kind_label
 from handlers.initiatives.cards import shorten
-from handlers.profile.labels import arrondissement_button, theme_label
+from handlers.profile.labels import LANGUAGE_NAMES, arrondissement_button, theme_label
 from handlers.ui import in_rows, ticked
 from storage.challenges import CONTRIBUTION_KINDS, challenge_text
 from storage.models import Challenge, ChallengeStatus, Theme
@@ -126,7 +127,10 @@ def management_keyboard(challenge: Challenge) -> InlineKeyboardMarkup:
                 _manage(_("Post an update"), ManageAction.update, number),
                 _manage(_("Poster"), ManageAction.poster, number),
             ],
-            [_manage(_("Edit"), ManageAction.edit, number)],
+            [
+                _manage(_("Edit"), ManageAction.edit, number),
+                _manage(_("Add a translation"), ManageAction.add_translation, number),
+            ],
             [InlineKeyboardButton(text=_("« All challenges"), callback_data=ListCb().pack())],
         ]
     )
@@ -158,6 +162,19 @@ def confirm_close_keyboard(challenge_id: int) -> InlineKeyboardMarkup:
             [_manage(_("Yes, close the challenge"), ManageAction.close_confirmed, challenge_id)],
         ]
     )
+
+
+def languages_keyboard(challenge: Challenge) -> InlineKeyboardMarkup:
+    """The bot's languages, those the challenge has ticked (choosing one replaces it)."""
+    buttons = [
+        InlineKeyboardButton(
+            text=ticked(name, code in challenge.texts),
+            callback_data=TranslateCb(challenge_id=challenge.id, locale=code).pack(),
+        )
+        for code, name in LANGUAGE_NAMES.items()
+    ]
+    back = back_to_card_keyboard(challenge.id).inline_keyboard
+    return InlineKeyboardMarkup(inline_keyboard=[buttons, *back])
 
 
 def back_to_card_keyboard(challenge_id: int) -> InlineKeyboardMarkup:

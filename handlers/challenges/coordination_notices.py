@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from handlers.challenges.callbacks import ChallengeCb, JoinCb
 from handlers.challenges.coordination import kind_label, period_label, where_label
+from handlers.challenges.public import other_language_note
 from handlers.initiatives.cards import shorten
 from handlers.profile.keyboards import stop_button
 from handlers.profile.labels import arrondissement_label, theme_label
@@ -52,9 +53,12 @@ def alert_text(challenge: Challenge, user: User, locale: str) -> str:
             theme=theme
         )
     kinds = ", ".join(kind_label(code) for code in challenge.contribution_kinds)
+    head = [_("🔔 <b>A new challenge for the city: {title}</b>").format(title=html.quote(title))]
+    if (note := other_language_note(challenge, locale)) is not None:
+        head.append(f"<i>{note}</i>")
     return "\n".join(
         [
-            _("🔔 <b>A new challenge for the city: {title}</b>").format(title=html.quote(title)),
+            *head,
             " · ".join(where),
             "",
             html.quote(shorten(description, ALERT_DESCRIPTION)),

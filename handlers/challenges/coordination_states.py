@@ -19,3 +19,10 @@ class ChallengeNews(StatesGroup):
     """A coordinator typing an update for everyone who joined a challenge."""
 
     typing_update = State()
+
+
+class ChallengeTranslation(StatesGroup):
+    """A coordinator typing a challenge's title, then its description, in another language."""
+
+    typing_title = State()
+    typing_description = State()

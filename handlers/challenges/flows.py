@@ -16,6 +16,7 @@ from handlers.challenges import (
     on_behalf,
     public,
     quiz,
+    translate,
 )
 from handlers.challenges.jobs import close_ended_challenges
 from handlers.challenges.states import AssistedSignup, HelpQuiz, JoinChallenge
@@ -29,9 +30,14 @@ private: list[Flow] = [
     alliances.router,
     impact.router,
 ]
-# The form first (its Edit button is a management button), then the management and the
-# participants.
-coordinators: list[Flow] = [create.router, manage.router, coordination_participants.router]
+# The form first (its Edit button is a management button), then the management, the
+# participants and the translations.
+coordinators: list[Flow] = [
+    create.router,
+    manage.router,
+    coordination_participants.router,
+    translate.router,
+]
 
 jobs: list[tuple[str, Job]] = [("challenges.close", close_ended_challenges)]
 

@@ -13,6 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, LinkPreviewOptions, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +35,7 @@ from handlers.profile.steps import AfterOnboarding
 from handlers.texts import stale_button
 from handlers.ui import show
 from storage import challenges
-from storage.challenges import activity_label, challenge_text, deep_link
+from storage.challenges import activity_label, challenge_text, deep_link, text_language
 from storage.initiative_support import partners_of
 from storage.models import Challenge, ChallengeStatus, Participation, Theme, User
 from storage.organisations import acting_for
@@ -318,6 +319,23 @@ def mine_lines(mine: Participation, challenge: Challenge, locale: str) -> list[s
     return lines
 
 
+def language_name(code: str, locale: str) -> str:
+    """A language's name as `locale` writes it: «anglais», "French", «الفرنسية»."""
+    try:
+        return Locale.parse(code).get_display_name(locale) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
+def other_language_note(challenge: Challenge, locale: str) -> str | None:
+    """«(text in French)» when the reader's language is not among the challenge's texts and
+    another is shown instead; None when they read their own."""
+    shown = text_language(challenge, locale)
+    if shown is None or shown == locale:
+        return None
+    return _("(text in {language})").format(language=language_name(shown, locale))
+
+
 def card_text(
     challenge: Challenge,
     locale: str,
@@ -328,9 +346,12 @@ def card_text(
     partners: Sequence[str] = (),
 ) -> str:
     """Title, theme, where, when, what is sought, the ways to help, how many take part — in
-    `locale` where the challenge has it; user text escaped; the whole within a message."""
+    `locale` where the challenge has it, else saying in which language it is; user text
+    escaped; the whole within a message."""
     title, description = challenge_text(challenge, locale)
     head = [f"<b>{html.quote(title)}</b>"]
+    if (note := other_language_note(challenge, locale)) is not None:
+        head.append(f"<i>{note}</i>")
     if challenge.status is ChallengeStatus.closed:
         head.append("<i>" + closed_on(challenge, locale, timezone) + "</i>")
     head += [
