@@ -8,7 +8,15 @@ handlers/flow.py.
 from aiogram import Router
 
 from bot.jobs import Job
-from handlers import common, deliveries, discard, group_members, group_move, start
+from handlers import (
+    common,
+    deliveries,
+    dialog_commands,
+    discard,
+    group_members,
+    group_move,
+    start,
+)
 from handlers.challenges import flows as challenges
 from handlers.filters import CoordinatorsGroup, PrivateChat
 from handlers.flow import ResumePoints, coordinators_only, side
@@ -52,6 +60,8 @@ def build_router() -> Router:
             *surveys.coordinators,
             *summary.coordinators,
             *organisations.coordinators,
+            # Last: a command no handler took, sent as a dialog's answer, is not ignored.
+            dialog_commands.router,
         ),
         messages=CoordinatorsGroup(),
     )

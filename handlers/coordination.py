@@ -23,6 +23,16 @@ def refusal() -> str:
     return _("Only the city's coordinators can do this.")
 
 
+def command_not_taken() -> str:
+    """Said in the coordinators' group to a coordinator whose answer in a dialog (a reason, a
+    request for changes, a text, a date) starts with "/": Telegram makes it a command, which
+    the dialog does not take (handlers/filters.py NotCommand). The dialog goes on."""
+    return _(
+        "A message starting with “/” is a command, not an answer: I did not take it. "
+        "Please send your answer again without the “/” at the start, or /cancel to give up."
+    )
+
+
 class Coordinator(Filter):
     """The sender is a coordinator: listed in COORDINATOR_IDS, or a member of their group
     (bot/coordinators.py asks Telegram, and remembers the answer for a minute)."""
