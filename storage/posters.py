@@ -158,7 +158,9 @@ def challenge_poster(title: str, link: str) -> bytes:
     line_height = round(title_font.size * 1.2)
     for number, line in enumerate(title_lines):
         y = MARGIN + number * line_height
-        drawing.draw_text(draw, (WIDTH // 2, y), line, int(title_font.size), ACCENT, "mt", bold=True)
+        drawing.draw_text(
+            draw, (WIDTH // 2, y), line, int(title_font.size), ACCENT, "mt", bold=True
+        )
     for row, cells in enumerate(qr_code(link).matrix):
         for column, dark in enumerate(cells):
             if dark:
