@@ -81,6 +81,7 @@ async def test_the_outbox_sends_429s_and_the_quiet_hours_are_counted(harness: Ha
                     [r.status.value for r in rows]
                     == ["pending", "sent", "failed", "sent", "pending"]
                 ),
+                within=60,
             )
         found = await scrape(client)
 
