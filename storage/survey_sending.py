@@ -13,13 +13,14 @@ from sqlalchemy.orm import raiseload
 
 from storage.audit import audit
 from storage.models import (
+    Role,
     Survey,
     SurveyInvitation,
     SurveyResponse,
     SurveyStatus,
     User,
 )
-from storage.surveys import SurveyError
+from storage.surveys import SurveyError, questions_of
 
 REMINDER_HOURS = (1, 14 * 24)
 
@@ -92,6 +93,37 @@ async def schedule(
     survey = await _locked_draft(session, survey_id)
     survey.send_at = send_at
     audit(session, actor_id, "survey.schedule", "survey", survey.id, {"at": send_at.isoformat()})
+    await session.flush()
+    return survey
+
+
+class RoleLeftOut(SurveyError):
+    """A question is asked only to roles the survey would no longer go to."""
+
+    def __init__(self, position: int, roles: Sequence[Role]) -> None:
+        super().__init__("role_left_out")
+        self.position = position
+        self.roles = roles
+
+
+async def set_roles(
+    session: AsyncSession, survey_id: int, roles: Iterable[Role], actor_id: int
+) -> Survey:
+    """The roles a draft goes to (none: every role), among its challenge's participants or its
+    themes' followers. SurveyError once sent; RoleLeftOut when a question is asked only to a
+    role left out (it would be asked to nobody)."""
+    survey = await _locked_draft(session, survey_id)
+    chosen = set(roles)
+    wanted = [role.value for role in Role if role in chosen]
+    if wanted:
+        for question in await questions_of(session, survey.id):
+            if question.roles and not set(question.roles) <= set(wanted):
+                raise RoleLeftOut(question.position, [Role(r) for r in question.roles])
+    audience = {key: value for key, value in (survey.audience or {}).items() if key != "roles"}
+    if wanted:
+        audience["roles"] = wanted
+    survey.audience = audience  # a new dict: the JSON column sees the change
+    audit(session, actor_id, "survey.roles", "survey", survey.id, {"roles": wanted})
     await session.flush()
     return survey
 

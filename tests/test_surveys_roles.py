@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select, update
 
-from storage.models import Role, SurveyInvitation, SurveyQuestion, User
+from storage.models import AuditEntry, Role, Survey, SurveyInvitation, SurveyQuestion, User
 from tests.conversation import Harness, texts
 from tests.initiatives_setup import group_person, outbox
 from tests.surveys_setup import MORNING, TITLES, city, imported
@@ -99,3 +99,57 @@ async def test_the_preview_names_the_roles_a_question_is_asked_to(
     roles = f"{t('fr', 'Association')} et {t('fr', 'Company')}"
     assert t("fr", "Asked only to: {roles}.", roles=roles) in preview
     assert preview.count(t("fr", "Asked only to: {roles}.", roles=roles)) == 1
+
+
+async def test_coordinators_choose_the_roles_on_a_drafts_card(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    setup = await with_associations(harness)
+    survey_id = await imported(harness, setup["challenge"])
+    async with harness.sessionmaker.begin() as session:
+        await session.execute(
+            update(SurveyQuestion)
+            .where(SurveyQuestion.survey_id == survey_id, SurveyQuestion.code == "how")
+            .values(roles=["association"])
+        )
+    coordinator = group_person(harness)
+    await coordinator.send("/surveys")
+    await coordinator.press(f"#{survey_id} ")
+    await coordinator.press(t("fr", "Who it is for…"))
+    labels = [t("fr", role) for role in ("Citizen", "Association", "Company", "Institution")]
+    assert coordinator.buttons()[:4] == labels
+
+    # Question 4 is for associations: ticking companies alone would leave it to nobody.
+    calls = await coordinator.press(t("fr", "Company"))
+    assert answer_of(calls) == t(
+        "fr",
+        "Question {number} is asked only to: {roles}. Keep them ticked, or tick none.",
+        number=4,
+        roles=t("fr", "Association"),
+    )
+    assert coordinator.buttons()[:4] == labels
+    await coordinator.press(t("fr", "Association"))
+    await coordinator.press(t("fr", "Company"))
+    assert coordinator.buttons()[1:3] == [f"✅ {label}" for label in labels[1:3]]
+    roles = f"{t('fr', 'Association')} et {t('fr', 'Company')}"
+    assert f"· {roles}" in coordinator.last
+
+    await coordinator.press(t("fr", "« Back to the survey"))
+    await coordinator.press(t("fr", "Send now"))
+    assert coordinator.last == tn(
+        "fr",
+        "Send «{title}» now to {count} person? Each receives it in their language.",
+        "Send «{title}» now to {count} people? Each receives it in their language.",
+        2,
+        title=TITLES["fr"],
+        count=2,
+    )
+    async with harness.sessionmaker() as session:
+        stored = await session.get(Survey, survey_id)
+        assert stored is not None and stored.audience == {"roles": ["association", "company"]}
+        actions = list(await session.scalars(select(AuditEntry.action)))
+    assert actions == ["survey.roles", "survey.roles"]
+
+
+def answer_of(calls: list) -> str:
+    return next(c for c in calls if c.method == "answerCallbackQuery").params.get("text") or ""

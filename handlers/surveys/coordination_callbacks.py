@@ -7,6 +7,8 @@ import enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from storage.models import Role
+
 
 class ManageAction(enum.StrEnum):
     card = "c"
@@ -21,6 +23,7 @@ class ManageAction(enum.StrEnum):
     csv = "cv"
     json = "js"
     waves = "w"
+    roles = "ro"  # who a draft goes to: the roles' picker
 
 
 class ManageCb(CallbackData, prefix="scm"):
@@ -30,3 +33,10 @@ class ManageCb(CallbackData, prefix="scm"):
 
 class ListCb(CallbackData, prefix="scl"):
     page: int = 0
+
+
+class RoleCb(CallbackData, prefix="scr"):
+    """Ticks or unticks a role a draft goes to."""
+
+    survey_id: int
+    role: Role

@@ -6,9 +6,12 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from handlers.initiatives.cards import shorten
-from handlers.surveys.coordination_callbacks import ListCb, ManageAction, ManageCb
+from handlers.profile.keyboards import CHOOSABLE_ROLES
+from handlers.profile.labels import role_label
+from handlers.surveys.coordination_callbacks import ListCb, ManageAction, ManageCb, RoleCb
+from handlers.ui import ticked
 from storage.models import Survey, SurveyStatus
-from storage.surveys import survey_text
+from storage.surveys import survey_roles, survey_text
 
 Rows = list[list[InlineKeyboardButton]]
 
@@ -58,6 +61,7 @@ def card_keyboard(survey: Survey, *, several_waves: bool) -> InlineKeyboardMarku
                 _manage(_("Send at…"), ManageAction.send_at, number),
             ],
             [_manage(_("Reminder after…"), ManageAction.reminder, number)],
+            [_manage(_("Who it is for…"), ManageAction.roles, number)],
         ]
     else:
         rows.append(
@@ -100,3 +104,18 @@ def back_keyboard(survey_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[[_manage(_("« Back to the survey"), ManageAction.card, survey_id)]]
     )
+
+
+def roles_keyboard(survey: Survey) -> InlineKeyboardMarkup:
+    """A button per role, ticked when the draft goes to it; then back to the card."""
+    chosen = set(survey_roles(survey))
+    buttons = [
+        InlineKeyboardButton(
+            text=ticked(role_label(role), role in chosen),
+            callback_data=RoleCb(survey_id=survey.id, role=role).pack(),
+        )
+        for role in CHOOSABLE_ROLES
+    ]
+    rows: Rows = [buttons[:2], buttons[2:]]
+    rows.append([_manage(_("« Back to the survey"), ManageAction.card, survey.id)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -7,12 +7,12 @@ from aiogram.fsm.state import StatesGroup
 
 from bot.jobs import Job
 from handlers.flow import Flow, Resumer
-from handlers.surveys import manage, published, respond, results_group, scheduling
+from handlers.surveys import manage, published, respond, results_group, roles, scheduling
 from handlers.surveys.jobs import send_due_surveys, send_reminders
 from handlers.surveys.states import SurveyAnswering
 
 private: list[Flow] = [respond.router, published.router]
-coordinators: list[Flow] = [manage.router, scheduling.router, results_group.router]
+coordinators: list[Flow] = [manage.router, scheduling.router, roles.router, results_group.router]
 
 jobs: list[tuple[str, Job]] = [
     ("surveys.send", send_due_surveys),

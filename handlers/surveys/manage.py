@@ -28,7 +28,7 @@ from handlers.flow import Flow
 from handlers.surveys import coordination_keyboards as keyboards
 from handlers.surveys import sending
 from handlers.surveys.coordination import card_text, list_text, preview_text
-from handlers.surveys.coordination_callbacks import ListCb, ManageAction, ManageCb
+from handlers.surveys.coordination_callbacks import ListCb, ManageAction, ManageCb, RoleCb
 from handlers.ui import show
 from storage import survey_sending
 from storage.models import Challenge, Survey, SurveyStatus, utcnow
@@ -37,7 +37,7 @@ from storage.surveys import SurveyError, audience, close_survey, get_survey, lis
 from storage.surveys import questions_of as survey_questions
 
 
-async def pressed_survey(session: AsyncSession, button: ManageCb) -> Survey | None:
+async def pressed_survey(session: AsyncSession, button: ManageCb | RoleCb) -> Survey | None:
     return await get_survey(session, button.survey_id)
 
 
