@@ -423,3 +423,35 @@ async def test_contact_is_not_asked_again_after_a_yes_at_onboarding(harness: Har
     assert stored.contact_consent
     ((_, _, payload),) = await outbox(harness)
     assert f"tg://user?id={person.id}" in payload["text"]
+
+
+async def test_a_button_typed_rather_than_pressed_is_taken(harness: Harness) -> None:
+    """At a button step, a text that names a button is that button (handlers/typed_choice.py);
+    anything else is refused with the buttons again."""
+    person = await onboarded(harness)
+    await change_profile(harness, person, locale="fr")
+    await person.send("/start")
+    await person.press(t("fr", "Propose an initiative"))
+    await person.send("solidarite")
+    assert t("fr", "Step {number} of {total}", number=2, total=6) in person.last
+    # Where: «13e», though the buttons shown are the person's own 3rd and «Ailleurs».
+    await person.send("13e")
+    assert t("fr", "Step {number} of {total}", number=3, total=6) in person.last
+    await person.send(TITLE)
+    await person.send(DESCRIPTION)
+    await person.send("passer")
+    await person.send("Passer")
+    assert t("fr", "Check it, change what you wish, then send it.") in person.last
+    await person.send("contact")
+    await person.send("oui")
+    assert t("fr", "Coordinators may contact you: {value}", value=t("fr", "yes")) in person.last
+    calls = await person.send("peut-être")
+    assert texts(calls)[0] == t("fr", "Please answer with one of the buttons below.")
+    await person.send("envoyer ma proposition")
+    async with harness.sessionmaker() as session:
+        stored = (await session.scalars(select(Initiative))).one()
+    assert (stored.theme_code, stored.arrondissement, stored.contact_consent) == (
+        "solidarity",
+        13,
+        True,
+    )

@@ -8,7 +8,7 @@ import pytest
 
 from storage.users import OUTSIDE_MARSEILLE, find_user
 from tests.challenges_setup import make_challenge, open_card
-from tests.conversation import Harness, Person
+from tests.conversation import Harness, Person, texts
 from tests.initiatives_setup import onboarded
 from tests.texts import t
 
@@ -70,3 +70,26 @@ async def test_where_is_not_asked_when_the_challenge_takes_place_anywhere(
     assert "Would you rather help on site, or remotely" in person.last
     await person.press("Remotely")
     assert "Question 2 of 3" in person.last
+
+
+async def test_the_quiz_takes_buttons_typed_rather_than_pressed(harness: Harness) -> None:
+    await make_challenge(harness, arrondissements=[1, 2, 13])
+    person = await speaking(harness, await onboarded(harness), "fr")
+    await open_card(person)
+    await person.press(t("fr", "Find where I can help"))
+    await person.send("sur place")
+    assert t("fr", "Where could you go? Choose the arrondissement.") in person.last
+    # «13e» though the buttons shown are the person's own 3rd and «another one».
+    await person.send("13e")
+    assert t("fr", "How much time could you give each month?") in person.last
+    await person.send("3 à 5 h")
+    assert t("fr", "Question {number} of {total}", number=4, total=4) in person.last
+    # Several activities on one line, then «Done» typed.
+    await person.send("visits (fr), help with errands (fr)")
+    assert "✅ Visits (fr)" in person.buttons() and "✅ Help with errands (fr)" in person.buttons()
+    calls = await person.send("peut-être")
+    assert texts(calls)[0] == t("fr", "Please answer with one of the buttons below.")
+    await person.send(t("fr", "Done"))
+    assert t("fr", "Here is where you can help:") in person.last
+    joins = [b for b in person.buttons() if "Visits" in b or "errands" in b]
+    assert len(joins) == 2

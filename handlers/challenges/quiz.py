@@ -49,6 +49,7 @@ from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.profile.labels import arrondissement_label
 from handlers.texts import stale_button
+from handlers.typed_choice import typed_choice, typed_choices
 from handlers.ui import show
 from storage.challenge_quiz import TIME_CHOICES, matching_activities, where_matters
 from storage.challenges import challenge_text
@@ -199,7 +200,7 @@ async def dialog_challenge(
 
 @router.callback_query(HelpQuiz.choosing_place, QuizPlaceCb.filter())
 async def place_chosen(
-    query: CallbackQuery,
+    query: CallbackQuery | Message,
     callback_data: QuizPlaceCb,
     state: FSMContext,
     user: User,
@@ -216,7 +217,7 @@ async def place_chosen(
 
 @router.callback_query(HelpQuiz.choosing_arrondissement, QuizStepCb.filter())
 async def own_arrondissement_or_another(
-    query: CallbackQuery,
+    query: CallbackQuery | Message,
     callback_data: QuizStepCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
@@ -248,7 +249,7 @@ async def own_arrondissement_or_another(
 
 @router.callback_query(HelpQuiz.choosing_arrondissement, QuizArrondissementCb.filter())
 async def arrondissement_chosen(
-    query: CallbackQuery,
+    query: CallbackQuery | Message,
     callback_data: QuizArrondissementCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
@@ -268,7 +269,7 @@ async def arrondissement_chosen(
 
 @router.callback_query(HelpQuiz.choosing_time, QuizTimeCb.filter())
 async def time_chosen(
-    query: CallbackQuery,
+    query: CallbackQuery | Message,
     callback_data: QuizTimeCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
@@ -323,7 +324,11 @@ async def activity_ticked(
 
 
 async def conclude(
-    target: CallbackQuery, state: FSMContext, user: User, draft: QuizDraft, challenge: Challenge
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    user: User,
+    draft: QuizDraft,
+    challenge: Challenge,
 ) -> None:
     """The activities that match, each with «Join for this»; the quiz ends."""
     matches = matching_activities(
@@ -393,7 +398,83 @@ async def back(
     await ask(message, previous, state=state, user=user, draft=draft, challenge=challenge)
 
 
+def typed_options(
+    step: State, user: User, draft: QuizDraft, challenge: Challenge
+) -> list[tuple[str, str]]:
+    """The buttons a text typed at `step` may name, as (label, callback data): where, every
+    arrondissement (the person's own by its name too); at the activities, their names
+    unticked."""
+    if step == HelpQuiz.choosing_place:
+        markup = keyboards.place_keyboard()
+    elif step == HelpQuiz.choosing_arrondissement:
+        markup = keyboards.quiz_arrondissement_keyboard()
+        other = QuizStepCb(step=QuizStep.other_arrondissement).pack()
+        named = [
+            (arrondissement_label(n), QuizArrondissementCb(number=n).pack())
+            for n in ARRONDISSEMENTS
+        ]
+        return [*_options(markup), *named, (_("Another one"), other)]
+    elif step == HelpQuiz.choosing_time:
+        markup = keyboards.time_keyboard(TIME_CHOICES)
+    else:
+        markup = keyboards.wanted_keyboard(candidates(challenge, draft), user.locale, ())
+    return _options(markup)
+
+
+def _options(markup: InlineKeyboardMarkup) -> list[tuple[str, str]]:
+    rows = markup.inline_keyboard
+    return [(b.text, b.callback_data) for row in rows for b in row if b.callback_data]
+
+
 @router.message(StateFilter(HelpQuiz), NotCommand())
+async def not_a_button(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    draft: QuizDraft,
+    challenge: Challenge,
+) -> None:
+    """A text that names one of the question's buttons (handlers/typed_choice.py): as if it
+    were pressed; at the activities, several may be named at once. Anything else: said, and
+    the same question again."""
+    step = current_step(await state.get_state())
+    options = typed_options(step, user, draft, challenge)
+    text = message.text or ""
+    answer = CallbackAnswer(answered=False, disabled=True)
+    if step == HelpQuiz.choosing_activities:
+        chosen = [QuizActivityCb.unpack(data).code for data in typed_choices(text, options) or []]
+        if chosen == [""]:
+            await conclude(message, state, user, draft, challenge)
+            return
+        if chosen and "" not in chosen:
+            draft.wanted = sorted(set(draft.wanted) ^ set(chosen))
+            await ask(message, step, state=state, user=user, draft=draft, challenge=challenge)
+            return
+        await ask_again(message, state, session, user, settings)
+        return
+    data = typed_choice(text, options) if text else None
+    if data is None:
+        await ask_again(message, state, session, user, settings)
+        return
+    if step == HelpQuiz.choosing_place:
+        await place_chosen(message, QuizPlaceCb.unpack(data), state, user, draft, challenge)
+    elif step == HelpQuiz.choosing_time:
+        cb_time = QuizTimeCb.unpack(data)
+        await time_chosen(message, cb_time, answer, state, user, draft, challenge)
+    elif data.startswith(f"{QuizStepCb.__prefix__}:"):
+        cb_step = QuizStepCb.unpack(data)
+        await own_arrondissement_or_another(
+            message, cb_step, answer, state, user, draft, challenge
+        )
+    else:
+        cb_place = QuizArrondissementCb.unpack(data)
+        await arrondissement_chosen(message, cb_place, answer, state, user, draft, challenge)
+    if answer.text:
+        await message.answer(answer.text)
+
+
 async def ask_again(
     message: Message,
     state: FSMContext,

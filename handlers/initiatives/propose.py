@@ -28,12 +28,19 @@ from handlers.initiatives.callbacks import (
     SupportCb,
 )
 from handlers.initiatives.draft import ProposalDraft
-from handlers.initiatives.questions import ask, home_arrondissement, step_after, step_before
+from handlers.initiatives.questions import (
+    ask,
+    home_arrondissement,
+    step_after,
+    step_before,
+    typed_options,
+)
 from handlers.initiatives.states import Propose
 from handlers.menu import MenuAction, MenuCb, menu_keyboard
 from handlers.profile.callbacks import ArrondissementCb, ContactCb, ThemeCb
 from handlers.profile.onboarding import resume
 from handlers.texts import explain_rejection, stale_button
+from handlers.typed_choice import typed_choice
 from handlers.ui import show
 from storage import initiative_support, initiatives
 from storage.initiatives import NotAllowed
@@ -100,7 +107,7 @@ async def answered(
 
 @router.callback_query(Propose.choosing_theme, ThemeCb.filter())
 async def theme_chosen(
-    query: CallbackQuery,
+    query: CallbackQuery | Message,
     callback_data: ThemeCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
@@ -117,7 +124,7 @@ async def theme_chosen(
 
 @router.callback_query(Propose.choosing_arrondissement, ProposeCb.filter())
 async def own_arrondissement_or_another(
-    query: CallbackQuery,
+    query: CallbackQuery | Message,
     callback_data: ProposeCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
@@ -147,7 +154,7 @@ async def own_arrondissement_or_another(
 
 @router.callback_query(Propose.choosing_arrondissement, ArrondissementCb.filter())
 async def arrondissement_chosen(
-    query: CallbackQuery,
+    query: CallbackQuery | Message,
     callback_data: ArrondissementCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
@@ -186,7 +193,7 @@ async def text_typed(
 
 @router.callback_query(Propose.reviewing_similar, SupportCb.filter())
 async def support_instead(
-    query: CallbackQuery,
+    query: CallbackQuery | Message,
     callback_data: SupportCb,
     callback_answer: CallbackAnswer,
     i18n: I18n,
@@ -220,7 +227,7 @@ async def support_instead(
 
 @router.callback_query(Propose.reviewing_similar, ProposeCb.filter())
 async def different_after_all(
-    query: CallbackQuery,
+    query: CallbackQuery | Message,
     callback_data: ProposeCb,
     callback_answer: CallbackAnswer,
     state: FSMContext,
@@ -246,6 +253,8 @@ async def photo_sent(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
     if not message.photo:
+        if await typed_skip(message, state, session, user):
+            return
         await message.answer(_("Please send a photo, or press «Skip»."))
         await ask_again(message, state, session, user, explained=True)
         return
@@ -260,6 +269,8 @@ async def location_sent(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
     if message.location is None:
+        if await typed_skip(message, state, session, user):
+            return
         await message.answer(_("Please attach a location (📎 → Location), or press «Skip»."))
         await ask_again(message, state, session, user, explained=True)
         return
@@ -272,7 +283,7 @@ async def location_sent(
 @router.callback_query(Propose.sending_photo, ProposeCb.filter(F.action == ProposeAction.skip))
 @router.callback_query(Propose.sending_location, ProposeCb.filter(F.action == ProposeAction.skip))
 async def skipped(
-    query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+    query: CallbackQuery | Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
     """Skipping removes what the field had, so that «Skip» from the summary clears it."""
     step = await current_step(state)
@@ -286,7 +297,7 @@ async def skipped(
 
 @router.callback_query(Propose.choosing_contact, ContactCb.filter())
 async def contact_chosen(
-    query: CallbackQuery,
+    query: CallbackQuery | Message,
     callback_data: ContactCb,
     state: FSMContext,
     session: AsyncSession,
@@ -301,7 +312,7 @@ async def contact_chosen(
 
 @router.callback_query(Propose.reviewing, EditFieldCb.filter())
 async def edit_field(
-    query: CallbackQuery,
+    query: CallbackQuery | Message,
     callback_data: EditFieldCb,
     state: FSMContext,
     session: AsyncSession,
@@ -321,7 +332,7 @@ async def edit_field(
 
 @router.callback_query(Propose.reviewing, ProposeCb.filter(F.action == ProposeAction.send))
 async def send_proposal(
-    query: CallbackQuery,
+    query: CallbackQuery | Message,
     callback_answer: CallbackAnswer,
     i18n: I18n,
     state: FSMContext,
@@ -396,7 +407,72 @@ async def back(message: Message, state: FSMContext, session: AsyncSession, user:
     await ask(message, previous, state=state, session=session, user=user, draft=draft)
 
 
+async def typed_skip(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> bool:
+    """«Skip» typed rather than pressed, at the photo or the location: skipped."""
+    skip = ProposeCb(action=ProposeAction.skip).pack()
+    if typed_choice(message.text or "", [(_("Skip"), skip)]) is None:
+        return False
+    await skipped(message, state, session, user)
+    return True
+
+
 @router.message(StateFilter(Propose), NotCommand())
+async def not_expected(
+    message: Message,
+    i18n: I18n,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    coordinators_chat: CoordinatorsChat,
+) -> None:
+    """A text that names one of the step's buttons (handlers/typed_choice.py): as if it were
+    pressed. Anything else: said, and asked again."""
+    step = await current_step(state)
+    draft = await ProposalDraft.load(state)
+    options = await typed_options(step, session, user, draft)
+    data = typed_choice(message.text or "", options) if message.text else None
+    if data is None:
+        await ask_again(message, state, session, user)
+        return
+    answer = CallbackAnswer(answered=False, disabled=True)
+    if step == Propose.choosing_theme:
+        await theme_chosen(message, ThemeCb.unpack(data), answer, state, session, user)
+    elif step == Propose.choosing_arrondissement and data.startswith(f"{ProposeCb.__prefix__}:"):
+        cb = ProposeCb.unpack(data)
+        await own_arrondissement_or_another(message, cb, answer, state, session, user)
+    elif step == Propose.choosing_arrondissement:
+        cb_place = ArrondissementCb.unpack(data)
+        await arrondissement_chosen(message, cb_place, answer, state, session, user)
+    elif step == Propose.choosing_contact:
+        await contact_chosen(message, ContactCb.unpack(data), state, session, user)
+    elif step == Propose.reviewing and data.startswith(f"{EditFieldCb.__prefix__}:"):
+        await edit_field(message, EditFieldCb.unpack(data), state, session, user)
+    elif step == Propose.reviewing:
+        await send_proposal(
+            message, answer, i18n, state, session, user, settings, coordinators_chat
+        )
+    elif step == Propose.reviewing_similar and data.startswith(f"{SupportCb.__prefix__}:"):
+        await support_instead(
+            message,
+            SupportCb.unpack(data),
+            answer,
+            i18n,
+            state,
+            session,
+            user,
+            settings,
+            coordinators_chat,
+        )
+    elif step == Propose.reviewing_similar:
+        cb = ProposeCb.unpack(data)
+        await different_after_all(message, cb, answer, state, session, user)
+    if answer.text:
+        await message.answer(answer.text)
+
+
 async def ask_again(
     message: Message,
     state: FSMContext,

@@ -10,16 +10,19 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.initiatives import keyboards
+from handlers.initiatives.callbacks import ProposeAction, ProposeCb
 from handlers.initiatives.draft import ProposalDraft
 from handlers.initiatives.states import Propose
+from handlers.profile.callbacks import ArrondissementCb
 from handlers.profile.keyboards import contact_keyboard
 from handlers.profile.labels import arrondissement_label, theme_label
 from handlers.ui import show
+from storage import initiatives
 from storage.initiatives import DESCRIPTION_LIMITS, TITLE_LIMITS
 from storage.models import User
 from storage.privacy import shares_contact
 from storage.themes import list_themes
-from storage.users import ARRONDISSEMENTS
+from storage.users import ARRONDISSEMENTS, OUTSIDE_MARSEILLE
 
 # The form's steps in order; the look-alike check after the title is not a step of its own.
 # Contact is not a step: it is the person's own answer, given at onboarding
@@ -180,3 +183,33 @@ def summary(draft: ProposalDraft, user: User) -> str:
         _("Check it, change what you wish, then send it."),
     ]
     return "\n".join(lines)
+
+
+def button_options(markup: InlineKeyboardMarkup | None) -> list[tuple[str, str]]:
+    """A keyboard's buttons as (label, callback data): what a typed text may name."""
+    rows = markup.inline_keyboard if markup else []
+    return [(b.text, b.callback_data) for row in rows for b in row if b.callback_data]
+
+
+async def typed_options(
+    step: State, session: AsyncSession, user: User, draft: ProposalDraft
+) -> list[tuple[str, str]]:
+    """The buttons a text typed at `step` may name, as the person was shown them: where, every
+    place too (the person's own by its name, whichever of the two keyboards is shown); at the
+    summary, its buttons; elsewhere, the step's."""
+    if step == Propose.reviewing:
+        return button_options(keyboards.review_keyboard())
+    if step == Propose.reviewing_similar:
+        look_alikes = await initiatives.similar(
+            session, draft.theme_code or "", draft.arrondissement or 0, draft.title or ""
+        )
+        return button_options(keyboards.similar_keyboard(look_alikes))
+    if step == Propose.choosing_arrondissement:
+        options = button_options(keyboards.place_keyboard(draft.arrondissement))
+        places = [*ARRONDISSEMENTS, OUTSIDE_MARSEILLE]
+        options += [(arrondissement_label(n), ArrondissementCb(number=n).pack()) for n in places]
+        somewhere_else = ProposeCb(action=ProposeAction.other_arrondissement).pack()
+        return [*options, (_("Somewhere else"), somewhere_else)]
+    if step in STEPS or step == Propose.choosing_contact:
+        return button_options((await _question(step, session, user, draft, True))[1])
+    return []
