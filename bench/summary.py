@@ -104,8 +104,8 @@ def build(path: Path, people: int) -> dict[str, int]:
         ((number, rng.choice(THEMES)) for number in range(1, people + 1)),
     )
     db.executemany(
-        "INSERT INTO needs (reporter_id, theme_code, arrondissement, text, created_at) "
-        "VALUES (?,?,?,?,?)",
+        "INSERT INTO needs (reporter_id, theme_code, arrondissement, text, created_at, status, "
+        "link_confirmed) VALUES (?,?,?,?,?,'open',0)",
         (
             (
                 rng.randint(1, people),
