@@ -156,6 +156,44 @@ async def test_buttons_steps_ask_again(harness: Harness) -> None:
             assert await state_of(harness, person) == before
 
 
+async def test_a_typed_text_that_names_a_button_does_what_it_does(harness: Harness) -> None:
+    person = await reporting(harness)
+    await person.send("  housing ")
+    assert "Where is the need? In your arrondissement?" in person.last
+    await person.send("another one")
+    assert "In which arrondissement of Marseille is the need?" in person.last
+    await person.send("١٣")  # Arabic-Indic digits
+    assert "Housing · Arrondissement 13" in person.last
+    await person.send(DESCRIPTION)
+    await person.send("skip")
+    assert "Location: none" in person.last
+    calls = await person.send("hello")
+    assert texts(calls)[0] == "Please answer with one of the buttons below."
+    assert await needs(harness) == []
+    await person.send("edit")
+    assert person.last == "Which field would you like to change?"
+    await person.send("Send")
+    (need,) = await needs(harness)
+    assert (need.theme_code, need.arrondissement, need.text) == ("housing", 13, DESCRIPTION)
+    assert person.last.startswith(
+        f"Thank you! Your need is recorded under the reference N-{need.id}."
+    )
+
+    # «Yes» for the person's own arrondissement; «keep this description» as the button.
+    await person.press("Back to the menu")
+    await person.press("Report a need")
+    await person.send("Culture")
+    await person.send("yes")
+    assert "Culture · Arrondissement 3" in person.last
+    await person.send(DESCRIPTION)
+    await person.send("/back")
+    await person.send("Keep this description")
+    assert "Step 4 of 4" in person.last
+    await person.send("skip")
+    await person.send("send")
+    assert [n.text for n in await needs(harness)] == [DESCRIPTION, DESCRIPTION]
+
+
 async def test_bad_descriptions_and_locations(harness: Harness) -> None:
     person = await at_description(harness)
     question = person.last

@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiogram import F, html
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
@@ -34,6 +35,14 @@ from handlers.needs.steps import (
     step_after,
     step_before,
     step_of,
+)
+from handlers.needs.typed import (
+    ANOTHER,
+    named_arrondissement,
+    named_location_button,
+    named_review_button,
+    named_theme,
+    names_keep_description,
 )
 from handlers.profile.labels import arrondissement_label, theme_label
 from handlers.profile.onboarding import resume
@@ -112,10 +121,20 @@ async def theme_chosen(
     if callback_data.code not in await known_theme_codes(session):
         callback_answer.text = stale_button()
         return
+    await keep_theme(query, callback_data.code, state, session, user)
+
+
+async def keep_theme(
+    target: Message | CallbackQuery,
+    code: str,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
     draft = await NeedDraft.load(state)
-    draft.theme = callback_data.code
+    draft.theme = code
     following = NeedReport.reviewing if draft.editing else place_step(user, draft)
-    await ask(query, following, state=state, session=session, user=user, draft=draft)
+    await ask(target, following, state=state, session=session, user=user, draft=draft)
 
 
 @router.callback_query(
@@ -134,10 +153,20 @@ async def arrondissement_chosen(
     if not is_need_arrondissement(callback_data.number):
         callback_answer.text = stale_button()
         return
+    await keep_arrondissement(query, callback_data.number, state, session, user)
+
+
+async def keep_arrondissement(
+    target: Message | CallbackQuery,
+    number: int,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
     draft = await NeedDraft.load(state)
-    draft.arrondissement = callback_data.number
+    draft.arrondissement = number
     following = step_after(NeedReport.choosing_arrondissement, draft)
-    await ask(query, following, state=state, session=session, user=user, draft=draft)
+    await ask(target, following, state=state, session=session, user=user, draft=draft)
 
 
 @router.callback_query(
@@ -165,6 +194,15 @@ async def description_typed(
 ) -> None:
     """Stores the description in the draft, then asks for a location (or shows the review)."""
     draft = await NeedDraft.load(state)
+    if (
+        message.text is not None
+        and draft.text is not None
+        and names_keep_description(message.text)
+    ):
+        # «Keep this description», typed rather than pressed.
+        following = step_after(NeedReport.typing_description, draft)
+        await ask(message, following, state=state, session=session, user=user, draft=draft)
+        return
     if message.text is None:
         await message.answer(_("Please type the description as a text message."))
     else:
@@ -210,6 +248,10 @@ async def location_sent(
 ) -> None:
     """Keeps the location in the draft, then shows the review."""
     draft = await NeedDraft.load(state)
+    typed = named_location_button(message.text, draft) if message.text else None
+    if typed is not None:
+        await location_answered(message, typed, state, session, user)
+        return
     if message.location is None:
         await message.answer(
             _("Please attach a location (📎 → Location), or press «Skip» to go without.")
@@ -242,15 +284,27 @@ async def location_skipped_or_kept(
 ) -> None:
     """«Skip» (or «Remove the location»): no location; «Keep this location»: as it was. Then
     the review."""
+    if not await location_answered(query, callback_data.step, state, session, user):
+        callback_answer.text = stale_button()
+
+
+async def location_answered(
+    target: Message | CallbackQuery,
+    step: NeedStep,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> bool:
+    """False for «Keep this location» without one (an old button)."""
     draft = await NeedDraft.load(state)
-    if callback_data.step is NeedStep.keep_location:
+    if step is NeedStep.keep_location:
         if draft.latitude is None:
-            callback_answer.text = stale_button()
-            return
+            return False
     else:
         draft.latitude = draft.longitude = None
     draft.located = True
-    await ask(query, NeedReport.reviewing, state=state, session=session, user=user, draft=draft)
+    await ask(target, NeedReport.reviewing, state=state, session=session, user=user, draft=draft)
+    return True
 
 
 # -- the review
@@ -268,31 +322,45 @@ async def review_pressed(
 ) -> None:
     """The review's buttons: send, the fields to change, back to the review, cancel (asked
     first), cancelled."""
-    step = callback_data.step
+    if not await review_action(query, callback_data.step, state, session, user, settings):
+        callback_answer.text = stale_button()
+
+
+async def review_action(
+    target: Message | CallbackQuery,
+    step: NeedStep,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> bool:
+    """Does what the review's button `step` does; False for a button that is not the
+    review's."""
     if step is NeedStep.send:
-        await _report(query, state, session, user, settings)
+        await _report(target, state, session, user, settings)
     elif step is NeedStep.edit:
-        await show(query, _("Which field would you like to change?"), keyboards.fields_keyboard())
+        await show(target, _("Which field would you like to change?"), keyboards.fields_keyboard())
     elif step is NeedStep.review:
         draft = await NeedDraft.load(state)
         await ask(
-            query, NeedReport.reviewing, state=state, session=session, user=user, draft=draft
+            target, NeedReport.reviewing, state=state, session=session, user=user, draft=draft
         )
     elif step is NeedStep.cancel:
         await show(
-            query,
+            target,
             _("Discard this need? What you entered will not be kept."),
             keyboards.cancel_keyboard(),
         )
     elif step is NeedStep.cancel_sure:
         await state.clear()
         await show(
-            query,
+            target,
             _("Your need was not sent. You can report one whenever you wish."),
             keyboards.reported_keyboard(),
         )
     else:
-        callback_answer.text = stale_button()
+        return False
+    return True
 
 
 EDITED_STEP = {
@@ -321,15 +389,56 @@ async def field_chosen(
 
 @router.message(StateFilter(NeedReport), NotCommand())
 async def ask_again(
-    message: Message, state: FSMContext, session: AsyncSession, user: User
+    message: Message, state: FSMContext, session: AsyncSession, user: User, settings: Settings
 ) -> None:
-    """Anything but a button while buttons are expected: say so, then ask the same question
-    again; the draft is kept."""
+    """While buttons are expected: a text that names one does what it does ("13e",
+    "logement", "envoyer"); anything else is told so, and the same question asked again; the
+    draft is kept."""
     step = step_of(await state.get_state())
     assert step is not None
+    if message.text and await typed_answer(message, step, state, session, user, settings):
+        return
     await message.answer(_("Please answer with one of the buttons below."))
     draft = await NeedDraft.load(state)
     await ask(message, step, state=state, session=session, user=user, draft=draft)
+
+
+async def typed_answer(
+    message: Message,
+    step: State,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> bool:
+    """Does what the button a typed text names would do; False when it names none."""
+    text = message.text or ""
+    if step == NeedReport.choosing_theme:
+        code = await named_theme(session, user, text)
+        if code is not None:
+            await keep_theme(message, code, state, session, user)
+        return code is not None
+    if step in (NeedReport.confirming_arrondissement, NeedReport.choosing_arrondissement):
+        number = named_arrondissement(step, user, text)
+        if number == ANOTHER:
+            draft = await NeedDraft.load(state)
+            await ask(
+                message,
+                NeedReport.choosing_arrondissement,
+                state=state,
+                session=session,
+                user=user,
+                draft=draft,
+            )
+        elif number is not None:
+            await keep_arrondissement(message, number, state, session, user)
+        return number is not None
+    if step == NeedReport.reviewing:
+        action = named_review_button(text)
+        return action is not None and await review_action(
+            message, action, state, session, user, settings
+        )
+    return False
 
 
 async def _report(
