@@ -166,7 +166,10 @@ def typed_choices(text: str, options: Iterable[tuple[str, T]]) -> list[T] | None
 
 def _typed_number(typed: str) -> int | None:
     found = _NUMBER_TYPED.match(typed)
-    return int(found["number"]) if found is not None else None
+    # No option has a number of more than a few digits; int() refuses past 4300 of them.
+    if found is None or len(found["number"]) > 9:
+        return None
+    return int(found["number"])
 
 
 def _first_number(label: str) -> int | None:
