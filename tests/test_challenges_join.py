@@ -139,6 +139,37 @@ async def test_the_example_fits_the_kind_of_contribution(harness: Harness) -> No
         await person.send("/back")
 
 
+async def test_typed_answers_that_name_a_button_join_too(harness: Harness) -> None:
+    await make_challenge(harness)
+    person = await onboarded(harness)
+    await open_card(person)
+    await person.press("Join")
+    await person.send("SKILLS")
+    assert "Which activity would you like to take part in?" in person.last
+    await person.send("digital help")
+    assert "Skills · Digital help" in person.last
+    await person.send("skip")
+    assert f"Thank you! You have joined «{TITLE}»." in person.last
+    (row,) = await participations(harness)
+    assert (row.kind, row.activity, row.text) == ("skills", "digital_help", None)
+
+    # Changing: «none in particular», and the very words «keep what I wrote».
+    await person.press("« Back to the challenge")
+    await person.press("Change what I bring")
+    calls = await person.send("a car")
+    assert person.said(2)[0] == ASK_BUTTONS and calls
+    await person.send("Premises")
+    await person.send("none in particular")
+    await person.send(BRINGS)
+    await person.press("« Back to the challenge")
+    await person.press("Change what I bring")
+    await person.send("premises")
+    await person.send("none in particular")
+    await person.send("keep what I wrote")
+    (row,) = await participations(harness)
+    assert (row.kind, row.activity, row.text) == ("premises", None, BRINGS)
+
+
 async def test_back_and_cancel_while_joining(harness: Harness) -> None:
     await make_challenge(harness, activities=[])
     person = await onboarded(harness)

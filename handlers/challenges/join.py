@@ -39,6 +39,7 @@ from handlers.current import DIALOG, Current
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.texts import explain_rejection, stale_button
+from handlers.typed_choice import normalise, typed_choice
 from handlers.ui import show
 from storage import challenges
 from storage.challenges import (
@@ -215,9 +216,20 @@ async def kind_chosen(
     if callback_data.kind not in challenge.contribution_kinds:
         callback_answer.text = stale_button()
         return
-    draft.kind = callback_data.kind
+    await keep_kind(query, callback_data.kind, state, user, draft, challenge)
+
+
+async def keep_kind(
+    target: Message | CallbackQuery,
+    kind: str,
+    state: FSMContext,
+    user: User,
+    draft: JoinDraft,
+    challenge: Challenge,
+) -> None:
+    draft.kind = kind
     step = steps_of(challenge)[1]
-    await ask(query, step, state=state, user=user, draft=draft, challenge=challenge)
+    await ask(target, step, state=state, user=user, draft=draft, challenge=challenge)
 
 
 @router.callback_query(JoinChallenge.choosing_activity, JoinActivityCb.filter())
@@ -235,9 +247,20 @@ async def activity_chosen(
     if code is not None and activity_of(challenge, code) is None:
         callback_answer.text = stale_button()
         return
+    await keep_activity(query, code, state, user, draft, challenge)
+
+
+async def keep_activity(
+    target: Message | CallbackQuery,
+    code: str | None,
+    state: FSMContext,
+    user: User,
+    draft: JoinDraft,
+    challenge: Challenge,
+) -> None:
     draft.activity = code
     await ask(
-        query, JoinChallenge.typing_text, state=state, user=user, draft=draft, challenge=challenge
+        target, JoinChallenge.typing_text, state=state, user=user, draft=draft, challenge=challenge
     )
 
 
@@ -251,9 +274,18 @@ async def text_typed(
     draft: JoinDraft,
     challenge: Challenge,
 ) -> None:
-    """Keeps what they bring once it passes the checks, and joins."""
+    """Keeps what they bring once it passes the checks, and joins. Only the very words of
+    «Skip» or «Keep what I wrote» stand for those buttons: any other text is what they bring."""
     if message.text is None:
-        await ask_again(message, state, session, user, settings)
+        await ask_again(message, state, session, user, settings, draft, challenge)
+        return
+    typed = normalise(message.text)
+    if typed == normalise(_("Skip")):
+        await finish(message, state, session, user, draft, challenge, None, settings.timezone)
+        return
+    if draft.previous_text and typed == normalise(_("Keep what I wrote")):
+        text = draft.previous_text
+        await finish(message, state, session, user, draft, challenge, text, settings.timezone)
         return
     low, high = CONTRIBUTION_TEXT_LIMITS
     try:
@@ -411,9 +443,25 @@ async def ask_again(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    draft: JoinDraft,
+    challenge: Challenge,
 ) -> None:
-    """Anything else during the dialog: say what is expected, then the same question again."""
+    """A text that names one of the step's buttons does what it does («skills», «visits»,
+    «none in particular»); anything else: say what is expected, then the same question
+    again."""
     current = await state.get_state()
+    text = message.text or ""
+    if current == JoinChallenge.choosing_kind.state:
+        kinds = [(keyboards.kind_label(kind), kind) for kind in challenge.contribution_kinds]
+        if (kind := typed_choice(text, kinds)) is not None:
+            await keep_kind(message, kind, state, user, draft, challenge)
+            return
+    elif current == JoinChallenge.choosing_activity.state:
+        activities = [(activity_label(a, user.locale), a["code"]) for a in challenge.activities]
+        code = typed_choice(text, [*activities, (_("None in particular"), "")])
+        if code is not None:
+            await keep_activity(message, code or None, state, user, draft, challenge)
+            return
     if current == JoinChallenge.typing_text.state:
         await message.answer(_("Please type your answer as a text message, or press «Skip»."))
     else:
