@@ -26,11 +26,13 @@ Rules, in this order (the first that finds an answer wins):
 2. **A number as people write arrondissements.** A typed number, alone or with an ordinal
    suffix and the word "arrondissement" ("13", "13e", "13ème", "13eme", "13è", "13 e", "13th",
    "1er", "1st", "١٣", "13e arr", "13e arrondissement", "Marseille 13", "الدائرة ١٣"), names
-   the option whose label's *first* number is that number. A Marseille postcode ("13013") names
-   the option whose first number is its arrondissement (13), unless an option's first number is
-   the postcode itself.
+   the option whose label *starts* with that number, maybe after words such as "Marseille",
+   "Arrondissement" or "الدائرة" ("13e arrondissement", "Arrondissement 13", "13th", "1 to 3
+   hours"; not "Fewer than 5"). A Marseille postcode ("13013") names the option whose leading
+   number is its arrondissement (13), unless an option's leading number is the postcode itself.
 3. **The first words of one label.** A typed text that is the beginning of a label, in whole
-   words ("oui" for "Oui, partager mon contact", "solidarité" for "Solidarité et entraide").
+   words ("oui" for "Oui, partager mon contact", "solidarité" for "Solidarité et entraide");
+   not a single letter.
 4. **A label and a few more words.** A typed text that begins with a whole label ("non merci"
    or "non, pas maintenant" for "Non"); when several labels fit, the longest one counts.
 
@@ -62,9 +64,7 @@ __all__ = ["normalise", "typed_choice", "typed_choices"]
 # in `normalise`.
 _ARABIC_FOLDS = str.maketrans({"ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None})
 
-# After `normalise`: "13e", "13 eme", "1er", "2nd", "13th", "13 arr", "marseille 13"...
 _SEPARATORS = re.compile(r"[,;،؛\n+/]+")
-_FIRST_NUMBER = re.compile(r"\d+")
 _POSTCODE = re.compile(r"^130(?P<district>0[1-9]|1[0-6])$")
 
 
@@ -99,11 +99,15 @@ def _either(words: Iterable[str]) -> str:
     return "(?:" + "|".join(sorted(map(re.escape, forms), key=len, reverse=True)) + ")"
 
 
+_BEFORE_NUMBER = rf"(?:{_either(('marseille', *_DISTRICT_WORDS, *_NUMBER_WORDS))} )*"
+# After `normalise`: "13", "13e", "13 eme", "1er", "13th", "13 arr", "marseille 13"...
 _NUMBER_TYPED = re.compile(
-    rf"^(?:{_either(('marseille', *_DISTRICT_WORDS, *_NUMBER_WORDS))} )*"
+    rf"^{_BEFORE_NUMBER}"
     rf"(?P<number>\d+) ?{_either(_ORDINALS)}?"
     rf"(?: {_either(_DISTRICT_WORDS)})?(?: (?:de )?marseille)?$"
 )
+# A label's leading number: "13e arrondissement", "arrondissement 13", "1 a 3 heures".
+_LEADING_NUMBER = re.compile(rf"^{_BEFORE_NUMBER}(?P<number>\d+)")
 
 
 def typed_choice(text: str, options: Iterable[tuple[str, T]]) -> T | None:
@@ -123,19 +127,22 @@ def typed_choice(text: str, options: Iterable[tuple[str, T]]) -> T | None:
 
     number = _typed_number(typed)
     if number is not None:
-        by_number = [value for label, value in labelled if _first_number(label) == number]
+        by_number = [value for label, value in labelled if _leading_number(label) == number]
         if not by_number:
             postcode = _POSTCODE.match(str(number))
             if postcode is not None:
                 district = int(postcode["district"])
                 by_number = [
-                    value for label, value in labelled if _first_number(label) == district
+                    value for label, value in labelled if _leading_number(label) == district
                 ]
         if by_number:
             return _unique(by_number)
 
+    # A letter alone ("l", "و") begins too many labels to name one.
     starting = [
-        value for label, value in labelled if label.startswith(typed + " ") and label != typed
+        value
+        for label, value in labelled
+        if len(typed) > 1 and label.startswith(typed + " ") and label != typed
     ]
     if starting:
         return _unique(starting)
@@ -172,9 +179,9 @@ def _typed_number(typed: str) -> int | None:
     return int(found["number"])
 
 
-def _first_number(label: str) -> int | None:
-    found = _FIRST_NUMBER.search(label)
-    return int(found.group()) if found is not None else None
+def _leading_number(label: str) -> int | None:
+    found = _LEADING_NUMBER.match(label)
+    return int(found["number"]) if found is not None else None
 
 
 def _unique(values: list[T]) -> T | None:

@@ -117,6 +117,9 @@ def test_a_label_typed_loosely(
         ("peut-être", FR_YES_NO),
         ("culture et sport", [("Culture et loisirs", 2), ("Sport", 3)]),
         ("1", [("1 to 3 hours", "few"), ("1st arrondissement", "first")]),
+        ("5", [("Moins de 5", "few"), ("10 ou plus", "many")]),
+        ("l", FR_THEMES),
+        ("و", [("والدين", 1), ("أطفال", 2)]),
         ("culture", [("Culture et loisirs", 1), ("Culture et sport", 2)]),
         ("🙂", [("🙂 Oui", 1), ("Non", 2)]),
         ("solidarité", AR_THEMES),
@@ -124,6 +127,14 @@ def test_a_label_typed_loosely(
 )
 def test_nothing_or_ambiguous_is_none(typed: str, options: list[tuple[str, object]]) -> None:
     assert typed_choice(typed, options) is None
+
+
+def test_a_number_names_the_label_it_leads() -> None:
+    hours = [("1 à 3 heures", "few"), ("4 à 6 heures", "some"), ("Plus de 6 heures", "many")]
+    assert typed_choice("4", hours) == "some"
+    assert typed_choice("6", hours) is None
+    assert typed_choice("13", [("Arrondissement 13", 13), ("Marseille 14e", 14)]) == 13
+    assert typed_choice("14", [("Arrondissement 13", 13), ("Marseille 14e", 14)]) == 14
 
 
 def test_the_same_value_under_two_labels_is_not_ambiguous() -> None:
