@@ -431,9 +431,10 @@ async def test_registering_someone_one_accompanies(harness: Harness) -> None:
     assert "40 characters at most" in member.last
     await member.send("Jeanne")
     assert "In which arrondissement do they live?" in member.last
-    await member.send("13")
+    await member.send("the old port")
     assert member.said(2)[0] == ASK_BUTTONS
-    await member.press("13")
+    # An arrondissement typed as people write it is taken as its button.
+    await member.send("13e")
     assert "What would they like?" in member.last
     assert "nothing about their health" in member.last
     await member.send("ok")
@@ -448,11 +449,12 @@ async def test_registering_someone_one_accompanies(harness: Harness) -> None:
     ):
         assert fact in summary
     assert member.buttons() == ["This person agreed to be registered", "They have not agreed"]
+    # A bare «yes» does not record an agreement; the button's words do.
     await member.send("yes")
     assert member.said(2)[0] == ASK_BUTTONS
 
     # Without the agreement, nothing is stored.
-    await member.press("They have not agreed")
+    await member.send("they have not agreed")
     assert "Then we cannot register them: nothing has been stored." in member.last
     assert await assisted(harness) == []
 
@@ -463,9 +465,12 @@ async def test_registering_someone_one_accompanies(harness: Harness) -> None:
     await member.send("/back")
     assert "In which arrondissement do they live?" in member.last
     await member.press("2")
+    await member.send("outings")  # the very words of an activity: that activity
+    assert "Would like: Outings" in member.last
+    await member.send("/back")
     await member.send("A walk by the sea on Sundays")
     assert "Would like: A walk by the sea on Sundays" in member.last
-    await member.press("This person agreed to be registered")
+    await member.send("This person agreed to be registered")
     assert f"Thank you! M. D. is registered for «{TITLE}»." in member.last
     (row,) = await assisted(harness)
     assert (row.challenge_id, row.name, row.arrondissement) == (challenge.id, "M. D.", 2)

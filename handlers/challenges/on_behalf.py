@@ -38,8 +38,9 @@ from handlers.current import DIALOG, Current
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.organisations.texts import not_verified_yet
-from handlers.profile.labels import arrondissement_label
+from handlers.profile.labels import arrondissement_button, arrondissement_label
 from handlers.texts import explain_rejection, stale_button
+from handlers.typed_choice import normalise, typed_choice
 from handlers.ui import show
 from storage import challenges, privacy
 from storage.challenges import (
@@ -229,7 +230,7 @@ async def name_typed(
 ) -> None:
     """Keeps the first name or initials, then asks where they live."""
     if message.text is None:
-        await ask_again(message, state, session, user, settings)
+        await ask_again(message, state, session, user, settings, draft, challenge)
         return
     low, high = ASSISTED_NAME_LIMITS
     try:
@@ -266,9 +267,20 @@ async def arrondissement_chosen(
     if callback_data.number not in ARRONDISSEMENTS:
         callback_answer.text = stale_button()
         return
-    draft.arrondissement = callback_data.number
+    await keep_arrondissement(query, callback_data.number, state, user, draft, challenge)
+
+
+async def keep_arrondissement(
+    target: Message | CallbackQuery,
+    number: int,
+    state: FSMContext,
+    user: User,
+    draft: AssistDraft,
+    challenge: Challenge,
+) -> None:
+    draft.arrondissement = number
     await ask(
-        query,
+        target,
         AssistedSignup.telling_wishes,
         state=state,
         user=user,
@@ -308,9 +320,25 @@ async def wishes_typed(
     draft: AssistDraft,
     challenge: Challenge,
 ) -> None:
-    """Keeps what they would like, in words, then asks to confirm."""
+    """Keeps what they would like, in words, then asks to confirm. The very words of one of
+    the buttons (an activity, «Nothing in particular») stand for it."""
     if message.text is None:
-        await ask_again(message, state, session, user, settings)
+        await ask_again(message, state, session, user, settings, draft, challenge)
+        return
+    typed = normalise(message.text)
+    buttons = [(activity_label(a, user.locale), a["code"]) for a in challenge.activities]
+    buttons.append((_("Nothing in particular"), None))
+    named = [code for label, code in buttons if normalise(label) == typed]
+    if named:
+        draft.activity, draft.wishes = named[0], None
+        await ask(
+            message,
+            AssistedSignup.confirming,
+            state=state,
+            user=user,
+            draft=draft,
+            challenge=challenge,
+        )
         return
     low, high = CONTRIBUTION_TEXT_LIMITS
     try:
@@ -341,10 +369,25 @@ async def agreement_answered(
     challenge: Challenge,
 ) -> None:
     """With their agreement, the registration is stored; without it, nothing is."""
-    if not callback_data.agreed:
+    await answer_agreement(
+        query, callback_data.agreed, state, session, user, settings, draft, challenge
+    )
+
+
+async def answer_agreement(
+    target: Message | CallbackQuery,
+    agreed: bool,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    draft: AssistDraft,
+    challenge: Challenge,
+) -> None:
+    if not agreed:
         await state.clear()
         await show(
-            query,
+            target,
             _(
                 "Then we cannot register them: nothing has been stored. You can register them "
                 "once they agree."
@@ -355,7 +398,7 @@ async def agreement_answered(
     if draft.name is None or draft.arrondissement is None:
         # Only a draft damaged outside the dialog gets here.
         await ask(
-            query,
+            target,
             AssistedSignup.typing_name,
             state=state,
             user=user,
@@ -381,16 +424,16 @@ async def agreement_answered(
             "name": AssistedSignup.typing_name,
             "arrondissement": AssistedSignup.choosing_arrondissement,
         }.get(invalid.field, AssistedSignup.telling_wishes)
-        await ask(query, step, state=state, user=user, draft=draft, challenge=challenge)
+        await ask(target, step, state=state, user=user, draft=draft, challenge=challenge)
         return
     except ChallengeError:
         await state.clear()
-        await show(query, refusal(user))
+        await show(target, refusal(user))
         return
     await state.clear()
     title = html.quote(challenge_text(challenge, user.locale)[0])
     await show(
-        query,
+        target,
         _(
             "Thank you! {name} is registered for «{title}». They count among the challenge's "
             "participants; the city's coordinators will reach them through you."
@@ -436,9 +479,29 @@ async def ask_again(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    draft: AssistDraft,
+    challenge: Challenge,
 ) -> None:
-    """Anything else: say what is expected, then the same question again."""
+    """A text that names one of the step's buttons does what it does («13e», «they have not
+    agreed»); anything else: say what is expected, then the same question again."""
     current = await state.get_state()
+    text = message.text or ""
+    if current == AssistedSignup.choosing_arrondissement.state:
+        places = [(arrondissement_button(n), n) for n in ARRONDISSEMENTS]
+        places += [(arrondissement_label(n), n) for n in ARRONDISSEMENTS]
+        if (number := typed_choice(text, places)) is not None:
+            await keep_arrondissement(message, number, state, user, draft, challenge)
+            return
+    elif current == AssistedSignup.confirming.state:
+        answers = [
+            (_("This person agreed to be registered"), True),
+            (_("They have not agreed"), False),
+        ]
+        if (agreed := typed_choice(text, answers)) is not None:
+            await answer_agreement(
+                message, agreed, state, session, user, settings, draft, challenge
+            )
+            return
     if current in (AssistedSignup.typing_name.state, AssistedSignup.telling_wishes.state):
         await message.answer(_("Please type your answer as a text message."))
     else:
