@@ -120,6 +120,7 @@ class _Dates:
 
 
 def _shared(consent_at: datetime | None) -> bool:
+    """A person's contact is shared while their answer is yes (storage/privacy.py's rule)."""
     return consent_at is not None
 
 

@@ -20,7 +20,7 @@ from handlers.texts import contact_link
 from storage.initiatives import reference
 from storage.models import Initiative, InitiativeStatus, User
 from storage.outbox import CAPTION_LIMIT, PhotoMessage, TextMessage, enqueue, utf16_len
-from storage.privacy import initiative_subject, proposal_shares_contact
+from storage.privacy import initiative_subject, proposal_shares_contact, shares_contact
 
 
 def quote(text: str, limit: int = 80) -> str:
@@ -190,7 +190,7 @@ async def support_offered(
                 "A participant ({who}) would like to support «{title}» ({reference}) instead of "
                 "proposing a similar initiative."
             ).format(who=who, title=quote(initiative.title), reference=reference(initiative))
-            if supporter.contact_consent_at and supporter.telegram_id is not None:
+            if shares_contact(supporter) and supporter.telegram_id is not None:
                 text += "\n" + contact_link(supporter.telegram_id)
         await enqueue(
             session,
