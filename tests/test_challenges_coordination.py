@@ -365,6 +365,38 @@ async def test_a_challenge_written_step_by_step_then_saved_as_a_draft(
     assert await outbox(harness) == []
 
 
+async def test_the_form_takes_typed_answers_that_name_its_buttons(
+    harness: Harness, clock: dict[str, datetime]
+) -> None:
+    coordinator = group_person(harness)
+    await coordinator.send("/new_challenge")
+    await coordinator.send(TITLE)
+    await coordinator.send(DESCRIPTION)
+    await coordinator.send(t("fr", "Older people and isolation").upper())
+    assert t("fr", "Step {number} of {total}", number=4, total=7) in coordinator.last
+    # Several at once, as people write them; «done» with none ticked is refused.
+    calls = await coordinator.send(t("fr", "Done").lower())
+    assert texts(calls)[0] == t("fr", "Tick at least one arrondissement, or press «Whole city».")
+    await coordinator.send("3e, 13, 8ème")
+    assert {"✅ 3e", "✅ 13e", "✅ 8e"} <= set(coordinator.buttons())
+    await coordinator.send("8e")
+    assert "8e" in coordinator.buttons()
+    await coordinator.send(t("fr", "Done"))
+    assert t("fr", "Step {number} of {total}", number=5, total=7) in coordinator.last
+    await coordinator.press(t("fr", "Skip"))
+    await coordinator.press(t("fr", "Skip"))
+    await coordinator.send(f"{t('fr', 'Premises')} ; {t('fr', 'Skills')}")
+    assert "✅ " + t("fr", "Premises") in coordinator.buttons()
+    calls = await coordinator.send("des chaises")
+    assert texts(calls)[0] == t("fr", "Please answer with one of the buttons below.")
+    await coordinator.send(t("fr", "Done"))
+    assert t("fr", "Save as draft") in coordinator.buttons()
+    await coordinator.press(t("fr", "Save as draft"))
+    saved = await stored(harness, 1)
+    assert saved.theme_code == "older_people" and saved.arrondissements == [3, 13]
+    assert saved.contribution_kinds == ["skills", "premises"]
+
+
 async def test_cancel_leaves_the_form_and_saves_nothing(harness: Harness) -> None:
     coordinator = group_person(harness)
     await coordinator.send("/new_challenge")

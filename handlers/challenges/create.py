@@ -12,6 +12,7 @@ from datetime import datetime
 from aiogram import Bot, F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
@@ -39,9 +40,12 @@ from handlers.challenges.create_steps import (
     parse_date,
     step_before,
 )
+from handlers.challenges.keyboards import kind_label
 from handlers.filters import NotCommand
 from handlers.flow import Flow
+from handlers.profile.labels import arrondissement_button, arrondissement_label, theme_label
 from handlers.texts import explain_rejection, stale_button
+from handlers.typed_choice import typed_choice, typed_choices
 from storage import challenges
 from storage.challenges import (
     CONTRIBUTION_KINDS,
@@ -52,7 +56,7 @@ from storage.challenges import (
 from storage.models import ChallengeStatus, utcnow
 from storage.summary import local_date
 from storage.texts import TextRejected, clean_text
-from storage.themes import known_theme_codes
+from storage.themes import known_theme_codes, list_themes
 from storage.users import ARRONDISSEMENTS
 
 # Messages in the group only; the form's buttons answer wherever pressed (see `stale`).
@@ -359,9 +363,13 @@ async def save(
 async def ask_again(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
-    """Anything else during the form: say what is expected, then the same question again."""
+    """Anything else during the form: a text that names the step's buttons does what they do
+    (a theme; arrondissements or kinds, several at once: «3, 13e», then «done»); otherwise
+    say what is expected, then the same question again."""
     step = await current_step(state)
     draft = await ChallengeDraft.load(state)
+    if message.text and await typed_answer(message, step, draft, state, session, settings):
+        return
     if step in (ChallengeForm.typing_title, ChallengeForm.typing_description):
         await message.answer(_("Please type your answer as a text message."))
     elif step in (ChallengeForm.typing_start, ChallengeForm.typing_end):
@@ -369,6 +377,61 @@ async def ask_again(
     else:
         await message.answer(_("Please answer with one of the buttons below."))
     await ask(message, step, state=state, session=session, settings=settings, draft=draft)
+
+
+async def typed_answer(
+    message: Message,
+    step: State,
+    draft: ChallengeDraft,
+    state: FSMContext,
+    session: AsyncSession,
+    settings: Settings,
+) -> bool:
+    """Does what the buttons a typed text names would do, in the order typed; False when it
+    names none. At the preview, the buttons are to be pressed."""
+    text, locale = message.text or "", settings.group_locale
+    if step == ChallengeForm.choosing_theme:
+        themes = [(theme_label(t, locale), t.code) for t in await list_themes(session)]
+        if (code := typed_choice(text, themes)) is None:
+            return False
+        draft.theme_code = code
+        await answered(message, step, draft, state, session, settings)
+        return True
+    if step == ChallengeForm.choosing_arrondissements:
+        options = [(arrondissement_button(n), str(n)) for n in ARRONDISSEMENTS]
+        options += [(arrondissement_label(n), str(n)) for n in ARRONDISSEMENTS]
+        options += [(_("Whole city"), FormAction.whole_city), (_("Done"), FormAction.done)]
+    elif step == ChallengeForm.choosing_kinds:
+        options = [(kind_label(code), code) for code in CONTRIBUTION_KINDS]
+        options.append((_("Done"), FormAction.done))
+    else:
+        return False
+    named = typed_choices(text, options)
+    if named is None:
+        return False
+    for value in named:
+        if value == FormAction.whole_city:
+            draft.arrondissements = []
+            await answered(message, step, draft, state, session, settings)
+            return True
+        if value == FormAction.done:
+            chosen = draft.arrondissements if step != ChallengeForm.choosing_kinds else draft.kinds
+            if not chosen:
+                await message.answer(
+                    _("Tick at least one arrondissement, or press «Whole city».")
+                    if step != ChallengeForm.choosing_kinds
+                    else _("Tick at least one kind of contribution.")
+                )
+                break
+            await answered(message, step, draft, state, session, settings)
+            return True
+        if step == ChallengeForm.choosing_kinds:
+            picked = set(draft.kinds) ^ {value}
+            draft.kinds = [code for code in CONTRIBUTION_KINDS if code in picked]
+        else:
+            draft.arrondissements = sorted(set(draft.arrondissements) ^ {int(value)})
+    await ask(message, step, state=state, session=session, settings=settings, draft=draft)
+    return True
 
 
 @router.callback_query(FormCb.filter())
