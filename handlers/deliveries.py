@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import format_when
+from handlers.bidi import isolate
 from handlers.flow import Flow
 from storage.outbox import failed_messages
 from storage.updates import set_aside_updates
@@ -36,7 +37,7 @@ async def failed_text(session: AsyncSession, settings: Settings) -> str:
                 id=row.id,
                 chat=row.chat_id,
                 when=format_when(row.created_at, settings.group_locale, settings.timezone),
-                error=html.quote((row.last_error or "?")[:150]),
+                error=isolate(html.quote((row.last_error or "?")[:150]), settings.group_locale),
             )
         )
     # Updates the bot gave up on (bot/polling.py): what people did that had no effect.
@@ -58,7 +59,7 @@ async def failed_text(session: AsyncSession, settings: Settings) -> str:
                     settings.group_locale,
                     settings.timezone,
                 ),
-                error=html.quote((update.error or "?")[:150]),
+                error=isolate(html.quote((update.error or "?")[:150]), settings.group_locale),
             )
         )
     return "\n".join(lines)

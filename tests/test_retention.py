@@ -203,8 +203,8 @@ async def test_warned_a_month_before_again_a_week_before_then_erased(
             await assert_erased(sessionmaker, someone)
     # 24 months end on 1 March: warned 30 days before, and 7 days before.
     assert seen.keys() == {date(2026, 1, 30), date(2026, 2, 22)}
-    assert seen[date(2026, 1, 30)] == [first_warning("fr", "1 mars 2024", "1 mars 2026")]
-    assert seen[date(2026, 2, 22)] == [final_warning("fr", "1 mars 2024", "1 mars 2026")]
+    assert seen[date(2026, 1, 30)] == [first_warning("fr", "1er mars 2024", "1er mars 2026")]
+    assert seen[date(2026, 2, 22)] == [final_warning("fr", "1er mars 2024", "1er mars 2026")]
     assert erased_on == date(2026, 3, 1)
 
 
@@ -282,13 +282,13 @@ async def test_a_late_warning_gives_its_full_delay(
     await enforce_retention(context, run_time(date(2026, 3, 10)))
     assert (await user_of(sessionmaker, someone)).erased_at is None
     assert await warnings_to(sessionmaker, 5004) == [
-        first_warning("fr", "1 mars 2024", "10 avril 2026")
+        first_warning("fr", "1er mars 2024", "10 avril 2026")
     ]
     await enforce_retention(context, run_time(date(2026, 4, 2)))
     assert (await warnings_to(sessionmaker, 5004))[1:] == []
     await enforce_retention(context, run_time(date(2026, 4, 3)))
     assert (await warnings_to(sessionmaker, 5004))[1:] == [
-        final_warning("fr", "1 mars 2024", "10 avril 2026")
+        final_warning("fr", "1er mars 2024", "10 avril 2026")
     ]
     await enforce_retention(context, run_time(date(2026, 4, 9)))
     assert (await user_of(sessionmaker, someone)).erased_at is None

@@ -941,7 +941,7 @@ async def test_stats_today_week_month_and_dates(harness: Harness) -> None:
 
     [dates] = texts(await coordinator.send("/stats 01/11/2026 14/11/2026"))
     heading = "📊 <b>Figures from {first} to {last}</b>"
-    assert dates.startswith(plain(t("fr", heading, first="1 nov. 2026", last="14 nov. 2026")))
+    assert dates.startswith(plain(t("fr", heading, first="1er nov. 2026", last="14 nov. 2026")))
 
     [wrong] = texts(await coordinator.send("/stats last tuesday"))
     assert wrong == plain(
@@ -1084,7 +1084,7 @@ async def test_the_summary_speaks_the_groups_language(harness: Harness) -> None:
     [
         (
             "fr",
-            "Du 1 déc. 2026 au 5 déc. 2026",
+            "Du 1er déc. 2026 au 5 déc. 2026",
             "5 déc. 2026",
             "Le 7 déc. 2026, de 00:00 à 16:30",
             "Du 6 déc. 2026, 18:00 au 7 déc. 2026, 18:00",
@@ -1135,7 +1135,7 @@ async def test_stats_and_the_summary_write_their_periods_alike(harness: Harness)
             t(
                 "fr",
                 "📊 <b>Figures from {first} to {last}</b>",
-                first="1 nov. 2026",
+                first="1er nov. 2026",
                 last="5 nov. 2026",
             )
         )

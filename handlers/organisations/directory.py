@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.bidi import isolate, line_start
 from handlers.flow import Flow
 from handlers.initiatives.callbacks import CardCb
 from handlers.initiatives.cards import shorten
@@ -27,7 +28,7 @@ from handlers.organisations.callbacks import (
 )
 from handlers.organisations.texts import organisation_label
 from handlers.profile.labels import arrondissement_button, arrondissement_label, theme_label
-from handlers.texts import contact_link, stale_button
+from handlers.texts import contact_link, join_list, stale_button
 from handlers.ui import show
 from storage import organisations
 from storage.models import Organisation, OrganisationRequest, User
@@ -120,13 +121,13 @@ def search_label(theme: str, arrondissement: int, locale: str) -> str:
 def entry_lines(number: int, actor: organisations.Actor, locale: str) -> list[str]:
     kind = _("Organisation") if actor.kind == "organisation" else _("Initiative")
     name = html.quote(actor.name) + (f" {organisations.BADGE}" if actor.verified else "")
-    lines = [f"<b>{number}. {name}</b> — {kind}"]
+    lines = [f"{line_start(locale)}<b>{number}. {isolate(name, locale)}</b> — {kind}"]
     what = " · ".join(w for w in actor.what if w)
     if what:
         lines.append(f"<i>{html.quote(shorten(what, WHAT_LIMIT))}</i>")
     places = sorted(actor.arrondissements)
     if places:
-        lines.append("📍 " + ", ".join(arrondissement_label(n) for n in places))
+        lines.append("📍 " + join_list((arrondissement_label(n) for n in places), locale))
     return lines
 
 

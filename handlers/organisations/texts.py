@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
 
+from handlers.bidi import isolate_here
 from storage.models import Organisation
 from storage.organisations import badged
 
@@ -18,5 +19,6 @@ def not_verified_yet() -> str:
 
 
 def organisation_label(organisation: Organisation) -> str:
-    """Its name, escaped, with the verified badge."""
-    return html.quote(badged(organisation))
+    """Its name, escaped, with the verified badge; isolated inside a right-to-left text
+    (handlers/bidi.py)."""
+    return isolate_here(html.quote(badged(organisation)))

@@ -18,12 +18,12 @@ from datetime import date, datetime, timedelta
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.jobs import JobContext
 from handlers.privacy.erasure import erase_person
+from handlers.texts import format_day
 from storage import retention
 from storage.job_runs import claim_day
 from storage.models import User
@@ -198,10 +198,8 @@ def warning_text(user: User, erased_on: date, settings: Settings, *, final: bool
     their data will be erased, and how to keep it."""
     locale = user.locale
     values = {
-        "last_visit": format_date(
-            local_date(user.last_seen_at, settings.timezone), "long", locale=locale
-        ),
-        "date": format_date(erased_on, "long", locale=locale),
+        "last_visit": format_day(local_date(user.last_seen_at, settings.timezone), locale, "long"),
+        "date": format_day(erased_on, locale, "long"),
     }
     if final:
         headline = _(

@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.i18n import ngettext
+from handlers.bidi import isolate_here
 from storage.privacy import NOTICE_VERSION
 
 
@@ -27,7 +28,7 @@ def notice_text(settings: Settings) -> str:
         _(
             "<b>Who:</b> the City of Marseille runs this service as part of its public-interest "
             "mission. Data protection officer: {contact}."
-        ).format(contact=html.quote(settings.dpo_contact)),
+        ).format(contact=isolate_here(html.quote(settings.dpo_contact))),
         _(
             "<b>What and why:</b>\n"
             "• your Telegram id and language, to talk with you;\n"

@@ -12,14 +12,16 @@ from zoneinfo import ZoneInfo
 
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date, format_time, format_timedelta, get_datetime_format
+from babel.dates import format_time, format_timedelta, get_datetime_format
 from babel.numbers import format_decimal
 
 from bot.config import Settings
 from bot.i18n import ngettext
+from handlers.bidi import isolate, line_start
 from handlers.initiatives.cards import shorten
 from handlers.profile.labels import arrondissement_label, role_label, theme_label
 from handlers.summary.callbacks import Section
+from handlers.texts import format_day
 from storage.dashboard import DashboardTexts, series_marker
 from storage.initiative_support import MIN_GROUP
 from storage.models import Role, Theme
@@ -56,7 +58,7 @@ class Labels:
         """A challenge's or a survey's title in the locale, else French, else any."""
         found = texts.get(self.locale) or texts.get("fr") or next(iter(texts.values()), None)
         title = str((found or {}).get("title") or "") or fallback
-        return html.quote(shorten(title, TITLE_LIMIT))
+        return isolate(html.quote(shorten(title, TITLE_LIMIT)), self.locale)
 
 
 def signed(delta: int, labels: Labels) -> str:
@@ -116,8 +118,10 @@ def waiting_lines(waiting: Waiting, failed: int, labels: Labels) -> list[str]:
             )
         )
         for proposal in waiting.first:
+            reference = isolate(f"I-{proposal.id}", labels.locale)
+            title = isolate(html.quote(shorten(proposal.title, TITLE_LIMIT)), labels.locale)
             lines.append(
-                f"• I-{proposal.id} {html.quote(shorten(proposal.title, TITLE_LIMIT))} "
+                f"{line_start(labels.locale)}• {reference} {title} "
                 f"({age(waiting.at - proposal.submitted_at, labels.locale)})"
             )
         if waiting.proposals > len(waiting.first):
@@ -303,7 +307,7 @@ def period_text(window: Window, locale: str) -> str:
     start, end = window.start.astimezone(zone), window.end.astimezone(zone)
 
     def day(moment: date) -> str:
-        return format_date(moment, "medium", locale=locale)
+        return format_day(moment, locale)
 
     def clock(moment: datetime) -> str:
         return format_time(moment, "short", locale=locale)
@@ -336,7 +340,7 @@ def summary_text(
     counts = figures.counts
     lines = [
         _("📊 <b>Daily summary</b> — {day}").format(
-            day=format_date(counts.window.last_day, "full", locale=labels.locale)
+            day=format_day(counts.window.last_day, labels.locale, "full")
         ),
         period_line(counts, labels),
     ]
@@ -359,15 +363,15 @@ def stats_title(first: date, last: date, today: date, labels: Labels) -> str:
         return _("📊 <b>Figures for today so far</b>")
     if first == last:
         return _("📊 <b>Figures for {day}</b>").format(
-            day=format_date(first, "full", locale=labels.locale)
+            day=format_day(first, labels.locale, "full")
         )
     if last == today:
         return _("📊 <b>Figures for the last {days} days</b>").format(
             days=labels.number((last - first).days + 1)
         )
     return _("📊 <b>Figures from {first} to {last}</b>").format(
-        first=format_date(first, "medium", locale=labels.locale),
-        last=format_date(last, "medium", locale=labels.locale),
+        first=format_day(first, labels.locale),
+        last=format_day(last, labels.locale),
     )
 
 
