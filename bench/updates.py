@@ -18,7 +18,9 @@ everyone's second, and so on — as when an alert reaches everyone at once. Repo
   its growth after updates from `--growth` distinct people among `--population`.
 
 `--database-url` (PostgreSQL, emptied first) and `--redis-url` run it on a server; `--quick`
-is a smoke run of a few seconds. The JSON object is the last line printed.
+is a smoke run of a few seconds; `--only cpu` measures only the CPU per update (the figure a
+loaded machine changes least, and the one to profile: `py-spy record -- python -m bench
+updates --only cpu`). The JSON object is the last line printed.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
+    parser.add_argument(
+        "--only", choices=["cpu"], default=None, help="only CPU per update, no latency"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.people, args.seconds, args.rate = 4, 1.0, 40.0
@@ -459,6 +464,56 @@ async def in_a_process(*args: str) -> dict[str, Any]:
     return dict(json.loads(out.decode().strip().splitlines()[-1]))
 
 
+async def crowd_in(
+    databases: Databases, script: Script, factory: Any, first: int, count: int
+) -> tuple[str, Crowd]:
+    """A fresh database, with `count` people who once wrote, and their updates."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from storage.db import create_engine, create_sessionmaker
+
+    url = await databases.fresh()
+    crowd = Crowd.of(script, factory, first, count)
+    engine = create_engine(url)
+    sessionmaker: async_sessionmaker[Any] = create_sessionmaker(engine)
+    await people(sessionmaker, 1, crowd.ids)
+    await engine.dispose()
+    return url, crowd
+
+
+async def cpu_per_update(
+    world: World,
+    script: Script,
+    factory: Any,
+    databases: Databases,
+    args: argparse.Namespace,
+    report: dict[str, Any],
+    first: int,
+) -> int:
+    """The backlog with no latency: the bot's CPU time per update. Returns the failures."""
+    await world.latency(0)
+    url, crowd = await crowd_in(databases, script, factory, first, args.people)
+    _seconds, _watch, cpu = await drain_by_polling(url, world, crowd, args.redis_url)
+    report["cpu_ms_per_update"] = round(1000 * cpu / len(crowd.updates), 2)
+    return await effects(url, crowd, len(crowd.updates), "cpu")
+
+
+async def cpu_only(
+    world: World,
+    script: Script,
+    factory: Any,
+    databases: Databases,
+    args: argparse.Namespace,
+    report: dict[str, Any],
+) -> dict[str, Any]:
+    report["updates"] = len(script) * args.people
+    report["failures"] = await cpu_per_update(
+        world, script, factory, databases, args, report, FIRST_PERSON
+    )
+    report["failures_by_kind"] = WRONG[:]
+    return report
+
+
 async def run(argv: list[str]) -> dict[str, Any]:
     args = parse(argv)
     latency = args.latency_ms / 1000
@@ -483,6 +538,8 @@ async def run(argv: list[str]) -> dict[str, Any]:
         }
         failures = 0
         async with World.started() as world:
+            if args.only == "cpu":
+                return await cpu_only(world, script, factory, databases, args, report)
             await world.latency(latency)
 
             async def backlog(first: int) -> tuple[str, Crowd]:
@@ -549,11 +606,9 @@ async def run(argv: list[str]) -> dict[str, Any]:
             report["p99_ms"] = round(waits[min(len(waits) - 1, int(0.99 * len(waits)))], 1)
 
             # 5. CPU per update: the backlog again, with no latency.
-            await world.latency(0)
-            url, crowd = await backlog(FIRST_PERSON + 4_000_000)
-            _seconds, _watch, cpu = await drain_by_polling(url, world, crowd, args.redis_url)
-            report["cpu_ms_per_update"] = round(1000 * cpu / count, 2)
-            failures += await effects(url, crowd, count, "cpu")
+            failures += await cpu_per_update(
+                world, script, factory, databases, args, report, FIRST_PERSON + 4_000_000
+            )
             report["failures"] = failures
             report["outbox_sent_during_runs"] = SENT[:]
             report["failures_by_kind"] = WRONG[:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -124,7 +125,24 @@ def create_dispatcher(
     dp.include_router(build_router())
     dp.errors.register(_on_error)
     run_checks_inline(dp)
+    settle()
     return dp
+
+
+_settled = False
+
+
+def settle() -> None:
+    """What the process has built by its first dispatcher lives as long as it does: aiogram's
+    types and their validators, SQLAlchemy's mappers, the routers, the catalogs — some 300,000
+    objects, which every full pass of the garbage collector walked again (a fifth of an
+    update's CPU time in `bench updates`). They are set aside from its generations, once per
+    process (gc.freeze); what is made afterwards is collected as usual."""
+    global _settled
+    if not _settled:
+        _settled = True
+        gc.collect()
+        gc.freeze()
 
 
 def run_checks_inline(router: Router) -> None:

@@ -125,14 +125,19 @@ current_replies: ContextVar[Replies | None] = ContextVar("current_replies", defa
 answers_unread: ContextVar[bool] = ContextVar("answers_unread", default=False)
 
 
-async def later(action: Action) -> None:
+async def later(action: Action, *, reads_answers: bool = True) -> None:
     """Runs `action` once the update is committed, in order with the queued replies (at once
-    outside an update). Its calls to Telegram go out at once, and it sees how they went."""
+    outside an update). Its calls to Telegram go out at once, and it sees how they went: an
+    error raises as usual; their answers are turned into aiogram objects only when it
+    `reads_answers` (a card's message id) — an edit that only needs to know whether it worked
+    spares the parsing of the echoed message, keyboard and all."""
     replies = current_replies.get()
     if replies is None:
         await action()
-    else:
+    elif reads_answers:
         replies.actions.append(lambda: _reading(action))
+    else:
+        replies.actions.append(action)
 
 
 async def _reading(action: Action) -> Any:

@@ -16,7 +16,7 @@ async def show(
     """Replaces the pressed message when there is one (its old buttons go with it, so they
     cannot be pressed again); otherwise sends a new message. After the update's commit, like
     every reply: whether the edit worked decides (bot/replies.py)."""
-    await later(lambda: _show(target, text, markup))
+    await later(lambda: _show(target, text, markup), reads_answers=False)
 
 
 async def _show(

@@ -69,3 +69,28 @@ async def test_flood_counters_of_quiet_people_are_forgotten(i18n) -> None:  # ty
     data = {"event_from_user": User(id=5000, is_bot=False, first_name="x")}
     await flood(handler, object(), data)  # type: ignore[arg-type]
     assert list(flood.buckets) == [5000]
+
+
+def test_what_the_first_dispatcher_built_is_set_aside_from_the_garbage_collector(
+    tmp_path: Path,
+) -> None:
+    # In a fresh process: the suite's own has long built a dispatcher.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'settle.db'}"
+    program = (
+        "import gc\n"
+        "from bot.config import Settings\n"
+        "from bot.factory import create_dispatcher\n"
+        "from bot.i18n import create_i18n\n"
+        "from storage.db import create_engine, create_sessionmaker\n"
+        f"settings = Settings(_env_file=None, database_url={url!r})\n"
+        "before = gc.get_freeze_count()\n"
+        "sessionmaker = create_sessionmaker(create_engine(settings.database_url))\n"
+        "create_dispatcher(settings, sessionmaker, create_i18n())\n"
+        "first = gc.get_freeze_count()\n"
+        "create_dispatcher(settings, sessionmaker, create_i18n())\n"
+        "print(before, first > 100_000, gc.get_freeze_count() == first)\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "0 True True"

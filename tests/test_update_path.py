@@ -139,6 +139,31 @@ async def test_a_reply_that_fails_after_the_commit_does_not_undo_the_effect(
     assert len(harness.standin.calls_of("editMessageText", include_failed=True)) >= 2
 
 
+async def test_an_edit_refused_after_the_commit_is_said_in_a_new_message(
+    harness: Harness,
+) -> None:
+    # The edit's answer is not read (only whether it worked): a refusal still turns it into
+    # a new message, and an edit that changes nothing says nothing more.
+    person = await at_the_role_question(harness)
+    harness.standin.inject(
+        "editMessageText", status=400, description="Bad Request: message can't be edited"
+    )
+    calls = await person.press("Citizen")
+    sent = [c for c in calls if c.method == "sendMessage"]
+    assert len(sent) == 1 and "In which arrondissement" in texts(sent)[0]
+    assert await role_of(harness, person) == "citizen" and harness.failures == []
+
+    harness.standin.inject(
+        "editMessageText",
+        status=400,
+        description="Bad Request: message is not modified: specified new message content "
+        "and reply markup are exactly the same",
+    )
+    calls = await person.press("3")
+    assert [c.method for c in calls if c.ok] == ["answerCallbackQuery"]
+    assert harness.failures == []
+
+
 async def test_replies_go_out_after_the_commit_in_order(
     harness: Harness, engine: AsyncEngine
 ) -> None:
