@@ -75,13 +75,16 @@ def create_fsm(
     """The database by default; Redis (storage and cross-worker locks) when REDIS_URL is set."""
     if settings.redis_url:
         from aiogram.fsm.storage.base import DefaultKeyBuilder
-        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+        from aiogram.fsm.storage.redis import RedisEventIsolation
         from redis.asyncio import BlockingConnectionPool, Redis
+
+        from bot.redis_dialogs import CommittedRedisStorage
 
         # A batch of updates handled at once may want more connections than the pool's 100:
         # they wait for one rather than fail (redis-py's default pool raises).
         pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=100)
-        storage = RedisStorage(
+        # Written to Redis once the update is committed (bot/redis_dialogs.py).
+        storage = CommittedRedisStorage(
             Redis(connection_pool=pool), key_builder=DefaultKeyBuilder(with_destiny=True)
         )
         return storage, RedisEventIsolation(storage.redis, key_builder=storage.key_builder)

@@ -9,9 +9,22 @@ generous limits: a slow machine makes it longer, not different."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bench.crashes import run
+from bot.config import Settings
+from bot.i18n import CatalogI18n
+from bot.standin import StandIn
+from storage.db import create_sessionmaker
+from tests.conversation import Harness, texts
+from tests.faults import failing_commits
+
+TOKEN = "123456:TEST-TOKEN"
 
 
 async def test_the_bot_killed_three_times_loses_and_doubles_nothing(tmp_path: Path) -> None:
@@ -30,3 +43,38 @@ async def test_the_bot_killed_three_times_loses_and_doubles_nothing(tmp_path: Pa
     assert report["outbox_rows"] >= 2 * 10, details
     assert report["summary_posted"] in (1, 2), details
     assert report["summary_posted"] == 1 or report["resent_in_flight"] >= 1, details
+
+
+# -- what the benchmark found, kept as plain cases
+
+REDIS = os.environ.get("TEST_REDIS_URL")
+
+
+@pytest.mark.skipif(not REDIS, reason="TEST_REDIS_URL is not set")
+async def test_a_dialog_in_redis_moves_on_only_with_the_commit(
+    settings: Settings, engine: AsyncEngine, i18n: CatalogI18n, standin: StandIn
+) -> None:
+    # Found on PostgreSQL with Redis: killed before its commit, an update left the dialog in
+    # Redis at the next step; coming again, its answer was taken for the next question's.
+    # A commit that fails is the same: the update is rolled back, to come again.
+    assert REDIS
+    client = Redis.from_url(REDIS)
+    await client.flushdb()
+    with_redis = settings.model_copy(update={"redis_url": REDIS})
+    async with Harness.open(
+        with_redis, create_sessionmaker(engine), i18n, standin, TOKEN
+    ) as harness:
+        person = harness.person(language_code="en")
+        await person.send("/start")
+        await person.press("English")
+        await person.press("I have read it, continue")
+        keys = sorted(await client.keys("fsm:*"))
+        before = [await client.get(key) for key in keys]
+        with failing_commits(engine):
+            await person.press("Citizen")
+        assert len(harness.take_failures()) == 1
+        assert [await client.get(key) for key in keys] == before
+        # Coming again, the press is the role's answer, and the dialog goes on.
+        said = texts(await person.press("Citizen"))
+        assert "In which arrondissement of Marseille" in said[-1]
+    await client.aclose()
