@@ -1,6 +1,9 @@
-"""Propose an initiative: theme, where, title, look-alikes, description, photo, location,
-contact, then a summary to check and edit before sending. Per state: the valid answer first,
-then a catch-all that explains and asks again; /back returns to the previous step."""
+"""Propose an initiative: theme, where, title, look-alikes, description, photo, location, then
+a summary to check and edit before sending (whether coordinators may contact the person is
+their profile's answer, shown there and changed from there). Per state: the valid answer
+first, then a catch-all that takes a button typed rather than pressed, or explains and asks
+again; /back returns to the previous step — or, while one answer is changed from the summary,
+to the summary."""
 
 from __future__ import annotations
 
