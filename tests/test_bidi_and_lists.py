@@ -12,6 +12,7 @@ from handlers.summary.texts import Labels
 from handlers.texts import format_day, join_list, quoted
 from storage.users import find_user
 from tests.conversation import Harness, Person
+from tests.delivery_setup import deliver
 from tests.initiatives_setup import onboarded, published
 from tests.texts import t
 
@@ -125,3 +126,24 @@ async def test_an_arabic_reader_sees_latin_names_in_their_place(harness: Harness
     await reader.press(t("fr", "The whole city"))
     assert "1. Voisins Solidaires ✓ — Organisation" in reader.last
     assert FSI not in reader.last and RLM not in reader.last
+
+
+async def test_an_arabic_member_reads_a_latin_name_asking_to_join(harness: Harness) -> None:
+    member = await onboarded(harness, 1001, organisation="Les Amis du Panier")
+    await speaks(harness, member, "ar")
+    asker = await onboarded(harness, 1002)
+
+    await asker.send("/help")
+    await asker.press("Who acts near me?")
+    await asker.press("All themes")
+    await asker.press("The whole city")
+    await asker.press("1. Les Amis du Panier")
+    await asker.press("Ask to join it")
+    await asker.press("Yes, ask")
+    (request,) = [m for m in await deliver(harness) if m["chat"]["id"] == 1001]
+    heading = request["text"].splitlines()[0]
+    # The line starts right to left; the asker's Telegram name and the organisation's are
+    # each one block in it.
+    assert heading.startswith(RLM)
+    assert f"{FSI}Les Amis du Panier{PDI}" in heading
+    assert heading.count(FSI) == heading.count(PDI) == 2

@@ -20,6 +20,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.bidi import isolate_here
 from handlers.flow import Flow
 from handlers.organisations.callbacks import MergeCb, VerifyCb
 from handlers.organisations.texts import organisation_label
@@ -79,7 +80,7 @@ async def verify_pressed(
             session, TextMessage(chat_id=member.telegram_id, text=text, user_id=member.id)
         )
     line = (_("✓ Verified by {who}.") if organisation.verified else _("Refused by {who}.")).format(
-        who=html.quote(actor_name(query))
+        who=isolate_here(html.quote(actor_name(query)))
     )
     if isinstance(query.message, Message):
         await show(query, f"{query.message.html_text}\n\n<b>{line}</b>")

@@ -13,7 +13,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.bidi import isolate, line_start
+from handlers.bidi import isolate, isolate_here, line_start
 from handlers.flow import Flow
 from handlers.initiatives.callbacks import CardCb
 from handlers.initiatives.cards import shorten
@@ -400,7 +400,7 @@ async def request_to_member(
             text = _(
                 "🏷 <b>{who} asks to join {name}</b>\nIf you accept, they become a member of "
                 "{name} on La Collective. Decline if you do not know them."
-            ).format(name=name, who=html.quote(full_name or "?"))
+            ).format(name=name, who=isolate_here(html.quote(full_name or "?")))
         markup = InlineKeyboardMarkup(
             inline_keyboard=[
                 [
