@@ -226,3 +226,21 @@ def test_the_catalogs_are_already_set(locale: str) -> None:
     with po_path(locale).open("rb") as source:
         catalog = read_po(source, locale=locale)
     assert typeset(catalog) == 0
+
+
+# Common singular forms of address: the bot speaks to people in the plural (أنتم), as its
+# examples do (يمكنكم, not يمكنك).
+SINGULAR_ADDRESS = ("أنت", "يمكنك", "لديك", "بياناتك", "اضغط", "اختر", "اكتب", "هل تريد", "تودّ")
+ARABIC_LETTER = "\u0621-\u065f\u066e-\u06d3\u0670"
+
+
+def test_arabic_addresses_people_in_the_plural() -> None:
+    singular = re.compile(
+        rf"(?<![{ARABIC_LETTER}])(?:{'|'.join(SINGULAR_ADDRESS)})(?![{ARABIC_LETTER}])"
+    )
+    found = [
+        (msgid, match.group())
+        for msgid, text in translations("ar")
+        for match in singular.finditer(text)
+    ]
+    assert found == []
