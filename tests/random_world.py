@@ -11,6 +11,8 @@ where the labels are the survey's own texts.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
@@ -30,6 +32,7 @@ from bot.delivery import Delivery, policy_from
 from bot.i18n import create_i18n
 from bot.standin import StandIn
 from handlers.challenges.callbacks import JoinCb
+from handlers.initiatives.callbacks import CardCb
 from handlers.profile.callbacks import MessagesCb, SettingsCb, SettingsField
 from handlers.surveys.callbacks import SurveyCb
 from storage import outbox
@@ -52,13 +55,13 @@ from storage.models import (
     User,
     utcnow,
 )
-from storage.outbox import QuietHours, is_unsolicited
+from storage.outbox import ALERT, QuietHours, is_unsolicited
 from storage.summary import DECISIONS, day_window, local_date
 from storage.survey_files import import_surveys
 from storage.users import find_user
 from tests.challenges_setup import TITLE as CHALLENGE_TITLE
 from tests.challenges_setup import make_challenge
-from tests.conversation import Harness, Person, buttons_of, plain
+from tests.conversation import Harness, Person, button_texts, buttons_of, plain
 from tests.delivery_setup import FAST
 from tests.initiatives_setup import GROUP_ID, GroupPerson, group_person
 from tests.surveys_setup import COORDINATOR, SURVEY
@@ -137,6 +140,24 @@ class World:
         assert index < len(buttons), [b["text"] for b in buttons]
         await person.press_data(buttons[index]["callback_data"])
 
+    async def menu(self, one: Someone) -> None:
+        """/start, for the menu: a dialog left half-way, which /start resumes, is given up
+        first (/cancel, and «Yes, discard it» when it asks)."""
+        person = one.person
+        entry = label(one.locale, "Report a need")
+
+        def shown() -> list[str]:
+            return button_texts(person.bot_messages()[-1])
+
+        await person.send("/start")
+        if entry in shown():
+            return
+        await person.send("/cancel")
+        if label(one.locale, "Yes, discard it") in shown():
+            await person.press(label(one.locale, "Yes, discard it"))
+        await person.send("/start")
+        assert entry in shown(), person.last
+
     # -- onboarding, needs, proposals
 
     async def onboard(self, pid: int, older: bool, alerts: bool, contact: bool) -> None:
@@ -165,7 +186,7 @@ class World:
         one = self.someone(pid)
         person = one.person
         before = await self.count(Need)
-        await person.send("/start")
+        await self.menu(one)
         await self.press(one, "Report a need")
         await self.press(one, "Housing")
         await self.press(
@@ -176,11 +197,30 @@ class World:
         await self.press(one, "Send")
         assert await self.count(Need) == before + 1, person.last
 
+    async def half_way(self, pid: int, need: bool) -> None:
+        """A need or a proposal begun, its words typed, and left there: the next dialog, a
+        restart, STOP or /forget find it in the dialog storage."""
+        one = self.someone(pid)
+        person = one.person
+        await self.menu(one)
+        if need:
+            await self.press(one, "Report a need")
+            await self.press(one, "Housing")
+            await self.press(
+                one, "Yes: {place}", place=label(one.locale, "Arrondissement {number}", number=3)
+            )
+            await person.send(f"Half a need {one.marker}, to finish later.")
+        else:
+            await self.press(one, "Propose an initiative")
+            await self.press(one, "Older people and isolation")
+            await self.press(one, "Arrondissement {number}", number=3)
+            await person.send(f"Half a proposal {one.marker}")
+
     async def propose(self, pid: int) -> None:
         one = self.someone(pid)
         person = one.person
         before = await self.count(Initiative)
-        await person.send("/start")
+        await self.menu(one)
         await self.press(one, "Propose an initiative")
         await self.press(one, "Older people and isolation")
         await self.press(one, "Arrondissement {number}", number=3)
@@ -332,13 +372,36 @@ class World:
                 "responses": await count(within(SurveyResponse.completed_at)),
             }
 
+    async def support(self, pid: int, pick: int, follow: bool) -> None:
+        """A published initiative's card, opened from a list kept from before: Support (or
+        undo it), and Follow."""
+        async with self.harness.sessionmaker() as session:
+            published = list(
+                await session.scalars(
+                    select(Initiative.id)
+                    .where(Initiative.status == InitiativeStatus.approved)
+                    .order_by(Initiative.id)
+                )
+            )
+        if not published:
+            return
+        one = self.someone(pid)
+        await self.menu(one)
+        await one.person.press_data(CardCb(initiative_id=published[pick % len(published)]).pack())
+        for choices in (("Support", "✓ Supported (undo)"), ("Follow",) if follow else ()):
+            buttons = one.person.buttons()
+            for msgid in choices:
+                if label(one.locale, msgid) in buttons:
+                    await one.person.press(label(one.locale, msgid))
+                    break
+
     # -- taking part
 
     async def join(self, pid: int, kind: int, activity: int, words: bool) -> None:
         one = self.someone(pid)
         person = one.person
         status = await self.challenge_status()
-        await person.send("/start")
+        await self.menu(one)
         await self.press(one, "Challenges")
         challenges = [b for b in person.buttons() if CHALLENGE_TITLE in b]
         if not challenges:
@@ -373,7 +436,7 @@ class World:
     async def leave(self, pid: int) -> None:
         one = self.someone(pid)
         person = one.person
-        await person.send("/start")
+        await self.menu(one)
         await self.press(one, "Challenges")
         if not any(CHALLENGE_TITLE in b for b in person.buttons()):
             return
@@ -548,17 +611,26 @@ class World:
             # and nothing at all for someone erased or gone.
             pending = (
                 await session.execute(
-                    select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.user_id).where(
+                    select(
+                        OutboxMessage.id,
+                        OutboxMessage.kind,
+                        OutboxMessage.user_id,
+                        OutboxMessage.chat_id,
+                    ).where(
                         OutboxMessage.status == OutboxStatus.pending,
                         OutboxMessage.user_id.is_not(None),
                     )
                 )
             ).all()
-            for row_id, kind, user_id in pending:
+            for row_id, kind, user_id, chat_id in pending:
                 user = await session.get(User, user_id)
                 if user is None or user.erased_at is not None or user.telegram_id is None:
                     found.append(f"outbox {row_id} ({kind}) waits for an erased person")
                     continue
+                if chat_id > 0 and chat_id != user.telegram_id:
+                    found.append(f"outbox {row_id} ({kind}) for {user_id} goes to chat {chat_id}")
+                if kind == ALERT and user.alerts_consent_at is None:
+                    found.append(f"outbox {row_id}: an alert waits for {user_id}, alerts off")
                 if is_unsolicited(kind):
                     may = await session.scalar(
                         select(func.count()).where(User.id == user_id, *open_to_unsolicited())
@@ -566,9 +638,22 @@ class World:
                     if not may:
                         why = "said STOP" if user.stopped_at else "may not receive it"
                         found.append(f"outbox {row_id} ({kind}) waits for {user_id}, who {why}")
+            found += await self.small_figures_exported(session)
             if self.erased:
                 found += await self.leftovers(session)
         return found
+
+    async def small_figures_exported(self, session: Any) -> list[str]:
+        """The initiatives' export gives supports, offers of help and follows as «<5» from 1
+        to 4 (`is_small`), never the number."""
+        content = (await export_files(session, TIMEZONE))["initiatives.csv"]
+        rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+        return [
+            f"initiatives.csv {row[0]}: {value}"
+            for row in rows[1:]
+            for value in row[-3:]
+            if value.isdigit() and is_small(int(value))
+        ]
 
     async def leftovers(self, session: Any) -> list[str]:
         """Where an erased person's marker is still found: every column of every table

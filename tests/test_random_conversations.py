@@ -123,6 +123,16 @@ class RandomConversations(RuleBasedStateMachine):
         self.run(self.world.propose(self.pick(data)))
 
     @precondition(someone_onboarded)
+    @rule(data=st.data(), need=st.booleans())
+    def half_way(self, data: st.DataObject, need: bool) -> None:
+        self.run(self.world.half_way(self.pick(data), need))
+
+    @precondition(someone_onboarded)
+    @rule(data=st.data(), pick=st.integers(0, 9), follow=st.booleans())
+    def support(self, data: st.DataObject, pick: int, follow: bool) -> None:
+        self.run(self.world.support(self.pick(data), pick, follow))
+
+    @precondition(someone_onboarded)
     @rule(
         data=st.data(),
         kind=st.integers(0, 3),
@@ -143,7 +153,7 @@ class RandomConversations(RuleBasedStateMachine):
         self.run(self.world.leave(self.pick(data)))
 
     @precondition(someone_onboarded)
-    @rule(data=st.data(), choices=st.lists(st.integers(0, 9), min_size=6, max_size=6))
+    @rule(data=st.data(), choices=st.lists(st.integers(0, 9), min_size=0, max_size=6))
     def answer_survey(self, data: st.DataObject, choices: list[int]) -> None:
         self.run(self.world.answer_survey(self.pick(data), choices))
 
