@@ -30,6 +30,8 @@ from sqlalchemy import and_, func, select
 from bot.config import Settings
 from bot.delivery import Delivery, policy_from
 from bot.i18n import create_i18n
+from bot.jobs import JobContext
+from handlers import jobs
 from bot.standin import StandIn
 from handlers.challenges.callbacks import JoinCb
 from handlers.initiatives.callbacks import CardCb
@@ -58,6 +60,7 @@ from storage.models import (
 from storage.outbox import ALERT, QuietHours, is_unsolicited
 from storage.summary import DECISIONS, day_window, local_date
 from storage.survey_files import import_surveys
+from storage.survey_sending import set_reminder
 from storage.users import find_user
 from tests.challenges_setup import TITLE as CHALLENGE_TITLE
 from tests.challenges_setup import make_challenge
@@ -305,6 +308,7 @@ class World:
         async with self.harness.sessionmaker.begin() as session:
             (survey,) = await import_surveys(session, [SURVEY], COORDINATOR)
             survey_id = survey.id
+            await set_reminder(session, survey_id, 24, COORDINATOR)
         coordinator = self.coordinator
         await coordinator.send("/surveys")
         await coordinator.press(f"#{survey_id} ")
@@ -522,6 +526,23 @@ class World:
 
     async def restart(self) -> None:
         await self.harness.restart()
+
+    async def tick(self, hours: int) -> None:
+        """Every scheduled job, as the scheduler runs them, `hours` from now: surveys due,
+        reminders, the daily summary, challenges ended, retention, the needs' digest."""
+        harness = self.harness
+        context = JobContext(
+            harness.bot,
+            harness.sessionmaker,
+            harness.settings,
+            harness.i18n,
+            storage=harness.dp.storage,
+            coordinators_chat=harness.dp["coordinators_chat"],
+        )
+        now = utcnow() + timedelta(hours=hours)
+        with harness.i18n.context():
+            for _, job in jobs():
+                await job(context, now)
 
     # -- delivering the outbox, as the sender does
 

@@ -212,6 +212,10 @@ class RandomConversations(RuleBasedStateMachine):
     def deliver(self, quiet: bool) -> None:
         self.run(self.world.deliver(quiet))
 
+    @rule(hours=st.sampled_from([0, 30, 200]))
+    def tick(self, hours: int) -> None:
+        self.run(self.world.tick(hours))
+
     @rule()
     def restart(self) -> None:
         self.run(self.world.restart())
