@@ -518,7 +518,8 @@ class World:
         mark = len(self.harness.standin.calls)
         await one.person.send("/forget")
         await one.person.press(label(one.locale, "Yes, erase everything"))
-        assert label(one.locale, "Your data has been erased.") in one.person.last, one.person.last
+        async with self.harness.sessionmaker() as session:
+            assert await find_user(session, pid) is None, one.person.last
         self.erased.append(Erased(one.marker, pid, mark))
         one.generation += 1
         one.onboarded = False
