@@ -22,17 +22,18 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from pydantic import SecretStr
 from sqlalchemy import and_, func, select
 
 from bot.config import Settings
 from bot.delivery import Delivery, policy_from
 from bot.i18n import create_i18n
 from bot.jobs import JobContext
-from handlers import jobs
 from bot.standin import StandIn
+from handlers import jobs
 from handlers.challenges.callbacks import JoinCb
 from handlers.initiatives.callbacks import CardCb
 from handlers.profile.callbacks import MessagesCb, SettingsCb, SettingsField
@@ -82,9 +83,8 @@ LANGUAGE_BUTTON = {"en": "English", "fr": "Français", "ar": "العربية"}
 # The survey's questions as a person reads them (its English and French texts), by code.
 QUESTION_TEXTS = {
     question["code"]: (question["texts"]["en"]["text"], question["texts"]["fr"]["text"])
-    for question in SURVEY["questions"]
+    for question in cast(list[dict[str, Any]], SURVEY["questions"])
 }
-SURVEY_TITLES = (SURVEY["texts"]["en"]["title"], SURVEY["texts"]["fr"]["title"])
 _HEADER = re.compile(r"^\W*\d+/\d+")
 
 
@@ -750,7 +750,7 @@ def _has(value: Any, marker: str) -> bool:
 def world_settings(database_url: str) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
-        bot_token=TOKEN,
+        bot_token=SecretStr(TOKEN),
         database_url=database_url,
         redis_url=None,
         coordinator_chat_id=GROUP_ID,

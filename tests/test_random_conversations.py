@@ -104,8 +104,11 @@ class RandomConversations(RuleBasedStateMachine):
     def first_two(self, data: st.DataObject, older: list[bool], alerts: list[bool]) -> None:
         """Two people onboard before anything else happens, so that every step has someone."""
         for index in range(2):
-            self.run(self.world.onboard(self.pick(data, onboarded=False), older[index],
-                                        alerts[index], index == 0))
+            self.run(
+                self.world.onboard(
+                    self.pick(data, onboarded=False), older[index], alerts[index], index == 0
+                )
+            )
 
     @precondition(someone_new)
     @rule(data=st.data(), older=st.booleans(), alerts=st.booleans(), contact=st.booleans())
