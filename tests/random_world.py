@@ -296,6 +296,16 @@ class World:
             found = await session.get(Challenge, self.challenge_id)
             assert found is not None and found.status is expected, (found, expected)
 
+    async def post_news(self) -> None:
+        """«Post an update» on the challenge's card: news to its participants (NEWS, which
+        STOP withdraws and the quiet hours hold back)."""
+        buttons = await self.challenge_card()
+        update = label(GROUP_LOCALE, "Post an update")
+        if update not in buttons:
+            return
+        await self.coordinator.press(update)
+        await self.coordinator.send("Rendez-vous samedi à 10h, café offert.")
+
     async def challenge_status(self) -> ChallengeStatus:
         async with self.harness.sessionmaker() as session:
             found = await session.get(Challenge, self.challenge_id)

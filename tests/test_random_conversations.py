@@ -195,6 +195,10 @@ class RandomConversations(RuleBasedStateMachine):
     def open_or_close_challenge(self) -> None:
         self.run(self.world.toggle_challenge())
 
+    @rule()
+    def post_news(self) -> None:
+        self.run(self.world.post_news())
+
     @precondition(lambda self: len(self.world.surveys) < 2)
     @rule()
     def send_survey(self) -> None:
