@@ -8,8 +8,9 @@ answer — while the outbox is busy: a challenge imported with `collective chall
 and opened, alerting its audience, and a survey imported with `collective surveys import` and
 scheduled, sent by the scheduler to the same people. Halfway through the kills the daily
 summary's time comes (SUMMARY_TIME is set to that moment for the processes started from then
-on). The bot is killed with SIGKILL at random moments (`--kills`, 20 by default), restarted each
-time, then left to finish and stopped with SIGTERM.
+on). The bot is killed with SIGKILL at random moments (`--kills`, 20 by default) spread over
+the stream — one at a random point of each share of it, then up to `--gap` seconds later — and
+restarted each time, then left to finish and stopped with SIGTERM.
 
 Then what was sent and acknowledged is checked:
 
@@ -78,7 +79,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--people", type=int, default=40, help="people playing the mix")
     parser.add_argument("--steps", type=int, default=0, help="the mix's first N steps (0: all)")
     parser.add_argument("--audience", type=int, default=120, help="people alerted and surveyed")
-    parser.add_argument("--gap", type=float, default=3.0, help="most seconds alive before a kill")
+    parser.add_argument(
+        "--gap", type=float, default=0.5, help="most seconds between a kill's moment and it"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--lease-seconds", type=float, default=10.0)
     parser.add_argument("--timeout", type=float, default=900.0, help="for the final run")
@@ -167,6 +170,7 @@ class World(Telegram):
                     "pushed": len(self.pushed),
                     "queued": sum(len(q) for q in self.queues.values()),
                     "last_pushed": max(self.pushed, default=0),
+                    "acknowledged": sum(1 for u in self.pushed if u < self.confirmed),
                     "calls": len(self.calls),
                     "deleteWebhook": counts["deleteWebhook"],
                 }
@@ -452,6 +456,9 @@ class Bot:
 
     async def kill(self) -> None:
         assert self.process is not None
+        if self.process.returncode is not None:
+            log_file = self.folder / f"bot{self.runs}.log"
+            raise RuntimeError(f"the bot ended by itself ({self.process.returncode}): {log_file}")
         self.process.send_signal(signal.SIGKILL)
         await self.process.wait()
 
@@ -799,6 +806,10 @@ async def run(argv: list[str]) -> dict[str, Any]:
                         del open_cases[person]
 
             await world.control("plan", {"queues": queues})
+            # The kills spread over the stream, one at a random point of each share of it.
+            total = len(crowd.ids) * len(script)
+            share = total / (args.kills + 1)
+            moments = [int(share * (k + rng.random())) for k in range(args.kills)]
             for kill in range(args.kills + 1):
                 if kill == switch:
                     moment = datetime.now(UTC).astimezone(ZoneInfo(timezone))
@@ -816,7 +827,14 @@ async def run(argv: list[str]) -> dict[str, Any]:
                 await wait_until(ready, 300, what="the bot to start polling")
                 if kill == args.kills:
                     break
-                await asyncio.sleep(rng.uniform(0.05, args.gap))
+
+                # Its moment: a random point of its share of the stream, then a random instant.
+                async def due(kill: int = kill) -> bool:
+                    state = await world.control("state")
+                    return bool(state["acknowledged"] >= moments[kill] or not bot.alive)
+
+                await wait_until(due, 600, every=0.05, what="the stream to reach the next kill")
+                await asyncio.sleep(rng.uniform(0, args.gap))
                 await bot.kill()
                 kills += 1
                 await asyncio.sleep(0.2)  # what the dead process had on the wire arrives
@@ -843,6 +861,8 @@ async def run(argv: list[str]) -> dict[str, Any]:
             close_cases(shot, None)
             answer = await world.control("calls", {"since": 0})
             calls, pushed = answer["calls"], [u for u, _person, _step in answer["owners"]]
+            if args.keep:
+                (folder / "calls.json").write_text(json.dumps(answer))
             state = await world.control("state")
         acknowledged = {u for u in pushed if u < state["confirmed"]}
         whole = len([step for step in steps("x") if step[0] != "invite"])
