@@ -54,6 +54,7 @@ from storage.models import (
     OutboxMessage,
     OutboxStatus,
     Participation,
+    Survey,
     SurveyResponse,
     User,
     utcnow,
@@ -477,6 +478,11 @@ class World:
             return
         invitation = invitations[-1]
         await person.press_data(buttons_of(invitation)[0]["callback_data"], invitation)
+        await self.answer_questions(one, choices)
+
+    async def answer_questions(self, one: Someone, choices: list[int]) -> None:
+        """The survey's questions from the one shown, one choice each."""
+        person = one.person
         for choice in choices:
             last = person.last
             if not _HEADER.match(last):
@@ -498,6 +504,56 @@ class World:
                 await self.press_at(person, len(buttons) - 2)  # Done
             else:
                 await self.press_at(person, choice % len(person.buttons()))
+
+    async def carry_on(self, pid: int, choices: list[int]) -> None:
+        """Whatever dialog the person left half-way (a need, a proposal, joining, a survey),
+        carried on from its last question as it stands now — after a restart, a close, STOP,
+        a language change: each choice answers one step."""
+        one = self.someone(pid)
+        person = one.person
+        if not person.bot_messages():
+            return
+        if _HEADER.match(person.last):
+            await self.answer_questions(one, choices)
+            return
+        for choice in choices:
+            shown = button_texts(person.bot_messages()[-1])
+
+            def offered(msgid: str, shown: list[str] = shown) -> str | None:
+                wanted = label(one.locale, msgid)
+                return next((text for text in shown if wanted in text), None)
+
+            final = offered("Send my proposal") or offered("Send")
+            if offered("Mine is different: continue"):
+                await person.press(label(one.locale, "Mine is different: continue"))
+            elif final:
+                await person.press(final)
+                return
+            elif shown == [label(one.locale, "Skip")] and choice % 2:
+                await person.send(f"Carrying on {one.marker}, step {choice}.")
+            elif offered("Skip"):
+                await self.press(one, "Skip")
+            elif not shown:
+                await person.send(f"Carrying on {one.marker}, step {choice}.")
+            else:
+                await self.press_at(person, choice % len(shown))
+
+    async def half_join(self, pid: int, kind: int) -> None:
+        """Joining the challenge, stopped at its last question (what one brings, in words)."""
+        one = self.someone(pid)
+        person = one.person
+        await self.menu(one)
+        await self.press(one, "Challenges")
+        if not any(CHALLENGE_TITLE in b for b in person.buttons()):
+            return
+        await person.press(CHALLENGE_TITLE)
+        join = label(one.locale, "Join")
+        if join not in person.buttons():
+            return
+        await person.press(join)
+        await self.press_at(person, kind)
+        if len(person.buttons()) > 2:
+            await self.press_at(person, 0)
 
     # -- settings, STOP, language, /forget
 
@@ -639,6 +695,16 @@ class World:
                 .having(func.count() > 1)
             )
             found += [f"survey {s}: {n} responses of user {u}" for s, u, n in doubled]
+            # No response completed after its survey closed.
+            after = await session.execute(
+                select(SurveyResponse.id)
+                .join(Survey, Survey.id == SurveyResponse.survey_id)
+                .where(
+                    Survey.closed_at.is_not(None),
+                    SurveyResponse.completed_at > Survey.closed_at,
+                )
+            )
+            found += [f"response {row.id} completed after its survey closed" for row in after]
             # Nothing unsolicited waits for someone who may not receive it (STOP above all),
             # and nothing at all for someone erased or gone.
             pending = (

@@ -146,6 +146,16 @@ class RandomConversations(RuleBasedStateMachine):
         self.run(self.world.join(self.pick(data), kind, activity, words))
 
     @precondition(someone_onboarded)
+    @rule(data=st.data(), kind=st.integers(0, 3))
+    def half_join(self, data: st.DataObject, kind: int) -> None:
+        self.run(self.world.half_join(self.pick(data), kind))
+
+    @precondition(someone_onboarded)
+    @rule(data=st.data(), choices=st.lists(st.integers(0, 9), min_size=1, max_size=6))
+    def carry_on(self, data: st.DataObject, choices: list[int]) -> None:
+        self.run(self.world.carry_on(self.pick(data), choices))
+
+    @precondition(someone_onboarded)
     @rule(data=st.data())
     def join_from_old_button(self, data: st.DataObject) -> None:
         self.run(self.world.join_from_old_button(self.pick(data)))
