@@ -35,6 +35,7 @@ from bot.middlewares import (
     TurnMiddleware,
 )
 from bot.replies import QueueReplies, answers_unread
+from bot.routing import index_routes
 from handlers import build_router, resume_points
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,9 @@ def run_checks_inline(router: Router) -> None:
     in a thread, each check some 120 µs and two switches (DESIGN.md): they are pure and quick,
     so they run in the loop. And a button's press is tried against every callback-data filter
     in turn, each unpacking the data into a pydantic model (or failing to, with an exception):
-    its prefix is looked at first."""
+    its prefix is looked at first. Before that, each router is given a gate that lets in only
+    what one of its handlers could take (bot/routing.py)."""
+    index_routes(router)
     for each in router.chain_tail:
         for observer in each.observers.values():
             for handler in (observer._handler, *observer.handlers):

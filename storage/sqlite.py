@@ -84,7 +84,10 @@ class InlineConnection(aiosqlite.Connection):
     async def _take_turn(self) -> None:
         lock = _turn(self.database)
         try:
-            await asyncio.wait_for(lock.acquire(), TURN_TIMEOUT)
+            # A timeout around the wait rather than wait_for, which made a task of every
+            # acquire (and a trip round the loop), taken or not.
+            async with asyncio.timeout(TURN_TIMEOUT):
+                await lock.acquire()
         except TimeoutError:
             raise sqlite3.OperationalError("database is locked") from None
         self.holding = lock
