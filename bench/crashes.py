@@ -612,7 +612,7 @@ async def check_effects(
             .group_by(User.telegram_id),
         }
         for kind, query in by_person.items():
-            counts = dict((await connection.execute(query)).tuples().all())
+            counts = {row[0]: row[1] for row in await connection.execute(query)}
             for person in mix_ids:
                 count = counts.get(person, 0)
                 if count == 0:
