@@ -88,9 +88,9 @@ def test_what_the_first_dispatcher_built_is_set_aside_from_the_garbage_collector
         "create_dispatcher(settings, sessionmaker, create_i18n())\n"
         "first = gc.get_freeze_count()\n"
         "create_dispatcher(settings, sessionmaker, create_i18n())\n"
-        "print(before, first > 100_000, gc.get_freeze_count() == first)\n"
+        "print(before, first > 100_000, gc.get_freeze_count() == first, gc.get_threshold())\n"
     )
     found = subprocess.run(
         [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert found.stdout.strip() == "0 True True"
+    assert found.stdout.strip() == "0 True True (10000, 20, 20)"
