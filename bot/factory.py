@@ -76,10 +76,9 @@ def create_fsm(
     """The database by default; Redis (storage and cross-worker locks) when REDIS_URL is set."""
     if settings.redis_url:
         from aiogram.fsm.storage.base import DefaultKeyBuilder
-        from aiogram.fsm.storage.redis import RedisEventIsolation
         from redis.asyncio import BlockingConnectionPool, Redis
 
-        from bot.redis_dialogs import CommittedRedisStorage
+        from bot.redis_dialogs import CommittedRedisStorage, RenewedLocks
 
         # A batch of updates handled at once may want more connections than the pool's 100:
         # they wait for one rather than fail (redis-py's default pool raises).
@@ -88,7 +87,7 @@ def create_fsm(
         storage = CommittedRedisStorage(
             Redis(connection_pool=pool), key_builder=DefaultKeyBuilder(with_destiny=True)
         )
-        return storage, RedisEventIsolation(storage.redis, key_builder=storage.key_builder)
+        return storage, RenewedLocks(storage.redis, storage.key_builder)
     return DatabaseStorage(sessionmaker), PersonLocks()
 
 
@@ -111,16 +110,16 @@ def create_dispatcher(
     # Where a dialog goes back to, from the flows' flows.py (handlers/flow.py).
     dp["resume_points"] = resume_points()
 
-    # Update level, after aiogram's own (errors, user context), in this order: the person's
-    # turn, the transaction, the person (and their dialog's state, read with them), the
-    # dialog, then the flood limit. See bot/middlewares.py.
+    # Update level, after aiogram's own (errors, user context), in this order: the flood
+    # limit (a dropped update costs nothing more), the person's turn, the transaction, the
+    # person (and their dialog's state, read with them), the dialog. See bot/middlewares.py.
+    dp.update.outer_middleware(
+        FloodMiddleware(i18n, settings.flood_messages, settings.flood_seconds, clock)
+    )
     dp.update.outer_middleware(TurnMiddleware(dp.fsm, isolation))
     dp.update.outer_middleware(TransactionMiddleware(sessionmaker))
     dp.update.outer_middleware(PersonMiddleware(settings.default_locale, dp.fsm))
     dp.update.outer_middleware(dp.fsm)
-    dp.update.outer_middleware(
-        FloodMiddleware(i18n, settings.flood_messages, settings.flood_seconds, clock)
-    )
     # Event level: the locale (aiogram's i18n middleware never attaches to `update`), then
     # every callback query answered, even when a handler forgets.
     UserLocaleMiddleware(i18n, settings.group_locale).setup(dp)
