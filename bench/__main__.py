@@ -5,7 +5,7 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("updates", "delivery", "fanout", "surveys", "summary", "crashes")
+BENCHMARKS = ("updates", "delivery", "fanout", "surveys", "summary", "crashes", "floods")
 
 
 def main() -> int:

@@ -8,6 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import COORDINATOR_COMMANDS
 from bot.config import Settings
@@ -17,6 +18,7 @@ from handlers.menu import MenuAction, MenuCb, menu_keyboard, menu_text
 from handlers.texts import stale_button
 from handlers.ui import show
 from storage.models import User
+from storage.outbox import drop_pending
 from storage.users import mark_unreachable
 
 router = Flow("common")
@@ -86,11 +88,15 @@ async def coordinators_command(message: Message) -> None:
 
 
 @router.my_chat_member()
-async def membership_changed(event: ChatMemberUpdated, user: User | None) -> None:
-    """Someone who blocks the bot gets nothing more until they come back."""
+async def membership_changed(
+    event: ChatMemberUpdated, user: User | None, session: AsyncSession
+) -> None:
+    """Someone who blocks the bot gets nothing more until they come back: what was waiting
+    for them is dropped now, rather than tried and refused."""
     if user is not None and event.chat.type == "private":
         if event.new_chat_member.status == "kicked":
             mark_unreachable(user)
+            await drop_pending(session, user.id, "blocked the bot")
 
 
 @fallback.message(~NotCommand())
