@@ -18,25 +18,17 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm.attributes import flag_modified
 
-from storage.models import FsmRecord
+from storage.dialogs import read_dialog
 
 # The update's session, so that the FSM storage writes in the same transaction as the handler.
 current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
 
-_KNOWN = "dialogs"  # session.info: the records read or written in this session, by key
-
-
-def remember_dialog(session: AsyncSession, key: str, record: FsmRecord | None) -> None:
-    """Records a dialog read with something else (the person), so that it is not read again."""
-    session.info.setdefault(_KNOWN, {})[key] = record
-
 
 class DatabaseStorage(BaseStorage):
-    """Inside an update it writes through the update's session (one transaction with the
-    handler's changes), and reads each dialog at most once; outside one, through a short
-    session of its own."""
+    """Inside an update it reads and writes through the update's session (one transaction
+    with the handler's changes), each dialog read at most once and written once, at the
+    commit (storage/dialogs.py); outside one, through a short session of its own."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
@@ -51,51 +43,27 @@ class DatabaseStorage(BaseStorage):
         async with self.sessionmaker() as own, own.begin():
             yield own
 
-    async def _find(self, session: AsyncSession, record_key: str) -> FsmRecord | None:
-        known: dict[str, FsmRecord | None] = session.info.setdefault(_KNOWN, {})
-        if record_key not in known:
-            known[record_key] = await session.get(FsmRecord, record_key)
-        return known[record_key]
-
-    async def _record(self, session: AsyncSession, key: StorageKey) -> FsmRecord:
-        record_key = self.key_builder.build(key)
-        record = await self._find(session, record_key)
-        if record is None:
-            record = FsmRecord(key=record_key, user_id=key.user_id, state=None, data={})
-            session.add(record)
-            remember_dialog(session, record_key, record)
-        return record
-
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         async with self._session() as session:
-            record = await self._record(session, key)
-            record.state = value
+            dialog = await read_dialog(session, self.key_builder.build(key))
+            if dialog.state != value:
+                dialog.state, dialog.changed, dialog.user_id = value, True, key.user_id
 
     async def get_state(self, key: StorageKey) -> str | None:
         async with self._session() as session:
-            record = await self._find(session, self.key_builder.build(key))
-            return record.state if record else None
+            return (await read_dialog(session, self.key_builder.build(key))).state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         async with self._session() as session:
-            record = await self._record(session, key)
-            record.data = dict(data)
-            # Written whatever SQLAlchemy compares: a handler may have changed a list inside
-            # the data it read, which is also the value SQLAlchemy would compare with.
-            flag_modified(record, "data")
-            if record.state is None and not record.data:
-                # A finished dialog leaves no row behind.
-                if record in session.new:
-                    session.expunge(record)
-                else:
-                    await session.delete(record)
-                remember_dialog(session, record.key, None)
+            dialog = await read_dialog(session, self.key_builder.build(key))
+            # Written whatever it compares to: a handler may have changed a list inside the
+            # data it read, which is also the value it would be compared with.
+            dialog.data, dialog.changed, dialog.user_id = dict(data), True, key.user_id
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         async with self._session() as session:
-            record = await self._find(session, self.key_builder.build(key))
-            return dict(record.data) if record else {}
+            return dict((await read_dialog(session, self.key_builder.build(key))).data)
 
     async def close(self) -> None:
         pass

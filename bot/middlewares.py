@@ -34,9 +34,10 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from bot.fsm import DatabaseStorage, current_session, remember_dialog
+from bot.fsm import DatabaseStorage, current_session
 from bot.i18n import guess_locale
 from bot.replies import Replies, current_replies
+from storage.dialogs import remember
 from storage.updates import mark_processed
 from storage.users import find_user, find_user_and_dialog, get_or_create_user
 
@@ -163,7 +164,7 @@ class PersonMiddleware(BaseMiddleware):
         key = self.dialogs.key_builder.build(context.key)
         user, dialog = await find_user_and_dialog(session, telegram_id, key)
         if user is not None:
-            remember_dialog(session, key, dialog)
+            remember(session, key, dialog)
         return user
 
 
