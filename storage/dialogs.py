@@ -43,14 +43,12 @@ def known(session: AsyncSession | Session) -> dict[str, Dialog]:
     return found
 
 
-def remember(session: AsyncSession, key: str, record: FsmRecord | None) -> Dialog:
-    """A dialog read with something else (the person): not read again. The record leaves the
-    session, which would otherwise hand its stale copy to a later query."""
-    if record is None:
-        dialog = Dialog()
-    else:
-        dialog = Dialog(record.state, dict(record.data or {}), stored=True)
-        session.expunge(record)
+def remember(
+    session: AsyncSession, key: str, found: tuple[str | None, dict[str, Any]] | None
+) -> Dialog:
+    """A dialog read with something else (the person, storage/users.py), as its state and
+    data, or None for no row: not read again."""
+    dialog = Dialog() if found is None else Dialog(found[0], dict(found[1]), stored=True)
     known(session)[key] = dialog
     return dialog
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,11 +65,12 @@ async def find_user(session: AsyncSession, telegram_id: int) -> User | None:
 
 
 @lru_cache
-def _person_and_dialog() -> Select[User, FsmRecord]:
-    # Built once: every update runs it.
+def _person_and_dialog() -> Select[User, str | None, str | None, dict[str, Any] | None]:
+    # Built once: every update runs it. The dialog as columns: the ORM has nothing to track
+    # there (storage/dialogs.py writes it).
     return (
         _person()
-        .add_columns(FsmRecord)
+        .add_columns(FsmRecord.key, FsmRecord.state, FsmRecord.data)
         .outerjoin(FsmRecord, FsmRecord.key == bindparam("dialog_key"))
         .where(User.telegram_id == bindparam("telegram_id"))
     )
@@ -76,17 +78,19 @@ def _person_and_dialog() -> Select[User, FsmRecord]:
 
 async def find_user_and_dialog(
     session: AsyncSession, telegram_id: int, dialog_key: str
-) -> tuple[User | None, FsmRecord | None]:
-    """The person and their dialog's stored state, in one statement. With no such person,
-    (None, None): the dialog, if any, is to be read on its own."""
+) -> tuple[User | None, tuple[str | None, dict[str, Any]] | None]:
+    """The person and their dialog's stored state and data, in one statement; None for a
+    dialog with no row. With no such person, (None, None): the dialog, if any, is to be read
+    on its own."""
     rows = await session.execute(
         _person_and_dialog(), {"telegram_id": telegram_id, "dialog_key": dialog_key}
     )
-    # All rows: they carry the person's themes, one a row.
-    found = rows.unique().all()
+    # All rows: they carry the person's themes, one a row (the same person on each).
+    found = rows.unique(lambda row: row[0]).all()
     if not found:
         return None, None
-    return found[0][0], found[0][1]
+    user, key, state, data = found[0]
+    return user, (None if key is None else (state, data or {}))
 
 
 def set_role(user: User, role: Role, organisation_name: str | None = None) -> None:
