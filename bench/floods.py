@@ -123,12 +123,14 @@ async def play(
     url: str,
     world: World,
     updates: list[dict[str, Any]],
+    others: list[dict[str, Any]],
     messages: list[dict[str, Any]],
     rate: float,
     redis_url: str | None,
 ) -> tuple[Watch, dict[int, list[str]]]:
-    """The updates arriving at `rate` a second, through the bot's polling, until all are done.
-    Returns the watch and, per update, the texts the bot sent or answered."""
+    """The updates arriving at `rate` a second, through the bot's polling, until the `others`
+    among them are done and Telegram has none left. Returns the watch and, per update, the
+    texts the bot sent or answered."""
     from bot.delivery import deliver
     from bot.polling import poll
 
@@ -151,7 +153,17 @@ async def play(
         await world.control("steady", {"updates": updates, "rate": rate})
         polling = asyncio.create_task(poll(dp, bot, stop))
         sending = asyncio.create_task(deliver(bot, dp["sessionmaker"], dp["settings"], stop))
-        await watch.until(len(updates))
+        # Every update of the others done (the flooder's dropped ones are never handled),
+        # and none left at Telegram; the polling loop finishes what it holds as it stops.
+        async with asyncio.timeout(600):
+            while not (
+                all(u["update_id"] in watch.done for u in others)
+                and (await world.control("stats"))["pending"] == 0
+            ):
+                watch.changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.5):
+                        await watch.changed.wait()
         stop.set()
         await asyncio.gather(polling, sending)
     return watch, said
@@ -212,7 +224,13 @@ async def run(argv: list[str]) -> dict[str, Any]:
             # 1. Others alone.
             url, crowd = await crowd_in(FIRST_PERSON)
             watch, _said = await play(
-                url, world, crowd.updates, crowd.messages(), args.rate, args.redis_url
+                url,
+                world,
+                crowd.updates,
+                crowd.updates,
+                crowd.messages(),
+                args.rate,
+                args.redis_url,
             )
             waits = await latencies(world, watch, crowd.updates)
             report["others_updates"] = len(waits)
@@ -226,6 +244,7 @@ async def run(argv: list[str]) -> dict[str, Any]:
                 url,
                 world,
                 merge(crowd.updates, flooder),
+                crowd.updates,
                 crowd.messages() + script.messages(FLOODER),
                 args.rate + args.flood_rate,
                 args.redis_url,

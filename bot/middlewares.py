@@ -43,6 +43,8 @@ from storage.users import find_user, find_user_and_dialog, get_or_create_user
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 log = logging.getLogger(__name__)
+# The flood limit's verdicts on an update (FloodMiddleware.verdict).
+HANDLE, DROP, TELL = "handle", "drop", "tell"
 
 __all__ = [
     "FloodMiddleware",
@@ -177,7 +179,9 @@ class FloodMiddleware(BaseMiddleware):
 
     Registered first, before the person's lock and the transaction: a dropped update is
     neither read from nor written to the database (it is not marked processed: it never
-    had an effect). Telling the person reads their language, once per burst."""
+    had an effect). Telling the person reads their language, once per burst. The polling
+    loop asks for the verdict as a batch arrives, so that a flooder's dropped updates do not
+    queue behind their handled ones (bot/polling.py)."""
 
     def __init__(
         self,
@@ -198,20 +202,29 @@ class FloodMiddleware(BaseMiddleware):
         sender: TelegramUser | None = data.get("event_from_user")
         if sender is None:
             return await handler(event, data)
+        # The polling loop decides as a batch arrives (bot/polling.py), and says so.
+        verdict = data.get("flood_verdict") or self.verdict(sender.id)
+        if verdict == HANDLE:
+            return await handler(event, data)
+        if verdict == TELL:
+            await self._slow_down(event, data, sender)
+        return None
+
+    def verdict(self, sender_id: int) -> str:
+        """What becomes of the person's update arriving now: HANDLE, DROP, or TELL (dropped,
+        and the person told: the first dropped of a burst)."""
         now = self.clock()
         if now - self.swept > self.window:
             self._forget_quiet(now)
-        allowance, then, warned = self.buckets.get(sender.id, (float(self.limit), now, False))
+        allowance, then, warned = self.buckets.get(sender_id, (float(self.limit), now, False))
         allowance = min(float(self.limit), allowance + (now - then) * self.limit / self.window)
         if allowance >= self.limit:
             warned = False  # quiet long enough: whatever comes next is a new burst
         if allowance >= 1:
-            self.buckets[sender.id] = (allowance - 1, now, warned)
-            return await handler(event, data)
-        self.buckets[sender.id] = (allowance, now, True)
-        if not warned:
-            await self._slow_down(event, data, sender)
-        return None
+            self.buckets[sender_id] = (allowance - 1, now, warned)
+            return HANDLE
+        self.buckets[sender_id] = (allowance, now, True)
+        return DROP if warned else TELL
 
     async def _slow_down(
         self, event: TelegramObject, data: dict[str, Any], sender: TelegramUser

@@ -7,6 +7,10 @@ committed — their last replies may still be going out. An update that fails is
 a few times, then set aside (marked handled with its error, shown to the coordinators by
 /failed): one bad update cannot block everyone behind it. A stop request (SIGTERM) lets the
 batch in hand finish and its replies go out, then confirms it.
+
+The flood limit (bot/middlewares.py) is applied as a batch arrives: a flooder's updates past
+it are dropped there (the person told once, aside), rather than queued behind their handled
+ones, whose replies the batch would otherwise wait for — and everyone with it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.metrics import handling
+from bot.middlewares import DROP, HANDLE, FloodMiddleware
 from storage.updates import describe, set_aside
 
 log = logging.getLogger(__name__)
@@ -97,11 +102,15 @@ class Handling:
         self.set_aside_count = 0  # since the start, for the log and the benchmark
         # Each person's updates in hand, replies included; forgotten when done.
         self.people: dict[int | str, asyncio.Task[None]] = {}
+        flood = [m for m in dp.update.outer_middleware if isinstance(m, FloodMiddleware)]
+        self.flood = flood[0] if flood else None
+        self.admitted: set[int] = set()  # update ids the flood limit let through
+        self.telling: set[asyncio.Task[None]] = set()  # flooders told to slow down
 
     async def batch(self, updates: list[Update]) -> Outcome:
         outcome = Outcome()
         settled: list[asyncio.Event] = []
-        for person, queue in by_person(updates).items():
+        for person, queue in by_person(self._admit(updates)).items():
             events = [asyncio.Event() for _ in queue]
             settled += events
             before = self.people.get(person)
@@ -111,18 +120,45 @@ class Handling:
         await asyncio.gather(*(event.wait() for event in settled))
         return outcome
 
+    def _admit(self, updates: list[Update]) -> list[Update]:
+        """The updates the flood limit lets through; the others are dropped here, the first
+        of a burst fed on its own, aside, for the person to be told."""
+        if self.flood is None:
+            return updates
+        kept = []
+        for update in updates:
+            sender = getattr(update.event, "from_user", None)
+            if sender is None:
+                kept.append(update)
+                continue
+            verdict = self.flood.verdict(sender.id)
+            if verdict == HANDLE:
+                self.admitted.add(update.update_id)
+                kept.append(update)
+            elif verdict != DROP:
+                task = asyncio.create_task(self._tell(update, verdict))
+                self.telling.add(task)
+                task.add_done_callback(self.telling.discard)
+        return kept
+
+    async def _tell(self, update: Update, verdict: str) -> None:
+        try:
+            await self.dp.feed_update(self.bot, update, flood_verdict=verdict)
+        except Exception:  # telling them is best effort; the update is dropped anyway
+            log.warning("update %s: could not tell its sender to slow down", update.update_id)
+
     def _forget(self, person: int | str, task: asyncio.Task[None]) -> None:
         if self.people.get(person) is task:
             del self.people[person]
 
     async def drain(self) -> None:
         """Until every update in hand is handled and its replies sent."""
-        while self.people:
-            await asyncio.wait(list(self.people.values()))
+        while self.people or self.telling:
+            await asyncio.wait([*self.people.values(), *self.telling])
 
     def abandon(self) -> None:
         """Everything in hand stops here, as in a crash."""
-        for task in self.people.values():
+        for task in [*self.people.values(), *self.telling]:
             task.cancel()
 
     async def _queue(
@@ -145,13 +181,20 @@ class Handling:
     async def update(
         self, update: Update, outcome: Outcome, committed: asyncio.Event | None = None
     ) -> None:
+        # Let through as the batch arrived: not counted again.
+        verdict = HANDLE if update.update_id in self.admitted else None
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
             try:
                 with handling(self.dp.get("metrics"), update.update_id):
                     await self.dp.feed_update(
-                        self.bot, update, tell_failure=last, committed=committed
+                        self.bot,
+                        update,
+                        tell_failure=last,
+                        committed=committed,
+                        flood_verdict=verdict,
                     )
+                self.admitted.discard(update.update_id)
                 return
             except Exception as error:
                 if not last:
@@ -163,6 +206,7 @@ class Handling:
                     )
                     await self.sleep(self.retry_delay * 2 ** (attempt - 1))
                     continue
+                self.admitted.discard(update.update_id)
                 await self._set_aside(update, error, outcome)
 
     async def _set_aside(self, update: Update, error: Exception, outcome: Outcome) -> None:

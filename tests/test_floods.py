@@ -3,14 +3,17 @@ updates replayed or out of order, and chats the bot was removed from."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 import pytest
+from aiogram.types import Update
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares import FloodMiddleware
+from bot.polling import Handling
 from storage.models import Base, OutboxMessage, ProcessedUpdate, User
 from tests.conversation import Harness, buttons_of, texts
 
@@ -125,6 +128,59 @@ async def test_a_flood_of_button_presses_is_answered_once_on_the_button(
     ]
     assert answers.count(SLOW_DOWN) == 1
     assert len(answers) <= harness.settings.flood_messages + 1
+
+
+class HoldChat:
+    """The bot's calls to one chat wait until released."""
+
+    def __init__(self, chat_id: int) -> None:
+        self.chat_id = chat_id
+        self.held = 0
+        self.release = asyncio.Event()
+
+    async def __call__(self, make_request: Any, bot: Any, method: Any) -> Any:
+        if getattr(method, "chat_id", None) == self.chat_id:
+            self.held += 1
+            await self.release.wait()
+        return await make_request(bot, method)
+
+
+async def test_a_flooders_dropped_updates_do_not_hold_the_polling_batch(
+    harness: Harness,
+) -> None:
+    """The polling loop confirms a batch once each update in it is committed, and a person's
+    updates wait for their earlier ones' replies: were a flooder's dropped updates queued
+    behind their handled ones, everyone would wait with them. They are dropped as the batch
+    arrives, the person told aside."""
+    flooder = harness.person(3001, language_code="en")
+    other = harness.person(3002, language_code="en")
+    limit = harness.settings.flood_messages
+    handling = Handling(harness.dp, harness.bot, retry_delay=0)
+
+    def updates(person: Any, count: int) -> list[Update]:
+        raw = [harness.standin.message_update(person.user, f"m{i}") for i in range(count)]
+        return [Update.model_validate(u, context={"bot": harness.bot}) for u in raw]
+
+    await handling.batch(updates(flooder, limit))  # their allowance, spent
+    await handling.drain()
+    hold = HoldChat(flooder.id)
+    harness.bot.session.middleware(hold)
+    start = Update.model_validate(
+        harness.standin.message_update(other.user, "/start"), context={"bot": harness.bot}
+    )
+    async with asyncio.timeout(30):  # a guard: it returns at once, or never
+        outcome = await handling.batch([*updates(flooder, 30), start])
+    try:
+        assert outcome.set_aside == [] and outcome.unfinished == []
+        async with harness.sessionmaker() as session:
+            # The other person's update committed meanwhile; the flooder's, none.
+            assert await count(session, ProcessedUpdate) == limit + 1
+    finally:
+        hold.release.set()
+        await handling.drain()
+    assert "La Collective" in other.last
+    told = [c for c in harness.standin.calls if c.params.get("chat_id") == flooder.id]
+    assert texts(told).count(SLOW_DOWN) == 1 and hold.held == 1
 
 
 # -- a wave of /start from new accounts
