@@ -290,17 +290,31 @@ async def _edit_payload(
 
 
 async def remember_shown(
-    session: AsyncSession, *, chat_id: int, message_id: int, subject: str, photo: bool = False
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    message_id: int,
+    subject: str | None,
+    photo: bool = False,
+    text: str | None = None,
+    reply_markup: Markup | None = None,
 ) -> None:
     """A copy shown in a direct reply rather than through the outbox (a proposal listed by
     /pending) is remembered as the outbox's own cards are, without its text, so that it is
-    rewritten too when its subject is erased. No `sent_at`: no count takes it for a
-    delivery."""
+    rewritten too when its subject is erased. One about no subject that quotes others' words
+    (/stats lists the proposals waiting, as the summary does) keeps its `text` and
+    `reply_markup`, so that `storage.privacy.scrub_quotes` rewrites the quote in it too. No
+    `sent_at`: no count takes it for a delivery."""
+    payload: dict[str, Any] = {}
+    if text is not None:
+        payload["text"] = text
+        if reply_markup:
+            payload["reply_markup"] = reply_markup
     session.add(
         OutboxMessage(
             chat_id=chat_id,
             method=SEND_PHOTO if photo else SEND_MESSAGE,
-            payload={},
+            payload=payload,
             status=OutboxStatus.sent,
             sent_message_id=message_id,
             subject=subject,

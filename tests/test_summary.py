@@ -1152,6 +1152,9 @@ async def test_stats_and_the_summary_write_their_periods_alike(harness: Harness)
     assert listing.splitlines()[1] == "Du 14 nov. 2026, 00:00 au 15 nov. 2026, 16:30"
 
     await daily_summary(context(harness), paris(2026, 11, 15, 18, 0))
-    message, _picture = [r for r in await rows(harness) if r.chat_id == GROUP_ID]
+    # The summary's rows; not the /stats shown above, remembered where they were shown.
+    message, _picture = [
+        r for r in await rows(harness) if r.chat_id == GROUP_ID and r.sent_message_id is None
+    ]
     summary = plain(message.payload["text"])
     assert summary.splitlines()[1] == "Du 14 nov. 2026, 18:00 au 15 nov. 2026, 18:00"

@@ -16,10 +16,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from aiogram import html
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, CallbackQuery, InaccessibleMessage, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InaccessibleMessage,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -28,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.group_moves import CoordinatorsChat
 from bot.i18n import ngettext
+from bot.replies import later
 from handlers.challenges.coordination import figures_text
 from handlers.challenges.coordination_keyboards import list_keyboard
 from handlers.deliveries import failed_text
@@ -43,7 +51,7 @@ from storage.exports import export_files, zip_bytes
 from storage.models import ChallengeStatus, utcnow
 from storage.needs import themes_in_order
 from storage.organisations import gaps
-from storage.outbox import split_text
+from storage.outbox import remember_shown, split_text
 from storage.summary import (
     counts,
     day_window,
@@ -135,11 +143,34 @@ async def answer_long(message: Message, text: str, reply_markup: object = None) 
     await message.answer(parts[-1], reply_markup=reply_markup)  # type: ignore[arg-type]
 
 
+async def answer_remembered(
+    message: Message,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """`answer_long`, each part remembered with its text where it was shown."""
+    parts = split_text(text)
+    for index, part in enumerate(parts):
+        markup = reply_markup if index == len(parts) - 1 else None
+        sent = await message.answer(part, reply_markup=markup)
+        async with sessionmaker.begin() as session:
+            await remember_shown(
+                session,
+                chat_id=sent.chat.id,
+                message_id=sent.message_id,
+                subject=None,
+                text=part,
+                reply_markup=markup.model_dump(exclude_none=True) if markup else None,
+            )
+
+
 @router.message(Command("stats"))
 async def stats(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     wall_clock: Clock = utcnow,
 ) -> None:
@@ -160,7 +191,13 @@ async def stats(
         text += "\n\n" + _(
             "Places and themes with open needs and no answer: {count} — /gaps"
         ).format(count=unanswered)
-    await answer_long(message, text, figures_keyboard(figures, daily=False, reach_others=True))
+    keyboard = figures_keyboard(figures, daily=False, reach_others=True)
+    if figures.waiting.first:
+        # It quotes the titles of proposals waiting: remembered, so that their author's
+        # erasure rewrites it as it does the summary's (storage.privacy.scrub_quotes).
+        await later(partial(answer_remembered, message, text, keyboard, sessionmaker))
+    else:
+        await answer_long(message, text, keyboard)
 
 
 @router.message(Command("export"))
