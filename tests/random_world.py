@@ -193,9 +193,7 @@ class World:
         await self.menu(one)
         await self.press(one, "Report a need")
         await self.press(one, "Housing")
-        await self.press(
-            one, "Yes: {place}", place=label(one.locale, "Arrondissement {number}", number=3)
-        )
+        await self.press_at(person, 0)  # «Yes: <their arrondissement>»
         await person.send(f"The lift of our building {one.marker} is broken again.")
         await self.press(one, "Skip")
         await self.press(one, "Send")
@@ -210,14 +208,12 @@ class World:
         if need:
             await self.press(one, "Report a need")
             await self.press(one, "Housing")
-            await self.press(
-                one, "Yes: {place}", place=label(one.locale, "Arrondissement {number}", number=3)
-            )
+            await self.press_at(person, 0)  # «Yes: <their arrondissement>»
             await person.send(f"Half a need {one.marker}, to finish later.")
         else:
             await self.press(one, "Propose an initiative")
             await self.press(one, "Older people and isolation")
-            await self.press(one, "Arrondissement {number}", number=3)
+            await self.press_at(person, 0)  # their own arrondissement
             await person.send(f"Half a proposal {one.marker}")
 
     async def propose(self, pid: int) -> None:
@@ -227,7 +223,7 @@ class World:
         await self.menu(one)
         await self.press(one, "Propose an initiative")
         await self.press(one, "Older people and isolation")
-        await self.press(one, "Arrondissement {number}", number=3)
+        await self.press_at(person, 0)  # their own arrondissement
         await person.send(f"Tea afternoons {one.marker} {before}")
         different = label(one.locale, "Mine is different: continue")
         if any(different in text for text in person.buttons()):
