@@ -78,13 +78,13 @@ def create_fsm(
         from aiogram.fsm.storage.base import DefaultKeyBuilder
         from redis.asyncio import BlockingConnectionPool, Redis
 
-        from bot.redis_dialogs import CommittedRedisStorage, RenewedLocks
+        from bot.redis_dialogs import JournaledRedisStorage, RenewedLocks
 
         # A batch of updates handled at once may want more connections than the pool's 100:
         # they wait for one rather than fail (redis-py's default pool raises).
         pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=100)
-        # Written to Redis once the update is committed (bot/redis_dialogs.py).
-        storage = CommittedRedisStorage(
+        # Written to Redis with the update's effect (bot/redis_dialogs.py).
+        storage = JournaledRedisStorage(
             Redis(connection_pool=pool), key_builder=DefaultKeyBuilder(with_destiny=True)
         )
         return storage, RenewedLocks(storage.redis, storage.key_builder)
@@ -119,6 +119,9 @@ def create_dispatcher(
     dp.update.outer_middleware(TurnMiddleware(dp.fsm, isolation))
     dp.update.outer_middleware(TransactionMiddleware(sessionmaker))
     dp.update.outer_middleware(PersonMiddleware(settings.default_locale, dp.fsm))
+    if journal := getattr(storage, "journal", None):
+        # Dialogs in Redis: read through it, written as the handler ends, before the commit.
+        dp.update.outer_middleware(journal())
     dp.update.outer_middleware(dp.fsm)
     # Event level: the locale (aiogram's i18n middleware never attaches to `update`), then
     # every callback query answered, even when a handler forgets.

@@ -1,19 +1,22 @@
-"""Dialogs and per-person locks in Redis (REDIS_URL): dialogs moved on only once the update's
-effect is committed, and locks that a crashed process does not keep for long (RenewedLocks).
+"""Dialogs and per-person locks in Redis (REDIS_URL): a dialog moves on with its update's
+effect, not without it (JournaledRedisStorage), and a crashed process does not keep its locks
+for long (RenewedLocks).
 
 aiogram's RedisStorage writes a dialog's state and data the moment a handler sets them, before
 the update's transaction commits. Rolled back — a failure, or the process killed before its
-commit — the update comes again (it was neither marked handled nor confirmed), and found the
-dialog already at the next step: the answer it carried was taken for the next question's and
-refused, or worse (found by `python -m bench crashes` on PostgreSQL with Redis: people stuck
-half-way through onboarding for good).
+commit — the update comes again (neither marked handled nor confirmed) and found the dialog
+already at the next step: its answer was taken for the next question's and refused, or worse.
+Writing after the commit instead leaves the other gap: killed between the commit and the
+write, the update is handled for good and its dialog one step behind. Both were found by
+`python -m bench crashes` on PostgreSQL with Redis (people stuck half-way for good).
 
-Here, inside an update, what a handler writes is kept with the update's replies and written to
-Redis first thing once the commit is done (bot/replies.py), before anything is said and while
-the person's lock is still held; read back within the update, it is what was written. Rolled
-back, it is dropped with the replies. Outside an update (jobs, erasure) it is written at once.
-What remains is the instant between the commit and the write: a crash exactly there leaves
-the dialog one step behind its effect, where the person can go on or start again.
+So what a handler writes is kept for its update, and written when the handler is done, just
+before the commit (JournalMiddleware, around aiogram's FSM middleware), in one Redis
+transaction with a journal: the update's id and the dialog as it was before. When an update is
+handled and finds its own id in the journal, its first handling wrote the dialog and was rolled
+back: the dialog is put back as it was first. Once the update is committed, its journal is
+deleted. An update set aside after failing every attempt (bot/polling.py) is the one case
+left, its dialog kept at the next step.
 """
 
 from __future__ import annotations
@@ -21,80 +24,173 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import json
 import logging
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, cast
 
+from aiogram import BaseMiddleware
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import KeyBuilder, StateType, StorageKey
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.types import TelegramObject, Update
 from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 
-from bot.replies import Replies, current_replies
+from bot.replies import current_replies
 
 log = logging.getLogger(__name__)
 LOCK_LEASE = 10.0  # seconds a dead process's lock on a person outlives it, at most
+# A journal is deleted once its update is committed; one a crash leaves behind is kept as long
+# as Telegram keeps an update that may come again.
+JOURNAL_SECONDS = 24 * 3600
 
 
-class _Pending:
-    """One update's writes, by dialog, in the order they came."""
+class _Update:
+    """One update's dialogs: as read (checked against the journal once), and as written."""
 
-    def __init__(self) -> None:
+    def __init__(self, update_id: int) -> None:
+        self.update_id = update_id
+        self.checked: set[StorageKey] = set()
         self.states: dict[StorageKey, str | None] = {}
         self.data: dict[StorageKey, dict[str, Any]] = {}
 
 
-class CommittedRedisStorage(RedisStorage):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._pending: weakref.WeakKeyDictionary[Replies, _Pending] = weakref.WeakKeyDictionary()
+_current: ContextVar[_Update | None] = ContextVar("redis_dialogs_update", default=None)
 
-    def _writes(self, create: bool) -> _Pending | None:
-        replies = current_replies.get()
-        if replies is None:
-            return None
-        pending = self._pending.get(replies)
-        if pending is None and create:
-            pending = self._pending[replies] = _Pending()
-            # First of what goes out after the commit.
-            replies.actions.insert(0, lambda: self._flush(pending))
-        return pending
 
-    async def _flush(self, pending: _Pending) -> None:
-        for key, state in pending.states.items():
-            await super().set_state(key, state)
-        for key, data in pending.data.items():
-            await super().set_data(key, data)
+class JournaledRedisStorage(RedisStorage):
+    def journal(self) -> JournalMiddleware:
+        """The update middleware that writes what the handlers set (bot/factory.py)."""
+        return JournalMiddleware(self)
+
+    def _journal(self, key: StorageKey) -> str:
+        # Next to the dialog's state and data: erased with them (handlers/privacy/erasure.py).
+        return self.key_builder.build(key, cast(Any, "journal"))
+
+    async def _checked(self, update: _Update, key: StorageKey) -> None:
+        """The first time the update reads this dialog: put back as it was if this very
+        update wrote it before and was rolled back."""
+        if key in update.checked:
+            return
+        update.checked.add(key)
+        name = self._journal(key)
+        raw = await self.redis.get(name)
+        if raw is None:
+            return
+        journal = json.loads(raw)
+        if journal.get("update") != update.update_id:
+            return
+        log.warning("update %s comes again: its dialog is put back", update.update_id)
+        await super().set_state(key, journal.get("state"))
+        await super().set_data(key, journal.get("data") or {})
+        await self.redis.delete(name)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        pending = self._writes(create=True)
-        if pending is None:
+        update = _current.get()
+        if update is None:
             await super().set_state(key, state)
             return
-        pending.states[key] = state.state if isinstance(state, State) else state
+        await self._checked(update, key)
+        update.states[key] = state.state if isinstance(state, State) else state
 
     async def get_state(self, key: StorageKey) -> str | None:
-        pending = self._writes(create=False)
-        if pending is not None and key in pending.states:
-            return pending.states[key]
+        update = _current.get()
+        if update is None:
+            return await super().get_state(key)
+        await self._checked(update, key)
+        if key in update.states:
+            return update.states[key]
         return await super().get_state(key)
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        pending = self._writes(create=True)
-        if pending is None:
+        update = _current.get()
+        if update is None:
             await super().set_data(key, data)
             return
-        pending.data[key] = copy.deepcopy(dict(data))
+        await self._checked(update, key)
+        update.data[key] = copy.deepcopy(dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        pending = self._writes(create=False)
-        if pending is not None and key in pending.data:
-            return copy.deepcopy(pending.data[key])
+        update = _current.get()
+        if update is None:
+            return await super().get_data(key)
+        await self._checked(update, key)
+        if key in update.data:
+            return copy.deepcopy(update.data[key])
         return await super().get_data(key)
+
+    async def write(self, update: _Update) -> None:
+        """The update's dialogs, with the journal, in one Redis transaction."""
+        keys = [*update.states, *(k for k in update.data if k not in update.states)]
+        if not keys:
+            return
+        before = {}
+        for key in keys:
+            # As the update found them (it put them back first if needed).
+            before[key] = (await super().get_state(key), await super().get_data(key))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for key in keys:
+                state, data = before[key]
+                journal = {"update": update.update_id, "state": state, "data": data}
+                pipe.set(
+                    self._journal(key),
+                    json.dumps(journal),
+                    ex=JOURNAL_SECONDS,
+                )
+                if key in update.states:
+                    new_state = update.states[key]
+                    if new_state is None:
+                        pipe.delete(self.key_builder.build(key, "state"))
+                    else:
+                        pipe.set(self.key_builder.build(key, "state"), new_state)
+                if key in update.data:
+                    new_data = update.data[key]
+                    if not new_data:
+                        pipe.delete(self.key_builder.build(key, "data"))
+                    else:
+                        pipe.set(
+                            self.key_builder.build(key, "data"),
+                            self.json_dumps(new_data),
+                        )
+            await pipe.execute()
+
+    async def forget(self, update: _Update) -> None:
+        """The update is committed: its journal is of no more use (and holds a dialog's
+        earlier data, which an erasure must not find left behind)."""
+        keys = [*update.states, *update.data]
+        if keys:
+            await self.redis.delete(*{self._journal(key) for key in keys})
+
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class JournalMiddleware(BaseMiddleware):
+    """The update middleware just outside aiogram's FSM one (which reads the dialog's state
+    first): the update's dialogs are read through it, and written once its handler is done,
+    just before the transaction around it commits; not at all if it raised."""
+
+    def __init__(self, storage: JournaledRedisStorage) -> None:
+        self.storage = storage
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        update = _Update(event.update_id)
+        token = _current.set(update)
+        try:
+            result = await handler(event, data)
+            await self.storage.write(update)
+            replies = current_replies.get()
+            if replies is not None:
+                # First thing once the transaction around is committed.
+                replies.actions.insert(0, lambda: self.storage.forget(update))
+            return result
+        finally:
+            _current.reset(token)
 
 
 class RenewedLocks(RedisEventIsolation):

@@ -109,9 +109,12 @@ def _redis(storage: BaseStorage) -> tuple[Any, DefaultKeyBuilder] | None:
     return redis, builder
 
 
-async def _person_keys(storage: BaseStorage, telegram_id: int) -> list[str]:
+async def _person_keys(
+    storage: BaseStorage, telegram_id: int, parts: tuple[str, ...] = ("state", "data")
+) -> list[str]:
     """The person's dialog keys in Redis, in every chat: …:<user id>:<destiny>:<state|data>
-    (a lock belongs to the update being handled)."""
+    (a lock belongs to the update being handled; a journal, bot/redis_dialogs.py, holds a
+    dialog as it was before an update)."""
     found = _redis(storage)
     if found is None:
         return []
@@ -120,8 +123,9 @@ async def _person_keys(storage: BaseStorage, telegram_id: int) -> list[str]:
     keys = []
     async for raw in redis.scan_iter(match=f"{builder.prefix}{builder.separator}*{wanted}*"):
         key = raw.decode() if isinstance(raw, bytes) else str(raw)
-        parts = key.split(builder.separator)
-        if len(parts) >= 4 and parts[-3] == wanted and parts[-1] in ("state", "data"):
+        if len(found_parts := key.split(builder.separator)) >= 4 and (
+            found_parts[-3] == wanted and found_parts[-1] in parts
+        ):
             keys.append(key)
     return sorted(keys)
 
@@ -129,7 +133,7 @@ async def _person_keys(storage: BaseStorage, telegram_id: int) -> list[str]:
 async def forget_dialogs(storage: BaseStorage, telegram_id: int) -> int:
     """Dialogs kept in Redis, in every chat (a coordinator's in the group too); the database's
     are erased with the rest by `forget_user`. How many keys went."""
-    keys = await _person_keys(storage, telegram_id)
+    keys = await _person_keys(storage, telegram_id, ("state", "data", "journal"))
     found = _redis(storage)
     return int(await found[0].delete(*keys)) if keys and found else 0
 
