@@ -20,7 +20,13 @@ after the other, each after the previous one's replies, as anyone's quick messag
 the polling batch they came in waits for them; past them, their updates are dropped as they
 arrive and hold nobody.
 
-The target: the others' latency unchanged within noise, the flooder told once. `--quick` is a
+3. `--wave` new accounts (default 5,000) each sending /start at once: the rows the database
+   gained, by table (`wave_rows_added`), the outbox's (`wave_outbox_rows`), the bot's
+   messages to the coordinators' group (`wave_group_messages`).
+
+The target: the others' latency unchanged within noise, the flooder told once; the wave adds
+a person (id and language only), their place in onboarding and the update's id per /start,
+nothing to the outbox, nothing for the coordinators. `--quick` is a
 smoke run of a few seconds. The JSON object is the last line printed.
 """
 
@@ -50,6 +56,7 @@ from bench.updates import (
 
 FIRST_PERSON = 20_000_000
 FLOODER = 19_999_999
+WAVE_FIRST = 30_000_000
 # The flood's first seconds: the flooder's first `flood_messages` updates are handled one after
 # the other, each after the previous one's replies, and the batch they came in waits for them.
 BURST_SECONDS = 2.0
@@ -63,11 +70,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--flood-rate", type=float, default=200.0, help="the flooder's, /s")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--wave", type=int, default=5000, help="new accounts sending /start")
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
     args = parser.parse_args(argv)
     if args.quick:
-        args.seconds, args.rate, args.flood_rate = 2.0, 20.0, 100.0
+        args.seconds, args.rate, args.flood_rate, args.wave = 3.0, 20.0, 100.0, 200
     return args
 
 
@@ -152,6 +160,9 @@ async def play(
 
         async def record(make_request: Any, bot: Any, method: Any) -> Any:
             update_id = current_update.get()
+            chat_id = getattr(method, "chat_id", None)
+            if chat_id is not None:
+                SPOKEN_TO[chat_id] = SPOKEN_TO.get(chat_id, 0) + 1
             if update_id is not None:
                 text = getattr(method, "text", None) or ""
                 said.setdefault(update_id, []).append(text)
@@ -192,7 +203,60 @@ async def latencies(
     )
 
 
-def percentile(waits: list[float], share: float) -> float:
+SPOKEN_TO: dict[int, int] = {}  # chat id -> the bot's calls to it, outbox included
+
+
+async def table_rows(url: str) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from storage.db import create_engine
+    from storage.models import Base
+
+    engine = create_engine(url)
+    async with engine.connect() as connection:
+        rows = {
+            t.name: int(await connection.scalar(select(func.count()).select_from(t)) or 0)
+            for t in Base.metadata.sorted_tables
+        }
+    await engine.dispose()
+    return rows
+
+
+async def wave(
+    world: World, databases: Databases, factory: Any, args: argparse.Namespace
+) -> dict[str, Any]:
+    """`--wave` new accounts each sending /start, all at once: what the database gained, per
+    table; the outbox's rows; the bot's messages to the coordinators' group."""
+    from bot.standin.updates import make_user
+
+    url = await databases.fresh()
+    before = await table_rows(url)
+    languages = ("fr", "ar", "en", None)
+    updates = [
+        factory.message_update(make_user(WAVE_FIRST + i, language_code=languages[i % 4]), "/start")
+        for i in range(args.wave)
+    ]
+    SPOKEN_TO.clear()
+    started = time.monotonic()
+    await play(url, world, updates, updates, [], 10_000.0, args.redis_url)
+    seconds = time.monotonic() - started
+    after = await table_rows(url)
+    grown = {name: after[name] - before[name] for name in after if after[name] != before[name]}
+    return {
+        "wave_starts": len(updates),
+        "wave_seconds": round(seconds, 1),
+        "wave_rows_added": grown,
+        "wave_outbox_rows": after["outbox"] - before["outbox"],
+        "wave_group_messages": SPOKEN_TO.get(GROUP, 0),
+        "wave_people_answered": sum(
+            1 for u in updates if SPOKEN_TO.get(u["message"]["chat"]["id"])
+        ),
+    }
+
+
+def percentile(waits: list[float], share: float) -> float | None:
+    if not waits:
+        return None
     return round(waits[min(len(waits) - 1, int(share * len(waits)))], 1)
 
 
@@ -285,5 +349,8 @@ async def run(argv: list[str]) -> dict[str, Any]:
             report["flooder_dropped"] = len(flooder) - handled
             report["flooder_told"] = told
             report["flooder_told_text"] = told_text
+
+            # 3. A wave of /start from new accounts.
+            report.update(await wave(world, databases, factory, args))
         report["run_seconds"] = round(time.monotonic() - started, 1)
     return report
