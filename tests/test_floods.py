@@ -232,6 +232,7 @@ async def test_a_wave_of_new_accounts_stores_only_their_id_and_language(
 # -- updates replayed, out of order
 
 
+@pytest.mark.postgres
 async def test_an_update_twice_has_one_effect_even_across_a_restart(harness: Harness) -> None:
     person = harness.person(language_code="en")
     await person.send("/start")
@@ -250,6 +251,7 @@ async def test_an_update_twice_has_one_effect_even_across_a_restart(harness: Har
         assert await count(session, ProcessedUpdate) == 2
 
 
+@pytest.mark.postgres
 async def test_updates_out_of_order_are_each_handled_once(harness: Harness) -> None:
     """A later update handled before an earlier one (a webhook's retry, say): each is
     handled when it comes, once; neither is taken for the other's replay."""
