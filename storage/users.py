@@ -59,8 +59,14 @@ def _person() -> Select[User]:
     return select(User).options(joinedload(User.theme_links))
 
 
+@lru_cache
+def _person_by_telegram_id() -> Select[User]:
+    # Built once: where the dialogs live in Redis, every update runs it.
+    return _person().where(User.telegram_id == bindparam("telegram_id"))
+
+
 async def find_user(session: AsyncSession, telegram_id: int) -> User | None:
-    found = await session.scalars(_person().where(User.telegram_id == telegram_id))
+    found = await session.scalars(_person_by_telegram_id(), {"telegram_id": telegram_id})
     return found.unique().one_or_none()
 
 
