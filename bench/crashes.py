@@ -18,15 +18,17 @@ Then what was sent and acknowledged is checked:
   marked handled, or set aside, and effects of the mix missing (each person onboarded, one
   need, one proposal, one participation, one completed survey response);
 - `doubled_effects`: those effects found more than once, and outbox messages Telegram received
-  more often than they were written, other than `resent_in_flight` — a message sent twice
-  because it was leased, not yet marked sent, when the bot was killed;
+  more often than they were written, other than `resent_in_flight` — a message sent again
+  because it was leased, not yet marked sent, when the bot was killed (once per such kill);
 - `undelivered`: outbox rows not sent at the end, or marked sent but never received;
 - `dialogs_resumed` / `dialogs_broken`: people whose dialog was mid-way at a kill, whose next
-  update after the restart was answered (or not) with what that step answers in a rehearsal;
+  update after the restart was answered (or not) with what that step answers in a rehearsal
+  (`dialogs_unchecked`: answered, but the answer went with the next kill);
 - `summary_posted`: how many times the daily summary reached the coordinators' group.
 
-`--database-url` (PostgreSQL: emptied first) and `--redis-url` (flushed first) run it on a
-server. The JSON object is the last line printed.
+The bot's time zone is Paris when it is day there, else one where it is: alerts and
+invitations are not held for the night. `--database-url` (PostgreSQL: emptied first) and
+`--redis-url` (flushed first) run it on a server. The JSON object is the last line printed.
 """
 
 from __future__ import annotations
