@@ -21,6 +21,7 @@ from aiogram import Router
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
+from aiogram.filters.logic import _InvertFilter
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from pydantic_core import PydanticUndefined
@@ -29,7 +30,8 @@ from sqlalchemy import func, select
 from bot.commands import COORDINATOR_COMMANDS
 from handlers import build_router
 from handlers.coordination import Coordinator
-from handlers.filters import CoordinatorsGroup
+from handlers.dialog_commands import InDialog
+from handlers.filters import CoordinatorsGroup, NotCommand
 from handlers.initiatives.callbacks import ModerateCb
 from storage.models import (
     AuditEntry,
@@ -83,6 +85,16 @@ def commands_of(handler: HandlerObject) -> set[str]:
         if isinstance(check, Command)
         for command in check.commands
     }
+
+
+def plain_text(handler: HandlerObject) -> str:
+    """Words the handler takes when it names no command: a command it does not know when it
+    answers only commands (~NotCommand), else a few words."""
+    only_commands = any(
+        isinstance(c, _InvertFilter) and isinstance(c.target.callback, NotCommand)
+        for c in filters_of(handler)
+    )
+    return "/inconnue" if only_commands else "Quelques mots"
 
 
 def state_of(handler: HandlerObject) -> str | None:
@@ -157,13 +169,15 @@ def attempts(root: Router, ids: dict[str, int]) -> list[Attempt]:
             continue
         name = f"{handler.callback.__module__}.{handler.callback.__name__}"
         state = state_of(handler)
+        if state is None and any(isinstance(c, InDialog) for c in filters_of(handler)):
+            state = "coordinators:a-dialog"  # any dialog of the group's will do
         if event == "callback_query":
             [check] = [c for c in filters_of(handler) if isinstance(c, CallbackQueryFilter)]
             data = button_data(check, ids)
             found.append(Attempt(name, event, state, data=data, handler=handler))
         else:
             in_group = scoped_by(router, CoordinatorsGroup)
-            for text in [f"/{c}" for c in sorted(commands_of(handler))] or ["Quelques mots"]:
+            for text in [f"/{c}" for c in sorted(commands_of(handler))] or [plain_text(handler)]:
                 found.append(Attempt(name, event, state, text, in_group=in_group, handler=handler))
     return found
 
