@@ -404,25 +404,48 @@ async def pending_response(session: AsyncSession, user: User) -> SurveyResponse 
     )
 
 
-class _Walk:
-    """The questions of a response in order, with what was answered and which are shown."""
+class Walk:
+    """The questions of a response in order, with what was answered and which are shown.
+
+    Read once per update (`answering`, or `walk_of` when the response and its survey are in
+    hand) and kept up to date by the functions given it (`answer`, `skip`, `previous_question`,
+    `complete_if_done`), so that an update reads the questions, the answers and the role once:
+    the role is the respondent's as the update path loaded them, not read again."""
 
     def __init__(
         self,
         questions: Sequence[SurveyQuestion],
         answers: Sequence[SurveyAnswer],
         role: Role | None = None,
+        *,
+        response: SurveyResponse | None = None,
+        survey: Survey | None = None,
     ) -> None:
         self.questions = questions
         self.role = role
+        self.response = response
+        self.survey = survey
+        self.by_id = {q.id: q for q in questions}
         self.rows: dict[int, list[SurveyAnswer]] = {}
         for row in answers:
             self.rows.setdefault(row.question_id, []).append(row)
-        # True: asked; False: not asked (its condition failed); None: not known yet.
         self.shown: dict[int, bool | None] = {}
-        by_code = {q.code: q for q in questions}
-        for question in questions:
+        self._show()
+
+    def _show(self) -> None:
+        # True: asked; False: not asked (its condition failed); None: not known yet.
+        self.shown = {}
+        by_code = {q.code: q for q in self.questions}
+        for question in self.questions:
             self.shown[question.id] = self._holds(question, by_code)
+
+    def record(self, question_id: int, rows: Sequence[SurveyAnswer]) -> None:
+        """The question's answer rows are now `rows` (none: removed)."""
+        if rows:
+            self.rows[question_id] = list(rows)
+        else:
+            self.rows.pop(question_id, None)
+        self._show()
 
     def _holds(
         self, question: SurveyQuestion, by_code: Mapping[str, SurveyQuestion]
@@ -442,13 +465,18 @@ class _Walk:
         return _matches(source, rows, question.show_if["equals"])
 
     def asked(self, question: SurveyQuestion) -> bool:
-        return self.shown[question.id] is True
+        return self.shown.get(question.id) is True
 
     def answered(self, question: SurveyQuestion) -> bool:
         return question.id in self.rows
 
     def next(self) -> SurveyQuestion | None:
         return next((q for q in self.questions if self.asked(q) and not self.answered(q)), None)
+
+    def progress(self) -> tuple[int, int]:
+        total = sum(1 for q in self.questions if self.shown[q.id] is not False)
+        done = sum(1 for q in self.questions if self.asked(q) and self.answered(q))
+        return min(done + 1, total), total
 
 
 def _matches(source: SurveyQuestion, rows: Sequence[SurveyAnswer], expected: Any) -> bool:
@@ -457,36 +485,87 @@ def _matches(source: SurveyQuestion, rows: Sequence[SurveyAnswer], expected: Any
     return any(row.option_code == expected for row in rows)
 
 
-async def _walk(session: AsyncSession, response: SurveyResponse) -> _Walk:
+async def answering(session: AsyncSession, response_id: int, role: Role | None) -> Walk | None:
+    """The response, its survey, its questions and the answers given so far, in two queries;
+    None when there is no such response. The response's row is locked (FOR UPDATE on
+    PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock) and read again, so that
+    two answers racing in two workers run one after the other and a response completed
+    meanwhile is seen as such. `role`: the respondent's, as the update loaded them."""
+    found = (
+        await session.execute(
+            select(SurveyResponse, Survey)
+            .join(Survey, Survey.id == SurveyResponse.survey_id)
+            .where(SurveyResponse.id == response_id)
+            .with_for_update(of=SurveyResponse)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if found is None:
+        return None
+    response, survey = found
+    return await walk_of(session, response, survey, role)
+
+
+async def walk_of(
+    session: AsyncSession, response: SurveyResponse, survey: Survey, role: Role | None
+) -> Walk:
+    """The survey's questions with the response's answers, in one query."""
+    rows = await session.execute(
+        select(SurveyQuestion, SurveyAnswer)
+        .outerjoin(
+            SurveyAnswer,
+            and_(
+                SurveyAnswer.question_id == SurveyQuestion.id,
+                SurveyAnswer.response_id == response.id,
+            ),
+        )
+        .where(SurveyQuestion.survey_id == survey.id)
+        .order_by(SurveyQuestion.position, SurveyQuestion.id, SurveyAnswer.id)
+    )
+    questions: dict[int, SurveyQuestion] = {}
+    answers: list[SurveyAnswer] = []
+    for question, row in rows:
+        questions.setdefault(question.id, question)
+        if row is not None:
+            answers.append(row)
+    return Walk(list(questions.values()), answers, role, response=response, survey=survey)
+
+
+async def _walk(session: AsyncSession, response: SurveyResponse, walk: Walk | None = None) -> Walk:
+    if walk is not None:
+        return walk
     answers = await session.scalars(
         select(SurveyAnswer).where(SurveyAnswer.response_id == response.id)
     )
     # The respondent's role as it is now: a question for some roles is asked to them only.
     role = await session.scalar(select(User.role).where(User.id == response.user_id))
-    return _Walk(await questions_of(session, response.survey_id), answers.all(), role)
+    return Walk(await questions_of(session, response.survey_id), answers.all(), role)
 
 
-async def next_question(session: AsyncSession, response: SurveyResponse) -> SurveyQuestion | None:
+async def next_question(
+    session: AsyncSession, response: SurveyResponse, walk: Walk | None = None
+) -> SurveyQuestion | None:
     """The first question, by position, not answered nor skipped, whose `show_if` holds;
     None when the response is done."""
     if response.completed_at is not None:
         return None
-    return (await _walk(session, response)).next()
+    return (await _walk(session, response, walk)).next()
 
 
 async def previous_question(
-    session: AsyncSession, response: SurveyResponse
+    session: AsyncSession, response: SurveyResponse, walk: Walk | None = None
 ) -> SurveyQuestion | None:
     """/back: the last question answered (or skipped), whose answer is removed so that it is
     asked again; None at the first question."""
     if response.completed_at is not None:
         raise SurveyError(SurveyError.COMPLETED)
-    walk = await _walk(session, response)
+    walk = await _walk(session, response, walk)
     done = [q for q in walk.questions if walk.asked(q) and walk.answered(q)]
     if not done:
         return None
     question = done[-1]
     await _remove_answers(session, response, [question.id])
+    walk.record(question.id, [])
     return question
 
 
@@ -500,37 +579,60 @@ async def _remove_answers(
     )
 
 
-async def progress(session: AsyncSession, response: SurveyResponse) -> tuple[int, int]:
+async def progress(
+    session: AsyncSession, response: SurveyResponse, walk: Walk | None = None
+) -> tuple[int, int]:
     """(number of the current question, questions in all): a question waiting on an answer
     not given yet counts in the total, so the total can only shrink as branches close."""
-    walk = await _walk(session, response)
-    total = sum(1 for q in walk.questions if walk.shown[q.id] is not False)
-    done = sum(1 for q in walk.questions if walk.asked(q) and walk.answered(q))
-    return min(done + 1, total), total
+    return (await _walk(session, response, walk)).progress()
 
 
 async def _answerable(
-    session: AsyncSession, response: SurveyResponse, question: SurveyQuestion
-) -> None:
-    # Locked and read again: two answers racing in two workers run one after the other, and a
-    # response completed meanwhile is seen as such.
-    await session.execute(
-        select(SurveyResponse)
-        .where(SurveyResponse.id == response.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    session: AsyncSession,
+    response: SurveyResponse,
+    question: SurveyQuestion,
+    walk: Walk | None,
+) -> Walk | None:
+    if walk is None:
+        # Locked and read again: two answers racing in two workers run one after the other,
+        # and a response completed meanwhile is seen as such (`answering` did it for a walk).
+        await session.execute(
+            select(SurveyResponse)
+            .where(SurveyResponse.id == response.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
     if response.completed_at is not None:
         raise SurveyError(SurveyError.COMPLETED)
-    survey = await session.get(Survey, response.survey_id)
+    survey = walk.survey if walk is not None and walk.survey is not None else None
+    if survey is None:
+        survey = await session.get(Survey, response.survey_id)
     if survey is None or survey.status is not SurveyStatus.open:
         raise SurveyError(SurveyError.CLOSED)
     if question.survey_id != response.survey_id:
         raise SurveyError(SurveyError.NOT_ASKED)
     if question.show_if or question.roles:
-        walk = await _walk(session, response)
+        walk = await _walk(session, response, walk)
         if not walk.asked(question):
             raise SurveyError(SurveyError.NOT_ASKED)
+    return walk
+
+
+async def _replace(
+    session: AsyncSession,
+    response: SurveyResponse,
+    question: SurveyQuestion,
+    walk: Walk | None,
+    rows: Sequence[SurveyAnswer],
+) -> None:
+    # With a walk (read under the response's lock), a question with no answer has none to
+    # remove: no DELETE.
+    if walk is None or walk.answered(question):
+        await _remove_answers(session, response, [question.id])
+    session.add_all(rows)
+    await session.flush()
+    if walk is not None:
+        walk.record(question.id, rows)
 
 
 async def answer(
@@ -541,44 +643,51 @@ async def answer(
     value_number: float | None = None,
     option_codes: Sequence[str] | None = None,
     value_text: str | None = None,
+    walk: Walk | None = None,
 ) -> None:
     """Stores the answer, replacing an earlier one to the same question. InvalidAnswer when
-    the question cannot take it; SurveyError when the response can no longer change."""
-    await _answerable(session, response, question)
-    rows = _answer_rows(question, value_number, option_codes, value_text)
-    await _remove_answers(session, response, [question.id])
+    the question cannot take it; SurveyError when the response can no longer change. `walk`:
+    the update's (`answering`), kept up to date."""
+    walk = await _answerable(session, response, question, walk)
+    fields = _answer_rows(question, value_number, option_codes, value_text)
     now = utcnow()
-    session.add_all(
+    rows = [
         SurveyAnswer(response_id=response.id, question_id=question.id, answered_at=now, **row)
-        for row in rows
-    )
-    await session.flush()
+        for row in fields
+    ]
+    await _replace(session, response, question, walk, rows)
 
 
-async def skip(session: AsyncSession, response: SurveyResponse, question: SurveyQuestion) -> None:
+async def skip(
+    session: AsyncSession,
+    response: SurveyResponse,
+    question: SurveyQuestion,
+    walk: Walk | None = None,
+) -> None:
     """Optional questions only (InvalidAnswer "required" otherwise)."""
-    await _answerable(session, response, question)
+    walk = await _answerable(session, response, question, walk)
     if question.required:
         raise InvalidAnswer(InvalidAnswer.REQUIRED)
-    await _remove_answers(session, response, [question.id])
-    session.add(
-        SurveyAnswer(
-            response_id=response.id, question_id=question.id, skipped=True, answered_at=utcnow()
-        )
+    row = SurveyAnswer(
+        response_id=response.id, question_id=question.id, skipped=True, answered_at=utcnow()
     )
-    await session.flush()
+    await _replace(session, response, question, walk, [row])
 
 
-async def complete_if_done(session: AsyncSession, response: SurveyResponse, now: datetime) -> bool:
+async def complete_if_done(
+    session: AsyncSession, response: SurveyResponse, now: datetime, walk: Walk | None = None
+) -> bool:
     """Marks the response complete when no question is left; True when it is complete."""
     if response.completed_at is not None:
         return True
-    walk = await _walk(session, response)
+    walk = await _walk(session, response, walk)
     if walk.next() is not None:
         return False
     stale = [q.id for q in walk.questions if walk.answered(q) and not walk.asked(q)]
     if stale:
         await _remove_answers(session, response, stale)
+        for question_id in stale:
+            walk.record(question_id, [])
     response.completed_at = now
     await session.flush()
     return True

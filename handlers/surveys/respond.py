@@ -48,6 +48,7 @@ from storage.surveys import (
     TEXT_ANSWER_LIMITS,
     InvalidAnswer,
     SurveyError,
+    Walk,
     parse_number,
 )
 from storage.texts import TextRejected
@@ -82,7 +83,8 @@ async def start_survey(
     except SurveyError as refused:
         await show(query, refusal(refused.reason), after_survey_keyboard())
         return
-    await advance(query, response, state=state, session=session, user=user)
+    walk = await surveys.walk_of(session, response, survey, user.role)
+    await advance(query, walk, state=state, session=session, user=user)
 
 
 @router.callback_query(SurveyCb.filter(F.action == SurveyAction.later))
@@ -124,12 +126,12 @@ async def back(
     if found is None:
         await resume_survey(message, state, session, user, settings)
         return
-    _survey, response, question = found
-    previous = await surveys.previous_question(session, response)
+    walk, question = found
+    previous = await surveys.previous_question(session, answered(walk), walk)
     if previous is None:
         await message.answer(_("This is the first question. Send /cancel to pause."))
         previous = question
-    await ask(message, response, previous, state=state, session=session, user=user)
+    await ask(message, walk, previous, state=state, session=session, user=user)
 
 
 @router.callback_query(SurveyAnswering.choosing, AnswerCb.filter())
@@ -149,10 +151,10 @@ async def button_answer(
     )
     if found is None:
         return
-    response, question = found
+    walk, question = found
     if question.kind is not QuestionKind.multiple:
         value = callback_data.value
-        await store(query, response, question, callback_answer, state, session, user, raw=value)
+        await store(query, walk, question, callback_answer, state, session, user, raw=value)
         return
     dialog = await SurveyDialog.load(state)
     code = callback_data.value
@@ -165,7 +167,7 @@ async def button_answer(
         dialog.chosen.remove(code)
     else:
         dialog.chosen.append(code)
-    await ask(query, response, question, state=state, session=session, user=user, dialog=dialog)
+    await ask(query, walk, question, state=state, session=session, user=user, dialog=dialog)
 
 
 @router.callback_query(
@@ -186,11 +188,9 @@ async def choices_done(
     )
     if found is None:
         return
-    response, question = found
+    walk, question = found
     dialog = await SurveyDialog.load(state)
-    await store(
-        query, response, question, callback_answer, state, session, user, codes=dialog.chosen
-    )
+    await store(query, walk, question, callback_answer, state, session, user, codes=dialog.chosen)
 
 
 @router.callback_query(
@@ -211,8 +211,8 @@ async def skipped(
     )
     if found is None:
         return
-    response, question = found
-    await store(query, response, question, callback_answer, state, session, user, skipping=True)
+    walk, question = found
+    await store(query, walk, question, callback_answer, state, session, user, skipping=True)
 
 
 @router.message(StateFilter(SurveyAnswering), NotCommand())
@@ -232,7 +232,7 @@ async def typed_answer(
     if found is None:
         await resume_survey(message, state, session, user, settings)
         return
-    _survey, response, question = found
+    walk, question = found
     text = message.text
     named = None
     if text is not None and question.kind not in TYPED:
@@ -240,23 +240,21 @@ async def typed_answer(
     elif text is not None and typed_skip(question, text) and parse_number(text) is None:
         named = [SKIP]
     if named == [SKIP]:
-        await store(message, response, question, None, state, session, user, skipping=True)
+        await store(message, walk, question, None, state, session, user, skipping=True)
     elif question.kind is QuestionKind.multiple and named is not None:
         dialog = await SurveyDialog.load(state)
         if named == [DONE]:
             codes = dialog.chosen
-            await store(message, response, question, None, state, session, user, codes=codes)
+            await store(message, walk, question, None, state, session, user, codes=codes)
             return
         dialog.chosen += [code for code in named if code not in dialog.chosen]
-        await ask(
-            message, response, question, state=state, session=session, user=user, dialog=dialog
-        )
+        await ask(message, walk, question, state=state, session=session, user=user, dialog=dialog)
     elif named is not None and question.kind is QuestionKind.scale:
-        await store(message, response, question, None, state, session, user, raw=named[0])
+        await store(message, walk, question, None, state, session, user, raw=named[0])
     elif named is not None and question.kind not in TYPED:
-        await store(message, response, question, None, state, session, user, codes=named)
+        await store(message, walk, question, None, state, session, user, codes=named)
     else:
-        await store(message, response, question, None, state, session, user, raw=text)
+        await store(message, walk, question, None, state, session, user, raw=text)
 
 
 # -- the dialog's steps
@@ -264,20 +262,34 @@ async def typed_answer(
 
 async def where(
     state: FSMContext, session: AsyncSession, user: User
-) -> tuple[Survey, SurveyResponse, SurveyQuestion] | None:
-    """The survey, response and question the dialog is on; None when they no longer fit (the
+) -> tuple[Walk, SurveyQuestion] | None:
+    """The response the dialog is on (with its survey, questions and answers: read once for
+    the update, `surveys.answering`) and its question; None when they no longer fit (the
     response finished, the survey closed, data from elsewhere)."""
     dialog = await SurveyDialog.load(state)
-    response = await session.get(SurveyResponse, dialog.response_id)
-    if response is None or response.user_id != user.id or response.completed_at is not None:
+    walk = await current_walk(dialog, session, user)
+    if walk is None:
         return None
-    survey = await session.get(Survey, response.survey_id)
-    question = await session.get(SurveyQuestion, dialog.question_id)
-    if survey is None or survey.status is not SurveyStatus.open:
+    question = walk.by_id.get(dialog.question_id or 0)
+    if question is None:
         return None
-    if question is None or question.survey_id != survey.id:
+    return walk, question
+
+
+async def current_walk(dialog: SurveyDialog, session: AsyncSession, user: User) -> Walk | None:
+    """The dialog's response while it can still be answered: the person's, not finished, of
+    an open survey."""
+    if not dialog.response_id:
         return None
-    return survey, response, question
+    walk = await surveys.answering(session, dialog.response_id, user.role)
+    if walk is None or walk.response is None or walk.survey is None:
+        return None
+    response, survey = walk.response, walk.survey
+    if response.user_id != user.id or response.completed_at is not None:
+        return None
+    if survey.status is not SurveyStatus.open:
+        return None
+    return walk
 
 
 async def pressed(
@@ -288,24 +300,24 @@ async def pressed(
     session: AsyncSession,
     user: User,
     settings: Settings,
-) -> tuple[SurveyResponse, SurveyQuestion] | None:
+) -> tuple[Walk, SurveyQuestion] | None:
     """The response and question a button answers; a button of another question (an older
     message, a forged one) is refused and the current question shown in its place."""
     found = await where(state, session, user)
     if found is None:
         await resume_survey(query, state, session, user, settings)
         return None
-    _survey, response, question = found
+    walk, question = found
     if question_id != question.id:
         tell(callback_answer, stale_button())
-        await ask(query, response, question, state=state, session=session, user=user)
+        await ask(query, walk, question, state=state, session=session, user=user)
         return None
-    return response, question
+    return walk, question
 
 
 async def store(
     target: Message | CallbackQuery,
-    response: SurveyResponse,
+    walk: Walk,
     question: SurveyQuestion,
     callback_answer: CallbackAnswer | None,
     state: FSMContext,
@@ -317,56 +329,63 @@ async def store(
     skipping: bool = False,
 ) -> None:
     """Stores the answer (typed or pressed `raw`, ticked `codes`, or a skip), then goes on."""
+    response = answered(walk)
     try:
         if skipping:
-            await surveys.skip(session, response, question)
+            await surveys.skip(session, response, question, walk)
         elif codes is not None:
-            await surveys.answer(session, response, question, option_codes=codes)
+            await surveys.answer(session, response, question, option_codes=codes, walk=walk)
         else:
             fields = surveys.parse_answer(question, raw)
-            await surveys.answer(session, response, question, **fields)
+            await surveys.answer(session, response, question, **fields, walk=walk)
     except InvalidAnswer as invalid:
         explanation = explain(invalid, question, user.locale)
         if isinstance(target, Message):
             await target.answer(explanation)
         elif callback_answer is not None:
             tell(callback_answer, explanation)
-        await ask(target, response, question, state=state, session=session, user=user)
+        await ask(target, walk, question, state=state, session=session, user=user)
         return
     except SurveyError as refused:
         if refused.reason == SurveyError.NOT_ASKED:
             # An earlier answer changed the branch meanwhile: the question now due instead.
-            await advance(target, response, state=state, session=session, user=user)
+            await advance(target, walk, state=state, session=session, user=user)
             return
         await state.clear()
         await show(target, refusal(refused.reason), after_survey_keyboard())
         return
-    await advance(target, response, state=state, session=session, user=user)
+    await advance(target, walk, state=state, session=session, user=user)
+
+
+def answered(walk: Walk) -> SurveyResponse:
+    """The walk's response (a walk read by `surveys.answering` or `walk_of` has one)."""
+    assert walk.response is not None and walk.survey is not None
+    return walk.response
 
 
 async def advance(
     target: Message | CallbackQuery,
-    response: SurveyResponse,
+    walk: Walk,
     *,
     state: FSMContext,
     session: AsyncSession,
     user: User,
 ) -> None:
     """The next unanswered question; when none is left, the response is complete: thanks."""
-    question = await surveys.next_question(session, response)
+    response = answered(walk)
+    question = await surveys.next_question(session, response, walk)
     if question is not None:
-        await ask(target, response, question, state=state, session=session, user=user)
+        await ask(target, walk, question, state=state, session=session, user=user)
         return
-    await surveys.complete_if_done(session, response, utcnow())
+    await surveys.complete_if_done(session, response, utcnow(), walk)
     await state.clear()
-    survey = await session.get(Survey, response.survey_id)
-    assert survey is not None
-    await show(target, thanks_text(survey, user.locale), after_survey_keyboard())
+    assert walk.survey is not None
+    await show(target, thanks_text(walk.survey, user.locale), after_survey_keyboard())
 
 
 async def ask(
     target: Message | CallbackQuery,
-    response: SurveyResponse,
+    walk: Walk,
     question: SurveyQuestion,
     *,
     state: FSMContext,
@@ -375,16 +394,16 @@ async def ask(
     dialog: SurveyDialog | None = None,
 ) -> None:
     """Puts the dialog on `question` and asks it, with the progress on top."""
+    response = answered(walk)
     dialog = dialog or await SurveyDialog.load(state)
     if (dialog.response_id, dialog.question_id) != (response.id, question.id):
         dialog = SurveyDialog(response_id=response.id, question_id=question.id)
     typed = question.kind in TYPED
     await state.set_state(SurveyAnswering.typing if typed else SurveyAnswering.choosing)
     await dialog.save(state)
-    survey = await session.get(Survey, response.survey_id)
-    assert survey is not None
-    position, total = await surveys.progress(session, response)
-    text = prompt(survey, question, user.locale, position, total)
+    assert walk.survey is not None
+    position, total = await surveys.progress(session, response, walk)
+    text = prompt(walk.survey, question, user.locale, position, total)
     await show(target, text, question_keyboard(question, user.locale, dialog.chosen))
 
 
@@ -398,19 +417,12 @@ async def resume_survey(
     """After /start or a restart: the next unanswered question of the response in progress
     (the dialog's, else the latest unfinished one of an open survey)."""
     dialog = await SurveyDialog.load(state)
-    response = await session.get(SurveyResponse, dialog.response_id)
-    if response is not None:
-        survey = await session.get(Survey, response.survey_id)
-        if (
-            response.user_id != user.id
-            or response.completed_at is not None
-            or survey is None
-            or survey.status is not SurveyStatus.open
-        ):
-            response = None
-    if response is None:
+    walk = await current_walk(dialog, session, user)
+    if walk is None:
         response = await surveys.pending_response(session, user)
-    if response is None:
+        if response is not None:
+            walk = await surveys.answering(session, response.id, user.role)
+    if walk is None:
         await state.clear()
         await show(
             target,
@@ -418,7 +430,7 @@ async def resume_survey(
             after_survey_keyboard(),
         )
         return
-    await advance(target, response, state=state, session=session, user=user)
+    await advance(target, walk, state=state, session=session, user=user)
 
 
 # -- texts
