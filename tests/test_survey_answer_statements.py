@@ -18,12 +18,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
 from handlers.surveys.invitation import invitation
 from storage.models import Role, SurveyAnswer, SurveyQuestion, SurveyResponse, User
 from storage.survey_files import import_surveys
-from storage.surveys import get_survey, open_survey
+from storage.surveys import close_survey, get_survey, open_survey
 from tests.conversation import Harness, Person
 from tests.surveys_setup import COORDINATOR, NOW, SURVEY, citizen
 
@@ -177,3 +177,20 @@ async def test_a_question_for_some_roles_follows_the_role_the_update_loaded(
             .order_by(SurveyQuestion.position)
         )
         assert list(codes) == ["lonely", "visited", "needs", "comment"]
+
+
+async def test_an_answer_to_a_closed_survey_reads_the_response_once(harness: Harness) -> None:
+    """The dialog's response no longer fits (its survey closed meanwhile): the bot looks for
+    another one to resume without reading the dialog's again."""
+    person = await invited(harness)
+    await person.press("Start")
+    await person.press("4")
+    async with harness.sessionmaker.begin() as session:
+        response = await session.scalar(select(SurveyResponse))
+        assert response is not None
+        await close_survey(session, response.survey_id, COORDINATOR, NOW)
+    seen = await costs(harness, lambda: person.send("yes"))
+    assert person.last == "This survey is closed or already answered: there is nothing to resume."
+    assert repeated(seen) == [] and len(seen) <= ANSWER_BUDGET, seen
+    async with harness.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(SurveyAnswer)) == 1

@@ -122,11 +122,10 @@ async def back(
     settings: Settings,
 ) -> None:
     """Removes the previous answer and asks that question again."""
-    found = await where(state, session, user)
-    if found is None:
-        await resume_survey(message, state, session, user, settings)
+    walk, question = await where(state, session, user)
+    if walk is None or question is None:
+        await resume_survey(message, state, session, user, settings, read=True, walk=walk)
         return
-    walk, question = found
     previous = await surveys.previous_question(session, answered(walk), walk)
     if previous is None:
         await message.answer(_("This is the first question. Send /cancel to pause."))
@@ -228,11 +227,10 @@ async def typed_answer(
     on a multiple choice, typed options are ticked and the question shown again, as their
     buttons do. Anything else (a word for a number, a sticker…) is explained and the same
     question asked again."""
-    found = await where(state, session, user)
-    if found is None:
-        await resume_survey(message, state, session, user, settings)
+    walk, question = await where(state, session, user)
+    if walk is None or question is None:
+        await resume_survey(message, state, session, user, settings, read=True, walk=walk)
         return
-    walk, question = found
     text = message.text
     named = None
     if text is not None and question.kind not in TYPED:
@@ -262,18 +260,15 @@ async def typed_answer(
 
 async def where(
     state: FSMContext, session: AsyncSession, user: User
-) -> tuple[Walk, SurveyQuestion] | None:
+) -> tuple[Walk | None, SurveyQuestion | None]:
     """The response the dialog is on (with its survey, questions and answers: read once for
-    the update, `surveys.answering`) and its question; None when they no longer fit (the
+    the update, `surveys.answering`) and its question; None for what no longer fits (the
     response finished, the survey closed, data from elsewhere)."""
     dialog = await SurveyDialog.load(state)
     walk = await current_walk(dialog, session, user)
     if walk is None:
-        return None
-    question = walk.by_id.get(dialog.question_id or 0)
-    if question is None:
-        return None
-    return walk, question
+        return None, None
+    return walk, walk.by_id.get(dialog.question_id or 0)
 
 
 async def current_walk(dialog: SurveyDialog, session: AsyncSession, user: User) -> Walk | None:
@@ -303,11 +298,10 @@ async def pressed(
 ) -> tuple[Walk, SurveyQuestion] | None:
     """The response and question a button answers; a button of another question (an older
     message, a forged one) is refused and the current question shown in its place."""
-    found = await where(state, session, user)
-    if found is None:
-        await resume_survey(query, state, session, user, settings)
+    walk, question = await where(state, session, user)
+    if walk is None or question is None:
+        await resume_survey(query, state, session, user, settings, read=True, walk=walk)
         return None
-    walk, question = found
     if question_id != question.id:
         tell(callback_answer, stale_button())
         await ask(query, walk, question, state=state, session=session, user=user)
@@ -413,11 +407,15 @@ async def resume_survey(
     session: AsyncSession,
     user: User,
     settings: Settings,
+    *,
+    read: bool = False,
+    walk: Walk | None = None,
 ) -> None:
     """After /start or a restart: the next unanswered question of the response in progress
-    (the dialog's, else the latest unfinished one of an open survey)."""
-    dialog = await SurveyDialog.load(state)
-    walk = await current_walk(dialog, session, user)
+    (the dialog's, else the latest unfinished one of an open survey). `read`: the dialog's
+    response was read already in this update (`walk`, None when it no longer fits)."""
+    if not read:
+        walk = await current_walk(await SurveyDialog.load(state), session, user)
     if walk is None:
         response = await surveys.pending_response(session, user)
         if response is not None:
