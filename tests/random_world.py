@@ -69,7 +69,7 @@ from tests.challenges_setup import make_challenge
 from tests.conversation import Harness, Person, button_texts, buttons_of, plain
 from tests.delivery_setup import FAST
 from tests.initiatives_setup import GROUP_ID, GroupPerson, group_person
-from tests.surveys_setup import COORDINATOR, SURVEY
+from tests.surveys_setup import COORDINATOR, SURVEY, citizen
 from tests.texts import t
 
 TOKEN = "123456:TEST-TOKEN"
@@ -77,7 +77,17 @@ TIMEZONE = "Europe/Paris"
 GROUP_LOCALE = "fr"
 
 # The cast: who they are when they onboard (an organisation's name, or None for a citizen).
-CAST: dict[int, str | None] = {5001: None, 5002: None, 5003: "Amis du quartier", 5004: None}
+CAST: dict[int, str | None] = {
+    5001: None,
+    5002: None,
+    5003: "Amis du quartier",
+    5004: None,
+    5005: None,
+    5006: "Boulangerie du Panier",
+}
+# Who has been onboarded long ago (through storage, as tests/surveys_setup.py's `citizen`):
+# with them, five answers to a survey, or five supports, are within a short conversation.
+LONG_AGO = (5004, 5005)
 LOCALES = ("en", "fr", "ar")
 LANGUAGE_BUTTON = {"en": "English", "fr": "Français", "ar": "العربية"}
 
@@ -186,6 +196,12 @@ class World:
             user = await find_user(session, pid)
             assert user is not None and user.onboarded_at is not None, "onboarding did not end"
 
+    async def onboarded_long_ago(self) -> None:
+        for pid in LONG_AGO:
+            one = self.someone(pid)
+            one.person = await citizen(self.harness, pid, locale="en", arrondissement=3)
+            one.onboarded = True
+
     async def report_need(self, pid: int) -> None:
         one = self.someone(pid)
         person = one.person
@@ -226,7 +242,7 @@ class World:
         await self.press_at(person, 0)  # their own arrondissement
         await person.send(f"Tea afternoons {one.marker} {before}")
         different = label(one.locale, "Mine is different: continue")
-        if any(different in text for text in person.buttons()):
+        if any(different in text for text in button_texts(person.bot_messages()[-1])):
             await person.press(different)
         await person.send(f"Every Thursday at the centre, ask for {one.marker}, all welcome.")
         await self.press(one, "Skip")  # no photo

@@ -45,7 +45,7 @@ from tests.random_world import CAST, LOCALES, World, open_world
 PEOPLE = sorted(CAST)
 HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 CI = settings(
-    max_examples=20,
+    max_examples=25,
     stateful_step_count=15,
     deadline=None,
     derandomize=True,
@@ -102,7 +102,9 @@ class RandomConversations(RuleBasedStateMachine):
         alerts=st.lists(st.booleans(), min_size=2, max_size=2),
     )
     def first_two(self, data: st.DataObject, older: list[bool], alerts: list[bool]) -> None:
-        """Two people onboard before anything else happens, so that every step has someone."""
+        """Two people onboard before anything else happens, so that every step has someone;
+        two more were onboarded long ago."""
+        self.run(self.world.onboarded_long_ago())
         for index in range(2):
             self.run(
                 self.world.onboard(
