@@ -60,7 +60,7 @@ from storage.models import (
     utcnow,
 )
 from storage.outbox import ALERT, QuietHours, is_unsolicited
-from storage.summary import DECISIONS, day_window, local_date
+from storage.summary import DECISIONS, day_window, due_day, local_date
 from storage.survey_files import import_surveys
 from storage.survey_sending import set_reminder
 from storage.users import find_user
@@ -361,11 +361,17 @@ class World:
         )
         if local_date(utcnow(), TIMEZONE) != local_date(now, TIMEZONE):
             return  # midnight passed while asking: another day's figures
-        expected = await self.today_counts(now)
+        window = day_window(local_date(now, TIMEZONE), TIMEZONE)
+        await self.check_figures("/stats", said, window)
+
+    async def check_figures(self, source: str, said: str, window: Any) -> None:
+        """The figures `said` for `window` are the rows' counts in it, and no fewer-than-5
+        figure shows 1 to 4."""
+        expected = await self.counts_in(window)
         for msgid, key in STATS_LINES:
             shown = figure_after(said, label(GROUP_LOCALE, msgid))
             if shown != expected[key]:
-                self.problems.append(f"/stats {key}: shows {shown}, rows say {expected[key]}")
+                self.problems.append(f"{source} {key}: shows {shown}, rows say {expected[key]}")
         few_line = label(
             GROUP_LOCALE,
             "🙌 Initiatives: {supports} supports · {helpers} offers of help · {followers} follows",
@@ -374,11 +380,9 @@ class World:
             if line.startswith(few_line):
                 for number in re.findall(r"\d+", line):
                     if is_small(int(number)):
-                        self.problems.append(f"/stats shows a small figure: {line!r}")
+                        self.problems.append(f"{source} shows a small figure: {line!r}")
 
-    async def today_counts(self, now: datetime) -> dict[str, int]:
-        window = day_window(local_date(now, TIMEZONE), TIMEZONE)
-
+    async def counts_in(self, window: Any) -> dict[str, int]:
         def within(column: Any) -> Any:
             return and_(column >= window.start, column < window.end)
 
@@ -619,9 +623,27 @@ class World:
             coordinators_chat=harness.dp["coordinators_chat"],
         )
         now = utcnow() + timedelta(hours=hours)
+        async with harness.sessionmaker() as session:
+            before = await session.scalar(select(func.max(OutboxMessage.id))) or 0
         with harness.i18n.context():
             for _, job in jobs():
                 await job(context, now)
+        # The daily summary, if it was posted: its figures are the rows' of its day.
+        day = due_day(now, TIMEZONE, harness.settings.summary_time)
+        heading = label(GROUP_LOCALE, "<b>Figures</b>")
+        async with harness.sessionmaker() as session:
+            posted = await session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.id > before,
+                    OutboxMessage.chat_id == GROUP_ID,
+                    OutboxMessage.method == outbox.SEND_MESSAGE,
+                )
+            )
+            summaries = [row for row in posted if heading in str(row.payload.get("text"))]
+        if summaries and day is not None:
+            window = day_window(day, TIMEZONE, harness.settings.summary_time)
+            said = "\n".join(plain(row.payload["text"]) for row in summaries)
+            await self.check_figures("the summary", said, window)
 
     # -- delivering the outbox, as the sender does
 
