@@ -22,6 +22,9 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # A failed statement's log line names the statement, not its values: they may be what
+    # people typed (README, "Running for the city": no personal data in the logs).
+    kwargs = {"hide_parameters": True, **kwargs}
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     database = make_url(url).database

@@ -117,3 +117,23 @@ def test_collective_writes_json_lines_when_log_format_says_so(tmp_path: Path) ->
     lines = result.stderr.splitlines()
     assert lines and all(json.loads(line)["level"] for line in lines)
     assert any("Running upgrade" in json.loads(line)["message"] for line in lines)
+
+
+async def test_a_failed_statement_names_the_statement_not_what_was_typed(tmp_path: Path) -> None:
+    """What an error line would carry: the statement, without its values (people's words)."""
+    from sqlalchemy import text
+
+    from storage.db import create_engine
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'logs.db'}")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE notes (body TEXT NOT NULL UNIQUE)"))
+            await connection.execute(text("INSERT INTO notes VALUES (:body)"), {"body": TYPED})
+        with pytest.raises(Exception) as failure:
+            async with engine.begin() as connection:
+                await connection.execute(text("INSERT INTO notes VALUES (:body)"), {"body": TYPED})
+    finally:
+        await engine.dispose()
+    assert "INSERT INTO notes" in str(failure.value)
+    assert "Octave" not in str(failure.value)
