@@ -1,18 +1,36 @@
 """What people and their clients really send, as hypothesis strategies: hostile texts, messages
 that are not text, and callback data that is random, cut short or forged.
 
-Used by tests/test_hostile_input.py. `HYPOTHESIS_PROFILE=long` runs many more examples by hand;
-the default profile ("ci") is small and derandomised, so that the suite stays quick and the
-same on every run.
+Used by tests/test_hostile_input.py (private dialogs) and tests/test_hostile_group.py (the
+coordinators' group, edits, forwards, replayed and borrowed buttons), with the live bot they share
+(`open_live`) and the checks every reply passes (`check_calls`, `said`).
+`HYPOTHESIS_PROFILE=long` runs many more examples by hand; the default profile ("ci") is small and
+derandomised, so that the suite stays quick and the same on every run.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import os
-from typing import Any
+import re
+import shutil
+from collections.abc import Coroutine, Iterator
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.i18n import create_i18n
+from bot.standin import Call, StandIn
+from storage.db import create_engine, create_sessionmaker
+from storage.models import FsmRecord
+from tests.conversation import Harness, Person
 
 settings.register_profile(
     "ci",
@@ -204,7 +222,92 @@ def callback_data(shown: list[str]) -> st.SearchStrategy[str]:
 
 
 def _renumbered(data: str, number: int) -> str:
-    import re
-
     changed = re.sub(r"\d+", str(number), data)
     return changed.encode()[:64].decode(errors="ignore") or "x"
+
+
+# -- one live bot for a module of properties, and what every reply must pass
+
+T = TypeVar("T")
+TOKEN = "123456:TEST-TOKEN"
+ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+SPEAKING = ("sendMessage", "editMessageText", "sendPhoto", "editMessageCaption")
+
+
+@dataclass
+class Live:
+    """One bot, stand-in and database for the module, on a loop of its own: hypothesis runs
+    each example as a plain call, and each example is a new person."""
+
+    runner: asyncio.Runner
+    harness: Harness
+    ids: Iterator[int]
+    # Someone already at each step, and their dialog there: used again while it stays so.
+    waiting: dict[str, tuple[Person, tuple[str | None, dict[str, Any]]]] = field(
+        default_factory=dict
+    )
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return self.runner.run(coroutine)
+
+
+@contextmanager
+def open_live(directory: Path, sqlite_template: Path, **overrides: Any) -> Iterator[Live]:
+    """A bot over a copy of the migrated database in `directory`; `overrides`: its settings."""
+    path = directory / "collective.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+    options: dict[str, Any] = {
+        "bot_token": TOKEN,
+        "database_url": url,
+        "redis_url": None,
+        "coordinator_chat_id": -100500,
+        "coordinator_ids": frozenset({42}),
+        **overrides,
+    }
+    bot_settings = Settings(_env_file=None, **options)  # type: ignore[call-arg]
+    with asyncio.Runner() as runner:
+        stack = AsyncExitStack()
+
+        async def open_all() -> Harness:
+            engine = create_engine(url)
+            stack.push_async_callback(engine.dispose)
+            standin = await stack.enter_async_context(StandIn(token=TOKEN))
+            return await stack.enter_async_context(
+                Harness.open(
+                    bot_settings, create_sessionmaker(engine), create_i18n("fr"), standin, TOKEN
+                )
+            )
+
+        harness = runner.run(open_all())
+        try:
+            yield Live(runner, harness, itertools.count(500_000))
+        finally:
+            runner.run(stack.aclose())
+
+
+async def dialog_of(harness: Harness, person: Person) -> tuple[str | None, dict[str, Any]]:
+    """The person's dialog (their only one: in the private chat, or in the group)."""
+    async with harness.sessionmaker() as session:
+        record = await session.scalar(select(FsmRecord).where(FsmRecord.user_id == person.id))
+        return (record.state, dict(record.data)) if record else (None, {})
+
+
+def said(calls: list[Call]) -> list[str]:
+    return [
+        str(c.params.get("text") or c.params.get("caption") or "")
+        for c in calls
+        if c.method in SPEAKING
+    ]
+
+
+def check_calls(live: Live, calls: list[Call]) -> None:
+    """No handler raised, and Telegram (the stand-in) accepted every call."""
+    assert live.harness.take_failures() == []
+    refused = [(c.method, c.error) for c in calls if not c.ok]
+    assert refused == [], refused
+
+
+def in_arabic(words: list[str], where: str) -> None:
+    for word in words:
+        assert ARABIC.search(word), f"{where}: not in Arabic: {word!r}"

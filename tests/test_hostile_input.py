@@ -12,33 +12,27 @@ profile keeps the examples few and the same on every run, HYPOTHESIS_PROFILE=lon
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import re
-import shutil
-from collections.abc import Coroutine, Iterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
 
-from bot.config import Settings
-from bot.i18n import create_i18n
-from bot.standin import Call, StandIn
-from storage.db import create_engine, create_sessionmaker
-from storage.models import FsmRecord
 from storage.texts import clean_text
-from tests.conversation import Harness, Person, buttons_of
-from tests.hostile import callback_data, hostile_messages
+from tests.conversation import Person, buttons_of
+from tests.hostile import (
+    ARABIC,
+    Live,
+    callback_data,
+    check_calls,
+    dialog_of,
+    hostile_messages,
+    open_live,
+    said,
+)
 
-T = TypeVar("T")
-TOKEN = "123456:TEST-TOKEN"
-ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 NEED = "لا يوجد مقعد مظلل قرب موقف الحافلة لكبار السن في الصيف."
 TITLE = "زيارات أسبوعية للجيران المسنين"
 DESCRIPTION = "متطوعون يزورون كبار السن الذين يعيشون وحدهم ويتصلون بهم كل أسبوع."
@@ -100,63 +94,12 @@ TEXT_STEPS = {
     "proposal:title": ("proposal", "title"),
     "proposal:description": ("proposal", "description"),
 }
-SPEAKING = ("sendMessage", "editMessageText", "sendPhoto", "editMessageCaption")
-
-
-@dataclass
-class Live:
-    """One bot, stand-in and database for the module, on a loop of its own: hypothesis runs
-    each example as a plain call, and each example is a new person."""
-
-    runner: asyncio.Runner
-    harness: Harness
-    ids: Iterator[int]
-    # Someone already at each step, and their dialog there: used again while it stays so.
-    waiting: dict[str, tuple[Person, tuple[str | None, dict[str, Any]]]] = field(
-        default_factory=dict
-    )
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return self.runner.run(coroutine)
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
-    path = tmp_path_factory.mktemp("hostile") / "collective.db"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite+aiosqlite:///{path}"
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        bot_token=TOKEN,
-        database_url=url,
-        redis_url=None,
-        coordinator_chat_id=-100500,
-        coordinator_ids=frozenset({42}),
-    )
-    with asyncio.Runner() as runner:
-        stack = AsyncExitStack()
-
-        async def open_all() -> Harness:
-            engine = create_engine(url)
-            stack.push_async_callback(engine.dispose)
-            standin = await stack.enter_async_context(StandIn(token=TOKEN))
-            return await stack.enter_async_context(
-                Harness.open(
-                    settings, create_sessionmaker(engine), create_i18n("fr"), standin, TOKEN
-                )
-            )
-
-        harness = runner.run(open_all())
-        try:
-            yield Live(runner, harness, itertools.count(500_000))
-        finally:
-            runner.run(stack.aclose())
-
-
-async def dialog_of(harness: Harness, person: Person) -> tuple[str | None, dict[str, Any]]:
-    async with harness.sessionmaker() as session:
-        record = await session.scalar(select(FsmRecord).where(FsmRecord.user_id == person.id))
-        return (record.state, dict(record.data)) if record else (None, {})
+    with open_live(tmp_path_factory.mktemp("hostile"), sqlite_template) as opened:
+        yield opened
 
 
 async def arrive(live: Live, step: str) -> Person:
@@ -189,20 +132,6 @@ def view(person: Person) -> Any:
     """The buttons the person has in front of them (the latest message with buttons)."""
     shown = [m for m in person.bot_messages() if m.get("reply_markup")]
     return shown[-1]["reply_markup"] if shown else None
-
-
-def said(calls: list[Call]) -> list[str]:
-    return [
-        str(c.params.get("text") or c.params.get("caption") or "")
-        for c in calls
-        if c.method in SPEAKING
-    ]
-
-
-def check_calls(live: Live, calls: list[Call]) -> None:
-    assert live.harness.take_failures() == []
-    refused = [(c.method, c.error) for c in calls if not c.ok]
-    assert refused == [], refused
 
 
 def stored(data: Any, text: str) -> bool:
