@@ -49,6 +49,13 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+
+def budget(examples: int) -> Any:
+    """A property's own number of examples in CI; the long profile's when run by hand."""
+    if os.environ.get("HYPOTHESIS_PROFILE", "ci") == "long":
+        return lambda test: test
+    return settings(max_examples=examples)
+
 # Pieces people paste, type or whose clients add.
 ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
 BIDI = ["\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2069"]
