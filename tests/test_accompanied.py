@@ -39,7 +39,7 @@ async def test_the_organisation_erases_someone_it_accompanies(harness: Harness) 
         users[colleague.id].organisation_id = users[member.id].organisation_id
     await colleague.send("/accompanied")
     assert "People your organisation registered" in colleague.last
-    assert f"• Jeanne — «{TITLE}»" in colleague.last
+    assert f"• Jeanne — “{TITLE}”" in colleague.last  # quoted as English quotes
     assert colleague.buttons() == ["Erase Jeanne"]
 
     # Someone of another organisation, or a citizen, may not.

@@ -112,7 +112,7 @@ def english_card_facts() -> list[str]:
         "From {} to {}".format(
             format_date(STARTS, "long", locale="en"), format_date(ENDS, "long", locale="en")
         ),
-        "Sought: Volunteers' time, Skills, Premises, Funding",
+        "Sought: Volunteers' time, Skills, Premises, and Funding",
         "Ways to help:",
         "• Visits — on site · about 4 hours a month",
         "• Phone calls — remotely · about 2 hours a month",
@@ -128,7 +128,7 @@ async def test_a_card_in_english_and_in_arabic(harness: Harness) -> None:
     await person.press(TITLE)
     english = person.last
     for fact in english_card_facts():
-        fact = fact.replace("Where: Whole city", "Where: Arrondissement 3, Arrondissement 13")
+        fact = fact.replace("Where: Whole city", "Where: Arrondissement 3 and Arrondissement 13")
         assert fact in english, fact
     # Joining needs the notice, which «Join» leads to; registering someone is for members.
     assert person.buttons() == ["Join", "Find where I can help", "Share", "« Back to the list"]

@@ -55,7 +55,9 @@ async def test_a_partner_initiative_is_listed_on_the_challenges_card(
     reader = harness.person(2002, language_code=locale)
     await reader.send("/help")
     await reader.press_data(ChallengeCb(challenge_id=challenge.id).pack())
-    partners = t(locale, "Partner initiatives: {titles}", titles=f"«{TITLE}»")
+    # Quoted as the reader's language quotes: «\u00a0…\u00a0» in French, “…” in English.
+    shown = {"fr": f"«\u00a0{TITLE}\u00a0»", "en": f"“{TITLE}”"}[locale]
+    partners = t(locale, "Partner initiatives: {titles}", titles=shown)
     assert partners in reader.last
 
     await coordinator.send(f"/partner C-{challenge.id} I-{initiative_id} remove")

@@ -139,7 +139,7 @@ async def test_settings_change_one_field_at_a_time(harness: Harness) -> None:
     assert "✅ Culture" in person.buttons()
     await person.press("Ecology")
     await person.press("Done")
-    assert "Themes: Culture, Ecology" in person.last
+    assert "Themes: Culture and Ecology" in person.last
 
     await person.press("Share my contact")
     assert "Contact sharing: yes" in person.last

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from handlers.bidi import isolated
 from handlers.challenges import keyboards
 from handlers.challenges.callbacks import AllyAnswerCb, AllyAskCb, AllyListCb
 from handlers.challenges.public import (
@@ -179,7 +180,11 @@ async def show_organisations(
     page = min(page, pages - 1)
     shown = others[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     title = html.quote(challenge_text(challenge, user.locale)[0])
-    lines = [_("<b>Organisations taking part in «{title}»</b>").format(title=title)]
+    lines = [
+        _("<b>Organisations taking part in «{title}»</b>").format(
+            **isolated(user.locale, title=title)
+        )
+    ]
     if not others:
         lines += [
             "",
@@ -280,7 +285,7 @@ async def ask_pressed(
     name = organisation_name(target)
     if not callback_data.sure:
         lines = [
-            _("Ask to be introduced to <b>{name}</b>?").format(name=name),
+            _("Ask to be introduced to <b>{name}</b>?").format(**isolated(user.locale, name=name)),
             "",
             _("They will see:"),
             who_label(user),
@@ -306,7 +311,7 @@ async def ask_pressed(
         text = _(
             "You have already been introduced to <b>{name}</b>: their contact was sent to you "
             "here."
-        ).format(name=name)
+        ).format(**isolated(user.locale, name=name))
     else:
         try:
             introduction = await alliances.ask_introduction(
@@ -321,12 +326,12 @@ async def ask_pressed(
         if before == IntroductionStatus.asked:
             text = _(
                 "You have already asked to meet <b>{name}</b>: they have not answered yet."
-            ).format(name=name)
+            ).format(**isolated(user.locale, name=name))
         elif before == IntroductionStatus.declined:
             text = _(
                 "You have already asked to meet <b>{name}</b>; they could not take it up this "
                 "time."
-            ).format(name=name)
+            ).format(**isolated(user.locale, name=name))
         else:
             await request_to_target(
                 session, i18n, introduction, challenge, user, standing.participation, target
@@ -334,7 +339,7 @@ async def ask_pressed(
             text = _(
                 "Your request has been sent to <b>{name}</b>. If they accept, you will receive "
                 "their contact here."
-            ).format(name=name)
+            ).format(**isolated(user.locale, name=name))
     await show(query, text, back_keyboard(challenge.id, page))
 
 
@@ -346,7 +351,7 @@ def request_text(
     title = html.quote(challenge_text(challenge, locale)[0])
     lines = [
         _("🤝 <b>A request to meet you</b>"),
-        _("Challenge: «{title}»").format(title=title),
+        _("Challenge: «{title}»").format(**isolated(locale, title=title)),
         _("From: {who}").format(who=who_label(requester)),
     ]
     if participation is not None:
@@ -506,7 +511,7 @@ async def contact_to(
             [
                 _("🤝 <b>You are introduced!</b>"),
                 _("On the challenge «{title}», you can now write to each other:").format(
-                    title=title
+                    **isolated(to.locale, title=title)
                 ),
                 "",
                 f"{who_label(about)} — {contact_link(about.telegram_id)}"
@@ -539,7 +544,7 @@ async def declined_to(
         text = _(
             "<b>{name}</b> cannot take up your request to meet on «{title}» for now. Thank you "
             "for reaching out: other organisations take part, and you can ask them too."
-        ).format(name=organisation_name(target), title=title)
+        ).format(**isolated(requester.locale, name=organisation_name(target), title=title))
         markup = InlineKeyboardMarkup(
             inline_keyboard=[
                 [

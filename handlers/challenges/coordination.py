@@ -21,6 +21,7 @@ from handlers.challenges.public import card_text, language_name, period_label, w
 from handlers.draft import Draft
 from handlers.initiatives.cards import shorten
 from handlers.profile.labels import arrondissement_label, theme_label
+from handlers.texts import join_list
 from storage.challenges import CONTRIBUTION_KINDS, ChallengeFigures, activity_label, challenge_text
 from storage.models import Challenge, ChallengeStatus
 from storage.outbox import TEXT_LIMIT, cut_caption
@@ -48,14 +49,15 @@ def summary(challenge: Challenge, locale: str) -> str:
     title, description = challenge_text(challenge, locale)
     lines = [
         f"<b>{html.quote(title)}</b>",
-        f"{theme_label(challenge.theme_code, locale)} · {where_label(challenge.arrondissements)}",
+        f"{theme_label(challenge.theme_code, locale)} · "
+        f"{where_label(challenge.arrondissements, locale)}",
     ]
     period = period_label(challenge, locale)
     if period:
         lines.append(period)
     lines += [
         _("Sought: {kinds}").format(
-            kinds=", ".join(kind_label(code) for code in challenge.contribution_kinds)
+            kinds=join_list((kind_label(code) for code in challenge.contribution_kinds), locale)
         ),
         "",
         html.quote(shorten(description, SUMMARY_DESCRIPTION)),

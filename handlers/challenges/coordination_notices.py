@@ -14,12 +14,14 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from handlers.bidi import isolate, isolated
 from handlers.challenges.callbacks import ChallengeCb, JoinCb
 from handlers.challenges.coordination import kind_label, period_label, where_label
 from handlers.challenges.public import other_language_note
 from handlers.initiatives.cards import shorten
 from handlers.profile.keyboards import stop_button
 from handlers.profile.labels import arrondissement_label, theme_label
+from handlers.texts import join_list
 from storage.attention import has_stopped
 from storage.challenge_alerts import alert_recipients, alert_time, enqueue_alerts
 from storage.challenges import challenge_text, participants
@@ -39,7 +41,7 @@ class Alerted:
 
 def alert_text(challenge: Challenge, user: User, locale: str) -> str:
     title, description = challenge_text(challenge, locale)
-    where = [where_label(challenge.arrondissements)]
+    where = [where_label(challenge.arrondissements, locale)]
     period = period_label(challenge, locale)
     if period:
         where.append(period)
@@ -52,8 +54,12 @@ def alert_text(challenge: Challenge, user: User, locale: str) -> str:
         why = _("You receive this alert because you follow the theme «{theme}».").format(
             theme=theme
         )
-    kinds = ", ".join(kind_label(code) for code in challenge.contribution_kinds)
-    head = [_("🔔 <b>A new challenge for the city: {title}</b>").format(title=html.quote(title))]
+    kinds = join_list((kind_label(code) for code in challenge.contribution_kinds), locale)
+    head = [
+        _("🔔 <b>A new challenge for the city: {title}</b>").format(
+            title=html.quote(isolate(title, locale))
+        )
+    ]
     if (note := other_language_note(challenge, locale)) is not None:
         head.append(f"<i>{note}</i>")
     return "\n".join(
@@ -137,7 +143,9 @@ async def post_update(session: AsyncSession, i18n: I18n, challenge: Challenge, u
             title, _description = challenge_text(challenge, user.locale)
             text = "\n\n".join(
                 [
-                    _("📣 <b>News of the challenge «{title}»</b>").format(title=html.quote(title)),
+                    _("📣 <b>News of the challenge «{title}»</b>").format(
+                        **isolated(user.locale, title=html.quote(title))
+                    ),
                     html.quote(update),
                 ]
             )

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from handlers.bidi import isolated
 from handlers.challenges import keyboards
 from handlers.challenges.callbacks import (
     JoinActivityCb,
@@ -358,9 +359,13 @@ async def finish(
     await state.clear()
     title = html.quote(challenge_text(challenge, user.locale)[0])
     if draft.changing:
-        done = _("Done: what you bring to «{title}» is updated.").format(title=title)
+        done = _("Done: what you bring to «{title}» is updated.").format(
+            **isolated(user.locale, title=title)
+        )
     else:
-        done = _("Thank you! You have joined «{title}».").format(title=title)
+        done = _("Thank you! You have joined «{title}».").format(
+            **isolated(user.locale, title=title)
+        )
     lines = [done, "", chosen_so_far(draft, challenge, user.locale)]
     if text:
         lines.append(f"<blockquote>{html.quote(text)}</blockquote>")
@@ -403,7 +408,7 @@ async def leave_pressed(
         await show(
             query,
             _("Leave «{title}»? What you said you would bring will no longer count.").format(
-                title=title
+                **isolated(user.locale, title=title)
             ),
             keyboards.leave_keyboard(challenge.id),
         )
@@ -417,7 +422,9 @@ async def leave_pressed(
     await state.clear()
     await show(
         query,
-        _("You have left «{title}». You can join again whenever you wish.").format(title=title),
+        _("You have left «{title}». You can join again whenever you wish.").format(
+            **isolated(user.locale, title=title)
+        ),
         keyboards.joined_keyboard(challenge.id),
     )
 

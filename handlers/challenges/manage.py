@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import format_when, ngettext
+from handlers.bidi import isolate_here, isolated
 from handlers.challenges import coordination_keyboards as keyboards
 from handlers.challenges import coordination_notices as notices
 from handlers.challenges.coordination import (
@@ -191,7 +192,7 @@ async def ask_to_open(
         "Open “{title}”? {count} person will be alerted now, in their language.",
         "Open “{title}”? {count} people will be alerted now, in their language.",
         count,
-    ).format(title=title, count=count)
+    ).format(**isolated(settings.group_locale, title=title, count=count))
     at = alert_time(now, settings.timezone)
     if count and at > now:
         text += "\n\n" + _(
@@ -248,7 +249,7 @@ async def open_and_alert(
     alerted = await notices.alert(session, i18n, settings, challenge, now)
     await show_card(target, bot, session, settings, challenge)
     title = html.quote(challenge_text(challenge, settings.group_locale)[0])
-    text = _("«{title}» is open.").format(title=title) + " "
+    text = _("«{title}» is open.").format(**isolated(settings.group_locale, title=title)) + " "
     text += ngettext(
         "{count} person has been alerted.", "{count} people have been alerted.", alerted.count
     ).format(count=alerted.count)
@@ -283,7 +284,7 @@ async def close_pressed(
     text = _(
         "Close “{title}”? Nobody will be able to join it any more; its participants and its "
         "figures stay."
-    ).format(title=title)
+    ).format(**isolated(settings.group_locale, title=title))
     await show(query, text, keyboards.confirm_close_keyboard(challenge.id))
 
 
@@ -327,6 +328,7 @@ async def poster_pressed(
         query.message.chat.id,
         BufferedInputFile(png, filename=f"poster-{challenge.slug}.png"),
         caption=_("A poster to print for «{title}». Its link: {link}").format(
-            title=html.quote(shorten(title, 200)), link=html.quote(link)
+            title=isolate_here(html.quote(shorten(title, 200))),
+            link=isolate_here(html.quote(link)),
         ),
     )

@@ -25,6 +25,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from handlers.bidi import isolate, isolated, line_start
 from handlers.challenges import keyboards
 from handlers.challenges.callbacks import (
     AssistAgreedCb,
@@ -39,7 +40,7 @@ from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.organisations.texts import not_verified_yet
 from handlers.profile.labels import arrondissement_button, arrondissement_label
-from handlers.texts import explain_rejection, stale_button
+from handlers.texts import explain_rejection, quoted, stale_button
 from handlers.typed_choice import normalise, typed_choice
 from handlers.ui import show
 from storage import challenges, privacy
@@ -437,7 +438,7 @@ async def answer_agreement(
         _(
             "Thank you! {name} is registered for «{title}». They count among the challenge's "
             "participants; the city's coordinators will reach them through you."
-        ).format(name=html.quote(draft.name), title=title)
+        ).format(**isolated(user.locale, name=html.quote(draft.name), title=title))
         + "\n\n"
         + _("If they ask, you can erase their details at any time with /accompanied."),
         InlineKeyboardMarkup(
@@ -548,7 +549,9 @@ def accompanied_text(people: list[tuple[AssistedParticipation, Challenge]], loca
         "",
     ]
     lines += [
-        f"• {html.quote(person.name)} — «{html.quote(challenge_text(challenge, locale)[0])}»"
+        line_start(locale)
+        + f"• {isolate(html.quote(person.name), locale)} — "
+        + quoted(isolate(html.quote(challenge_text(challenge, locale)[0]), locale), locale)
         for person, challenge in people
     ]
     return "\n".join(lines)
@@ -615,12 +618,14 @@ async def accompanied_erase(
             "Erase the details of {name}, registered for «{title}»? Their first name and "
             "wishes are deleted; they still count among the challenge's participants, "
             "anonymously. Do it only if they asked. This cannot be undone."
-        ).format(name=name, title=title)
+        ).format(**isolated(user.locale, name=name, title=title))
         await show(query, text, markup)
         return
     await privacy.forget_assisted(session, person)
     people = await privacy.accompanied(session, user)
-    done = _("Done: the details of {name} have been erased.").format(name=name)
+    done = _("Done: the details of {name} have been erased.").format(
+        **isolated(user.locale, name=name)
+    )
     await show(
         query,
         f"{done}\n\n{accompanied_text(people, user.locale)}",

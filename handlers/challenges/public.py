@@ -14,11 +14,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, LinkPreviewOption
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import ngettext
+from handlers.bidi import current_locale, isolate, line_start
 from handlers.challenges import keyboards
 from handlers.challenges.callbacks import (
     ChallengeCb,
@@ -32,7 +32,7 @@ from handlers.menu import MenuAction, MenuCb
 from handlers.profile.labels import arrondissement_label, theme_label
 from handlers.profile.onboarding import resume
 from handlers.profile.steps import AfterOnboarding
-from handlers.texts import stale_button
+from handlers.texts import format_day, join_list, quoted, stale_button
 from handlers.ui import show
 from storage import challenges
 from storage.challenges import activity_label, challenge_text, deep_link, text_language
@@ -255,7 +255,7 @@ async def show_card(
 
 
 def day(value: date, locale: str) -> str:
-    return format_date(value, "long", locale=locale)
+    return format_day(value, locale, "long")
 
 
 def period_label(challenge: Challenge, locale: str) -> str | None:
@@ -269,10 +269,14 @@ def period_label(challenge: Challenge, locale: str) -> str | None:
     return None
 
 
-def where_label(arrondissements: Sequence[int]) -> str:
+def where_label(arrondissements: Sequence[int], locale: str | None = None) -> str:
+    """The arrondissements, listed as `locale` (by default the current one) lists them."""
     if not arrondissements:
         return _("Whole city")
-    return ", ".join(arrondissement_label(n) for n in sorted(arrondissements))
+    return join_list(
+        (arrondissement_label(n) for n in sorted(arrondissements)),
+        locale or current_locale() or "fr",
+    )
 
 
 def activity_line(activity: dict[str, Any], locale: str) -> str:
@@ -349,21 +353,23 @@ def card_text(
     `locale` where the challenge has it, else saying in which language it is; user text
     escaped; the whole within a message."""
     title, description = challenge_text(challenge, locale)
-    head = [f"<b>{html.quote(title)}</b>"]
+    head = [line_start(locale) + f"<b>{html.quote(isolate(title, locale))}</b>"]
     if (note := other_language_note(challenge, locale)) is not None:
         head.append(f"<i>{note}</i>")
     if challenge.status is ChallengeStatus.closed:
         head.append("<i>" + closed_on(challenge, locale, timezone) + "</i>")
     head += [
         _("Theme: {value}").format(value=html.quote(theme_label(challenge.theme_code, locale))),
-        _("Where: {value}").format(value=where_label(challenge.arrondissements)),
+        _("Where: {value}").format(value=where_label(challenge.arrondissements, locale)),
     ]
     if (period := period_label(challenge, locale)) is not None:
         head.append(period)
     tail = [
         "",
         _("Sought: {kinds}").format(
-            kinds=", ".join(keyboards.kind_label(code) for code in challenge.contribution_kinds)
+            kinds=join_list(
+                (keyboards.kind_label(code) for code in challenge.contribution_kinds), locale
+            )
         ),
     ]
     if challenge.activities:
@@ -380,7 +386,13 @@ def card_text(
     if partners:
         tail.append(
             _("Partner initiatives: {titles}").format(
-                titles=", ".join(f"«{html.quote(shorten(title, 60))}»" for title in partners[:5])
+                titles=join_list(
+                    (
+                        quoted(html.quote(isolate(shorten(title, 60), locale)), locale)
+                        for title in partners[:5]
+                    ),
+                    locale,
+                )
             )
         )
     if mine is not None:

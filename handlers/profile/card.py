@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Settings
 from handlers.profile.keyboards import settings_keyboard
 from handlers.profile.labels import LANGUAGE_NAMES, arrondissement_label, role_label, theme_label
+from handlers.texts import join_list
 from handlers.ui import show
 from storage.models import User
 from storage.organisations import badged
@@ -20,7 +21,9 @@ def settings_text(user: User) -> str:
     if user.organisation is not None:
         who = f"{who} — {html.quote(badged(user.organisation))}"
     place = arrondissement_label(user.arrondissement) if user.arrondissement is not None else none
-    themes = ", ".join(theme_label(code, user.locale) for code in user.themes) or none
+    themes = (
+        join_list((theme_label(code, user.locale) for code in user.themes), user.locale) or none
+    )
     sharing = _("yes, coordinators may contact you") if user.contact_consent_at else _("no")
     lines = [
         _("<b>Your profile</b>"),

@@ -12,10 +12,12 @@ from babel.lists import format_list
 
 from bot.config import Settings
 from bot.i18n import format_when, ngettext
+from handlers.bidi import isolate_here, isolated
 from handlers.initiatives.cards import shorten
 from handlers.profile.labels import theme_label
 from handlers.surveys.invitation import invitation_text, thanks_text
 from handlers.surveys.results_text import number, roles_line, roles_text
+from handlers.texts import join_list
 from storage.challenges import challenge_text
 from storage.models import Challenge, QuestionKind, Survey, SurveyQuestion, SurveyStatus
 from storage.survey_sending import Counts
@@ -36,7 +38,7 @@ def title_line(survey: Survey, locale: str) -> str:
 
 def series_line(survey: Survey) -> str:
     return _("series «{series}», wave {wave}").format(
-        series=html.quote(survey.series), wave=survey.wave
+        series=isolate_here(html.quote(survey.series)), wave=survey.wave
     )
 
 
@@ -77,7 +79,9 @@ def audience_line(survey: Survey, challenge: Challenge | None, locale: str) -> s
     roles = survey_roles(survey)
     if challenge is not None:
         title = html.quote(challenge_text(challenge, locale)[0])
-        line = _("For: the participants of the challenge «{title}»").format(title=title)
+        line = _("For: the participants of the challenge «{title}»").format(
+            **isolated(locale, title=title)
+        )
         return f"{line} · {roles_text(roles, locale)}" if roles else line
     themes = [theme_label(code, locale) for code in (survey.audience or {}).get("themes") or []]
     if not roles and not themes:
@@ -110,7 +114,7 @@ def list_text(
         challenge = challenges.get(survey.challenge_id or 0)
         if challenge is not None:
             title = html.quote(shorten(challenge_text(challenge, locale)[0], 60))
-            details.append(_("challenge «{title}»").format(title=title))
+            details.append(_("challenge «{title}»").format(**isolated(locale, title=title)))
         details.append(answered_line(counts.get(survey.id, Counts())))
         lines.append(
             f"{status_icon(survey)} {title_line(survey, locale)}\n    " + " · ".join(details)
@@ -145,7 +149,9 @@ def card_text(
             audience_line(survey, challenge, locale),
             ngettext("{count} question", "{count} questions", questions).format(count=questions)
             + " · "
-            + _("languages: {languages}").format(languages=", ".join(sorted(survey.texts))),
+            + _("languages: {languages}").format(
+                languages=join_list(sorted(survey.texts), locale, "unit")
+            ),
             reminder,
             _("Answers: {figures}").format(figures=answered_line(counts)),
         ]

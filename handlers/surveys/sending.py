@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import ngettext
+from handlers.bidi import isolate
 from handlers.profile.keyboards import stop_button
 from handlers.surveys.chart_words import chart_words
 from handlers.surveys.invitation import invitation
@@ -54,7 +55,9 @@ class Sent:
 
 
 def title_of(survey: Survey, locale: str) -> str:
-    return html.quote(survey_text(survey, locale)["title"])
+    """The survey's title in `locale`, escaped, isolated for a sentence of that locale (a
+    Latin title inside an Arabic one keeps its place)."""
+    return isolate(html.quote(survey_text(survey, locale)["title"]), locale)
 
 
 async def fan_out(
