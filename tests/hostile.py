@@ -308,10 +308,16 @@ def said(calls: list[Call]) -> list[str]:
     ]
 
 
-def check_calls(live: Live, calls: list[Call]) -> None:
-    """No handler raised, and Telegram (the stand-in) accepted every call."""
+def check_calls(live: Live, calls: list[Call], *, pressed_again: bool = False) -> None:
+    """No handler raised, and Telegram (the stand-in) accepted every call. `pressed_again`: a
+    button pressed a second time on a message its first press already edited may ask for the
+    same edit again, which Telegram refuses as "not modified" and handlers/ui.py lets be."""
     assert live.harness.take_failures() == []
-    refused = [(c.method, c.error) for c in calls if not c.ok]
+    refused = [
+        (c.method, c.error)
+        for c in calls
+        if not c.ok and not (pressed_again and "message is not modified" in str(c.error))
+    ]
     assert refused == [], refused
 
 

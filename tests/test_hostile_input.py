@@ -19,16 +19,22 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
+from storage.models import Initiative, Need
 from storage.texts import clean_text
+from storage.users import find_user
 from tests.conversation import Person, buttons_of
 from tests.hostile import (
     ARABIC,
     Live,
+    budget,
     callback_data,
     check_calls,
     dialog_of,
     hostile_messages,
+    hostile_texts,
+    in_arabic,
     open_live,
     said,
 )
@@ -225,3 +231,119 @@ def test_a_number_of_thousands_of_digits_typed_at_a_button_step_names_no_button(
     assert typed_choice("1" * 4310, options) is None
     assert typed_choice("١" * 5000, options) is None
     assert typed_choice("13", options) == 13
+
+
+# -- edited and forwarded messages
+
+
+async def mine(person: Person) -> list[dict[str, Any]]:
+    return [m for m in person.standin.chat_messages(person.id) if m["from"]["id"] == person.id]
+
+
+@pytest.mark.parametrize("step", ["onboarding:role", "need:description", "proposal:description"])
+@budget(10)
+@given(text=hostile_texts())
+def test_an_edited_message_is_ignored(live: Live, step: str, text: str) -> None:
+    live.run(_edited(live, step, text))
+
+
+async def _edited(live: Live, step: str, text: str) -> None:
+    # No handler takes edited messages (Telegram is not even asked for them: see the plain test
+    # below); one that comes all the same goes through the middlewares and changes nothing.
+    person = await arrive(live, step)
+    before = await dialog_of(live.harness, person)
+    sent = (await mine(person))[-1]  # the latest answer typed (the title, at the description)
+    edited = {**sent, "text": text, "edit_date": sent["date"] + 60}
+    edited.pop("entities", None)
+    mark = len(live.harness.standin.calls)
+    await live.harness.feed(
+        {"update_id": live.harness.standin.new_update_id(), "edited_message": edited}
+    )
+    calls = live.harness.standin.calls[mark:]
+    check_calls(live, calls)
+    assert said(calls) == [], f"{step}: an edit answered"
+    assert await dialog_of(live.harness, person) == before, f"{step}: an edit moved the dialog"
+
+
+def test_edited_messages_are_not_asked_of_telegram(live: Live) -> None:
+    assert "edited_message" not in live.harness.dp.resolve_used_update_types()
+
+
+@pytest.mark.parametrize("step", ["onboarding:role", "need:description", "proposal:title"])
+@budget(10)
+@given(
+    messages=st.lists(hostile_messages(), min_size=1, max_size=2),
+    origin=st.sampled_from(["user", "hidden_user", "channel"]),
+)
+def test_a_forwarded_message_is_taken_as_typed(
+    live: Live, step: str, messages: list[tuple[str | None, dict[str, Any]]], origin: str
+) -> None:
+    # The bot does not look at forward_origin: a forwarded message is read as if typed, with
+    # the same checks (refused and explained, or taken and stored as sent).
+    forwarded = {
+        "user": {"type": "user", "date": 1, "sender_user": {"id": 7, "is_bot": False,
+                                                           "first_name": "<b>Eve</b>"}},
+        "hidden_user": {"type": "hidden_user", "date": 1, "sender_user_name": "{0} %s"},
+        "channel": {"type": "channel", "date": 1, "message_id": 3,
+                    "chat": {"id": -1007, "type": "channel", "title": "<i>&"}},
+    }[origin]  # fmt: skip
+    sent = [(text, {**fields, "forward_origin": forwarded}) for text, fields in messages]
+    live.run(_messages(live, step, sent))
+
+
+# -- buttons pressed twice, after the dialog moved on, or from someone else's keyboard
+
+
+async def counts(live: Live, person: Person) -> tuple[int, int]:
+    """The person's needs and proposals."""
+    async with live.harness.sessionmaker() as session:
+        user = await find_user(session, person.id)
+        assert user is not None
+        needs = await session.scalar(
+            select(func.count()).select_from(Need).where(Need.reporter_id == user.id)
+        )
+        proposals = await session.scalar(
+            select(func.count()).select_from(Initiative).where(Initiative.proposer_id == user.id)
+        )
+        return needs or 0, proposals or 0
+
+
+@pytest.mark.parametrize(
+    ("step", "send"), [("need:review", "nst:s"), ("proposal:summary", "pr:send")]
+)
+@budget(10)
+@given(data=st.data())
+def test_send_pressed_twice_then_old_buttons_pressed(
+    live: Live, step: str, send: str, data: st.DataObject
+) -> None:
+    live.run(_replayed(live, step, send, data))
+
+
+async def _replayed(live: Live, step: str, send: str, data: st.DataObject) -> None:
+    # A new person each time: this example takes them past the step.
+    live.waiting.pop(step, None)
+    person = await arrive(live, step)
+    live.waiting.pop(step, None)
+    review = person.keyboard_message()
+    assert send in [b.get("callback_data") for b in buttons_of(review)], step
+    for again in (False, True):
+        calls = await person.press_data(send, review)
+        check_calls(live, calls, pressed_again=again)
+        assert [c.method for c in calls].count("answerCallbackQuery") == 1
+    sent = (1, 0) if step.startswith("need") else (0, 1)
+    assert await counts(live, person) == sent, f"{step}: sent twice"
+    # Buttons of earlier messages, now stale, pressed in any order.
+    earlier = [
+        (m, b["callback_data"])
+        for m in person.bot_messages()
+        for b in buttons_of(m)
+        if "callback_data" in b
+    ]
+    for message, pressed in data.draw(st.lists(st.sampled_from(earlier), max_size=4), "old"):
+        calls = await person.press_data(pressed, message)
+        check_calls(live, calls, pressed_again=True)
+        answers = [c for c in calls if c.method == "answerCallbackQuery"]
+        assert len(answers) == 1, f"{pressed!r} answered {len(answers)} times"
+        in_arabic([w for w in [*said(calls), str(answers[0].params.get("text") or "")] if w],
+                  f"{step} then {pressed!r}")  # fmt: skip
+    assert await counts(live, person) == sent, f"{step}: sent again by an old button"
