@@ -4,11 +4,12 @@ one isolated block (U+2068…U+2069) in its place, and lists are joined the Arab
 from __future__ import annotations
 
 from handlers.bidi import FSI, PDI, RLM
+from handlers.challenges.alliances import request_text
 from handlers.challenges.callbacks import ChallengeCb
 from handlers.challenges.coordination_notices import alert_text
 from handlers.texts import join_list
 from storage.challenges import CONTRIBUTION_KINDS, challenge_text
-from storage.models import User
+from storage.models import Organisation, Role, User
 from tests.challenges_setup import KINDS, TITLE, make_challenge
 from tests.conversation import Harness
 from tests.texts import t
@@ -59,3 +60,20 @@ async def test_an_arabic_alert_for_a_latin_challenge(harness: Harness) -> None:
     assert text.count(FSI) == text.count(PDI) == 1
     assert "," not in text.split("\n\n")[-2]  # the kinds sought: no Latin comma
     assert FSI not in english
+
+
+async def test_an_arabic_organisation_asked_to_meet_on_a_latin_challenge(harness: Harness) -> None:
+    challenge = await make_challenge(harness)
+    title = challenge_text(challenge, "ar")[0]
+    organisation = Organisation(name="Les Amis du Panier", kind=Role.association, verified=False)
+    requester = User(
+        telegram_id=3002, locale="fr", role=Role.association, organisation=organisation
+    )
+    with harness.i18n.context(), harness.i18n.use_locale("ar"):
+        text = request_text(challenge, requester, None, "ar")
+    lines = text.splitlines()
+    assert t("ar", "Challenge: «{title}»").format(title=f"{FSI}{title}{PDI}") in lines
+    who = f"<b>{FSI}Les Amis du Panier{PDI}</b> ({t('ar', 'Association')})"
+    assert t("ar", "From: {who}").format(who=who) in lines
+    with harness.i18n.context(), harness.i18n.use_locale("fr"):
+        assert FSI not in request_text(challenge, requester, None, "fr")

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from handlers.bidi import isolated
+from handlers.bidi import isolate_here, isolated, line_start
 from handlers.challenges import keyboards
 from handlers.challenges.callbacks import AllyAnswerCb, AllyAskCb, AllyListCb
 from handlers.challenges.public import (
@@ -74,7 +74,8 @@ def who_label(user: User) -> str:
     and their arrondissement — never a person's name."""
     if user.organisation is not None and user.role is not None and user.role.is_organisation:
         kind = role_label(user.organisation.kind)
-        return f"<b>{organisation_name(user)}</b> ({kind})"
+        # Isolated in the current (the reader's) locale: a Latin name in an Arabic line.
+        return f"<b>{isolate_here(organisation_name(user))}</b> ({kind})"
     if user.arrondissement is None:
         return _("A citizen")
     return _("A citizen ({place})").format(place=arrondissement_label(user.arrondissement))
@@ -201,7 +202,7 @@ async def show_organisations(
             lines.append(_("page {page}/{pages}").format(page=page + 1, pages=pages))
         where = await standings(session, challenge.id, user)
         for number, (participation, other) in enumerate(shown, start=page * PAGE_SIZE + 1):
-            lines += ["", f"{number}. {who_label(other)}"]
+            lines += ["", f"{line_start(user.locale)}{number}. {who_label(other)}"]
             lines += brings_lines(participation, challenge, user.locale)
             if where.get(other.id) == IntroductionStatus.accepted:
                 lines.append(_("🤝 You have been introduced."))
@@ -288,7 +289,7 @@ async def ask_pressed(
             _("Ask to be introduced to <b>{name}</b>?").format(**isolated(user.locale, name=name)),
             "",
             _("They will see:"),
-            who_label(user),
+            line_start(user.locale) + who_label(user),
             *brings_lines(standing.participation, challenge, user.locale),
             "",
             _(
@@ -514,7 +515,7 @@ async def contact_to(
                     **isolated(to.locale, title=title)
                 ),
                 "",
-                f"{who_label(about)} — {contact_link(about.telegram_id)}"
+                f"{line_start(to.locale)}{who_label(about)} — {contact_link(about.telegram_id)}"
                 + (f" (@{html.quote(username)})" if username else ""),
                 "",
                 _(
