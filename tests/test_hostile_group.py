@@ -11,6 +11,7 @@ typed, cleaned as every free text is.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -214,3 +215,53 @@ async def _messages(
             assert state is InitiativeStatus.rejected
             assert reason == clean_text(text, min_length=0, max_length=len(text)), reason
         return
+
+
+# -- buttons pressed twice, or from someone else's keyboard
+
+
+def answer_of(calls: list[Any]) -> str:
+    [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
+    return str(answer.params.get("text") or "")
+
+
+@budget(10)
+@given(decisions=st.lists(st.sampled_from(["Approve", "Reject", "Ask for changes"]), min_size=2,
+                          max_size=4), outsider_first=st.booleans())  # fmt: skip
+def test_a_card_pressed_again_or_by_an_outsider_decides_once(
+    live: Live, decisions: list[str], outsider_first: bool
+) -> None:
+    live.run(_card_pressed(live, decisions, outsider_first))
+
+
+async def _card_pressed(live: Live, decisions: list[str], outsider_first: bool) -> None:
+    harness = live.harness
+    first, second = coordinator(live, 50), coordinator(live, 51)
+    outsider = coordinator(live, OUTSIDER)  # in the group, but no coordinator
+    for person in (first, second):
+        await person.send("/cancel")
+    subject = await proposal(live)
+    await first.send("/pending")
+    shown = card(first, f"I-{subject}")
+    datas = [labelled(first, label, shown) for label in decisions]
+    if outsider_first:
+        calls = await outsider.press_data(datas[0], shown)
+        check_calls(live, calls)
+        in_arabic([answer_of(calls)], "outsider")
+        assert (await status(live, subject))[0] is InitiativeStatus.pending
+        assert await dialog_of(harness, outsider) == (None, {})
+    # The first press decides (approves, or asks a reason of who pressed); every later one,
+    # by the same coordinator or another, on the card as it was shown, changes nothing.
+    calls = await first.press_data(datas[0], shown)
+    check_calls(live, calls)
+    if decisions[0] != "Approve":
+        await first.send("Hors du champ de la ville <&> {0} %s")
+    decided = await status(live, subject)
+    assert decided[0] is not InitiativeStatus.pending
+    for who, data in zip(itertools.cycle((second, first, outsider)), datas[1:], strict=False):
+        calls = await who.press_data(data, shown)
+        check_calls(live, calls, pressed_again=True)
+        in_arabic([w for w in [answer_of(calls), *said(calls)] if w], f"again: {data}")
+        await who.send("Une autre raison")  # no dialog was opened: nothing taken
+        assert await status(live, subject) == decided, f"{data} decided again"
+    assert harness.take_failures() == []
