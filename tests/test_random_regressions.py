@@ -3,14 +3,20 @@ as the plain conversation hypothesis reduced it to."""
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import select
+
 from storage.initiatives import Proposal, submit
+from storage.models import Organisation, Role
 from storage.users import find_user
 from tests.conversation import Harness
 from tests.delivery_setup import deliver
 from tests.initiatives_setup import GROUP_ID, group_person, onboarded
+from tests.people import onboard
 from tests.texts import t
 
 TITLE = "Tea afternoons Zq5002g0x"
+ORGANISATION = "Boulangerie du Panier Zq5006g0x"
 DESCRIPTION = "Every Thursday at the centre, tea and cards with older neighbours."
 
 
@@ -39,3 +45,33 @@ async def test_stats_forgets_the_title_of_a_proposal_whose_author_erased_their_d
     # The rest of the figures stay, the title replaced as in the summary.
     assert t("fr", "(withdrawn at its author's request)") in str(shown.get("text"))
     assert shown.get("reply_markup"), "its buttons stay"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="An organisation its only member left through /settings («Who I am»: storage.users."
+    "set_role sets no organisation, without storage.organisations.leave) is tied to nobody: "
+    "storage.privacy.forget_user's lone organisations are only those the person names at the "
+    "erasure. Whether a memberless organisation is the coordinators' (orphaned) or goes with "
+    "whoever named it is the organisations' and privacy's call; not fixed here.",
+)
+async def test_an_organisation_left_through_settings_goes_with_the_person_who_named_it(
+    harness: Harness,
+) -> None:
+    """Found: an association's member became a citizen in /settings, then erased their data;
+    the name they had typed for their association stayed in `organisations`."""
+    member = harness.person(5006, language_code="en")
+    await onboard(member, organisation=ORGANISATION)
+    await member.send("/settings")
+    await member.press("Who I am")
+    await member.press("Citizen")
+    async with harness.sessionmaker() as session:
+        user = await find_user(session, member.id)
+        assert user is not None and user.role is Role.citizen and user.organisation is None
+
+    await member.send("/forget")
+    await member.press("Yes, erase everything")
+
+    async with harness.sessionmaker() as session:
+        names = list(await session.scalars(select(Organisation.name)))
+    assert not [name for name in names if "Zq5006g0x" in name]
