@@ -19,9 +19,21 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
-from storage.initiatives import Proposal, submit
-from storage.models import Initiative, InitiativeStatus
+from bot.standin.updates import private_chat
+from handlers.surveys.invitation import invitation
+from storage.initiatives import Decision, Proposal, decide, submit
+from storage.models import (
+    Initiative,
+    InitiativeStatus,
+    Survey,
+    SurveyAnswer,
+    SurveyResponse,
+    User,
+)
+from storage.survey_files import import_surveys
+from storage.surveys import get_survey, open_survey
 from storage.texts import clean_text
 from storage.users import find_user
 from tests.conversation import Person, buttons_of
@@ -37,7 +49,7 @@ from tests.hostile import (
 )
 from tests.initiatives_setup import GROUP_ID, GroupPerson
 from tests.people import onboard
-from tests.surveys_setup import MORNING, city, imported
+from tests.surveys_setup import MORNING, city, imported, survey_item
 from tests.texts import t
 
 AUTHOR = 3001
@@ -265,3 +277,77 @@ async def _card_pressed(live: Live, decisions: list[str], outsider_first: bool) 
         await who.send("Une autre raison")  # no dialog was opened: nothing taken
         assert await status(live, subject) == decided, f"{data} decided again"
     assert harness.take_failures() == []
+
+
+async def answers_of(live: Live, telegram_id: int, survey_id: int) -> list[tuple[Any, ...]]:
+    async with live.harness.sessionmaker() as session:
+        rows = await session.execute(
+            select(SurveyAnswer.question_id, SurveyAnswer.option_code, SurveyAnswer.value_number)
+            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+            .join(User, User.id == SurveyResponse.user_id)
+            .where(User.telegram_id == telegram_id, SurveyResponse.survey_id == survey_id)
+            .order_by(SurveyAnswer.question_id)
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_buttons_from_another_persons_keyboard(live: Live) -> None:
+    live.run(_borrowed(live))
+
+
+async def _borrowed(live: Live) -> None:
+    harness = live.harness
+    author, other = harness.person(AUTHOR, "fr"), harness.person(2003, "ar")
+    # Somewhere in the other person's own chat to press from.
+    theirs = harness.standin.message_update(other.user, "(a message)")["message"]
+
+    # The author's «Edit and send again», made for their proposal the coordinators sent back.
+    subject = await proposal(live)
+    async with harness.sessionmaker.begin() as session:
+        await decide(session, subject, Decision.request_changes, actor_id=42, actor_name="C",
+                     reason="Précisez les jours.")  # fmt: skip
+    for _ in range(2):
+        calls = await other.press_data(f"rs:{subject}", theirs)
+        check_calls(live, calls)
+        in_arabic([answer_of(calls)], "resubmit by another")
+        assert said(calls) == [] and await dialog_of(harness, other) == (None, {})
+    assert (await status(live, subject))[0] is InitiativeStatus.changes_requested
+    mine = harness.standin.message_update(author.user, "(notification)")["message"]
+    calls = await author.press_data(f"rs:{subject}", mine)
+    check_calls(live, calls)
+    assert (await dialog_of(harness, author))[0] is not None, "the author could not edit"
+
+    # A survey's answer buttons, made for the author of a response.
+    async with harness.sessionmaker.begin() as session:
+        challenge_id = (await session.get(Survey, SURVEY["id"])).challenge_id  # type: ignore[union-attr]
+        (survey,) = await import_surveys(session, [survey_item(challenge_id)], 42)
+        await open_survey(session, survey.id, 42, MORNING)
+    respondent = harness.person(2001, "fr")
+    harness.standin.add_chat(private_chat(respondent.user))
+    for person, locale in ((respondent, "fr"), (other, "ar")):
+        async with harness.sessionmaker() as session:
+            found = await get_survey(session, survey.id)
+            assert found is not None
+            with harness.i18n.context(), harness.i18n.use_locale(locale):
+                text, markup = invitation(found, locale)
+        await harness.bot.send_message(person.id, text, reply_markup=markup)
+    await respondent.press_data(f"sv:{survey.id}:s")
+    question = respondent.keyboard_message()
+    scale = [
+        b["callback_data"] for b in buttons_of(question) if b["callback_data"].startswith("sva:")
+    ]
+    await respondent.press_data(scale[2], question)
+    before = await answers_of(live, 2001, survey.id)
+    assert len(before) == 1
+    invited = other.keyboard_message()
+    for data in (scale[0], scale[-1], scale[0]):
+        calls = await other.press_data(data, invited)
+        check_calls(live, calls, pressed_again=True)
+        in_arabic([w for w in [answer_of(calls), *said(calls)] if w], f"answer by another {data}")
+        assert await answers_of(live, 2001, survey.id) == before, "another changed the answers"
+        assert await answers_of(live, 2003, survey.id) == []  # told the button is stale
+    # The respondent's own stale press, on the question already answered: nothing changes.
+    calls = await respondent.press_data(scale[0], question)
+    check_calls(live, calls, pressed_again=True)
+    assert [c.method for c in calls].count("answerCallbackQuery") == 1
+    assert await answers_of(live, 2001, survey.id) == before
