@@ -184,7 +184,13 @@ class Watch:
             update_id = current_update.get()
             if update_id is not None:
                 self.calls.setdefault(update_id, []).append(method.__api_method__)
-            return await make_request(bot, method)
+            try:
+                return await make_request(bot, method)
+            finally:
+                # A reply sent after its update returned (bot/polling.py hands them over):
+                # the update is done once its last reply is.
+                if update_id in self.done:
+                    self.done[update_id] = time.monotonic()
 
         bot.session.middleware(count)
 
@@ -374,10 +380,10 @@ async def drain_by_polling(
         # The outbox's sender shares the database meanwhile, as in `collective run`.
         sending = asyncio.create_task(deliver(bot, dp["sessionmaker"], dp["settings"], stop))
         await watch.until(len(crowd.updates))
+        stop.set()
+        await asyncio.gather(polling, sending)  # the last replies included
         seconds = max(watch.done.values()) - started
         cpu = time.process_time() - cpu
-        stop.set()
-        await asyncio.gather(polling, sending)
     return seconds, watch, cpu
 
 

@@ -187,7 +187,7 @@ class JournalMiddleware(BaseMiddleware):
             replies = current_replies.get()
             if replies is not None:
                 # First thing once the transaction around is committed.
-                replies.actions.insert(0, lambda: self.storage.forget(update))
+                replies.first.append(lambda: self.storage.forget(update))
             return result
         finally:
             _current.reset(token)

@@ -10,14 +10,21 @@ read). Every other call (getChatMember, getMe, getFile…) goes out at once, sin
 needed to go on; the few of them on the update path are cached (coordinators for a minute, the
 bot itself for the process). A step that must see how a call went (edit, and send anew when
 the message is too old to edit) is queued whole with `later`.
+
+Long polling hands each committed update's replies to the person's chain (`Speaking`) rather
+than waiting for them: the person's next update is handled while they go out, its own replies
+after them. An update whose `later` step reads answers (a message id to remember) still waits
+for it; what must happen before the person's next update (`Replies.first`) is done at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import partial
 from typing import Any
 
 from aiogram import Bot
@@ -79,43 +86,109 @@ class Pending:
 
 
 class Replies:
-    """One update's queue."""
+    """One update's queue: `first`, what must be done once the update is committed before
+    anything else and before the person's next update (bot/redis_dialogs.py's journal
+    forgotten), then `actions`, what the bot says."""
 
     def __init__(self) -> None:
+        self.first: list[Action] = []
         self.actions: list[Action] = []
+        self.awaited = False  # a `later` step that reads answers: its update waits for it
 
     async def send(self, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> int:
         """Sends what was queued, in order; returns how many failed. A call that fails is
-        logged and the next one goes on: the effect is committed whatever Telegram says."""
-        failed = 0
+        logged and the next one goes on: the effect is committed whatever Telegram says.
+
+        Under a runner's `Speaking` (bot/polling.py) the replies are handed to the person's
+        chain instead, behind their earlier updates' replies, and the update ends at once —
+        unless a `later` step reads answers (a message id to remember): then it waits for it."""
         unread = answers_unread.set(True)
         try:
-            failed = await self._send(sleep)
+            failed = await _run(self.first, sleep)
+            speak = speaker.get()
+            if speak is None:
+                failed += await _run(self.actions, sleep)
+            elif self.actions:
+                spoken = speak(self.actions)
+                if self.awaited:
+                    failed += await asyncio.shield(spoken)
         finally:
             answers_unread.reset(unread)
-        self.actions.clear()
+        self.first = []
+        self.actions = []
         return failed
 
-    async def _send(self, sleep: Callable[[float], Awaitable[Any]]) -> int:
-        failed = 0
-        for action in self.actions:
+
+async def _run(actions: list[Action], sleep: Callable[[float], Awaitable[Any]]) -> int:
+    failed = 0
+    for action in actions:
+        try:
             try:
-                try:
-                    await action()
-                except TelegramRetryAfter as error:
-                    if error.retry_after > RETRY_AFTER_MAX:
-                        raise
-                    await sleep(error.retry_after)
-                    await action()
-                except (TelegramNetworkError, TelegramServerError):
-                    await action()  # once: Telegram's hiccups are short
-            except TelegramAPIError as error:
-                failed += 1
-                log.warning("a reply could not be sent: %s", error)
-            except Exception:
-                failed += 1
-                log.exception("a reply could not be sent")
-        return failed
+                await action()
+            except TelegramRetryAfter as error:
+                if error.retry_after > RETRY_AFTER_MAX:
+                    raise
+                await sleep(error.retry_after)
+                await action()
+            except (TelegramNetworkError, TelegramServerError):
+                await action()  # once: Telegram's hiccups are short
+        except TelegramAPIError as error:
+            failed += 1
+            log.warning("a reply could not be sent: %s", error)
+        except Exception:
+            failed += 1
+            log.exception("a reply could not be sent")
+    return failed
+
+
+class Speaking:
+    """Each person's replies, sent in order after their updates' commits, one chain per
+    person: their next update may be handled (and committed) while the replies of the one
+    before still go out, its own replies going out after them. Bounded by the updates in
+    hand; a chain is forgotten when done."""
+
+    def __init__(self, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+        self.sleep = sleep
+        self.chains: dict[Hashable, asyncio.Task[int]] = {}
+
+    @contextmanager
+    def of(self, person: Hashable) -> Iterator[None]:
+        """Around the handling of one of `person`'s updates."""
+        token = speaker.set(partial(self._speak, person))
+        try:
+            yield
+        finally:
+            speaker.reset(token)
+
+    def _speak(self, person: Hashable, actions: list[Action]) -> asyncio.Task[int]:
+        before = self.chains.get(person)
+        task = asyncio.create_task(self._after(before, list(actions)))
+        self.chains[person] = task
+        task.add_done_callback(partial(self._forget, person))
+        return task
+
+    async def _after(self, before: asyncio.Task[int] | None, actions: list[Action]) -> int:
+        if before is not None:
+            await asyncio.wait({before})
+        token = answers_unread.set(True)
+        try:
+            return await _run(actions, self.sleep)
+        finally:
+            answers_unread.reset(token)
+
+    def _forget(self, person: Hashable, task: asyncio.Task[int]) -> None:
+        if self.chains.get(person) is task:
+            del self.chains[person]
+
+    async def drain(self) -> None:
+        """Until every reply handed over is sent."""
+        while self.chains:
+            await asyncio.wait(list(self.chains.values()))
+
+    def abandon(self) -> None:
+        """The replies not sent yet are lost, as in a crash."""
+        for task in self.chains.values():
+            task.cancel()
 
 
 # The update's queue while its transaction is open; None elsewhere (calls go out at once).
@@ -123,6 +196,10 @@ current_replies: ContextVar[Replies | None] = ContextVar("current_replies", defa
 # True while queued replies go out: nobody reads their answers (bot/factory.py's session
 # then does not turn the echoed message, keyboard and all, into aiogram objects).
 answers_unread: ContextVar[bool] = ContextVar("answers_unread", default=False)
+# Where an update's replies go once it is committed, under a runner's Speaking; None: sent at once.
+speaker: ContextVar[Callable[[list[Action]], asyncio.Task[int]] | None] = ContextVar(
+    "speaker", default=None
+)
 
 
 async def later(action: Action, *, reads_answers: bool = True) -> None:
@@ -135,6 +212,7 @@ async def later(action: Action, *, reads_answers: bool = True) -> None:
     if replies is None:
         await action()
     elif reads_answers:
+        replies.awaited = True
         replies.actions.append(lambda: _reading(action))
     else:
         replies.actions.append(action)
