@@ -31,6 +31,7 @@ from storage.models import (
     User,
     utcnow,
 )
+from storage.users import set_role
 
 BADGE = "✓"
 JOIN = "join"
@@ -164,11 +165,41 @@ async def leave(session: AsyncSession, user: User) -> Organisation | None:
     return await _orphaned(session, previous)
 
 
+async def say_who(
+    session: AsyncSession, user: User, role: Role, organisation_name: str | None = None
+) -> Organisation | None:
+    """The person says who they are (onboarding, /settings); an organisation they no longer
+    name is left as `leave` leaves it. Returns it if it is handed to the coordinators."""
+    previous = user.organisation
+    set_role(user, role, organisation_name)
+    if previous is None or user.organisation is previous:
+        return None
+    await session.flush()
+    return await _orphaned(session, previous)
+
+
 async def _orphaned(session: AsyncSession, organisation: Organisation) -> Organisation | None:
+    """An organisation its last member left. One that is only a name (not verified, named by
+    no initiative or participation) goes: nobody else knows it, and its name was one person's
+    words, which their erasure could no longer find (PRIVACY.md). Any other is handed to the
+    coordinators, and returned."""
     if await member_count(session, organisation.id):
+        return None
+    if not organisation.verified and not await _named_by_work(session, organisation.id):
+        await session.delete(organisation)
         return None
     organisation.orphaned_at = utcnow()
     return organisation
+
+
+async def _named_by_work(session: AsyncSession, organisation_id: int) -> bool:
+    for model in (Initiative, Participation):
+        found = await session.scalar(
+            select(model.id).where(model.organisation_id == organisation_id).limit(1)
+        )
+        if found is not None:
+            return True
+    return False
 
 
 # -- requests (to join, to be put in touch)

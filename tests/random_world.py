@@ -51,7 +51,6 @@ from storage.models import (
     Initiative,
     InitiativeStatus,
     Need,
-    Organisation,
     OutboxMessage,
     OutboxStatus,
     Participation,
@@ -794,16 +793,8 @@ class World:
         shows since."""
         markers = [e.marker for e in self.erased]
         found = []
-        # Known, kept as an xfail in tests/test_random_regressions.py: an organisation its only
-        # member left through /settings keeps its name after that member's erasure.
-        members = select(User.organisation_id).where(User.organisation_id.is_not(None))
-        left_alone = set(
-            await session.scalars(select(Organisation.id).where(Organisation.id.not_in(members)))
-        )
         for table in Base.metadata.sorted_tables:
             for row in (await session.execute(select(table))).mappings():
-                if table.name == "organisations" and row["id"] in left_alone:
-                    continue
                 for column, value in row.items():
                     found += [f"{table.name}.{column}: {m}" for m in markers if _has(value, m)]
         for name, content in (await export_files(session, TIMEZONE)).items():

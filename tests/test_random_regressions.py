@@ -3,7 +3,6 @@ as the plain conversation hypothesis reduced it to."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from storage.initiatives import Proposal, submit
@@ -47,14 +46,6 @@ async def test_stats_forgets_the_title_of_a_proposal_whose_author_erased_their_d
     assert shown.get("reply_markup"), "its buttons stay"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="An organisation its only member left through /settings («Who I am»: storage.users."
-    "set_role sets no organisation, without storage.organisations.leave) is tied to nobody: "
-    "storage.privacy.forget_user's lone organisations are only those the person names at the "
-    "erasure. Whether a memberless organisation is the coordinators' (orphaned) or goes with "
-    "whoever named it is the organisations' and privacy's call; not fixed here.",
-)
 async def test_an_organisation_left_through_settings_goes_with_the_person_who_named_it(
     harness: Harness,
 ) -> None:

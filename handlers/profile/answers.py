@@ -29,6 +29,7 @@ from handlers.profile.onboarding import notice_step
 from handlers.profile.states import Profile
 from handlers.profile.steps import ONBOARDING, ProfileDraft, ask, go_on
 from handlers.texts import explain_rejection, stale_button
+from storage import organisations
 from storage.models import Role, User
 from storage.privacy import set_alerts, set_contact_consent
 from storage.texts import TextRejected
@@ -38,7 +39,6 @@ from storage.users import (
     OUTSIDE_MARSEILLE,
     complete_onboarding,
     set_arrondissement,
-    set_role,
     set_themes,
 )
 
@@ -126,7 +126,7 @@ async def role_step(
             draft=draft,
         )
         return
-    set_role(user, role)
+    await organisations.say_who(session, user, role)
     await go_on(target, state, session, user, settings, draft, resume_points)
 
 
@@ -145,7 +145,7 @@ async def organisation_typed(
         await ask_again(message, state, session, user, settings)
         return
     try:
-        set_role(user, Role(draft.role), message.text)
+        await organisations.say_who(session, user, Role(draft.role), message.text)
     except TextRejected as rejected:
         await message.answer(explain_rejection(rejected))
         return
