@@ -56,7 +56,7 @@ async def test_the_organisation_erases_someone_it_accompanies(harness: Harness) 
     assert citizen.last == "Only members of an organisation can register someone they accompany."
 
     await colleague.press("Erase Jeanne")
-    assert f"Erase the details of Jeanne, registered for «{TITLE}»?" in colleague.last
+    assert f"Erase the details of Jeanne, registered for “{TITLE}”?" in colleague.last
     await colleague.press("No, go back")
     assert colleague.buttons() == ["Erase Jeanne"]
     await colleague.press("Erase Jeanne")

@@ -138,7 +138,7 @@ async def test_no_theme_chosen_is_refused_with_an_alert(harness: Harness) -> Non
     await person.press("✅ Housing")
     calls = await person.press("Done")
     alert = next(c for c in calls if c.method == "answerCallbackQuery")
-    assert alert.params["text"] == "Please choose at least one theme, then press «Done»."
+    assert alert.params["text"] == "Please choose at least one theme, then press “Done”."
     assert alert.params.get("show_alert") is True
     assert (await state_of(harness, person))[0] == "Profile:choosing_themes"
 

@@ -63,12 +63,12 @@ async def test_pages_of_all_initiatives_newest_first(harness: Harness) -> None:
     count = tn("en", "{count} initiative", "{count} initiatives", 12, count=12)
     assert f"{count} · page 1/{pages}" in person.last
     assert item_buttons(person) == newest_first[:PAGE_SIZE]
-    assert person.buttons()[PAGE_SIZE:] == ["▶", "« Back"]
+    assert person.buttons()[PAGE_SIZE:] == ["▶", "← Back"]
 
     await person.press("▶")
     assert f"page 2/{pages}" in person.last
     assert item_buttons(person) == newest_first[PAGE_SIZE : 2 * PAGE_SIZE]
-    assert person.buttons()[PAGE_SIZE:] == ["◀", "▶", "« Back"]
+    assert person.buttons()[PAGE_SIZE:] == ["◀", "▶", "← Back"]
 
     await person.press("▶")
     assert f"page 3/{pages}" in person.last
@@ -79,11 +79,11 @@ async def test_pages_of_all_initiatives_newest_first(harness: Harness) -> None:
     # A card opened from page 2 leads back to page 2.
     await person.press(newest_first[PAGE_SIZE + 1])
     assert newest_first[PAGE_SIZE + 1] in person.last
-    await person.press("« Back to the list")
+    await person.press("← Back to the list")
     assert f"page 2/{pages}" in person.last
     assert item_buttons(person) == newest_first[PAGE_SIZE : 2 * PAGE_SIZE]
 
-    await person.press("« Back")
+    await person.press("← Back")
     assert "How would you like to browse them?" in person.last
 
 
@@ -99,25 +99,25 @@ async def test_by_theme_and_by_arrondissement(harness: Harness) -> None:
     await open_list(person, "By theme", "Housing")
     assert "Housing" in person.last and "page 1/1" in person.last
     assert item_buttons(person) == housing[::-1]
-    await person.press("« Back")
+    await person.press("← Back")
     assert person.last == "Which theme?"
     await person.press("Sport")
     assert "No initiative has been published on this theme yet." in person.last
-    assert person.buttons() == ["« Back"]
+    assert person.buttons() == ["← Back"]
 
-    await person.press("« Back")
-    await person.press("« Back")
+    await person.press("← Back")
+    await person.press("← Back")
     await person.press("By arrondissement")
     await person.press("13")
     assert item_buttons(person) == ["Library for all", housing[0]]
     # The card of a single-page list leads back to that same list.
     await person.press(housing[0])
-    await person.press("« Back to the list")
+    await person.press("← Back to the list")
     assert item_buttons(person) == ["Library for all", housing[0]]
-    await person.press("« Back")
+    await person.press("← Back")
     await person.press("Outside Marseille")
     assert item_buttons(person) == ["Beyond the city"]
-    await person.press("« Back")
+    await person.press("← Back")
     await person.press("2")
     assert "No initiative has been published in this arrondissement yet." in person.last
 
@@ -147,7 +147,7 @@ async def test_a_card_as_text_with_user_text_escaped(harness: Harness) -> None:
     ):
         assert fact in card
     # Reporting needs the notice.
-    assert person.buttons() == ["« Back to the list"]
+    assert person.buttons() == ["← Back to the list"]
 
     member = await onboarded(harness, 1002)
     await member.press("Initiatives")
@@ -159,7 +159,7 @@ async def test_a_card_as_text_with_user_text_escaped(harness: Harness) -> None:
         "I want to help",
         "Share",
         "Report abuse",
-        "« Back to the list",
+        "← Back to the list",
     ]
 
 
@@ -177,12 +177,12 @@ async def test_a_card_with_a_photo(harness: Harness) -> None:
     assert sent.params["photo"] == photo
     assert len(plain(sent.params["caption"])) <= 1024
     assert "Tea afternoons" in person.last
-    assert person.buttons() == ["« Back to the list"]
+    assert person.buttons() == ["← Back to the list"]
     assert harness.standin.message(person.id, list_message["message_id"]) is None
 
     # Back to the list: the photo goes, the list comes again.
     photo_message = person.keyboard_message()
-    await person.press("« Back to the list")
+    await person.press("← Back to the list")
     assert harness.standin.message(person.id, photo_message["message_id"]) is None
     assert item_buttons(person) == ["Tea afternoons"]
 
@@ -290,8 +290,8 @@ async def test_my_proposals_with_where_each_stands(harness: Harness) -> None:
     assert "Reason: Spam or advertising, Off-topic" in text
     assert text.count("Reason:") == 3
     assert author.buttons() == [
-        "Contest the hiding of «Hidden after reports»",
-        "Edit «Needs more detail»",
+        "Contest the hiding of “Hidden after reports”",
+        "Edit “Needs more detail”",
         "Back to the menu",
     ]
 

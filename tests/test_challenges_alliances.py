@@ -83,7 +83,7 @@ async def test_the_list_shows_organisations_never_citizens(harness: Harness) -> 
     assert citizen.buttons()[:3] == ["Change what I bring", "Leave", "Organisations taking part"]
     calls = await citizen.press("Organisations taking part")
     shown = citizen.last
-    assert f"Organisations taking part in «{TITLE}»" in shown
+    assert f"Organisations taking part in “{TITLE}”" in shown
     assert f"1. {ASSOCIATION_NAME} ✓ (Association)" in shown
     assert "Brings: Skills" in shown and ASSOCIATION_BRINGS in shown
     assert f"2. {COMPANY_NAME} ✓ (Company)" in shown
@@ -92,7 +92,7 @@ async def test_the_list_shows_organisations_never_citizens(harness: Harness) -> 
     assert citizen.buttons() == [
         f"Ask to be introduced to {ASSOCIATION_NAME} ✓",
         f"Ask to be introduced to {COMPANY_NAME} ✓",
-        "« Back to the challenge",
+        "← Back to the challenge",
     ]
     # User text is escaped: the HTML sent shows it as written.
     (raw,) = [c.params["text"] for c in calls if c.method == "editMessageText"]
@@ -147,7 +147,7 @@ async def test_a_long_list_comes_a_page_at_a_time(harness: Harness) -> None:
         f"Ask to be introduced to {names[5]} ✓",
         f"Ask to be introduced to {names[6]} ✓",
         "◀",
-        "« Back to the challenge",
+        "← Back to the challenge",
     ]
 
 
@@ -177,7 +177,7 @@ async def test_ask_then_accept_shares_both_contacts(harness: Harness) -> None:
     assert await figures(harness, challenge) == (1, 0)
 
     # Asking again is the same introduction, said kindly, and nothing more is sent.
-    await citizen.press("« Back to the organisations")
+    await citizen.press("← Back to the organisations")
     assert "⏳ Request sent: waiting for their answer." in citizen.last
     await ask(citizen, COMPANY_NAME)
     assert citizen.last == (
@@ -237,7 +237,7 @@ async def test_ask_then_accept_shares_both_contacts(harness: Harness) -> None:
     )
 
     # Introduced: the list says so, and asking again says so too.
-    await citizen.press("« Back to the organisations")
+    await citizen.press("← Back to the organisations")
     assert "🤝 You have been introduced." in citizen.last
     await ask(citizen, COMPANY_NAME)
     assert "You have already been introduced to" in citizen.last
@@ -276,7 +276,7 @@ async def test_decline_tells_the_requester_and_shares_nothing(harness: Harness) 
     await company.press(t("fr", "Organisations taking part"), notice)
     assert harness.standin.message(company.id, notice["message_id"]) == notice
     assert company.last.startswith(
-        plain(t("fr", "<b>Organisations taking part in «{title}»</b>", title=TITLE_FR))
+        plain(t("fr", "<b>Organisations taking part in “{title}”</b>", title=TITLE_FR))
     )
 
     # Asking again, from that list: the same introduction, said kindly.

@@ -72,7 +72,7 @@ async def test_an_arabic_organisation_asked_to_meet_on_a_latin_challenge(harness
     with harness.i18n.context(), harness.i18n.use_locale("ar"):
         text = request_text(challenge, requester, None, "ar")
     lines = text.splitlines()
-    assert t("ar", "Challenge: «{title}»").format(title=f"{FSI}{title}{PDI}") in lines
+    assert t("ar", "Challenge: “{title}”").format(title=f"{FSI}{title}{PDI}") in lines
     who = f"<b>{FSI}Les Amis du Panier{PDI}</b> ({t('ar', 'Association')})"
     assert t("ar", "From: {who}").format(who=who) in lines
     with harness.i18n.context(), harness.i18n.use_locale("fr"):

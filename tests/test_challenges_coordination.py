@@ -286,7 +286,7 @@ async def test_a_challenge_written_step_by_step_then_saved_as_a_draft(
     # Arrondissements: «Done» needs one; a second press unticks.
     assert t("fr", "Step {number} of {total}", number=4, total=7) in coordinator.last
     calls = await coordinator.press(t("fr", "Done"))
-    assert answer_of(calls) == t("fr", "Tick at least one arrondissement, or press «Whole city».")
+    assert answer_of(calls) == t("fr", "Tick at least one arrondissement, or press “Whole city”.")
     for number in ("3", "13", "8", "8"):
         await coordinator.press(number)
     assert {"1er", "✅ 3e", "✅ 13e", "8e"} <= set(coordinator.buttons())
@@ -297,7 +297,7 @@ async def test_a_challenge_written_step_by_step_then_saved_as_a_draft(
     for wrong in ("next monday", "31/02/2027"):
         calls = await coordinator.send(wrong)
         not_a_date = (
-            "This is not a date. Please type it as DD/MM/YYYY (day, month, year), or press «Skip»."
+            "This is not a date. Please type it as DD/MM/YYYY (day, month, year), or press “Skip”."
         )
         assert texts(calls)[0] == t("fr", not_a_date)
         assert t("fr", "Step {number} of {total}", number=5, total=7) in texts(calls)[1]
@@ -311,7 +311,7 @@ async def test_a_challenge_written_step_by_step_then_saved_as_a_draft(
     await coordinator.press(t("fr", "Skip"))
     calls = await coordinator.send("01/01/2027")
     assert texts(calls)[0] == t(
-        "fr", "This date has passed. Please type a date to come, or press «Skip»."
+        "fr", "This date has passed. Please type a date to come, or press “Skip”."
     )
     await coordinator.send("30/06/2027")
 
@@ -376,7 +376,7 @@ async def test_the_form_takes_typed_answers_that_name_its_buttons(
     assert t("fr", "Step {number} of {total}", number=4, total=7) in coordinator.last
     # Several at once, as people write them; «done» with none ticked is refused.
     calls = await coordinator.send(t("fr", "Done").lower())
-    assert texts(calls)[0] == t("fr", "Tick at least one arrondissement, or press «Whole city».")
+    assert texts(calls)[0] == t("fr", "Tick at least one arrondissement, or press “Whole city”.")
     await coordinator.send("3e, 13, 8ème")
     assert {"✅ 3e", "✅ 13e", "✅ 8e"} <= set(coordinator.buttons())
     await coordinator.send("8e")
@@ -453,7 +453,7 @@ async def test_open_now_from_the_preview_at_night_delays_the_alerts(
         "It is night: the alerts wait until {when}, the end of the quiet hours.",
         when="11/03/2027 08:00",  # NEXT_MORNING in Paris, as the group's French writes it
     )
-    opened = t("fr", "«{title}» is open.", title=TITLE)
+    opened = t("fr", "“{title}” is open.", title=TITLE)
     assert texts(calls)[-1] == f"{opened} {alerted(4)} {night}"
 
 
@@ -690,7 +690,7 @@ async def test_participants_their_counts_and_the_csv_export(
           count=2, recent=2, left=1)
         in listing
     )  # fmt: skip
-    await coordinator.press(t("fr", "« Back to the challenge"))
+    await coordinator.press(t("fr", "← Back to the challenge"))
     calls = await coordinator.press(t("fr", "Export CSV"))
     (document,) = [c for c in calls if c.method == "sendDocument"]
     name, content = document.files["document"]
@@ -830,7 +830,7 @@ async def test_a_challenge_written_in_french_is_given_its_other_languages(
         "✅ Français",
         "English",
         "العربية",
-        t("fr", "« Back to the challenge"),
+        t("fr", "← Back to the challenge"),
     ]
     await coordinator.press("English")
     assert TITLE in coordinator.last

@@ -67,19 +67,19 @@ async def test_join_change_leave_and_join_again(harness: Harness) -> None:
     assert person.buttons() == ["Skip"]
 
     await person.send(None, sticker=STICKER)
-    assert person.said(2)[0] == "Please type your answer as a text message, or press «Skip»."
+    assert person.said(2)[0] == "Please type your answer as a text message, or press “Skip”."
     await person.send("ok")
     assert "at least 3 characters" in person.last
     await person.send("x" * 301)
     assert "300 characters at most" in person.last
     await person.send(BRINGS)
-    assert f"Thank you! You have joined «{TITLE}»." in person.last
+    assert f"Thank you! You have joined “{TITLE}”." in person.last
     assert BRINGS in person.last
     (row,) = await participations(harness)
     assert (row.kind, row.activity, row.text, row.left_at) == ("time", "visits", BRINGS, None)
     assert await dialog_state(harness, person) == (None, {})
 
-    await person.press("« Back to the challenge")
+    await person.press("← Back to the challenge")
     assert "You take part: Volunteers' time" in person.last
     assert person.buttons()[:2] == ["Change what I bring", "Leave"]
 
@@ -91,28 +91,28 @@ async def test_join_change_leave_and_join_again(harness: Harness) -> None:
     assert BRINGS in person.last
     assert person.buttons() == ["Keep what I wrote", "Skip"]
     await person.press("Keep what I wrote")
-    assert f"Done: what you bring to «{TITLE}» is updated." in person.last
+    assert f"Done: what you bring to “{TITLE}” is updated." in person.last
     (row,) = await participations(harness)
     assert (row.kind, row.activity, row.text) == ("skills", None, BRINGS)
 
-    await person.press("« Back to the challenge")
+    await person.press("← Back to the challenge")
     await person.press("Leave")
-    assert f"Leave «{TITLE}»?" in person.last
+    assert f"Leave “{TITLE}”?" in person.last
     await person.press("No, stay")
     assert "You take part" in person.last
     await person.press("Leave")
     await person.press("Yes, leave")
-    assert f"You have left «{TITLE}»." in person.last
+    assert f"You have left “{TITLE}”." in person.last
     (row,) = await participations(harness)
     assert row.left_at is not None
 
-    await person.press("« Back to the challenge")
+    await person.press("← Back to the challenge")
     assert person.buttons()[0] == "Join"
     await person.press("Join")
     await person.press("Funding")
     await person.press("None in particular")
     await person.press("Skip")
-    assert f"Thank you! You have joined «{TITLE}»." in person.last
+    assert f"Thank you! You have joined “{TITLE}”." in person.last
     (row,) = await participations(harness)
     assert (row.kind, row.activity, row.text, row.left_at) == ("funding", None, None, None)
 
@@ -149,19 +149,19 @@ async def test_typed_answers_that_name_a_button_join_too(harness: Harness) -> No
     await person.send("digital help")
     assert "Skills · Digital help" in person.last
     await person.send("skip")
-    assert f"Thank you! You have joined «{TITLE}»." in person.last
+    assert f"Thank you! You have joined “{TITLE}”." in person.last
     (row,) = await participations(harness)
     assert (row.kind, row.activity, row.text) == ("skills", "digital_help", None)
 
     # Changing: «none in particular», and the very words «keep what I wrote».
-    await person.press("« Back to the challenge")
+    await person.press("← Back to the challenge")
     await person.press("Change what I bring")
     calls = await person.send("a car")
     assert person.said(2)[0] == ASK_BUTTONS and calls
     await person.send("Premises")
     await person.send("none in particular")
     await person.send(BRINGS)
-    await person.press("« Back to the challenge")
+    await person.press("← Back to the challenge")
     await person.press("Change what I bring")
     await person.send("premises")
     await person.send("none in particular")
@@ -212,7 +212,7 @@ async def test_a_closed_challenge_cannot_be_joined(harness: Harness) -> None:
     assert alert["show_alert"] is True
     shown = harness.standin.message(person.id, card["message_id"])
     assert shown is not None and "This challenge closed on " in shown["text"]
-    assert button_texts(shown) == ["« Back to the list"]
+    assert button_texts(shown) == ["← Back to the list"]
     calls = await person.press_data(QuizCb(challenge_id=challenge.id).pack())
     assert alert_of(calls)["text"] == "This challenge is closed: it can no longer be joined."
     assert await participations(harness) == []
@@ -249,7 +249,7 @@ async def test_an_alert_and_news_stay_when_their_buttons_are_pressed(harness: Ha
     await person.press("Volunteers' time")
     await person.press("Visits")
     await person.send(BRINGS)
-    assert f"Thank you! You have joined «{TITLE}»." in person.last
+    assert f"Thank you! You have joined “{TITLE}”." in person.last
     assert as_now(harness, person, alert) == alert
 
     # «See the challenge»: the card under the alert, which still says why it came.
@@ -374,7 +374,7 @@ async def test_finding_where_to_help_ends_on_the_matching_activities(harness: Ha
     assert (row.kind, row.activity) == ("time", "visits")
 
     # Remotely, any time, nothing ticked: every remote activity.
-    await person.press("« Back to the challenge")
+    await person.press("← Back to the challenge")
     await person.press("Find where I can help")
     await person.press("Remotely")
     assert "How much time could you give each month?" in person.last
@@ -391,7 +391,7 @@ async def test_finding_where_to_help_ends_on_the_matching_activities(harness: Ha
     assert expected_matches(on_site=True, remote=False, hours=2) == []
     assert "None of this challenge's activities fits these answers." in person.last
     assert join_buttons(person) == []
-    assert person.buttons() == ["Join", "Start again", "« Back to the challenge"]
+    assert person.buttons() == ["Join", "Start again", "← Back to the challenge"]
 
     # Either, in the 13th, 1–2 hours: phone calls; on site the challenge is elsewhere.
     await person.press("Start again")
@@ -458,7 +458,7 @@ async def test_registering_someone_one_accompanies(harness: Harness) -> None:
     assert "Then we cannot register them: nothing has been stored." in member.last
     assert await assisted(harness) == []
 
-    await member.press("« Back to the challenge")
+    await member.press("← Back to the challenge")
     await member.press("Register someone I accompany")
     await member.send("M. D.")
     await member.press("3")
@@ -471,7 +471,7 @@ async def test_registering_someone_one_accompanies(harness: Harness) -> None:
     await member.send("A walk by the sea on Sundays")
     assert "Would like: A walk by the sea on Sundays" in member.last
     await member.send("This person agreed to be registered")
-    assert f"Thank you! M. D. is registered for «{TITLE}»." in member.last
+    assert f"Thank you! M. D. is registered for “{TITLE}”." in member.last
     (row,) = await assisted(harness)
     assert (row.challenge_id, row.name, row.arrondissement) == (challenge.id, "M. D.", 2)
     assert (row.wishes, row.activity) == ("A walk by the sea on Sundays", None)
@@ -480,7 +480,7 @@ async def test_registering_someone_one_accompanies(harness: Harness) -> None:
     assert await dialog_state(harness, member) == (None, {})
 
     # Assisted people count on the card.
-    await member.press("« Back to the challenge")
+    await member.press("← Back to the challenge")
     assert "Fewer than 5 participants so far." in member.last
 
 

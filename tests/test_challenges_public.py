@@ -76,7 +76,7 @@ async def test_pages_of_open_challenges_and_the_theme_filter(harness: Harness) -
     # A card opened from page 2 leads back to page 2.
     await person.press(newest_first[6])
     assert newest_first[6] in person.last
-    await person.press("« Back to the list")
+    await person.press("← Back to the list")
     assert "page 2/2" in person.last
 
     await person.press("Filter by theme")
@@ -85,7 +85,7 @@ async def test_pages_of_open_challenges_and_the_theme_filter(harness: Harness) -
     assert "Culture" in person.last and "page 1/1" in person.last
     assert item_buttons(person) == ["Reading together"]
     await person.press("Reading together")
-    await person.press("« Back to the list")
+    await person.press("← Back to the list")
     assert item_buttons(person) == ["Reading together"]
 
     await person.press("Filter by theme")
@@ -131,7 +131,7 @@ async def test_a_card_in_english_and_in_arabic(harness: Harness) -> None:
         fact = fact.replace("Where: Whole city", "Where: Arrondissement 3 and Arrondissement 13")
         assert fact in english, fact
     # Joining needs the notice, which «Join» leads to; registering someone is for members.
-    assert person.buttons() == ["Join", "Find where I can help", "Share", "« Back to the list"]
+    assert person.buttons() == ["Join", "Find where I can help", "Share", "← Back to the list"]
 
     arabic = await visitor(harness, 2002, language="ar")
     await arabic.press(t("ar", "Challenges"))
@@ -173,9 +173,9 @@ async def test_a_closed_challenge_says_so_and_offers_no_join(harness: Harness) -
     await person.press(TITLE, list_message)
     assert "This challenge closed on " in person.last
     assert "it can no longer be joined." in person.last
-    assert person.buttons() == ["« Back to the list"]
+    assert person.buttons() == ["← Back to the list"]
     # The list no longer has it.
-    await person.press("« Back to the list")
+    await person.press("← Back to the list")
     assert "No challenge is open at the moment." in person.last
 
 

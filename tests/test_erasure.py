@@ -523,7 +523,7 @@ async def test_a_withdrawn_initiative_leaves_every_list_and_look_alike(harness: 
         await other.send("Tea afternoons for neighbours")
         return [b for b in other.buttons() if b.startswith("Support")]
 
-    assert await offered() == ["Support «Tea afternoons at the Panier»"]
+    assert await offered() == ["Support “Tea afternoons at the Panier”"]
     await other.send("/cancel")
     await other.press("Yes, discard it")
     await forget(author)

@@ -53,4 +53,4 @@ async def test_a_figure_that_would_single_someone_out_shows_as_a_dash(harness: H
     await person.press_data(ChallengeCb(challenge_id=setup["challenge"]).pack(), opened)
     said = texts(await person.press("Impact over time"))[0]
     assert "wave 1: 4 → wave 2: —" in said and "3.3" not in said
-    assert "«—»: not shown, so that no group of fewer than 5 people stands out." in said
+    assert "“—”: not shown, so that no group of fewer than 5 people stands out." in said

@@ -128,7 +128,7 @@ async def test_carriers_news_reach_followers_and_helpers_but_not_who_said_stop(
             await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == NEWS))
         ).all()
     assert row.chat_id == follower.id
-    assert t("fr", "News from «{title}»:", title=TITLE) in row.payload["text"]
+    assert t("fr", "News from “{title}”:", title=TITLE) in row.payload["text"]
     assert NEWS_TEXT in row.payload["text"]
 
     # Once a day.
@@ -239,7 +239,7 @@ async def test_support_instead_of_proposing_a_look_alike_is_counted(harness: Har
     await person.press("Older people and isolation")
     await person.press("Arrondissement 3")
     await person.send("Afternoons of tea with neighbours")
-    await person.press("Support «Tea afternoons")
+    await person.press("Support “Tea afternoons")
     (support,) = await rows(harness, InitiativeSupport)
     assert support.initiative_id == existing
     async with harness.sessionmaker() as session:
@@ -259,7 +259,7 @@ async def test_share_gives_a_link_and_a_poster_that_open_the_card(
     (text,) = texts(calls)
     assert link in text
     (photo,) = [c for c in calls if c.method == "sendPhoto"]
-    assert photo.params["caption"] == t(locale, "A poster to print for «{title}».", title=TITLE)
+    assert photo.params["caption"] == t(locale, "A poster to print for “{title}”.", title=TITLE)
 
     # Whoever opens the link — even before joining — sees the card.
     visitor = harness.person(3003, language_code="en")

@@ -78,7 +78,7 @@ async def test_a_coordinator_links_a_need_and_its_author_is_told(
     assert chat == author.id
     assert text == t(
         locale,
-        "Good news: your need {reference} is being answered by «{name}».",
+        "Good news: your need {reference} is being answered by “{name}”.",
         reference=f"N-{need_id}",
         name=TITLE,
     )

@@ -243,7 +243,7 @@ async def test_bad_descriptions_and_locations(harness: Harness) -> None:
     for message, fields in [("by the school", {}), (None, {"sticker": STICKER})]:
         calls = await person.send(message, **fields)
         assert texts(calls) == [
-            "Please attach a location (📎 → Location), or press «Skip» to go without.",
+            "Please attach a location (📎 → Location), or press “Skip” to go without.",
             question,
         ]
         assert await state_of(harness, person) == before

@@ -245,6 +245,6 @@ async def test_a_typed_text_that_names_no_button_is_asked_again(harness: Harness
     await person.send("hors de marseille")
     await person.send("terminé")
     said, again = person.said(2)
-    assert said == t("fr", "Please choose at least one theme, then press «Done».")
+    assert said == t("fr", "Please choose at least one theme, then press “Done”.")
     assert t("fr", "Step {number} of {total}", number=5, total=7) in again
     assert (await stored(harness, person.id)).arrondissement == 0

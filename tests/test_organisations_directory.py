@@ -113,9 +113,9 @@ async def test_the_directory_goes_page_by_page(harness: Harness) -> None:
     await citizen.press("The whole city")
     assert "Page 1 of 2" in citizen.last
     assert "5. Garden 4" in citizen.last and "Garden 5" not in citizen.last
-    await citizen.press("Next »")
+    await citizen.press("Next →")
     assert "6. Garden 5" in citizen.last and "7. Garden 6" in citizen.last
-    await citizen.press("« Previous")
+    await citizen.press("← Previous")
     assert "1. Garden 0" in citizen.last
     await citizen.press("Another search")
     await citizen.press("Culture")

@@ -206,7 +206,7 @@ async def test_look_alikes_are_offered_before_a_duplicate(harness: Harness) -> N
     await person.send("Afternoons of tea with neighbours")
     assert "Similar initiatives already exist" in person.last
     assert f"I-{existing}" in person.last
-    await person.press("Support «Tea afternoons")
+    await person.press("Support “Tea afternoons")
     assert "Thank you! We have told the people behind" in person.last
     rows = await outbox(harness)
     author_row = await user_row(harness, author.id)

@@ -59,7 +59,7 @@ async def report(person: Person, reason: str = "Spam or advertising") -> list:
     await person.press("All initiatives")
     await person.press(TITLE)
     await person.press("Report abuse")
-    assert person.last == f"Why are you reporting «{TITLE}»?"
+    assert person.last == f"Why are you reporting “{TITLE}”?"
     return await person.press(reason)
 
 
@@ -124,7 +124,7 @@ async def test_report_hide_contest_restore(harness: Harness) -> None:
     assert await audit_actions(harness) == ["initiative.approve", "initiative.hide"]
 
     # Gone from browsing at once.
-    calls = await reporter.press("« Back to the initiative")
+    calls = await reporter.press("← Back to the initiative")
     assert alert_of(calls)["text"] == "This initiative is no longer published."
     visitor = harness.person(3001, language_code="en")
     await visitor.send("/help")
@@ -135,10 +135,10 @@ async def test_report_hide_contest_restore(harness: Harness) -> None:
     # The author is told in their language, with «Contest».
     (notice,) = await deliver(harness)
     assert notice["chat"]["id"] == author.id
-    assert f"«{TITLE}» (I-{initiative_id}) has been hidden" in notice["text"]
+    assert f"“{TITLE}” (I-{initiative_id}) has been hidden" in notice["text"]
     assert "Reason: Spam or advertising." in notice["text"]
     await author.press("Contest", notice)
-    assert author.last.startswith(f"Why should «{TITLE}» (I-{initiative_id}) be shown again?")
+    assert author.last.startswith(f"Why should “{TITLE}” (I-{initiative_id}) be shown again?")
     assert (await dialog(harness, author)) == (
         "Contest:typing_explanation",
         {"contest": {"initiative_id": initiative_id}},
@@ -169,7 +169,7 @@ async def test_report_hide_contest_restore(harness: Harness) -> None:
     (news,) = await deliver(harness)
     assert news["chat"]["id"] == author.id
     assert "the coordinators have restored your initiative" in news["text"]
-    await visitor.press("« Back")
+    await visitor.press("← Back")
     await visitor.press("All initiatives")
     assert TITLE in visitor.buttons()
 
@@ -366,9 +366,9 @@ async def test_the_explanation_is_checked(harness: Harness) -> None:
 
 
 HIDDEN_NOTICE = (
-    "Your initiative «{title}» ({reference}) has been hidden by the city's coordinators "
+    "Your initiative “{title}” ({reference}) has been hidden by the city's coordinators "
     "after reports from participants. Reason: {reason}.\n\nIf you think this is a "
-    "mistake, you can contest this decision once: press «Contest» and explain why."
+    "mistake, you can contest this decision once: press “Contest” and explain why."
 )
 
 

@@ -103,8 +103,8 @@ def invitations_by_chat(rows: list[tuple[int, str, dict]]) -> dict[int, str]:
 def sent_note(count: int) -> str:
     return tn(
         "fr",
-        "«{title}» has been sent: {count} person invited.",
-        "«{title}» has been sent: {count} people invited.",
+        "“{title}” has been sent: {count} person invited.",
+        "“{title}” has been sent: {count} people invited.",
         count,
         title=TITLES["fr"],
         count=count,
@@ -123,8 +123,8 @@ async def test_the_list_and_the_preview_in_the_groups_language(
     calls = await coordinator.send("/surveys")
     listing = texts(calls)[0]
     assert f"#{survey_id} {TITLES['fr']}" in listing
-    assert t("fr", "series «{series}», wave {wave}", series="isolement", wave=1) in listing
-    assert t("fr", "challenge «{title}»", title="Rompre l'isolement") in listing
+    assert t("fr", "series “{series}”, wave {wave}", series="isolement", wave=1) in listing
+    assert t("fr", "challenge “{title}”", title="Rompre l'isolement") in listing
     await coordinator.press(f"#{survey_id} ")
     assert t("fr", "Status: draft, not sent yet") in coordinator.last
     assert "Rompre l'isolement" in coordinator.last  # the challenge it is for
@@ -143,7 +143,7 @@ async def test_the_list_and_the_preview_in_the_groups_language(
         t("fr", "Yes or no"),
         t("fr", "A number") + " · " + t("fr", "at least {value}", value="0"),
         t("fr", "in {unit}", unit="visites"),
-        t("fr", "Asked only if the answer to question {number} is «{value}».", number=2,
+        t("fr", "Asked only if the answer to question {number} is “{value}”.", number=2,
           value=t("fr", "Yes")),
         "1. phone (fr)",
         t("fr", "Optional: can be skipped"),
@@ -165,8 +165,8 @@ async def test_send_now_invites_exactly_the_participants_each_in_their_language(
     await card_of(coordinator, survey_id)
     await coordinator.press(t("fr", "Send now"))
     assert (
-        tn("fr", "Send «{title}» now to {count} person? Each receives it in their language.",
-           "Send «{title}» now to {count} people? Each receives it in their language.", 6,
+        tn("fr", "Send “{title}” now to {count} person? Each receives it in their language.",
+           "Send “{title}” now to {count} people? Each receives it in their language.", 6,
            title=TITLES["fr"], count=6)
         == coordinator.last
     )  # fmt: skip
@@ -208,7 +208,7 @@ async def test_send_at_a_typed_date_is_done_by_the_job_once(
     await coordinator.press(t("fr", "Send at…"))
     template = t(
         "fr",
-        "{name}, when should «{title}» be sent? Please type the date and time in Paris as "
+        "{name}, when should “{title}” be sent? Please type the date and time in Paris as "
         "DD/MM/YYYY HH:MM, for example {example}.",
     )
     # What follows the survey's title, up to the example: the expected format, in French.
@@ -226,7 +226,7 @@ async def test_send_at_a_typed_date_is_done_by_the_job_once(
     ]
     calls = await coordinator.send("15/03/2027 09:30")
     said = texts(calls)
-    assert said[0].startswith(t("fr", "Scheduled: «{title}» will be sent on {when}.",
+    assert said[0].startswith(t("fr", "Scheduled: “{title}” will be sent on {when}.",
                                  title=TITLES["fr"], when="")[:20])  # fmt: skip
     assert "15/03/2027 09:30" in said[0]
     # 09:30 in Paris, winter time: 08:30 UTC.
@@ -329,8 +329,8 @@ async def test_one_reminder_to_the_unfinished_who_still_take_part(
         assert TITLES[locale] in text and reminder in text
     note = tn(
         "fr",
-        "Reminder sent for «{title}» to {count} person who has not finished.",
-        "Reminder sent for «{title}» to {count} people who have not finished.",
+        "Reminder sent for “{title}” to {count} person who has not finished.",
+        "Reminder sent for “{title}” to {count} people who have not finished.",
         4,
         title=TITLES["fr"],
         count=4,
@@ -364,8 +364,8 @@ async def test_closing_sends_the_results_to_each_respondent_in_their_language(
     assert "6" in coordinator.last
     calls = await coordinator.press(t("fr", "Yes, close it"))
     assert (
-        tn("fr", "«{title}» is closed. The results are on their way to its {count} respondent.",
-           "«{title}» is closed. The results are on their way to its {count} respondents.", 6,
+        tn("fr", "“{title}” is closed. The results are on their way to its {count} respondent.",
+           "“{title}” is closed. The results are on their way to its {count} respondents.", 6,
            title=TITLES["fr"], count=6)
         in texts(calls)
     )  # fmt: skip

@@ -146,7 +146,7 @@ async def test_every_kind_of_question_from_invitation_to_thanks(harness: Harness
         "By letter",
     ]
     await person.press("At their door")
-    assert person.last.startswith("5/6") and "then press «Done»" in person.last
+    assert person.last.startswith("5/6") and "then press “Done”" in person.last
     await person.press("Shopping")
     await person.press("Company")
     await person.press("Paperwork")
@@ -430,7 +430,7 @@ async def test_forged_stale_and_unknown_buttons_change_nothing(harness: Harness)
     calls = await person.press_data(AnswerCb(question_id=needs, value="money").pack())
     assert alert(calls) == "Please answer with one of the buttons below."
     calls = await person.press("Done")
-    assert alert(calls) == "Please choose at least one answer, then press «Done»."
+    assert alert(calls) == "Please choose at least one answer, then press “Done”."
     assert await dialog(harness, person) == before
     assert person.last.startswith("5/6")
 
@@ -461,7 +461,7 @@ async def test_later_leaves_the_survey_in_the_menu(harness: Harness) -> None:
     person, _ = await invited(harness)
     await person.press("Later")
     assert "Isolation check" in person.last
-    assert "you can answer it whenever you wish, from the menu under «Surveys»" in person.last
+    assert "you can answer it whenever you wish, from the menu under “Surveys”" in person.last
     await person.press("Surveys")
     assert "Waiting for your answers:" in person.last
     await person.press("Answer: Isolation check")

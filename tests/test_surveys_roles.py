@@ -45,15 +45,15 @@ async def test_a_survey_for_associations_reaches_associations_only(
     await coordinator.press(f"#{survey_id} ")
     card = coordinator.last
     challenge_line = t(
-        "fr", "For: the participants of the challenge «{title}»", title="Rompre l'isolement"
+        "fr", "For: the participants of the challenge “{title}”", title="Rompre l'isolement"
     )
     assert f"{challenge_line} · {t('fr', 'Association')}" in card
 
     await coordinator.press(t("fr", "Send now"))
     assert coordinator.last == tn(
         "fr",
-        "Send «{title}» now to {count} person? Each receives it in their language.",
-        "Send «{title}» now to {count} people? Each receives it in their language.",
+        "Send “{title}” now to {count} person? Each receives it in their language.",
+        "Send “{title}” now to {count} people? Each receives it in their language.",
         2,
         title=TITLES["fr"],
         count=2,
@@ -134,12 +134,12 @@ async def test_coordinators_choose_the_roles_on_a_drafts_card(
     roles = f"{t('fr', 'Association')} et {t('fr', 'Company')}"
     assert f"· {roles}" in coordinator.last
 
-    await coordinator.press(t("fr", "« Back to the survey"))
+    await coordinator.press(t("fr", "← Back to the survey"))
     await coordinator.press(t("fr", "Send now"))
     assert coordinator.last == tn(
         "fr",
-        "Send «{title}» now to {count} person? Each receives it in their language.",
-        "Send «{title}» now to {count} people? Each receives it in their language.",
+        "Send “{title}” now to {count} person? Each receives it in their language.",
+        "Send “{title}” now to {count} people? Each receives it in their language.",
         2,
         title=TITLES["fr"],
         count=2,

@@ -182,7 +182,7 @@ async def show_organisations(
     shown = others[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     title = html.quote(challenge_text(challenge, user.locale)[0])
     lines = [
-        _("<b>Organisations taking part in «{title}»</b>").format(
+        _("<b>Organisations taking part in “{title}”</b>").format(
             **isolated(user.locale, title=title)
         )
     ]
@@ -248,7 +248,7 @@ def back_keyboard(challenge_id: int, page: int) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text=_("« Back to the organisations"),
+                    text=_("← Back to the organisations"),
                     callback_data=AllyListCb(challenge_id=challenge_id, page=page).pack(),
                 )
             ],
@@ -352,7 +352,7 @@ def request_text(
     title = html.quote(challenge_text(challenge, locale)[0])
     lines = [
         _("🤝 <b>A request to meet you</b>"),
-        _("Challenge: «{title}»").format(**isolated(locale, title=title)),
+        _("Challenge: “{title}”").format(**isolated(locale, title=title)),
         _("From: {who}").format(who=who_label(requester)),
     ]
     if participation is not None:
@@ -511,7 +511,7 @@ async def contact_to(
         text = "\n".join(
             [
                 _("🤝 <b>You are introduced!</b>"),
-                _("On the challenge «{title}», you can now write to each other:").format(
+                _("On the challenge “{title}”, you can now write to each other:").format(
                     **isolated(to.locale, title=title)
                 ),
                 "",
@@ -543,7 +543,7 @@ async def declined_to(
     with i18n.use_locale(requester.locale):
         title = html.quote(challenge_text(challenge, requester.locale)[0])
         text = _(
-            "<b>{name}</b> cannot take up your request to meet on «{title}» for now. Thank you "
+            "<b>{name}</b> cannot take up your request to meet on “{title}” for now. Thank you "
             "for reaching out: other organisations take part, and you can ask them too."
         ).format(**isolated(requester.locale, name=organisation_name(target), title=title))
         markup = InlineKeyboardMarkup(

@@ -131,7 +131,7 @@ def management_keyboard(challenge: Challenge) -> InlineKeyboardMarkup:
                 _manage(_("Edit"), ManageAction.edit, number),
                 _manage(_("Add a translation"), ManageAction.add_translation, number),
             ],
-            [InlineKeyboardButton(text=_("« All challenges"), callback_data=ListCb().pack())],
+            [InlineKeyboardButton(text=_("← All challenges"), callback_data=ListCb().pack())],
         ]
     )
 
@@ -179,7 +179,7 @@ def languages_keyboard(challenge: Challenge) -> InlineKeyboardMarkup:
 
 def back_to_card_keyboard(challenge_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[[_manage(_("« Back to the challenge"), ManageAction.card, challenge_id)]]
+        inline_keyboard=[[_manage(_("← Back to the challenge"), ManageAction.card, challenge_id)]]
     )
 
 

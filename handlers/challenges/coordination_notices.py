@@ -48,10 +48,10 @@ def alert_text(challenge: Challenge, user: User, locale: str) -> str:
     theme = theme_label(challenge.theme_code, locale)
     if challenge.arrondissements and user.arrondissement is not None:
         why = _(
-            "You receive this alert because you follow the theme «{theme}» and act in {place}."
+            "You receive this alert because you follow the theme “{theme}” and act in {place}."
         ).format(theme=theme, place=arrondissement_label(user.arrondissement))
     else:
-        why = _("You receive this alert because you follow the theme «{theme}».").format(
+        why = _("You receive this alert because you follow the theme “{theme}”.").format(
             theme=theme
         )
     kinds = join_list((kind_label(code) for code in challenge.contribution_kinds), locale)
@@ -143,7 +143,7 @@ async def post_update(session: AsyncSession, i18n: I18n, challenge: Challenge, u
             title, _description = challenge_text(challenge, user.locale)
             text = "\n\n".join(
                 [
-                    _("📣 <b>News of the challenge «{title}»</b>").format(
+                    _("📣 <b>News of the challenge “{title}”</b>").format(
                         **isolated(user.locale, title=html.quote(title))
                     ),
                     html.quote(update),

@@ -97,7 +97,7 @@ async def participants_pressed(
     rows = await challenges.participants(session, challenge.id)
     figures = await challenges.challenge_figures(session, challenge.id)
     title = html.quote(shorten(challenge_text(challenge, locale)[0], 100))
-    head = [_("<b>Participants of «{title}»</b>").format(title=title), *figures_text(figures)[1:]]
+    head = [_("<b>Participants of “{title}”</b>").format(title=title), *figures_text(figures)[1:]]
     lines = [participant_line(p, u, challenge, locale) for p, u in rows]
     if not lines:
         lines = [_("Nobody has joined yet.")]
@@ -124,7 +124,7 @@ async def export_pressed(
     assisted = await challenges.assisted_of(session, challenge.id)
     data = challenges.participants_csv(rows, assisted, timezone=settings.timezone)
     title = html.quote(shorten(challenge_text(challenge, settings.group_locale)[0], 100))
-    caption = _("Participants of «{title}»: {count}, and {assisted} assisted.").format(
+    caption = _("Participants of “{title}”: {count}, and {assisted} assisted.").format(
         title=title, count=len(rows), assisted=len(assisted)
     )
     await bot.send_document(
@@ -169,9 +169,9 @@ async def update_pressed(
     name = html.quote(query.from_user.full_name)
     ask = ngettext(
         "{name}, please send in one message the update for the {count} participant of "
-        "«{title}» ({low} to {high} characters).",
+        "“{title}” ({low} to {high} characters).",
         "{name}, please send in one message the update for the {count} participants of "
-        "«{title}» ({low} to {high} characters).",
+        "“{title}” ({low} to {high} characters).",
         count,
     ).format(name=name, count=count, title=title, low=UPDATE_LIMITS[0], high=UPDATE_LIMITS[1])
     await query.message.answer(ask + "\n" + _("/cancel to give up."))

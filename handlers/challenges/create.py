@@ -200,7 +200,7 @@ async def arrondissements_chosen(
         await answered(query, step, draft, state, session, settings)
     elif action == FormAction.done:
         if not draft.arrondissements:
-            callback_answer.text = _("Tick at least one arrondissement, or press «Whole city».")
+            callback_answer.text = _("Tick at least one arrondissement, or press “Whole city”.")
             callback_answer.show_alert = True
             return
         await answered(query, step, draft, state, session, settings)
@@ -235,15 +235,15 @@ async def date_typed(
     problem = None
     if typed is None:
         problem = _(
-            "This is not a date. Please type it as DD/MM/YYYY (day, month, year), or press «Skip»."
+            "This is not a date. Please type it as DD/MM/YYYY (day, month, year), or press “Skip”."
         )
     elif step == ChallengeForm.typing_end and draft.start is not None and typed < draft.start:
         problem = _(
             "The end cannot come before the start ({start}). Please type another date, or "
-            "press «Skip»."
+            "press “Skip”."
         ).format(start=draft.start.strftime("%d/%m/%Y"))
     elif step == ChallengeForm.typing_end and typed < local_date(wall_clock(), settings.timezone):
-        problem = _("This date has passed. Please type a date to come, or press «Skip».")
+        problem = _("This date has passed. Please type a date to come, or press “Skip”.")
     if problem is not None:
         await message.answer(problem)
         await ask(message, step, state=state, session=session, settings=settings, draft=draft)
@@ -373,7 +373,7 @@ async def ask_again(
     if step in (ChallengeForm.typing_title, ChallengeForm.typing_description):
         await message.answer(_("Please type your answer as a text message."))
     elif step in (ChallengeForm.typing_start, ChallengeForm.typing_end):
-        await message.answer(_("Please type the date as DD/MM/YYYY, or press «Skip»."))
+        await message.answer(_("Please type the date as DD/MM/YYYY, or press “Skip”."))
     else:
         await message.answer(_("Please answer with one of the buttons below."))
     await ask(message, step, state=state, session=session, settings=settings, draft=draft)
@@ -418,7 +418,7 @@ async def typed_answer(
             chosen = draft.arrondissements if step != ChallengeForm.choosing_kinds else draft.kinds
             if not chosen:
                 await message.answer(
-                    _("Tick at least one arrondissement, or press «Whole city».")
+                    _("Tick at least one arrondissement, or press “Whole city”.")
                     if step != ChallengeForm.choosing_kinds
                     else _("Tick at least one kind of contribution.")
                 )

@@ -143,24 +143,24 @@ async def _question(
     if step == ChallengeForm.choosing_arrondissements:
         return (
             _(
-                "Which arrondissements does it concern? Tick them, then press «Done»; or press "
-                "«Whole city»."
+                "Which arrondissements does it concern? Tick them, then press “Done”; or press "
+                "“Whole city”."
             ),
             keyboards.arrondissements_keyboard(draft.arrondissements),
         )
     if step == ChallengeForm.typing_start:
         return (
-            _("When does it start? Type the date as DD/MM/YYYY, or press «Skip»."),
+            _("When does it start? Type the date as DD/MM/YYYY, or press “Skip”."),
             keyboards.skip_keyboard(),
         )
     if step == ChallengeForm.typing_end:
         return (
-            _("When does it end? Type the date as DD/MM/YYYY, or press «Skip»."),
+            _("When does it end? Type the date as DD/MM/YYYY, or press “Skip”."),
             keyboards.skip_keyboard(),
         )
     if step == ChallengeForm.choosing_kinds:
         return (
-            _("Which kinds of contribution are sought? Tick them, then press «Done»."),
+            _("Which kinds of contribution are sought? Tick them, then press “Done”."),
             keyboards.kinds_keyboard(draft.kinds),
         )
     raise ValueError(step)

@@ -73,7 +73,7 @@ async def impact(
             charts.append((label, chart))
     lines.append(
         _(
-            "«—»: not shown, so that no group of fewer than 5 people stands out. Wave 1 is the "
+            "“—”: not shown, so that no group of fewer than 5 people stands out. Wave 1 is the "
             "first survey."
         )
     )

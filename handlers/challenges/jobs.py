@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 def closed_note(challenge: Challenge, locale: str) -> str:
     title = html.quote(challenge_text(challenge, locale)[0])
     return _(
-        "«{title}» is now closed: its end date has passed. Nobody can join it any more; its "
+        "“{title}” is now closed: its end date has passed. Nobody can join it any more; its "
         "figures and participants stay available."
     ).format(title=title)
 

@@ -359,11 +359,11 @@ async def finish(
     await state.clear()
     title = html.quote(challenge_text(challenge, user.locale)[0])
     if draft.changing:
-        done = _("Done: what you bring to «{title}» is updated.").format(
+        done = _("Done: what you bring to “{title}” is updated.").format(
             **isolated(user.locale, title=title)
         )
     else:
-        done = _("Thank you! You have joined «{title}».").format(
+        done = _("Thank you! You have joined “{title}”.").format(
             **isolated(user.locale, title=title)
         )
     lines = [done, "", chosen_so_far(draft, challenge, user.locale)]
@@ -407,7 +407,7 @@ async def leave_pressed(
     if not callback_data.sure:
         await show(
             query,
-            _("Leave «{title}»? What you said you would bring will no longer count.").format(
+            _("Leave “{title}”? What you said you would bring will no longer count.").format(
                 **isolated(user.locale, title=title)
             ),
             keyboards.leave_keyboard(challenge.id),
@@ -422,7 +422,7 @@ async def leave_pressed(
     await state.clear()
     await show(
         query,
-        _("You have left «{title}». You can join again whenever you wish.").format(
+        _("You have left “{title}”. You can join again whenever you wish.").format(
             **isolated(user.locale, title=title)
         ),
         keyboards.joined_keyboard(challenge.id),
@@ -470,7 +470,7 @@ async def ask_again(
             await keep_activity(message, code or None, state, user, draft, challenge)
             return
     if current == JoinChallenge.typing_text.state:
-        await message.answer(_("Please type your answer as a text message, or press «Skip»."))
+        await message.answer(_("Please type your answer as a text message, or press “Skip”."))
     else:
         await message.answer(_("Please answer with one of the buttons below."))
     await resume_join(message, state, session, user, settings)

@@ -86,7 +86,7 @@ def menu_button(text: str, action: MenuAction) -> InlineKeyboardButton:
 
 def card_button(challenge_id: int, text: str | None = None) -> InlineKeyboardButton:
     return _button(
-        text or _("« Back to the challenge"), ChallengeCb(challenge_id=challenge_id).pack()
+        text or _("← Back to the challenge"), ChallengeCb(challenge_id=challenge_id).pack()
     )
 
 
@@ -176,7 +176,7 @@ def card_keyboard(
         rows.append([_button(_("Share"), ShareCb(challenge_id=challenge.id).pack())])
     if impact:
         rows.append([_button(_("Impact over time"), ImpactCb(challenge_id=challenge.id).pack())])
-    rows.append([_button(_("« Back to the list"), back.pack())])
+    rows.append([_button(_("← Back to the list"), back.pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

@@ -249,7 +249,7 @@ async def open_and_alert(
     alerted = await notices.alert(session, i18n, settings, challenge, now)
     await show_card(target, bot, session, settings, challenge)
     title = html.quote(challenge_text(challenge, settings.group_locale)[0])
-    text = _("«{title}» is open.").format(**isolated(settings.group_locale, title=title)) + " "
+    text = _("“{title}” is open.").format(**isolated(settings.group_locale, title=title)) + " "
     text += ngettext(
         "{count} person has been alerted.", "{count} people have been alerted.", alerted.count
     ).format(count=alerted.count)
@@ -327,7 +327,7 @@ async def poster_pressed(
     await bot.send_photo(
         query.message.chat.id,
         BufferedInputFile(png, filename=f"poster-{challenge.slug}.png"),
-        caption=_("A poster to print for «{title}». Its link: {link}").format(
+        caption=_("A poster to print for “{title}”. Its link: {link}").format(
             title=isolate_here(html.quote(shorten(title, 200))),
             link=isolate_here(html.quote(link)),
         ),

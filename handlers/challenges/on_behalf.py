@@ -436,7 +436,7 @@ async def answer_agreement(
     await show(
         target,
         _(
-            "Thank you! {name} is registered for «{title}». They count among the challenge's "
+            "Thank you! {name} is registered for “{title}”. They count among the challenge's "
             "participants; the city's coordinators will reach them through you."
         ).format(**isolated(user.locale, name=html.quote(draft.name), title=title))
         + "\n\n"
@@ -615,7 +615,7 @@ async def accompanied_erase(
             ]
         )
         text = _(
-            "Erase the details of {name}, registered for «{title}»? Their first name and "
+            "Erase the details of {name}, registered for “{title}”? Their first name and "
             "wishes are deleted; they still count among the challenge's participants, "
             "anonymously. Do it only if they asked. This cannot be undone."
         ).format(**isolated(user.locale, name=name, title=title))

@@ -173,8 +173,8 @@ async def ask(
         markup = keyboards.time_keyboard(TIME_CHOICES)
     else:
         question = _(
-            "Which of these appeal to you? Tick one or more, then press «Done» — or press "
-            "«Done» straight away to see them all."
+            "Which of these appeal to you? Tick one or more, then press “Done” — or press "
+            "“Done” straight away to see them all."
         )
         markup = keyboards.wanted_keyboard(candidates(challenge, draft), user.locale, draft.wanted)
     title = html.quote(challenge_text(challenge, user.locale)[0])
@@ -344,7 +344,7 @@ async def conclude(
     if matches:
         lines.append(_("Here is where you can help:"))
         lines += [activity_line(activity, user.locale) for activity in matches]
-        lines += ["", _("Press «Join for this» to say you are in.")]
+        lines += ["", _("Press “Join for this” to say you are in.")]
         if (
             draft.on_site
             and challenge.arrondissements

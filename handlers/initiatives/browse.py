@@ -99,8 +99,8 @@ def ways_keyboard(user: User) -> InlineKeyboardMarkup:
 def _back_up(by: BrowseBy) -> InlineKeyboardButton:
     """From a list to the choice of its theme or arrondissement; from «All» to the ways."""
     if by is BrowseBy.all:
-        return _menu_button(_("« Back"), MenuAction.browse)
-    return _button(_("« Back"), _browse(by))
+        return _menu_button(_("← Back"), MenuAction.browse)
+    return _button(_("← Back"), _browse(by))
 
 
 def list_keyboard(
@@ -271,7 +271,7 @@ def card_keyboard(
         # TRANSLATORS: flags the initiative to the coordinators; not «report a need».
         report = _("Report abuse")
         rows.append([_button(report, ReportCb(initiative_id=initiative.id).pack())])
-    rows.append([_button(_("« Back to the list"), back.pack())])
+    rows.append([_button(_("← Back to the list"), back.pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -400,10 +400,10 @@ def proposals_keyboard(proposals: Sequence[Initiative]) -> InlineKeyboardMarkup:
         title = shorten(initiative.title, 40)
         if initiative.status is InitiativeStatus.changes_requested:
             data = ResubmitCb(initiative_id=initiative.id).pack()
-            rows.append([_button(_("Edit «{title}»").format(title=title), data)])
+            rows.append([_button(_("Edit “{title}”").format(title=title), data)])
         elif initiative.status is InitiativeStatus.hidden and initiative.contested_at is None:
             data = ContestCb(initiative_id=initiative.id).pack()
-            rows.append([_button(_("Contest the hiding of «{title}»").format(title=title), data)])
+            rows.append([_button(_("Contest the hiding of “{title}”").format(title=title), data)])
     if not proposals:
         rows.append([_menu_button(_("Propose an initiative"), MenuAction.propose)])
     rows.append([_menu_button(_("Back to the menu"), MenuAction.start)])

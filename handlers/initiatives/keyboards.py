@@ -79,7 +79,7 @@ def similar_keyboard(similar: Sequence[Initiative]) -> InlineKeyboardMarkup:
     rows = [
         [
             InlineKeyboardButton(
-                text=_("Support «{title}»").format(title=shorten(initiative.title, 40)),
+                text=_("Support “{title}”").format(title=shorten(initiative.title, 40)),
                 callback_data=SupportCb(initiative_id=initiative.id).pack(),
             )
         ]

@@ -80,7 +80,7 @@ async def answers_pressed(
     await show(
         query,
         _(
-            "Which need does «{title}» answer? Type its reference, as the needs map shows it "
+            "Which need does “{title}” answer? Type its reference, as the needs map shows it "
             "(for example N-12)."
         ).format(title=html.quote(shorten(initiative.title, 80))),
     )
@@ -115,8 +115,8 @@ async def need_typed(
     if coordinators_chat.id is not None:
         with i18n.use_locale(settings.group_locale):
             text = _(
-                "The people who carry «{title}» ({reference}) say it answers the need "
-                "{need}:\n«{text}»"
+                "The people who carry “{title}” ({reference}) say it answers the need "
+                "{need}:\n“{text}”"
             ).format(
                 title=html.quote(shorten(initiative.title, 80)),
                 reference=reference(initiative),
@@ -142,7 +142,7 @@ async def need_typed(
             TextMessage(chat_id=coordinators_chat.id, text=text, reply_markup=markup),
         )
     await message.answer(
-        _("Thank you! The coordinators will confirm that «{title}» answers {need}.").format(
+        _("Thank you! The coordinators will confirm that “{title}” answers {need}.").format(
             title=html.quote(shorten(initiative.title, 80)), need=need_reference(need)
         ),
         reply_markup=menu_keyboard(user),

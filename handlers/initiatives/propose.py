@@ -221,7 +221,7 @@ async def support_instead(
     await show(
         query,
         _(
-            "Thank you! We have told the people behind «{title}» that you would like to support "
+            "Thank you! We have told the people behind “{title}” that you would like to support "
             "them; the city's coordinators will put you in touch."
         ).format(title=notices.quote(initiative.title)),
         menu_keyboard(user),
@@ -258,7 +258,7 @@ async def photo_sent(
     if not message.photo:
         if await typed_skip(message, state, session, user):
             return
-        await message.answer(_("Please send a photo, or press «Skip»."))
+        await message.answer(_("Please send a photo, or press “Skip”."))
         await ask_again(message, state, session, user, explained=True)
         return
     draft = await ProposalDraft.load(state)
@@ -274,7 +274,7 @@ async def location_sent(
     if message.location is None:
         if await typed_skip(message, state, session, user):
             return
-        await message.answer(_("Please attach a location (📎 → Location), or press «Skip»."))
+        await message.answer(_("Please attach a location (📎 → Location), or press “Skip”."))
         await ask_again(message, state, session, user, explained=True)
         return
     draft = await ProposalDraft.load(state)

@@ -141,12 +141,12 @@ async def _question(
             None,
         )
     if step == Propose.sending_photo:
-        return _("You may add a photo: send it now, or press «Skip»."), keyboards.skip_keyboard()
+        return _("You may add a photo: send it now, or press “Skip”."), keyboards.skip_keyboard()
     if step == Propose.sending_location:
         return (
             _(
                 "You may share where it takes place: attach a location (📎 → Location), or "
-                "press «Skip»."
+                "press “Skip”."
             ),
             keyboards.skip_keyboard(),
         )

@@ -149,7 +149,7 @@ async def gather_pressed(
             initiative = await gather.complete(session, initiative_id, user)
             await show(
                 query,
-                _("«{title}» is marked as completed. Thank you for what you did!").format(
+                _("“{title}” is marked as completed. Thank you for what you did!").format(
                     title=quote(initiative.title)
                 ),
                 menu_keyboard(user),
@@ -158,7 +158,7 @@ async def gather_pressed(
             initiative = await gather.withdraw(session, initiative_id, user)
             await show(
                 query,
-                _("«{title}» is withdrawn: it is no longer shown to anyone.").format(
+                _("“{title}” is withdrawn: it is no longer shown to anyone.").format(
                     title=quote(initiative.title)
                 ),
                 menu_keyboard(user),
@@ -184,7 +184,7 @@ async def ask_help(
         raise gather.AlreadyOffered(initiative_id)
     if isinstance(query.message, Message):
         await query.message.answer(
-            _("How would you like to help «{title}»?").format(title=quote(initiative.title)),
+            _("How would you like to help “{title}”?").format(title=quote(initiative.title)),
             reply_markup=help_kinds_keyboard(initiative.id),
         )
 
@@ -241,7 +241,7 @@ async def help_typed(
             continue
         with i18n.use_locale(carrier.locale):
             notice = _(
-                "Someone offers to help «{title}» ({reference}): {kind}\n«{text}»\n\n"
+                "Someone offers to help “{title}” ({reference}): {kind}\n“{text}”\n\n"
                 "If you accept, you will each receive a link to write to the other."
             ).format(
                 title=quote(initiative.title),
@@ -290,11 +290,11 @@ async def help_answered(
             title = quote(initiative.title)
             if accepted and user.telegram_id is not None:
                 text = _(
-                    "Your offer to help «{title}» is accepted! You can {link} to agree on what "
+                    "Your offer to help “{title}” is accepted! You can {link} to agree on what "
                     "comes next."
                 ).format(title=title, link=contact_link(user.telegram_id))
             else:
-                text = _("Your offer to help «{title}» was declined, with thanks.").format(
+                text = _("Your offer to help “{title}” was declined, with thanks.").format(
                     title=title
                 )
         await enqueue(
@@ -341,7 +341,7 @@ async def show_offers(query: CallbackQuery, session: AsyncSession, initiative: I
         HelpStatus.accepted: _("accepted"),
         HelpStatus.declined: _("declined"),
     }
-    lines = [_("<b>Offers of help</b> · «{title}»").format(title=quote(initiative.title)), ""]
+    lines = [_("<b>Offers of help</b> · “{title}”").format(title=quote(initiative.title)), ""]
     rows = []
     for offer in offers[:20]:
         kind = _(CONTRIBUTION_KINDS.get(offer.kind, offer.kind))
@@ -357,7 +357,7 @@ async def show_offers(query: CallbackQuery, session: AsyncSession, initiative: I
 
 def news_question(initiative: Initiative) -> str:
     return _(
-        "Type the news to send to the people who follow or help «{title}». "
+        "Type the news to send to the people who follow or help “{title}”. "
         "You can post news once a day."
     ).format(title=quote(initiative.title))
 
@@ -400,7 +400,7 @@ async def news_typed(
     for person in people:
         if person.locale not in heads:
             with i18n.use_locale(person.locale):
-                heads[person.locale] = _("News from «{title}»:").format(
+                heads[person.locale] = _("News from “{title}”:").format(
                     title=quote(initiative.title)
                 )
     await enqueue_many(
@@ -442,7 +442,7 @@ async def share(query: CallbackQuery, session: AsyncSession, initiative_id: int)
     title = quote(initiative.title)
     await query.message.answer(
         _(
-            "Share «{title}»: whoever opens this link sees its card in La Collective.\n{link}"
+            "Share “{title}”: whoever opens this link sees its card in La Collective.\n{link}"
         ).format(title=title, link=html.quote(link)),
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
@@ -453,7 +453,7 @@ async def share(query: CallbackQuery, session: AsyncSession, initiative_id: int)
     png = await asyncio.to_thread(challenge_poster, initiative.title, link)
     await query.message.answer_photo(
         BufferedInputFile(png, filename=f"initiative-{initiative.id}.png"),
-        caption=_("A poster to print for «{title}».").format(title=title),
+        caption=_("A poster to print for “{title}”.").format(title=title),
     )
 
 

@@ -133,7 +133,7 @@ async def tell_author(
                 # The good news stays: the card comes under it.
                 callback_data=ChallengeCb(challenge_id=target.id, below=True).pack(),
             )
-        text = _("Good news: your need {reference} is being answered by «{name}».").format(
+        text = _("Good news: your need {reference} is being answered by “{name}”.").format(
             reference=need_reference(need), name=name
         )
     markup = InlineKeyboardMarkup(inline_keyboard=[[button]]).model_dump(exclude_none=True)

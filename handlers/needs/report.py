@@ -251,7 +251,7 @@ async def location_sent(
         return
     if message.location is None:
         await message.answer(
-            _("Please attach a location (📎 → Location), or press «Skip» to go without.")
+            _("Please attach a location (📎 → Location), or press “Skip” to go without.")
         )
         await ask(
             message,

@@ -208,7 +208,7 @@ async def _question(
         question = recalled + _(
             "If you wish, show where the need is: attach a location (📎 → Location) and "
             "pick the spot on the map — not your home. It is not published: the public map "
-            "only counts needs per arrondissement. Otherwise, press «Skip»."
+            "only counts needs per arrondissement. Otherwise, press “Skip”."
         )
         has_location = draft.latitude is not None
         if has_location:

@@ -188,7 +188,7 @@ async def show_page(query: CallbackQuery, session: AsyncSession, i18n: I18n, whe
         if page > 0:
             nav.append(
                 _button(
-                    _("« Previous"),
+                    _("← Previous"),
                     DirCb(
                         step=DirStep.list, theme=where.theme, arr=where.arr, page=page - 1
                     ).pack(),
@@ -197,7 +197,7 @@ async def show_page(query: CallbackQuery, session: AsyncSession, i18n: I18n, whe
         if page < pages - 1:
             nav.append(
                 _button(
-                    _("Next »"),
+                    _("Next →"),
                     DirCb(
                         step=DirStep.list, theme=where.theme, arr=where.arr, page=page + 1
                     ).pack(),
@@ -264,7 +264,7 @@ async def entry_pressed(
         arr=callback_data.arr,
         page=callback_data.page,
     )
-    rows.append([_button(_("« Back"), back.pack())])
+    rows.append([_button(_("← Back"), back.pack())])
     await show(query, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))
 
 
@@ -338,7 +338,7 @@ async def ask_pressed(
                         ).pack(),
                     )
                 ],
-                [_button(_("« Back"), EntryCb(organisation_id=organisation.id).pack())],
+                [_button(_("← Back"), EntryCb(organisation_id=organisation.id).pack())],
             ]
         )
         await show(query, text, markup)
@@ -535,7 +535,7 @@ async def declined_to(
         text = (
             _(
                 "{name} cannot take up your request to be put in touch for now. Thank you for "
-                "reaching out: others act near you too, see «Who acts near me?» in the menu."
+                "reaching out: others act near you too, see “Who acts near me?” in the menu."
             )
             if kind == CONTACT
             else _("{name} did not accept your request to join it. Thank you for asking.")

@@ -111,7 +111,7 @@ async def organisation_pressed(
         ).format(name=organisation_label(organisation), link=html.quote(link))
         back = OrgCb(action=OrgAction.show).pack()
         await show(
-            query, text, InlineKeyboardMarkup(inline_keyboard=[[_button(_("« Back"), back)]])
+            query, text, InlineKeyboardMarkup(inline_keyboard=[[_button(_("← Back"), back)]])
         )
         return
     if action is OrgAction.leave:
@@ -121,7 +121,7 @@ async def organisation_pressed(
         markup = InlineKeyboardMarkup(
             inline_keyboard=[
                 [_button(_("Yes, leave"), OrgCb(action=OrgAction.leave_sure).pack())],
-                [_button(_("« Back"), OrgCb(action=OrgAction.show).pack())],
+                [_button(_("← Back"), OrgCb(action=OrgAction.show).pack())],
             ]
         )
         await show(query, text, markup)

@@ -223,7 +223,7 @@ async def themes_done(
 
 
 def no_theme_yet() -> str:
-    return _("Please choose at least one theme, then press «Done».")
+    return _("Please choose at least one theme, then press “Done”.")
 
 
 async def themes_step(

@@ -100,7 +100,7 @@ async def notice_step(
             "Understood: we keep nothing about you but your Telegram id and your language. "
             "You can still read the help and the notice, but to report needs, propose "
             "initiatives, join challenges or answer surveys, you will need to accept the notice. "
-            "Press «Join La Collective» or send /start whenever you wish."
+            "Press “Join La Collective” or send /start whenever you wish."
         ),
         menu_keyboard(user),
     )

@@ -126,7 +126,7 @@ async def _question(
         themes = await list_themes(session)
         return (
             _(
-                "Which themes matter to you? Choose one or more, then press «Done». "
+                "Which themes matter to you? Choose one or more, then press “Done”. "
                 "We will show you what concerns them."
             ),
             keyboards.themes_keyboard(themes, draft.themes, user.locale),

@@ -211,10 +211,10 @@ async def export(
     await message.answer_document(
         BufferedInputFile(zip_bytes(files, now), filename=name),
         caption=ngettext(
-            "{count} CSV file for Excel (UTF-8, «;»): people, needs, initiatives, "
+            "{count} CSV file for Excel (UTF-8, “;”): people, needs, initiatives, "
             "participations, surveys and their answers. A person's Telegram id appears only "
             "if they agreed to share their contact details.",
-            "{count} CSV files for Excel (UTF-8, «;»): people, needs, initiatives, "
+            "{count} CSV files for Excel (UTF-8, “;”): people, needs, initiatives, "
             "participations, surveys and their answers. A person's Telegram id appears only "
             "if they agreed to share their contact details.",
             len(files),

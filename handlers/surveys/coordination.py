@@ -37,7 +37,7 @@ def title_line(survey: Survey, locale: str) -> str:
 
 
 def series_line(survey: Survey) -> str:
-    return _("series «{series}», wave {wave}").format(
+    return _("series “{series}”, wave {wave}").format(
         series=isolate_here(html.quote(survey.series)), wave=survey.wave
     )
 
@@ -79,7 +79,7 @@ def audience_line(survey: Survey, challenge: Challenge | None, locale: str) -> s
     roles = survey_roles(survey)
     if challenge is not None:
         title = html.quote(challenge_text(challenge, locale)[0])
-        line = _("For: the participants of the challenge «{title}»").format(
+        line = _("For: the participants of the challenge “{title}”").format(
             **isolated(locale, title=title)
         )
         return f"{line} · {roles_text(roles, locale)}" if roles else line
@@ -114,7 +114,7 @@ def list_text(
         challenge = challenges.get(survey.challenge_id or 0)
         if challenge is not None:
             title = html.quote(shorten(challenge_text(challenge, locale)[0], 60))
-            details.append(_("challenge «{title}»").format(**isolated(locale, title=title)))
+            details.append(_("challenge “{title}”").format(**isolated(locale, title=title)))
         details.append(answered_line(counts.get(survey.id, Counts())))
         lines.append(
             f"{status_icon(survey)} {title_line(survey, locale)}\n    " + " · ".join(details)
@@ -214,7 +214,7 @@ def condition_line(
         value = html.quote(option_label(source, str(expected), locale))
     else:
         value = number(float(expected), locale)
-    return _("Asked only if the answer to question {number} is «{value}».").format(
+    return _("Asked only if the answer to question {number} is “{value}”.").format(
         number=source.position, value=value
     )
 

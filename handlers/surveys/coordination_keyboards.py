@@ -23,7 +23,7 @@ def _manage(text: str, action: ManageAction, survey_id: int) -> InlineKeyboardBu
 
 
 def _all_surveys() -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=_("« All surveys"), callback_data=ListCb().pack())
+    return InlineKeyboardButton(text=_("← All surveys"), callback_data=ListCb().pack())
 
 
 def list_keyboard(
@@ -95,14 +95,14 @@ def confirm_keyboard(action: ManageAction, survey_id: int) -> InlineKeyboardMark
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [_manage(yes, action, survey_id)],
-            [_manage(_("« Back to the survey"), ManageAction.card, survey_id)],
+            [_manage(_("← Back to the survey"), ManageAction.card, survey_id)],
         ]
     )
 
 
 def back_keyboard(survey_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[[_manage(_("« Back to the survey"), ManageAction.card, survey_id)]]
+        inline_keyboard=[[_manage(_("← Back to the survey"), ManageAction.card, survey_id)]]
     )
 
 
@@ -117,5 +117,5 @@ def roles_keyboard(survey: Survey) -> InlineKeyboardMarkup:
         for role in CHOOSABLE_ROLES
     ]
     rows: Rows = [buttons[:2], buttons[2:]]
-    rows.append([_manage(_("« Back to the survey"), ManageAction.card, survey.id)])
+    rows.append([_manage(_("← Back to the survey"), ManageAction.card, survey.id)])
     return InlineKeyboardMarkup(inline_keyboard=rows)

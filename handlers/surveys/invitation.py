@@ -46,6 +46,6 @@ def thanks_text(survey: Survey, locale: str) -> str:
         "Your answers are recorded. When the survey closes, you will receive its results here, "
         "in this chat — for the whole city and, when enough people answered there, for your "
         "arrondissement, never singling out a group of fewer than 5 people. They will also "
-        "stay in the menu, under «Surveys»."
+        "stay in the menu, under “Surveys”."
     )
     return f"{first}\n\n{shared}"

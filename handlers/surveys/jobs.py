@@ -50,8 +50,8 @@ async def send_reminders(context: JobContext, now: datetime) -> None:
                 continue
             with context.i18n.use_locale(settings.group_locale):
                 note = ngettext(
-                    "Reminder sent for «{title}» to {count} person who has not finished.",
-                    "Reminder sent for «{title}» to {count} people who have not finished.",
+                    "Reminder sent for “{title}” to {count} person who has not finished.",
+                    "Reminder sent for “{title}” to {count} people who have not finished.",
                     reminded,
                 ).format(title=sending.title_of(survey, settings.group_locale), count=reminded)
             await sending.tell_group(session, context.group_id, note)

@@ -154,8 +154,8 @@ async def send_pressed(
         return
     count = len(await audience(session, survey))
     text = ngettext(
-        "Send «{title}» now to {count} person? Each receives it in their language.",
-        "Send «{title}» now to {count} people? Each receives it in their language.",
+        "Send “{title}” now to {count} person? Each receives it in their language.",
+        "Send “{title}” now to {count} people? Each receives it in their language.",
         count,
     ).format(title=sending.title_of(survey, settings.group_locale), count=count)
     await show(query, text, keyboards.confirm_keyboard(ManageAction.send_confirmed, survey.id))
@@ -210,9 +210,9 @@ async def close_pressed(
         return
     counts = (await survey_sending.response_counts(session, [survey.id]))[survey.id]
     text = ngettext(
-        "Close «{title}»? Nobody can answer it any more, and the {count} person who completed "
+        "Close “{title}”? Nobody can answer it any more, and the {count} person who completed "
         "it will receive the results.",
-        "Close «{title}»? Nobody can answer it any more, and the {count} people who completed "
+        "Close “{title}”? Nobody can answer it any more, and the {count} people who completed "
         "it will receive the results.",
         counts.completed,
     ).format(title=sending.title_of(survey, settings.group_locale), count=counts.completed)
@@ -240,8 +240,8 @@ async def close_confirmed(
     await tell(
         query,
         ngettext(
-            "«{title}» is closed. The results are on their way to its {count} respondent.",
-            "«{title}» is closed. The results are on their way to its {count} respondents.",
+            "“{title}” is closed. The results are on their way to its {count} respondent.",
+            "“{title}” is closed. The results are on their way to its {count} respondents.",
             count,
         ).format(title=sending.title_of(survey, settings.group_locale), count=count),
     )

@@ -120,7 +120,7 @@ async def send_results(
             await bot.send_message(chat_id, chunk, reply_markup=markup if last else None)
     if chart is not None:
         caption = _(
-            "The answers to each question with buttons, by its number above; «{small}»: "
+            "The answers to each question with buttons, by its number above; “{small}”: "
             "answers put together so that no group of fewer than 5 people stands out."
         ).format(small=html.quote(SMALL))
         await bot.send_photo(

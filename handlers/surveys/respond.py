@@ -105,7 +105,7 @@ async def later(
         await show(query, refusal(SurveyError.CLOSED), after_survey_keyboard())
         return
     note = _(
-        "No problem: you can answer it whenever you wish, from the menu under «Surveys». "
+        "No problem: you can answer it whenever you wish, from the menu under “Surveys”. "
         "What you answer is kept if you stop halfway."
     )
     await show(
@@ -455,7 +455,7 @@ def prompt(
             )
         )
     elif kind is QuestionKind.multiple:
-        lines.append(_("Choose every answer that applies, then press «Done»."))
+        lines.append(_("Choose every answer that applies, then press “Done”."))
     elif kind is QuestionKind.number:
         lines.append(number_hint(question, texts["unit"], locale))
     elif kind is QuestionKind.text:
@@ -476,7 +476,7 @@ def prompt(
             else _("Your answer will be read by the city's coordinators only."),
         ]
     if not question.required and kind in TYPED:
-        lines.append(_("You may also press «Skip»."))
+        lines.append(_("You may also press “Skip”."))
     hint = _("/back: previous question · /cancel: pause (your answers are kept)")
     lines += ["", f"<i>{hint}</i>"]
     return "\n".join(lines)
@@ -506,7 +506,7 @@ def explain(invalid: InvalidAnswer, question: SurveyQuestion, locale: str) -> st
     if reason == InvalidAnswer.REQUIRED:
         return _("This question needs an answer: it cannot be skipped.")
     if kind is QuestionKind.multiple and reason == InvalidAnswer.EMPTY:
-        return _("Please choose at least one answer, then press «Done».")
+        return _("Please choose at least one answer, then press “Done”.")
     if kind not in TYPED:
         return _("Please answer with one of the buttons below.")
     if kind is QuestionKind.number:
@@ -531,7 +531,7 @@ def refusal(reason: str) -> str:
     if reason == SurveyError.CLOSED:
         return _(
             "This survey is closed: it no longer takes answers. Its results are in the menu, "
-            "under «Surveys»."
+            "under “Surveys”."
         )
     return stale_button()
 

@@ -99,7 +99,7 @@ async def csv_pressed(
         query.message.chat.id,
         BufferedInputFile(data, filename=f"survey-{survey.id}.csv"),
         caption=_(
-            "Raw answers of «{title}»: one row per complete response, one column per question "
+            "Raw answers of “{title}”: one row per complete response, one column per question "
             "code, no identity."
         ).format(title=sending.title_of(survey, settings.group_locale)),
     )
@@ -121,7 +121,7 @@ async def json_pressed(
     await bot.send_document(
         query.message.chat.id,
         BufferedInputFile(data, filename=f"survey-{survey.id}.json"),
-        caption=_("Aggregates of «{title}», groups of fewer than 5 people suppressed.").format(
+        caption=_("Aggregates of “{title}”, groups of fewer than 5 people suppressed.").format(
             title=sending.title_of(survey, settings.group_locale)
         ),
     )
@@ -172,7 +172,7 @@ def waves_text(
 ) -> str:
     """Each wave's participation, then the mean, total or share of yes of each question
     (of the latest wave, matched by code) per wave."""
-    lines = [_("<b>Waves of «{series}»</b>").format(series=html.quote(series))]
+    lines = [_("<b>Waves of “{series}”</b>").format(series=html.quote(series))]
     for survey, results in waves:
         counts = Counts(results.invited or 0, results.started or 0, results.completed)
         lines.append(
@@ -188,7 +188,7 @@ def waves_text(
     lines += [
         "",
         _(
-            "«—»: not asked in that wave, or not shown so that no group of fewer than 5 people "
+            "“—”: not asked in that wave, or not shown so that no group of fewer than 5 people "
             "stands out."
         ),
     ]

@@ -71,7 +71,7 @@ async def send_at_pressed(
     await state.set_state(SurveySchedule.typing_send_at)
     await ScheduleDraft(survey.id).save(state)
     ask = _(
-        "{name}, when should «{title}» be sent? Please type the date and time in Paris as "
+        "{name}, when should “{title}” be sent? Please type the date and time in Paris as "
         "DD/MM/YYYY HH:MM, for example {example}."
     ).format(
         name=html.quote(query.from_user.full_name),
@@ -115,7 +115,7 @@ async def send_at_typed(
     except (LookupError, SurveyError):
         await message.reply(_("This survey has already been sent."))
         return
-    said = _("Scheduled: «{title}» will be sent on {when}.").format(
+    said = _("Scheduled: “{title}” will be sent on {when}.").format(
         title=sending.title_of(survey, settings.group_locale),
         when=format_when(moment, settings.group_locale, settings.timezone),
     )
@@ -153,7 +153,7 @@ async def reminder_pressed(
     low, high = survey_sending.REMINDER_HOURS
     ask = _(
         "{name}, how many hours after the invitation should those who have not finished "
-        "«{title}» be reminded (once)? Please type a number from {low} to {high}."
+        "“{title}” be reminded (once)? Please type a number from {low} to {high}."
     ).format(
         name=html.quote(query.from_user.full_name),
         title=sending.title_of(survey, settings.group_locale),

@@ -105,8 +105,8 @@ async def send_survey(
 def invited_note(survey: Survey, invited: int, locale: str) -> str:
     """The group's note once a survey went out (in the group's locale)."""
     return ngettext(
-        "«{title}» has been sent: {count} person invited.",
-        "«{title}» has been sent: {count} people invited.",
+        "“{title}” has been sent: {count} person invited.",
+        "“{title}” has been sent: {count} people invited.",
         invited,
     ).format(title=title_of(survey, locale), count=invited)
 
@@ -140,7 +140,7 @@ async def remind(
 def chart_caption() -> str:
     return _(
         "The figures in one picture: a panel per question with answers to choose from, "
-        "numbered as in the survey; «{small}»: answers put together so that no group of "
+        "numbered as in the survey; “{small}”: answers put together so that no group of "
         "fewer than 5 people stands out."
     ).format(small=html.quote(SMALL))
 
@@ -172,7 +172,7 @@ async def results_to_respondents(session: AsyncSession, i18n: I18n, survey: Surv
             with i18n.use_locale(user.locale):
                 parts = [
                     _(
-                        "The survey «{title}» is closed. Thank you for taking part: here is "
+                        "The survey “{title}” is closed. Thank you for taking part: here is "
                         "what everyone answered."
                     ).format(title=title_of(survey, user.locale)),
                     results_message(
