@@ -335,3 +335,21 @@ async def test_edit_and_send_again_keeps_what_the_coordinators_asked(harness: Ha
     asked = t("fr", "Changes asked: {reason}", reason="Please say which days and where.")
     assert lines[1] == asked
     assert revised["text"].count(f"I-{initiative_id}") == 1
+
+
+async def test_an_arabic_author_reads_a_latin_title_and_reference_in_their_place(
+    harness: Harness,
+) -> None:
+    author = await onboarded(harness, 1002)
+    async with harness.sessionmaker.begin() as session:
+        user = await find_user(session, author.id)
+        assert user is not None
+        user.locale = "ar"
+    first = await proposed(harness, author, "Jardin du Panier")
+    coordinator = group_person(harness)
+    await coordinator.send("/pending")
+    await coordinator.press(t("fr", "Approve"), card_of(coordinator, first))
+    ((chat, text, _),) = await outbox(harness)
+    assert chat == author.id
+    # Isolated (U+2068…U+2069) inside the Arabic sentence; English readers see them bare.
+    assert "\u2068Jardin du Panier\u2069" in text and f"\u2068I-{first}\u2069" in text

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.group_moves import CoordinatorsChat
 from bot.i18n import format_when
+from handlers.bidi import isolate_here
 from handlers.initiatives.cards import public_card, shorten
 from handlers.initiatives.keyboards import moderation_keyboard, resubmit_keyboard
 from handlers.profile.labels import arrondissement_label, role_label
@@ -24,7 +25,9 @@ from storage.privacy import initiative_subject, proposal_shares_contact, shares_
 
 
 def quote(text: str, limit: int = 80) -> str:
-    return html.quote(shorten(text, limit))
+    """What someone typed, shortened, escaped, and isolated in the locale being written
+    (handlers/bidi.py): write it where that locale is set."""
+    return isolate_here(html.quote(shorten(text, limit)))
 
 
 def look_alikes_text(look_alikes: Sequence[Initiative]) -> str:
@@ -138,23 +141,23 @@ async def decision_to_author(
     with a button to edit and send again."""
     if author.telegram_id is None or not author.active:
         return
-    title, ref = quote(initiative.title), reference(initiative)
-    reason = quote(initiative.reason or "", 500)
     markup = None
     with i18n.use_locale(author.locale):
+        title, ref = quote(initiative.title), isolate_here(reference(initiative))
+        reason = quote(initiative.reason or "", 500)
         if initiative.status is InitiativeStatus.approved:
             text = _(
-                "Good news: your initiative «{title}» ({reference}) has been approved. It is now "
+                "Good news: your initiative “{title}” ({reference}) has been approved. It is now "
                 "visible to everyone on La Collective."
             ).format(title=title, reference=ref)
         elif initiative.status is InitiativeStatus.rejected:
             text = _(
-                "Your proposal «{title}» ({reference}) was not accepted. The coordinators "
+                "Your proposal “{title}” ({reference}) was not accepted. The coordinators "
                 "explain: {reason}"
             ).format(title=title, reference=ref, reason=reason)
         else:
             text = _(
-                "The coordinators ask for changes to your proposal «{title}» ({reference}): "
+                "The coordinators ask for changes to your proposal “{title}” ({reference}): "
                 "{reason}\n\nYou can edit it and send it again."
             ).format(title=title, reference=ref, reason=reason)
             markup = resubmit_keyboard(initiative.id).model_dump(exclude_none=True)
@@ -178,7 +181,7 @@ async def support_offered(
         with i18n.use_locale(author.locale):
             text = _(
                 "Someone who was about to propose a similar initiative would like to support "
-                "«{title}» ({reference}). The city's coordinators can put you in touch."
+                "“{title}” ({reference}). The city's coordinators can put you in touch."
             ).format(title=quote(initiative.title), reference=reference(initiative))
         await enqueue(
             session, TextMessage(chat_id=author.telegram_id, text=text, user_id=author.id)
@@ -187,7 +190,7 @@ async def support_offered(
         with i18n.use_locale(settings.group_locale):
             who = role_label(supporter.role) if supporter.role else "—"
             text = _(
-                "A participant ({who}) would like to support «{title}» ({reference}) instead of "
+                "A participant ({who}) would like to support “{title}” ({reference}) instead of "
                 "proposing a similar initiative."
             ).format(who=who, title=quote(initiative.title), reference=reference(initiative))
             if shares_contact(supporter) and supporter.telegram_id is not None:

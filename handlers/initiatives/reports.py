@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.group_moves import CoordinatorsChat
 from bot.i18n import format_when, ngettext
+from handlers.bidi import isolate_here
 from handlers.draft import Draft
 from handlers.filters import NotCommand
 from handlers.flow import Flow
@@ -65,7 +66,7 @@ def _button(text: str, data: str) -> InlineKeyboardButton:
 
 
 def title_of(initiative: Initiative) -> str:
-    return html.quote(shorten(initiative.title, 80))
+    return isolate_here(html.quote(shorten(initiative.title, 80)))
 
 
 def no_longer_published() -> str:
@@ -94,7 +95,7 @@ def reasons_keyboard(initiative_id: int) -> InlineKeyboardMarkup:
 def reported_keyboard(initiative_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button(_("« Back to the initiative"), CardCb(initiative_id=initiative_id).pack())],
+            [_button(_("← Back to the initiative"), CardCb(initiative_id=initiative_id).pack())],
             [_button(_("Initiatives"), MenuCb(action=MenuAction.browse).pack())],
         ]
     )
@@ -130,7 +131,7 @@ async def report_pressed(
         callback_answer.show_alert = True
         return
     if callback_data.reason is None:
-        question = _("Why are you reporting «{title}»?").format(title=title_of(initiative))
+        question = _("Why are you reporting “{title}”?").format(title=title_of(initiative))
         await replace(query, question, reasons_keyboard(initiative.id))
         return
     try:
@@ -310,18 +311,18 @@ def author_text(told: Told, initiative: Initiative) -> str:
     title, ref = title_of(initiative), reference(initiative)
     if told is Told.hidden:
         return _(
-            "Your initiative «{title}» ({reference}) has been hidden by the city's coordinators "
+            "Your initiative “{title}” ({reference}) has been hidden by the city's coordinators "
             "after reports from participants. Reason: {reason}.\n\nIf you think this is a "
-            "mistake, you can contest this decision once: press «Contest» and explain why."
+            "mistake, you can contest this decision once: press “Contest” and explain why."
         ).format(title=title, reference=ref, reason=hiding_reasons(initiative.reason or ""))
     if told is Told.restored:
         return _(
             "Good news: after reading your explanation, the coordinators have restored your "
-            "initiative «{title}» ({reference}). It is visible to everyone again."
+            "initiative “{title}” ({reference}). It is visible to everyone again."
         ).format(title=title, reference=ref)
     return _(
         "After reading your explanation, the coordinators have decided to keep your initiative "
-        "«{title}» ({reference}) hidden. Thank you for your understanding."
+        "“{title}” ({reference}) hidden. Thank you for your understanding."
     ).format(title=title, reference=ref)
 
 
@@ -359,7 +360,7 @@ def explanation_question(initiative: Initiative) -> str:
     return "\n\n".join(
         [
             _(
-                "Why should «{title}» ({reference}) be shown again? Please explain in one "
+                "Why should “{title}” ({reference}) be shown again? Please explain in one "
                 "message (3 to 500 characters)."
             ).format(title=title_of(initiative), reference=reference(initiative)),
             _(
@@ -493,7 +494,7 @@ async def tell_group_contested(
                 _("📣 <b>Hiding contested</b> ({reference})").format(
                     reference=reference(initiative)
                 ),
-                _("The author asks for «{title}» to be shown again. Their explanation:").format(
+                _("The author asks for “{title}” to be shown again. Their explanation:").format(
                     title=title_of(initiative)
                 ),
                 f"<i>{html.quote(explanation)}</i>",
