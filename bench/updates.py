@@ -261,25 +261,32 @@ class Databases:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(url: str, world: World, redis_url: str | None) -> AsyncIterator[Any]:
-    """The bot as `collective run` builds it (engine, catalogs, bot, dispatcher)."""
+async def running_bot(
+    url: str, world: World, redis_url: str | None, **settings: Any
+) -> AsyncIterator[Any]:
+    """The bot as `collective run` builds it (engine, catalogs, bot, dispatcher); `settings`
+    change the defaults below."""
     from bot.config import Settings
     from bot.factory import create_bot, create_dispatcher
     from bot.i18n import create_i18n
     from storage.db import create_engine, create_sessionmaker
 
-    settings = Settings(
+    chosen = {
+        # Proposals go to the coordinators' group as moderation cards, through the outbox.
+        "coordinator_chat_id": GROUP,
+        # The backlog is handled faster than people type: not a flood.
+        "flood_messages": 1000,
+        **settings,
+    }
+    config = Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=url,
         redis_url=redis_url,
-        # Proposals go to the coordinators' group as moderation cards, through the outbox.
-        coordinator_chat_id=GROUP,
-        # The backlog is handled faster than people type: not a flood.
-        flood_messages=1000,
+        **chosen,
     )
     engine = create_engine(url)
     bot = create_bot(TOKEN, world.url)
-    dp = create_dispatcher(settings, create_sessionmaker(engine), create_i18n())
+    dp = create_dispatcher(config, create_sessionmaker(engine), create_i18n())
     await world.know([GROUP_MESSAGE])
     try:
         yield bot, dp
