@@ -8,9 +8,6 @@ handlers/common.py's, which this flow comes before.
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from aiogram.filters import Command, Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -20,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from handlers.draft import unsaved_steps
+from handlers.draft import fingerprint, unsaved_steps
 from handlers.flow import Flow, ResumePoints
 from handlers.menu import menu_keyboard, menu_text
 from handlers.texts import stale_button
@@ -42,13 +39,6 @@ class LongDraft(Filter):
 
     async def __call__(self, message: Message, state: FSMContext) -> bool:
         return await state.get_state() is not None and await unsaved_steps(state) > 1
-
-
-async def fingerprint(state: FSMContext) -> str:
-    """The dialog's step and everything it holds, in a few characters."""
-    data = json.dumps(await state.get_data(), sort_keys=True, default=str)
-    seen = f"{await state.get_state()}|{data}"
-    return hashlib.blake2s(seen.encode(), digest_size=8).hexdigest()
 
 
 def discard_keyboard(seen: str) -> InlineKeyboardMarkup:

@@ -29,11 +29,12 @@ dialog's data as JSON.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import MISSING, Field, asdict, dataclass, fields
 from typing import Any, ClassVar, Self
 
 from aiogram.fsm.context import FSMContext
-
 
 # Every draft by its key, so that /cancel can weigh whichever a dialog holds.
 _KINDS: dict[str, type[Draft]] = {}
@@ -90,3 +91,10 @@ async def unsaved_steps(state: FSMContext) -> int:
         if kind.answers and isinstance(data.get(key), dict):
             found = max(found, (await kind.load(state)).steps_filled())
     return found
+
+
+async def fingerprint(state: FSMContext) -> str:
+    """The dialog's step and everything it holds, in a few characters."""
+    data = json.dumps(await state.get_data(), sort_keys=True, default=str)
+    seen = f"{await state.get_state()}|{data}"
+    return hashlib.blake2s(seen.encode(), digest_size=8).hexdigest()
