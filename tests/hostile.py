@@ -56,6 +56,7 @@ def budget(examples: int) -> Any:
         return lambda test: test
     return settings(max_examples=examples)
 
+
 # Pieces people paste, type or whose clients add.
 ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
 BIDI = ["\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2069"]
