@@ -401,8 +401,9 @@ async def test_reported_from_a_photo_card_and_told_in_the_authors_language(
     expected = t(
         "ar",
         HIDDEN_NOTICE,
-        title=TITLE,
-        reference=f"I-{initiative_id}",
+        # A Latin title and reference inside an Arabic sentence: isolated (handlers/bidi.py).
+        title=f"\u2068{TITLE}\u2069",
+        reference=f"\u2068I-{initiative_id}\u2069",
         reason=t("ar", "Off-topic"),
     )
     assert notice["text"] == plain(expected)

@@ -308,7 +308,7 @@ async def contest_settled(
 
 
 def author_text(told: Told, initiative: Initiative) -> str:
-    title, ref = title_of(initiative), reference(initiative)
+    title, ref = title_of(initiative), isolate_here(reference(initiative))
     if told is Told.hidden:
         return _(
             "Your initiative “{title}” ({reference}) has been hidden by the city's coordinators "
