@@ -40,7 +40,7 @@ class App:
     i18n: CatalogI18n
     bot: Bot
     dp: Dispatcher
-    metrics: Metrics
+    metrics: Metrics | None
 
 
 def jobs() -> list[tuple[str, Job]]:
@@ -56,9 +56,13 @@ async def open_app(settings: Settings, token: str) -> AsyncIterator[App]:
     i18n = create_i18n(settings.default_locale)
     bot = create_bot(token, settings.telegram_api_base)
     dp = create_dispatcher(settings, create_sessionmaker(engine), i18n)
-    # The process's own counters, found by the update runners (bot/polling.py, bot/webhook.py).
-    dp["metrics"] = metrics = Metrics()
-    metrics.count_429s(bot)
+    # The process's own counters, found by the update runners (bot/polling.py, bot/webhook.py);
+    # only where /metrics is served (the webhook's server, or HEALTH_PORT): nobody reads them
+    # elsewhere, and the library stays unloaded.
+    metrics = Metrics() if settings.webhook_url or settings.health_port else None
+    dp["metrics"] = metrics
+    if metrics is not None:
+        metrics.count_429s(bot)
     try:
         yield App(settings, engine, i18n, bot, dp, metrics)
     finally:

@@ -23,12 +23,12 @@ from aiogram.client.session.middlewares.base import (
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.logs import handling_update
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry, Counter
+
     from storage.outbox_backlog import Backlog
 
 PREFIX = "collective"
@@ -38,6 +38,9 @@ HANDLING_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0
 
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        # Loaded with the first Metrics: a process that serves no /metrics does without it.
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
         self.registry = registry or CollectorRegistry()
         r = self.registry
         self.updates_handled = Counter(
@@ -92,6 +95,8 @@ class Metrics:
 
     def exposition(self) -> tuple[bytes, str]:
         """The registry in Prometheus' text format, and its content type."""
+        from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
     def count_429s(self, bot: Bot) -> None:
