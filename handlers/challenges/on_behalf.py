@@ -332,22 +332,14 @@ async def wishes_typed(
     named = [code for label, code in buttons if normalise(label) == typed]
     if named:
         draft.activity, draft.wishes = named[0], None
-        await ask(
-            message,
-            AssistedSignup.confirming,
-            state=state,
-            user=user,
-            draft=draft,
-            challenge=challenge,
-        )
-        return
-    low, high = CONTRIBUTION_TEXT_LIMITS
-    try:
-        draft.wishes = clean_text(message.text, min_length=low, max_length=high)
-    except TextRejected as rejected:
-        await message.answer(explain_rejection(rejected))
-        return
-    draft.activity = None
+    else:
+        low, high = CONTRIBUTION_TEXT_LIMITS
+        try:
+            draft.wishes = clean_text(message.text, min_length=low, max_length=high)
+        except TextRejected as rejected:
+            await message.answer(explain_rejection(rejected))
+            return
+        draft.activity = None
     await ask(
         message,
         AssistedSignup.confirming,
