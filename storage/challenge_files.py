@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -290,6 +291,23 @@ async def _existing_titles(session: AsyncSession) -> set[tuple[str, str, str]]:
     }
 
 
+@contextmanager
+def _located(item: Mapping[str, Any], number: int, title: str | None) -> Iterator[None]:
+    """An error in the file's `number`th item, said with where it stands."""
+    try:
+        yield
+    except ChallengeFileError as error:
+        raise error.located(number, title) from None
+    except InvalidChallenge as error:
+        raise ChallengeFileError(
+            error.reason,
+            item=number,
+            title=title,
+            field=file_field(item, error.field),
+            limit=error.limit,
+        ) from None
+
+
 async def import_challenges(
     session: AsyncSession,
     items: Sequence[Mapping[str, Any]],
@@ -305,34 +323,14 @@ async def import_challenges(
     for number, item in enumerate(items, start=1):
         title = _title(item)
         if "slug" in item:
-            try:
+            with _located(item, number, title):
                 created.append(await add_translations(session, item, author_telegram_id or 0))
-            except ChallengeFileError as error:
-                raise error.located(number, title) from None
-            except InvalidChallenge as error:
-                raise ChallengeFileError(
-                    error.reason,
-                    item=number,
-                    title=title,
-                    field=file_field(item, error.field),
-                    limit=error.limit,
-                ) from None
             continue
-        try:
+        with _located(item, number, title):
             fields = challenge_fields(item)
             challenge = await create_challenge(
                 session, author_telegram_id=author_telegram_id, **fields
             )
-        except ChallengeFileError as error:
-            raise error.located(number, title) from None
-        except InvalidChallenge as error:
-            raise ChallengeFileError(
-                error.reason,
-                item=number,
-                title=title,
-                field=file_field(item, error.field),
-                limit=error.limit,
-            ) from None
         keys = [
             (challenge.theme_code, locale, entry["title"].casefold())
             for locale, entry in challenge.texts.items()
