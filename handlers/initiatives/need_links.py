@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiogram import F, html
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -23,7 +23,7 @@ from handlers.draft import Draft
 from handlers.filters import NotCommand
 from handlers.flow import Flow
 from handlers.initiatives.callbacks import GatherAction, GatherCb
-from handlers.initiatives.cards import shorten
+from handlers.initiatives.notices import quote
 from handlers.menu import menu_keyboard
 from handlers.needs.mine import tell_author
 from handlers.ui import show
@@ -82,7 +82,7 @@ async def answers_pressed(
         _(
             "Which need does “{title}” answer? Type its reference, as the needs map shows it "
             "(for example N-12)."
-        ).format(title=html.quote(shorten(initiative.title, 80))),
+        ).format(title=quote(initiative.title)),
     )
 
 
@@ -118,10 +118,10 @@ async def need_typed(
                 "The people who carry “{title}” ({reference}) say it answers the need "
                 "{need}:\n“{text}”"
             ).format(
-                title=html.quote(shorten(initiative.title, 80)),
+                title=quote(initiative.title),
                 reference=reference(initiative),
                 need=need_reference(need),
-                text=html.quote(shorten(need.text, 300)),
+                text=quote(need.text, 300),
             )
             markup = InlineKeyboardMarkup(
                 inline_keyboard=[
@@ -143,7 +143,7 @@ async def need_typed(
         )
     await message.answer(
         _("Thank you! The coordinators will confirm that “{title}” answers {need}.").format(
-            title=html.quote(shorten(initiative.title, 80)), need=need_reference(need)
+            title=quote(initiative.title), need=need_reference(need)
         ),
         reply_markup=menu_keyboard(user),
     )
